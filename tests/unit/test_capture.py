@@ -1,0 +1,143 @@
+"""The capture API on a tiny randomly initialised BERT: fast, and the same code path as MiniLM."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+from model import capture as cap
+from model.masks import to_additive
+
+
+@pytest.fixture(scope="module")
+def tiny_bert():
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=64,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
+    model = BertModel(config, add_pooling_layer=False).eval()
+    return cap.instrument(model)
+
+
+def batch(lengths, max_len=7):
+    ids = torch.randint(5, 64, (len(lengths), max_len))
+    mask = torch.zeros(len(lengths), max_len, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        mask[i, :n] = 1
+    return {"input_ids": ids, "attention_mask": mask}
+
+
+def test_records_every_layer_with_head_shapes(tiny_bert):
+    with cap.capture(tiny_bert) as rec:
+        tiny_bert(**batch([7]))
+    att = rec.result
+    assert att.stacks == ("encoder",)
+    assert att.n_layers() == 2 and att.n_heads() == 4 and att.n_steps() == 1
+    assert att.layer("encoder", 1).shape == (4, 7, 7)
+    assert att.stacked().shape == (2, 4, 7, 7)
+    assert not att.record("encoder", 0).probs.requires_grad
+
+
+def test_probs_recompute_from_captured_q_k_and_mask(tiny_bert):
+    with cap.capture(tiny_bert, scores=True, qkv=True, masks=True) as rec:
+        tiny_bert(**batch([7, 4]))
+    for layer in range(2):
+        r = rec.result.record("encoder", layer)
+        scores = r.q @ r.k.transpose(-1, -2) / r.q.shape[-1] ** 0.5 + to_additive(r.mask)
+        torch.testing.assert_close(torch.softmax(scores, -1), r.probs, atol=1e-6, rtol=0)
+        torch.testing.assert_close(torch.softmax(r.scores, -1), r.probs, atol=1e-6, rtol=0)
+        assert torch.all(r.probs[1, :, :, 4:] == 0)  # padding keys get exactly nothing
+        torch.testing.assert_close(r.probs.sum(-1), torch.ones(2, 4, 7))
+
+
+def test_nothing_recorded_outside_a_capture_and_nothing_left_on_modules(tiny_bert):
+    before = {name: set(vars(m)) for name, m in tiny_bert.named_modules()}
+    with cap.capture(tiny_bert, scores=True, qkv=True, masks=True, embeddings=True) as rec:
+        tiny_bert(**batch([5]))
+    tiny_bert(**batch([5]))  # outside: must not add records
+    assert len(rec.result.records) == 2
+    after = {name: set(vars(m)) for name, m in tiny_bert.named_modules()}
+    assert before == after
+    assert cap._ACTIVE.get() == cap._Active()
+
+
+def test_result_is_read_only(tiny_bert):
+    with cap.capture(tiny_bert) as rec:
+        tiny_bert(**batch([5]))
+    att = rec.result
+    with pytest.raises(AttributeError):
+        att.records = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        att.tokens["source"] = ("x",)  # type: ignore[index]
+    with pytest.raises(ValueError):
+        att.to_numpy()[0, 0, 0, 0] = 1.0
+
+
+def test_result_unavailable_while_open(tiny_bert):
+    with cap.capture(tiny_bert) as rec, pytest.raises(RuntimeError, match="still open"):
+        _ = rec.result
+
+
+def test_exports_round_trip(tiny_bert):
+    import io
+    import json
+
+    with cap.capture(tiny_bert) as rec:
+        tiny_bert(**batch([4], max_len=4))
+    att = rec.result.with_tokens({"source": ["[CLS]", "a", "<b>", "[SEP]"]})
+    arrays = np.load(io.BytesIO(att.to_npz()))
+    np.testing.assert_array_equal(arrays["encoder"], att.to_numpy())
+    assert list(arrays["tokens_source"]) == ["[CLS]", "a", "<b>", "[SEP]"]
+    payload = json.loads(att.to_json())
+    np.testing.assert_allclose(payload["attention"]["encoder"], att.to_numpy(), atol=1e-6)
+    assert payload["tokens"]["source"][2] == "<b>"
+
+
+def test_token_count_mismatch_is_a_clear_error(tiny_bert):
+    with cap.capture(tiny_bert) as rec:
+        tiny_bert(**batch([4], max_len=4))
+    with pytest.raises(ValueError, match="number of tokens is 3"):
+        rec.result.with_tokens({"source": ["a", "b", "c"]})
+
+
+def test_two_threads_sharing_one_model_get_their_own_numbers(tiny_bert):
+    inputs = [batch([7]), batch([3], max_len=3)]
+    expected = []
+    for x in inputs:
+        with cap.capture(tiny_bert) as rec:
+            tiny_bert(**x)
+        expected.append(rec.result)
+    barrier = threading.Barrier(2)
+    results: list = [None, None]
+
+    def work(i):
+        for _ in range(20):
+            barrier.wait()
+            with cap.capture(tiny_bert) as rec:
+                tiny_bert(**inputs[i])
+            got = rec.result
+            if results[i] is not None:
+                continue
+            results[i] = got
+            for a, b in zip(got.records, expected[i].records, strict=True):
+                assert torch.equal(a.probs, b.probs)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results[0].layer("encoder", 0).shape == (4, 7, 7)
+    assert results[1].layer("encoder", 0).shape == (4, 3, 3)
+
+
+def test_unsupported_model_is_a_clear_error():
+    with pytest.raises(ValueError, match="no attention module"):
+        cap.instrument(torch.nn.Sequential(torch.nn.Linear(2, 2)))
