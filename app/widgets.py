@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from transformers import PreTrainedTokenizerBase
 
 from model.bert import Encoded, InputError, encode
 
@@ -12,7 +13,7 @@ def text_box(label: str, default: str, key: str, height: int = 100) -> str:
 
 
 def encode_or_hint(
-    tokenizer, text: str, limit: int, text_pair: str | None = None
+    tokenizer: PreTrainedTokenizerBase, text: str, limit: int, text_pair: str | None = None
 ) -> Encoded | None:
     """Tokenise typed text; on bad input show a short hint and return None (no model call)."""
     try:

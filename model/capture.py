@@ -34,12 +34,12 @@ import json
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -247,7 +247,11 @@ class _Active:
     ablation: Ablation | None = None
 
 
-_ACTIVE: ContextVar[_Active] = ContextVar("attention_atlas_active", default=_Active())
+# _Active is frozen, so one shared default is safe.
+_ACTIVE: ContextVar[_Active] = ContextVar(
+    "attention_atlas_active",
+    default=_Active(),  # noqa: B039
+)
 
 
 class Recorder:
@@ -358,6 +362,15 @@ def ablate_heads(module: nn.Module, output: torch.Tensor, head_dim: int) -> torc
 
 
 # -- instrumenting models -------------------------------------------------------------------
+@runtime_checkable
+class SelfLabelling(Protocol):
+    """A model that names its own attention sites and embedding components (ours does)."""
+
+    def atlas_sites(self) -> Iterable[tuple[nn.Module, Stack, int]]: ...
+
+    def atlas_embeddings(self) -> Iterable[tuple[nn.Module, str]]: ...
+
+
 _INSTRUMENT_LOCK = threading.Lock()
 _HF_IMPLEMENTATION = "attention_atlas"
 
@@ -435,7 +448,7 @@ def instrument(model: nn.Module) -> nn.Module:
             return model
         owner = id(model)
         sites: list[tuple[nn.Module, Stack, int]]
-        if hasattr(model, "atlas_sites"):
+        if isinstance(model, SelfLabelling):
             sites = list(model.atlas_sites())
             embeddings: list[tuple[nn.Module, str]] = list(model.atlas_embeddings())
         else:
@@ -445,7 +458,7 @@ def instrument(model: nn.Module) -> nn.Module:
                 f"{type(model).__name__} has no attention module that Attention Atlas knows; "
                 "supported: our Transformer, BERT, DistilBERT, Marian and BART families"
             )
-        if not hasattr(model, "atlas_sites"):
+        if not isinstance(model, SelfLabelling):
             _register_hf_implementation()
             model.set_attn_implementation(_HF_IMPLEMENTATION)  # type: ignore[operator]
         for module, stack, layer in sites:
