@@ -50,9 +50,9 @@ def attention_heatmap(
     )
     size = max(360, min(900, 120 + 18 * len(query_tokens)))
     figure.update_layout(
-        title={"text": html.escape(title)},
+        title={"text": html.escape(title), "y": 0.99, "yanchor": "top"},
         height=size,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin={"l": 10, "r": 10, "t": 130, "b": 10},
         xaxis={"title": {"text": "key (attended to)"}, "tickangle": -60, "side": "top"},
         yaxis={"title": {"text": "query (attending)"}, "autorange": "reversed"},
     )

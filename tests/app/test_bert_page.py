@@ -1,0 +1,76 @@
+"""The BERT attention page: renders, reacts to text, layer and head, shows the model's numbers."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.app.helpers import heatmap_z, open_page
+
+PAGE = "bert_attention.py"
+
+
+def reference_attention(minilm_reference, tokenizer, text):
+    """Attention computed without the app or the capture API: Hugging Face's own output."""
+    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+    with torch.inference_mode():
+        out = minilm_reference(**inputs, output_attentions=True)
+    return torch.stack(out.attentions)[:, 0].numpy()  # (layers, heads, seq, seq)
+
+
+def test_home_lists_every_page():
+    at = open_page()
+    assert at.title[0].value == "Attention Atlas"
+    assert any("BERT attention" in c.value for c in at.caption) or at.get("page_link")
+
+
+def test_default_view_shows_the_models_attention(minilm, minilm_reference):
+    _, tokenizer = minilm
+    at = open_page(PAGE)
+    assert at.title[0].value == "BERT attention"
+    expected = reference_attention(minilm_reference, tokenizer, at.text_area("bert_text").value)
+    np.testing.assert_allclose(heatmap_z(at, "bert_head_heatmap"), expected[0, 0], atol=1e-6)
+    np.testing.assert_allclose(heatmap_z(at, "bert_mean_heatmap"), expected[0].mean(0), atol=1e-6)
+
+
+def test_changing_text_layer_and_head_updates_the_heatmap(minilm, minilm_reference):
+    _, tokenizer = minilm
+    at = open_page(PAGE)
+    before = heatmap_z(at, "bert_head_heatmap")
+    text = "Paris is the capital of France."
+    at.text_area("bert_text").input(text).run()
+    at.selectbox("bert_layer").select(4).run()
+    at.selectbox("bert_head").select(7).run()
+    assert not at.exception
+    expected = reference_attention(minilm_reference, tokenizer, text)
+    z = heatmap_z(at, "bert_head_heatmap")
+    assert z.shape != before.shape or not np.allclose(z, before)
+    np.testing.assert_allclose(z, expected[4, 7], atol=1e-6)
+    np.testing.assert_allclose(heatmap_z(at, "bert_mean_heatmap"), expected[4].mean(0), atol=1e-6)
+
+
+@pytest.mark.parametrize("text", ["", "   \n  "])
+def test_empty_text_gives_a_hint_and_no_chart(text):
+    at = open_page(PAGE)
+    at.text_area("bert_text").input(text).run()
+    assert not at.exception
+    assert any("empty" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 0
+
+
+def test_long_text_is_truncated_with_a_notice():
+    at = open_page(PAGE)
+    at.text_area("bert_text").input("word " * 10_000).run()
+    assert not at.exception
+    warning = " ".join(w.value for w in at.warning)
+    assert "9490 tokens were dropped" in warning
+    assert heatmap_z(at, "bert_head_heatmap").shape == (512, 512)
+
+
+@pytest.mark.parametrize(
+    "text", ["<script>alert(1)</script> hi", "I ❤️ attention 🤖", "שלום עולם, مرحبا"]
+)
+def test_markup_emoji_and_right_to_left_text_render(text):
+    at = open_page(PAGE)
+    at.text_area("bert_text").input(text).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2

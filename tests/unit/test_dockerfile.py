@@ -1,0 +1,35 @@
+"""Docker cannot build on these machines; check what the Dockerfile names exists and runs."""
+
+import json
+import re
+
+from tests.conftest import ROOT
+
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def test_every_copied_path_exists():
+    sources = re.findall(r"^COPY\s+(.+?)\s+\S+$", DOCKERFILE, flags=re.M)
+    assert sources, "the Dockerfile copies nothing"
+    for line in sources:
+        for path in line.split():
+            assert (ROOT / path).exists(), f"Dockerfile copies {path}, which does not exist"
+
+
+def test_entry_command_names_the_app_and_serves_publicly():
+    (cmd,) = re.findall(r"^CMD\s+(\[.*\])$", DOCKERFILE, flags=re.M)
+    argv = json.loads(cmd)
+    assert argv[:2] == ["streamlit", "run"]
+    assert (ROOT / argv[2]).is_file()
+    assert "--server.address=0.0.0.0" in argv and "--server.port=8501" in argv
+
+
+def test_healthcheck_and_cpu_torch():
+    assert re.search(r"^HEALTHCHECK .*\n?.*_stcore/health", DOCKERFILE, flags=re.M)
+    assert "torch==2.13.0" in DOCKERFILE and "whl/cpu" in DOCKERFILE
+    assert DOCKERFILE.startswith("#") and "FROM python:3.11-slim" in DOCKERFILE
+
+
+def test_copied_packages_are_the_ones_the_app_imports():
+    copied = set(re.findall(r"^COPY\s+(\w+)\s", DOCKERFILE, flags=re.M))
+    assert {"app", "model", "pages"} <= copied
