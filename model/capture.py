@@ -333,7 +333,9 @@ def record_attention(
         if additive_mask is None:
             allowed = torch.ones(probs.shape[0], 1, *probs.shape[2:], dtype=torch.bool)
         else:
-            allowed = from_additive(additive_mask.detach().cpu())  # (batch, 1|heads, q, k)
+            allowed = from_additive(additive_mask.detach().cpu())  # broadcastable to probs
+            batch, _, q_len, k_len = probs.shape
+            allowed = allowed.expand(batch, allowed.shape[1], q_len, k_len)  # (b, 1|h, q, k)
         rec = replace(rec, mask=allowed)
     recorder.add(rec)
 

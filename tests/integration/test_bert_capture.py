@@ -81,3 +81,18 @@ def test_emoji_and_right_to_left_text_run(minilm, text):
     model, tokenizer = minilm
     att, _ = run_with_capture(model, encode(tokenizer, text))
     assert att.layer("encoder", 0).shape[-1] == len(att.tokens["source"])
+
+
+def test_ablation_on_minilm(minilm):
+    from model.capture import ablate
+
+    model, tokenizer = minilm
+    encoded = encode(tokenizer, "Heads can be switched off one at a time.")
+    with torch.inference_mode():
+        base = model(**encoded.inputs).last_hidden_state
+        with ablate(model, {}):
+            same = model(**encoded.inputs).last_hidden_state
+        with ablate(model, {("encoder", 3): range(12)}):
+            changed = model(**encoded.inputs).last_hidden_state
+    assert torch.equal(base, same)
+    assert not torch.allclose(base, changed)

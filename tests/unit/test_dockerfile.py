@@ -33,3 +33,12 @@ def test_healthcheck_and_cpu_torch():
 def test_copied_packages_are_the_ones_the_app_imports():
     copied = set(re.findall(r"^COPY\s+(\w+)\s", DOCKERFILE, flags=re.M))
     assert {"app", "model", "pages"} <= copied
+
+
+def test_allocator_settings_agree_everywhere():
+    from model.runtime import ALLOCATOR_ENV
+
+    makefile = (ROOT / "Makefile").read_text()
+    for key, value in ALLOCATOR_ENV.items():
+        assert f"{key}={value}" in DOCKERFILE, key
+        assert re.search(rf"^export {key} := {value}$", makefile, flags=re.M), key

@@ -1,0 +1,120 @@
+"""Pure functions over captured attention: rollout, flow and per-head statistics.
+
+Inputs are a stack's attention as (layers, heads, q_len, k_len) arrays, as
+`AttentionCapture.stacked` returns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+FLOW_MAX_TOKENS = 64  # one max-flow per token pair: n^2 solves; beyond this the page says so
+FLOW_SCALE = 1_000_000
+
+
+def _residual_mixed(attention: np.ndarray) -> np.ndarray:
+    """Per layer: average the heads, add the identity for the residual path, renormalise rows."""
+    attention = np.asarray(attention, dtype=np.float64)  # (layers, heads, n, n)
+    if attention.ndim != 4 or attention.shape[-1] != attention.shape[-2]:
+        raise ValueError(
+            f"rollout and flow need self-attention as (layers, heads, n, n), not {attention.shape}"
+        )
+    mixed = attention.mean(axis=1) + np.eye(attention.shape[-1])  # (layers, n, n)
+    return mixed / mixed.sum(axis=-1, keepdims=True)  # rows sum to 1
+
+
+def attention_rollout(attention: np.ndarray) -> np.ndarray:
+    """Abnar & Zuidema (2020): multiply the residual-mixed attention up the layers.
+
+    Returns (layers, n, n): entry [l, i, j] is how much token j's input reaches
+    token i's representation after layer l.
+    """
+    mixed = _residual_mixed(attention)  # (layers, n, n)
+    rolled = np.empty_like(mixed)
+    current = np.eye(mixed.shape[-1])  # (n, n)
+    for layer, step in enumerate(mixed):
+        current = step @ current  # (n, n)
+        rolled[layer] = current
+    return rolled
+
+
+def attention_flow(attention: np.ndarray, max_tokens: int = FLOW_MAX_TOKENS) -> np.ndarray:
+    """Abnar & Zuidema (2020): max-flow from each output token to each input token through the
+    layered graph whose edge capacities are the residual-mixed attention weights.
+
+    Returns (n, n): entry [i, j] is the flow value from output token i to input token j.
+    Capacities are fixed-point with 1e-6 resolution (the solver works on integers).
+    """
+    from scipy.sparse import csr_array
+    from scipy.sparse.csgraph import maximum_flow
+
+    mixed = _residual_mixed(attention)  # (layers, n, n)
+    n_layers, n, _ = mixed.shape
+    if n > max_tokens:
+        raise ValueError(
+            f"attention flow solves one max-flow problem per token pair and is limited to "
+            f"{max_tokens} tokens; this input has {n}. Use rollout, or a shorter text."
+        )
+    # Node layer * n + i is token i after `layer` layers (layer 0: the inputs). Token i after
+    # layer l+1 reads token j after layer l with capacity mixed[l, i, j].
+    size = (n_layers + 1) * n
+    rows, cols, caps = [], [], []
+    for layer in range(n_layers):
+        reader, read = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")  # (n, n) each
+        rows.append(((layer + 1) * n + reader).ravel())
+        cols.append((layer * n + read).ravel())
+        caps.append(np.rint(mixed[layer] * FLOW_SCALE).astype(np.int32).ravel())
+    graph = csr_array(
+        (np.concatenate(caps), (np.concatenate(rows), np.concatenate(cols))), shape=(size, size)
+    )
+    flow = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            flow[i, j] = maximum_flow(graph, n_layers * n + i, j).flow_value / FLOW_SCALE
+    return flow
+
+
+@dataclass(frozen=True)
+class HeadStats:
+    layer: int
+    head: int
+    entropy: float  # mean over query rows of -sum p log2 p, in bits
+    mean_distance: float  # mean over query rows of sum_j p_ij |i - j|, in tokens
+    special_share: float  # mean over query rows of the weight on special or padding keys
+
+
+def head_statistics(
+    attention: np.ndarray,
+    special: Sequence[bool] | None = None,
+    valid: Sequence[bool] | None = None,
+) -> list[HeadStats]:
+    """Statistics of every head of a stack. attention: (layers, heads, q_len, k_len).
+
+    `special` marks key positions counted as special ([CLS], [SEP], padding);
+    `valid` marks query rows to average over (padding queries are left out).
+    """
+    probs = np.asarray(attention, dtype=np.float64)  # (layers, heads, q, k)
+    _, _, q_len, k_len = probs.shape
+    rows = np.ones(q_len, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    plogp = np.where(probs > 0, probs * np.log2(np.where(probs > 0, probs, 1.0)), 0.0)
+    entropy = -plogp.sum(-1)  # (layers, heads, q)
+    distance = np.abs(np.arange(q_len)[:, None] - np.arange(k_len)[None, :])  # (q, k)
+    mean_distance = (probs * distance).sum(-1)  # (layers, heads, q)
+    special_keys = np.zeros(k_len, bool) if special is None else np.asarray(special, bool)
+    share = probs[..., special_keys].sum(-1)  # (layers, heads, q)
+    stats: list[HeadStats] = []
+    for layer in range(probs.shape[0]):
+        for head in range(probs.shape[1]):
+            stats.append(
+                HeadStats(
+                    layer=layer,
+                    head=head,
+                    entropy=float(entropy[layer, head, rows].mean()),
+                    mean_distance=float(mean_distance[layer, head, rows].mean()),
+                    special_share=float(share[layer, head, rows].mean()),
+                )
+            )
+    return stats

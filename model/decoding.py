@@ -1,0 +1,123 @@
+"""Greedy and beam-search decoding with a key/value cache, for our Transformer.
+
+Both always stop: at the end-of-sequence id or after `max_new` tokens, whichever
+comes first, and never past the model's max_len.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from model.attention import KVCache
+from model.transformer import Transformer
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    ids: tuple[int, ...]  # generated ids, starting after BOS, including EOS if reached
+    score: float  # sum of log-probabilities (length-normalised for beams)
+    finished: bool  # EOS reached before the length limit
+
+
+def _limit(model: Transformer, max_new: int) -> int:
+    return max(1, min(max_new, model.config.max_len - 1))
+
+
+@torch.inference_mode()
+def greedy_decode(
+    model: Transformer, src: torch.Tensor, bos: int, eos: int, max_new: int = 100
+) -> Hypothesis:
+    """src: (1, src_len). One decoder step per new token, reusing cached keys and values."""
+    memory, src_allowed = model.encode(src)  # (1, src_len, d_model)
+    cache: KVCache = {}
+    token = torch.tensor([[bos]])  # (1, 1)
+    ids: list[int] = []
+    score = 0.0
+    for step in range(_limit(model, max_new)):
+        logits = model.decode(token, memory, src_allowed, cache, offset=step)  # (1, 1, vocab)
+        log_probs = torch.log_softmax(logits[0, -1], dim=-1)  # (vocab,)
+        best = int(log_probs.argmax())
+        score += float(log_probs[best])
+        ids.append(best)
+        if best == eos:
+            return Hypothesis(tuple(ids), score, True)
+        token = torch.tensor([[best]])  # (1, 1)
+    return Hypothesis(tuple(ids), score, False)
+
+
+@torch.inference_mode()
+def beam_search(
+    model: Transformer,
+    src: torch.Tensor,
+    bos: int,
+    eos: int,
+    beam_size: int = 4,
+    max_new: int = 100,
+    length_penalty: float = 0.6,
+) -> Hypothesis:
+    """Keep the `beam_size` best prefixes; the beams share one batched cache."""
+    if beam_size < 1:
+        raise ValueError(f"beam_size must be at least 1, not {beam_size}")
+    memory, src_allowed = model.encode(src)  # (1, src_len, d_model)
+    cache: KVCache = {}
+    beams: list[tuple[list[int], float]] = [([], 0.0)]
+    finished: list[Hypothesis] = []
+
+    def normalised(score: float, length: int) -> float:
+        return score / (((5 + length) / 6) ** length_penalty)  # GNMT length penalty
+
+    for step in range(_limit(model, max_new)):
+        n = len(beams)
+        last = torch.tensor([[ids[-1] if ids else bos] for ids, _ in beams])  # (n, 1)
+        logits = model.decode(
+            last, memory.expand(n, -1, -1), src_allowed.expand(n, -1, -1, -1), cache, step
+        )  # (n, 1, vocab)
+        log_probs = torch.log_softmax(logits[:, -1], dim=-1)  # (n, vocab)
+        totals = torch.tensor([s for _, s in beams])[:, None] + log_probs  # (n, vocab)
+        top_scores, top_index = totals.flatten().topk(min(2 * beam_size, totals.numel()))
+        vocab = log_probs.shape[-1]
+        next_beams: list[tuple[list[int], float]] = []
+        origins: list[int] = []
+        for score, index in zip(top_scores.tolist(), top_index.tolist(), strict=True):
+            origin, token = divmod(index, vocab)
+            ids = [*beams[origin][0], token]
+            if token == eos:
+                finished.append(Hypothesis(tuple(ids), normalised(score, len(ids)), True))
+            else:
+                next_beams.append((ids, score))
+                origins.append(origin)
+            if len(next_beams) == beam_size:
+                break
+        best_finished = max((h.score for h in finished), default=float("-inf"))
+        best_open = max((normalised(s, len(i)) for i, s in next_beams), default=float("-inf"))
+        if len(finished) >= beam_size or not next_beams or best_finished > best_open:
+            break
+        order = torch.tensor(origins)  # which old beam each new beam extends
+        for module, (k, v) in list(cache.items()):
+            if k.shape[0] == n:  # cross-attention keys of a single source broadcast as they are
+                cache[module] = (k[order], v[order])  # (beams, heads, len, d_head)
+        beams = next_beams
+    if not finished:
+        finished = [Hypothesis(tuple(i), normalised(s, len(i)), False) for i, s in beams]
+    return max(finished, key=lambda h: h.score)
+
+
+@torch.inference_mode()
+def forced_decode_steps(
+    model: Transformer, src: torch.Tensor, bos: int, ids: tuple[int, ...]
+) -> torch.Tensor:
+    """Feed a chosen output back one step at a time with the cache, as decoding does.
+
+    Run inside `capture` to record every decoding step of a hypothesis found by
+    beam search (whose beams were batched). Returns the logits (1, len(ids), vocab).
+    """
+    memory, src_allowed = model.encode(src)
+    cache: KVCache = {}
+    inputs = [bos, *ids[:-1]] if ids else [bos]
+    logits = []
+    for step, token in enumerate(inputs):
+        step_ids = torch.tensor([[token]])  # (1, 1)
+        logits.append(model.decode(step_ids, memory, src_allowed, cache, offset=step))
+    return torch.cat(logits, dim=1)  # (1, steps, vocab)
