@@ -74,8 +74,10 @@ def main() -> None:
             assert len(out.attentions) == 6
 
     allocator = "glibc defaults" if args.default_allocator else "serving settings (runtime.py)"
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, MiniLM (6 x 12 heads), "
-          f"malloc: {allocator}")  # fmt: skip
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, MiniLM (6 x 12 heads), "
+        f"malloc: {allocator}"
+    )
     print(f"{'tokens':>6} | " + " | ".join(f"{v:>17}" for v in VARIANTS) + " | capture/plain")
     ratio_at: dict[int, float] = {}
     with torch.inference_mode():

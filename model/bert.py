@@ -48,6 +48,34 @@ def load_bert(
     return model, tokenizer
 
 
+def load_adapted(
+    model_class: Any, adapter_dir: str | Path, base: str | Path | None = None, **config: Any
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """The packaged MiniLM with a task head and a LoRA adapter, merged into plain weights.
+
+    The repository holds only what fine-tuning changed (the adapter and the head); the
+    base weights come from the package. Merging leaves an ordinary Hugging Face model,
+    which the capture API instruments like any other.
+    """
+    from peft import PeftModel
+
+    adapter_dir = Path(adapter_dir)
+    if not (adapter_dir / "adapter_model.safetensors").exists():
+        raise FileNotFoundError(f"no adapter in {adapter_dir}: train it with python -m model.train")
+    source = str(base or minilm_path())
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the head is "newly initialised" until the adapter loads
+    try:
+        model = model_class.from_pretrained(source, attn_implementation="eager", **config)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    instrument(model)
+    return model, tokenizer
+
+
 @dataclass(frozen=True)
 class Encoded:
     """One tokenised input, already cut to the model's limit."""

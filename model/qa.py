@@ -1,0 +1,212 @@
+"""Extractive question answering with attention, and SQuAD-style scores.
+
+    reader = load_reader()                 # MiniLM + the shipped LoRA adapter
+    result = reader("Where is Mary?", "Mary went to the kitchen.")
+    result.answer, result.score, result.alternatives, result.attention
+
+A span's score is the probability of its start times that of its end. The model
+was also trained to point at [CLS] when the context holds no answer: when that
+wins, or the best span scores below `threshold`, the result says no answer.
+Contexts longer than the window are read in overlapping windows.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.bert import InputError, load_adapted
+from model.capture import AttentionCapture, capture
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "qa"
+HUB_QA_NAME = "distilbert-base-cased-distilled-squad"
+MAX_ANSWER_TOKENS = 30
+NO_ANSWER_THRESHOLD = 0.1
+
+
+@dataclass(frozen=True)
+class Span:
+    text: str
+    start: int  # character offsets into the context
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class QAResult:
+    question: str
+    context: str
+    best: Span | None  # None: no answer found
+    alternatives: tuple[Span, ...]  # the next best spans, best first
+    no_answer_score: float  # probability mass the model put on [CLS] (start x end)
+    tokens: tuple[str, ...]  # word pieces of the window holding the best span
+    segments: tuple[int, ...]  # 0: question (and specials), 1: context
+    offsets: tuple[tuple[int, int], ...]  # character span in the context of each piece
+    start_logits: tuple[float, ...]
+    end_logits: tuple[float, ...]
+    attention: AttentionCapture
+    windows: int
+    notices: tuple[str, ...] = field(default=())
+
+    @property
+    def answer(self) -> str:
+        return self.best.text if self.best else ""
+
+    @property
+    def question_positions(self) -> list[int]:
+        return [
+            i
+            for i, s in enumerate(self.segments)
+            if s == 0 and self.offsets[i] == (-1, -1) and self.tokens[i] not in ("[CLS]", "[SEP]")
+        ]
+
+    @property
+    def context_positions(self) -> list[int]:
+        return [i for i, s in enumerate(self.segments) if s == 1 and self.tokens[i] != "[SEP]"]
+
+
+class QAReader:
+    def __init__(self, model: Any, tokenizer: Any, name: str = "MiniLM + generated-QA adapter"):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.name = name
+
+    @classmethod
+    def load(cls, directory: Path = CHECKPOINT_DIR) -> QAReader:
+        from transformers import BertForQuestionAnswering
+
+        model, tokenizer = load_adapted(BertForQuestionAnswering, directory)
+        return cls(model, tokenizer)
+
+    def _windows(self, question: str, context: str, max_length: int, stride: int) -> Any:
+        return self.tokenizer(
+            question,
+            context,
+            truncation="only_second",
+            max_length=max_length,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding=True,
+            return_tensors="pt",
+        )
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        question: str,
+        context: str,
+        threshold: float = NO_ANSWER_THRESHOLD,
+        top_k: int = 5,
+        max_length: int = 384,
+        stride: int = 128,
+    ) -> QAResult:
+        if not question or not question.strip():
+            raise InputError("Type a question: the question box is empty.")
+        if not context or not context.strip():
+            raise InputError("Paste a context to search: the context box is empty.")
+        q_tokens = len(self.tokenizer(question, add_special_tokens=False)["input_ids"])
+        if q_tokens > max_length // 2:
+            raise InputError(
+                f"The question is {q_tokens} tokens long; keep it under {max_length // 2}."
+            )
+        enc = self._windows(question, context, max_length, stride)
+        n_windows = enc["input_ids"].shape[0]
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        spans: list[tuple[float, int, int, int]] = []  # (score, window, start, end)
+        no_answer = 0.0
+        per_window = []
+        for w in range(n_windows):
+            out = self.model(**{k: enc[k][w : w + 1] for k in keys})
+            start, end = out.start_logits[0], out.end_logits[0]  # (seq,)
+            per_window.append((start, end))
+            p_start, p_end = torch.softmax(start, -1), torch.softmax(end, -1)
+            no_answer = max(no_answer, float(p_start[0] * p_end[0]))
+            seq_ids = enc.sequence_ids(w)
+            context_pos = [i for i, s in enumerate(seq_ids) if s == 1]
+            top_starts = sorted(context_pos, key=lambda i: -float(p_start[i]))[:20]
+            top_ends = sorted(context_pos, key=lambda i: -float(p_end[i]))[:20]
+            for s in top_starts:
+                for e in top_ends:
+                    if s <= e < s + MAX_ANSWER_TOKENS:
+                        spans.append((float(p_start[s] * p_end[e]), w, s, e))
+        spans.sort(reverse=True)
+        found: list[Span] = []
+        seen: set[tuple[int, int]] = set()
+        for score, w, s, e in spans:
+            begin, finish = int(enc["offset_mapping"][w][s][0]), int(enc["offset_mapping"][w][e][1])
+            if (begin, finish) in seen:
+                continue  # the same text from an overlapping window
+            seen.add((begin, finish))
+            found.append(Span(context[begin:finish], begin, finish, score))
+            if len(found) == top_k + 1:
+                break
+        best = found[0] if found and found[0].score >= max(threshold, no_answer) else None
+        window = spans[0][1] if spans else 0
+        length = int(enc["attention_mask"][window].sum())
+        with capture(self.model) as recorder:  # the window without its padding
+            self.model(**{k: enc[k][window : window + 1, :length] for k in keys})
+        ids = enc["input_ids"][window][:length]
+        tokens = self.tokenizer.convert_ids_to_tokens(ids)
+        seq_ids = enc.sequence_ids(window)[:length]
+        offsets = [
+            (int(a), int(b)) if seq_ids[i] == 1 else (-1, -1)
+            for i, (a, b) in enumerate(enc["offset_mapping"][window][:length].tolist())
+        ]
+        attention = recorder.result.with_tokens(
+            {"source": tokens}, special={"source": [s is None for s in seq_ids]}
+        )
+        start_logits, end_logits = per_window[window]
+        notices = []
+        if n_windows > 1:
+            notices.append(
+                f"The context is longer than one {max_length}-token window: it was read in "
+                f"{n_windows} overlapping windows; the attention shown is the answer's window."
+            )
+        return QAResult(
+            question=question,
+            context=context,
+            best=best,
+            alternatives=tuple(found[1:] if best else found[:top_k]),
+            no_answer_score=no_answer,
+            tokens=tuple(tokens),
+            segments=tuple(1 if s == 1 else 0 for s in seq_ids),
+            offsets=tuple(offsets),
+            start_logits=tuple(start_logits[:length].tolist()),
+            end_logits=tuple(end_logits[:length].tolist()),
+            attention=attention,
+            windows=n_windows,
+            notices=tuple(notices),
+        )
+
+
+# -- SQuAD-style scores ------------------------------------------------------------------------
+def normalize_answer(text: str) -> str:
+    """Lower case, drop punctuation, articles and extra whitespace (the SQuAD script's rules)."""
+    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def exact_match(prediction: str, truths: list[str]) -> float:
+    return float(any(normalize_answer(prediction) == normalize_answer(t) for t in truths))
+
+
+def f1_score(prediction: str, truths: list[str]) -> float:
+    def f1(pred: str, truth: str) -> float:
+        p, t = normalize_answer(pred).split(), normalize_answer(truth).split()
+        if not p or not t:
+            return float(p == t)
+        common = sum((Counter(p) & Counter(t)).values())
+        if common == 0:
+            return 0.0
+        precision, recall = common / len(p), common / len(t)
+        return 2 * precision * recall / (precision + recall)
+
+    return max(f1(prediction, t) for t in truths)

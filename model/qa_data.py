@@ -1,0 +1,526 @@
+"""Generated extractive QA data: bAbI-style stories plus templated everyday facts.
+
+Every example is made by rendering sentence templates whose slots are tracked to
+the character, so each answer is an exact span of its context. A story mixes
+facts about several people (distractors) and about 10% of questions ask about
+someone who is not in the story (no answer: the model should point at [CLS]).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+NAMES = (
+    "Mary",
+    "John",
+    "Sandra",
+    "Daniel",
+    "Priya",
+    "Kenji",
+    "Amara",
+    "Lucas",
+    "Ana",
+    "Omar",
+    "Fatima",
+    "Liam",
+    "Chen",
+    "Sofia",
+    "Mateo",
+    "Aisha",
+    "Noah",
+    "Elena",
+    "Ravi",
+    "Grace",
+    "Tomas",
+    "Yuki",
+    "Ivan",
+    "Zara",
+    "Hugo",
+    "Leila",
+    "Oscar",
+    "Nadia",
+    "Felix",
+    "Ines",
+    "Kwame",
+    "Maya",
+    "Pablo",
+    "Ingrid",
+    "Jonas",
+    "Alice Moreau",
+    "Peter Novak",
+    "Rosa Diaz",
+    "Samuel Okafor",
+    "Emma Lindqvist",
+    "David Cohen",
+    "Lin Wei",
+    "Carlos Mendes",
+)
+CITIES = (
+    "Paris",
+    "Madrid",
+    "Lagos",
+    "Tokyo",
+    "Lima",
+    "Cairo",
+    "Oslo",
+    "Dublin",
+    "Nairobi",
+    "Seoul",
+    "Vienna",
+    "Quito",
+    "Lisbon",
+    "Hanoi",
+    "Prague",
+    "Toronto",
+    "Mumbai",
+    "Glasgow",
+    "Naples",
+    "Bergen",
+    "Porto",
+    "Krakow",
+    "Accra",
+    "Osaka",
+    "Seville",
+    "Montreal",
+    "Valparaiso",
+)
+ROOMS = ("kitchen", "garden", "office", "bathroom", "hallway", "bedroom", "garage", "cellar")
+OBJECTS = ("apple", "football", "milk", "key", "book", "umbrella", "lamp", "basket", "hat")
+JOBS = (
+    "nurse",
+    "teacher",
+    "baker",
+    "pilot",
+    "lawyer",
+    "carpenter",
+    "doctor",
+    "chef",
+    "farmer",
+    "journalist",
+    "engineer",
+    "librarian",
+    "photographer",
+    "plumber",
+    "painter",
+    "dentist",
+)
+WORKPLACES = (
+    "the central hospital",
+    "a small school",
+    "the city library",
+    "the harbour",
+    "a bakery",
+    "the town hall",
+    "a car factory",
+    "the airport",
+    "the university",
+    "a flower shop",
+)
+SHOPS = ("market", "bakery", "bookshop", "supermarket", "hardware store", "pharmacy")
+GOODS = (
+    ("mango", "mangoes"),
+    ("loaf of bread", "loaves of bread"),
+    ("lemon", "lemons"),
+    ("notebook", "notebooks"),
+    ("candle", "candles"),
+    ("tomato", "tomatoes"),
+    ("egg", "eggs"),
+    ("bottle of milk", "bottles of milk"),
+    ("pencil", "pencils"),
+    ("orange", "oranges"),
+)
+COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "ten", "twelve", "twenty")
+DAYS = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Saturday morning",
+    "Sunday evening",
+    "Friday night",
+    "Monday afternoon",
+)
+MONTHS = ("January", "March", "April", "June", "July", "September", "October", "December")
+LANDMARKS = (
+    "bridge",
+    "tower",
+    "lighthouse",
+    "museum",
+    "cathedral",
+    "theatre",
+    "fountain",
+    "castle",
+    "stadium",
+    "library",
+)
+INSTRUMENTS = ("violin", "piano", "guitar", "drums", "flute", "cello", "trumpet")
+WHEN = ("on Sundays", "every evening", "in the morning", "on weekends", "every Tuesday")
+PETS = ("cat", "dog", "parrot", "rabbit", "horse", "tortoise")
+PET_NAMES = ("Pepper", "Biscuit", "Luna", "Max", "Coco", "Shadow", "Mango", "Rex", "Bella")
+PLACES_IN = (
+    "in the attic",
+    "in the garage",
+    "under the bed",
+    "on the shelf",
+    "in the cellar",
+    "in a drawer",
+    "behind the door",
+    "on the balcony",
+    "in the shed",
+)
+THINGS = (
+    ("old guitar", "his old guitar"),
+    ("bicycle", "her bicycle"),
+    ("passport", "his passport"),
+    ("camera", "her camera"),
+    ("tools", "his tools"),
+    ("letters", "her letters"),
+)
+VEHICLES = ("by train", "by bus", "by boat", "by car", "on foot", "by plane", "by bicycle")
+YEARS = tuple(str(y) for y in range(1820, 2024, 7))
+MOVE_VERBS = ("went to", "moved to", "travelled to", "journeyed to", "went back to", "ran to")
+TAKE_VERBS = ("picked up", "grabbed", "got", "took")
+DROP_VERBS = ("dropped", "put down", "discarded", "left")
+
+
+@dataclass(frozen=True)
+class QAExample:
+    context: str
+    question: str
+    answer: str  # "" when the context holds no answer
+    answer_start: int  # character offset; -1 when there is no answer
+    kind: str
+
+
+@dataclass
+class Fact:
+    text: str
+    qa: list[tuple[str, str]]  # (question, answer slot value)
+
+
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def render(template: str, **slots: str) -> str:
+    return _SLOT.sub(lambda m: slots[m.group(1)], template)
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def biography(rng: random.Random, name: str) -> list[Fact]:
+    city, year = rng.choice(CITIES), rng.choice(YEARS)
+    job, place = rng.choice(JOBS), rng.choice(WORKPLACES)
+    born = rng.choice(
+        [
+            "{n} was born in {c} in {y}.",
+            "In {y}, {n} was born in {c}.",
+            "{n} was born in {y} in the city of {c}.",
+        ]
+    )
+    work = rng.choice(
+        [
+            "{n} works as a {j} at {p}.",
+            "{n} is a {j} who works at {p}.",
+            "These days {n} works at {p} as a {j}.",
+        ]
+    )
+    return [
+        Fact(
+            render(born, n=name, c=city, y=year),
+            [
+                (rng.choice(["Where was {n} born?", "In which city was {n} born?"]), city),
+                (rng.choice(["When was {n} born?", "In what year was {n} born?"]), year),
+            ],
+        ),
+        Fact(
+            render(work, n=name, j=job, p=place),
+            [
+                (
+                    rng.choice(
+                        ["What is {n}'s job?", "What does {n} do?", "What does {n} work as?"]
+                    ),
+                    job,
+                ),
+                ("Where does {n} work?", place),
+            ],
+        ),
+    ]
+
+
+def shopping(rng: random.Random, name: str) -> list[Fact]:
+    shop, day, count = rng.choice(SHOPS), rng.choice(DAYS), rng.choice(COUNTS)
+    _, plural = rng.choice(GOODS)
+    goods = f"{count} {plural}"
+    template = rng.choice(
+        [
+            "On {d}, {n} went to the {s} and bought {g}.",
+            "{n} bought {g} at the {s} on {d}.",
+            "On {d} {n} walked to the {s} and bought {g}.",
+        ]
+    )
+    return [
+        Fact(
+            render(template, n=name, s=shop, d=day, g=goods),
+            [
+                ("What did {n} buy?", goods),
+                (f"How many {plural} did {{n}} buy?", count),
+                (f"Who bought {plural}?", name),
+                (
+                    rng.choice(
+                        [
+                            "When did {n} go to the " + shop + "?",
+                            "On which day did {n} buy " + plural + "?",
+                        ]
+                    ),
+                    day,
+                ),
+            ],
+        )
+    ]
+
+
+def landmark(rng: random.Random, name: str) -> list[Fact]:
+    what, city, year = rng.choice(LANDMARKS), rng.choice(CITIES), rng.choice(YEARS)
+    first = rng.choice(
+        ["The old {w} stands in {c}.", "The {w} is in {c}.", "There is a famous {w} in {c}."]
+    )
+    second = rng.choice(
+        [
+            "It was built in {y} by {n}.",
+            "{n} built it in {y}.",
+            "It was designed by {n} and finished in {y}.",
+        ]
+    )
+    return [
+        Fact(
+            render(first, w=what, c=city) + " " + render(second, y=year, n=name),
+            [
+                (rng.choice([f"Where is the {what}?", f"In which city is the {what}?"]), city),
+                (
+                    rng.choice([f"When was the {what} built?", f"When was the {what} finished?"]),
+                    year,
+                ),
+                (rng.choice([f"Who built the {what}?", f"Who designed the {what}?"]), name),
+            ],
+        )
+    ]
+
+
+def hobby(rng: random.Random, name: str) -> list[Fact]:
+    instrument, when = rng.choice(INSTRUMENTS), rng.choice(WHEN)
+    template = rng.choice(["{n} plays the {i} {w}.", "{W}, {n} plays the {i} with friends."])
+    stated = _capital(when) if template.startswith("{W}") else when
+    return [
+        Fact(
+            render(template, n=name, i=instrument, w=when, W=stated),
+            [
+                ("What instrument does {n} play?", f"the {instrument}"),
+                (f"When does {{n}} play the {instrument}?", stated),
+                (f"Who plays the {instrument}?", name),
+            ],
+        )
+    ]
+
+
+def pet(rng: random.Random, name: str) -> list[Fact]:
+    kind, pet_name, age = rng.choice(PETS), rng.choice(PET_NAMES), rng.choice(COUNTS)
+    age_text = f"{age} years old"
+    template = rng.choice(["{n}'s {k}, {p}, is {a}.", "{n} has a {k} called {p} that is {a}."])
+    return [
+        Fact(
+            render(template, n=name, k=kind, p=pet_name, a=age_text),
+            [
+                (
+                    rng.choice(
+                        [f"What is {{n}}'s {kind} called?", f"What is the name of {{n}}'s {kind}?"]
+                    ),
+                    pet_name,
+                ),
+                (f"How old is {pet_name}?", age_text),
+            ],
+        )
+    ]
+
+
+def keeping(rng: random.Random, name: str) -> list[Fact]:
+    (thing, owned), where = rng.choice(THINGS), rng.choice(PLACES_IN)
+    template = rng.choice(["{n} keeps {o} {p}.", "{n} always leaves {o} {p}."])
+    return [
+        Fact(
+            render(template, n=name, o=owned, p=where),
+            [
+                (
+                    rng.choice(
+                        [
+                            f"Where does {{n}} keep the {thing}?",
+                            f"Where are {{n}}'s {thing} kept?"
+                            if thing.endswith("s")
+                            else f"Where is {{n}}'s {thing}?",
+                        ]
+                    ),
+                    where,
+                ),
+                (f"What does {{n}} keep {where}?", owned),
+            ],
+        )
+    ]
+
+
+def travel(rng: random.Random, name: str) -> list[Fact]:
+    city, year, vehicle, month = (
+        rng.choice(CITIES),
+        rng.choice(YEARS),
+        rng.choice(VEHICLES),
+        rng.choice(MONTHS),
+    )
+    template = rng.choice(
+        [
+            "In {m} {y}, {n} moved to {c}.",
+            "{n} moved to {c} in {y}, travelling {v}.",
+            "{n} travelled {v} to {c} in {m}.",
+        ]
+    )
+    text = render(template, n=name, c=city, y=year, v=vehicle, m=month)
+    qa = [(rng.choice(["Where did {n} move to?", "Where did {n} go?"]), city)]
+    if "{y}" in template:
+        qa.append((f"When did {{n}} move to {city}?", year))
+    if "{v}" in template:
+        qa.append((f"How did {{n}} travel to {city}?", vehicle))
+    if "{m}" in template and "{y}" not in template:
+        qa.append((f"In which month did {{n}} travel to {city}?", month))
+    return [Fact(text, qa)]
+
+
+def giving(rng: random.Random, name: str, other: str) -> list[Fact]:
+    thing = rng.choice(OBJECTS)
+    template = rng.choice(["{a} gave the {t} to {b}.", "{b} borrowed the {t} from {a}."])
+    text = render(template, a=name, b=other, t=thing)
+    giver_q = (
+        f"Who gave the {thing} to {other}?"
+        if "gave" in template
+        else f"Who lent the {thing} to {other}?"
+    )
+    return [
+        Fact(
+            text,
+            [
+                (giver_q, name),
+                (rng.choice([f"Who got the {thing}?", f"Who borrowed the {thing}?"]), other),
+                (f"What did {other} get from {name}?", f"the {thing}"),
+            ],
+        )
+    ]
+
+
+FAMILIES = (biography, shopping, landmark, hobby, pet, keeping, travel)
+
+
+def babi_story(rng: random.Random, people: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """A bAbI-style story; questions need one supporting fact (where is a person) or two
+    (where is an object: who carries it and where they went)."""
+    location: dict[str, str | None] = {p: None for p in people}
+    holder: dict[str, str | None] = {}
+    sentences: list[str] = []
+    for _ in range(rng.randint(4, 9)):
+        person = rng.choice(people)
+        action = rng.random()
+        held = [o for o, h in holder.items() if h == person]
+        if action < 0.55 or location[person] is None:
+            room = rng.choice(ROOMS)
+            sentences.append(f"{person} {rng.choice(MOVE_VERBS)} the {room}.")
+            location[person] = room
+        elif action < 0.8 or not held:
+            free = [o for o in OBJECTS if holder.get(o) is None]
+            thing = rng.choice(free)
+            sentences.append(f"{person} {rng.choice(TAKE_VERBS)} the {thing} there.")
+            holder[thing] = person
+        else:
+            thing = rng.choice(held)
+            sentences.append(f"{person} {rng.choice(DROP_VERBS)} the {thing}.")
+            holder[thing] = None
+    questions = [(f"Where is {p}?", f"the {room}") for p, room in location.items() if room]
+    for thing, carrier in holder.items():
+        if carrier is not None:
+            questions.append((f"Who has the {thing}?", carrier))
+            if location[carrier]:
+                questions.append((f"Where is the {thing}?", f"the {location[carrier]}"))
+    picked = [
+        (re.search(r"the (\w+) there", s), s.split(" ")[0]) for s in sentences if " there." in s
+    ]
+    for match, person in picked:
+        if match:
+            questions.append((f"What did {person} pick up?", f"the {match.group(1)}"))
+    return sentences, questions
+
+
+def _locate(context: str, sentence_starts: list[int], answer: str, sentence: int) -> int:
+    """The answer's offset, searched for in the sentence that states it."""
+    start = context.find(answer, sentence_starts[sentence])
+    if start < 0:
+        raise ValueError(f"answer {answer!r} not found in its sentence")
+    return start
+
+
+def generate(n: int, seed: int) -> list[QAExample]:
+    rng = random.Random(seed)
+    examples: list[QAExample] = []
+    while len(examples) < n:
+        if rng.random() < 0.3:
+            people = rng.sample([p for p in NAMES if " " not in p], rng.randint(2, 3))
+            sentences, questions = babi_story(rng, people)
+            if not questions:
+                continue
+            context = " ".join(sentences)
+            # bAbI answers are the latest fact: search from the last sentence that has it
+            for question, answer in rng.sample(questions, min(2, len(questions))):
+                start = context.rfind(answer if not answer.istitle() else answer + " ")
+                examples.append(QAExample(context, question, answer, start, "babi"))
+            absent = rng.choice([p for p in NAMES if p not in people and " " not in p])
+            if rng.random() < 0.25:
+                examples.append(QAExample(context, f"Where is {absent}?", "", -1, "none"))
+            continue
+        people = rng.sample(NAMES, rng.randint(2, 4))
+        facts: list[tuple[int, Fact]] = []
+        for i, person in enumerate(people):
+            for family in rng.sample(FAMILIES, rng.randint(1, 2)):
+                facts.extend((i, f) for f in family(rng, person))
+        if rng.random() < 0.3:
+            facts.extend((0, f) for f in giving(rng, people[0], people[1]))
+        rng.shuffle(facts)
+        context, starts = "", []
+        for _, fact in facts:
+            starts.append(len(context) + (1 if context else 0))
+            context = f"{context} {fact.text}" if context else fact.text
+        chosen = rng.sample(range(len(facts)), min(3, len(facts)))
+        for index in chosen:
+            owner, fact = facts[index]
+            question, answer = rng.choice(fact.qa)
+            question = question.replace("{n}", people[owner])
+            examples.append(
+                QAExample(
+                    context, question, answer, _locate(context, starts, answer, index), "facts"
+                )
+            )
+        if rng.random() < 0.3:  # the same kind of question about someone absent
+            owner, fact = facts[chosen[0]]
+            question, _ = rng.choice(fact.qa)
+            absent = rng.choice([p for p in NAMES if p not in people])
+            if "{n}" in question:
+                examples.append(QAExample(context, question.replace("{n}", absent), "", -1, "none"))
+    return examples[:n]
+
+
+def generated_splits(seed: int = 13) -> dict[str, list[QAExample]]:
+    """Train / valid / test from different seeds, so no story is shared between splits."""
+    return {
+        "train": generate(12000, seed),
+        "valid": generate(600, seed + 1),
+        "test": generate(1000, seed + 2),
+    }

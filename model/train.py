@@ -1,0 +1,228 @@
+"""Training entry point.
+
+    python -m model.train translation [--minutes 50] [--tiny]
+    python -m model.train ner | qa      (model/finetune.py)
+
+Translation: our transformer on the committed WordNet/Apertium corpus, with the
+paper's warm-up schedule, label smoothing, length-bucketed batches of about
+`--max-tokens` tokens, a fixed seed, validation every `--validate-every` steps,
+and the best checkpoint (by validation loss) written as float16 safetensors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from model.config import TransformerConfig
+from model.data import read_split
+from model.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
+from model.transformer import Transformer, make_model
+from model.translation import CHECKPOINT_DIR, save_checkpoint
+
+Batch = tuple[torch.Tensor, torch.Tensor]  # src (b, s), tgt with BOS ... EOS (b, t)
+
+
+def noam_rate(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
+    """lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (paper, section 5.3)."""
+    step = max(step, 1)
+    return factor * d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+
+
+def make_batches(
+    pairs: list[tuple[list[int], list[int]]], max_tokens: int, pad_id: int, seed: int
+) -> list[Batch]:
+    """Group pairs of similar length so little of each batch is padding; about `max_tokens`
+    source+target tokens (padding included) per batch."""
+    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][0]), len(pairs[i][1])))
+    batches: list[Batch] = []
+    current: list[int] = []
+    longest = 0
+    for index in order:
+        src, tgt = pairs[index]
+        size = max(longest, len(src) + len(tgt))
+        if current and size * (len(current) + 1) > max_tokens:
+            batches.append(_pad(pairs, current, pad_id))
+            current, size = [], len(src) + len(tgt)
+        current.append(index)
+        longest = size
+    if current:
+        batches.append(_pad(pairs, current, pad_id))
+    random.Random(seed).shuffle(batches)
+    return batches
+
+
+def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: int) -> Batch:
+    src_len = max(len(pairs[i][0]) for i in indices)
+    tgt_len = max(len(pairs[i][1]) for i in indices)
+    src = torch.full((len(indices), src_len), pad_id)  # (batch, src_len)
+    tgt = torch.full((len(indices), tgt_len), pad_id)  # (batch, tgt_len)
+    for row, i in enumerate(indices):
+        src[row, : len(pairs[i][0])] = torch.tensor(pairs[i][0])
+        tgt[row, : len(pairs[i][1])] = torch.tensor(pairs[i][1])
+    return src, tgt
+
+
+def batch_loss(model: Transformer, batch: Batch, smoothing: float) -> tuple[torch.Tensor, int]:
+    src, tgt = batch
+    logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
+    target = tgt[:, 1:]  # (batch, tgt_len - 1)
+    loss = torch.nn.functional.cross_entropy(
+        logits.flatten(0, 1),
+        target.flatten(),
+        ignore_index=model.config.pad_id,
+        label_smoothing=smoothing,
+        reduction="sum",
+    )
+    return loss, int((target != model.config.pad_id).sum())
+
+
+@torch.inference_mode()
+def validation_loss(model: Transformer, batches: list[Batch]) -> float:
+    model.eval()
+    total, count = 0.0, 0
+    for batch in batches:
+        loss, n = batch_loss(model, batch, smoothing=0.0)
+        total, count = total + float(loss), count + n
+    model.train()
+    return total / max(count, 1)
+
+
+def train_translation(args: argparse.Namespace) -> dict[str, Any]:
+    torch.manual_seed(args.seed)
+    random.seed(args.seed)
+    train, valid = read_split("train"), read_split("valid")
+    if args.tiny:  # a smoke run: a slice of the corpus and a toy model
+        train, valid = train[:400], valid[:50]
+    tokenizer = train_tokenizer(
+        [p.english for p in train] + [p.spanish for p in train], vocab_size=args.vocab
+    )
+    pad, bos, eos = (token_id(tokenizer, t) for t in (PAD, BOS, EOS))
+    config = TransformerConfig(
+        src_vocab_size=tokenizer.get_vocab_size(),
+        tgt_vocab_size=tokenizer.get_vocab_size(),
+        d_model=args.d_model,
+        n_heads=args.heads,
+        d_ff=4 * args.d_model,
+        n_layers=args.layers,
+        dropout=0.1,
+        max_len=args.max_len,
+        pad_id=pad,
+    )
+
+    def encode(pairs):
+        src = tokenizer.encode_batch([p.english for p in pairs])
+        tgt = tokenizer.encode_batch([p.spanish for p in pairs])
+        limit = config.max_len - 2
+        return [
+            ([*s.ids[:limit], eos], [bos, *t.ids[:limit], eos])
+            for s, t in zip(src, tgt, strict=True)
+        ]
+
+    train_pairs, valid_pairs = encode(train), encode(valid)
+    valid_batches = make_batches(valid_pairs, args.max_tokens, pad, args.seed)
+    model = make_model(config)
+    model.train()
+    optimiser = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: noam_rate(step + 1, config.d_model, args.warmup, args.lr_factor)
+    )
+    out_dir = Path(args.out)
+    params = sum(p.numel() for p in model.parameters())
+    print(
+        f"{len(train_pairs):,} training pairs, vocabulary {config.src_vocab_size}, "
+        f"{params / 1e6:.1f}M parameters, budget {args.minutes} min"
+    )
+    start = time.monotonic()
+    deadline = start + 60 * args.minutes
+    best, step, epoch, history = math.inf, 0, 0, []
+    done = False
+    while not done and epoch < args.epochs:
+        epoch += 1
+        batches = make_batches(train_pairs, args.max_tokens, pad, args.seed + epoch)
+        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.quiet)
+        for batch in bar:
+            loss, n = batch_loss(model, batch, args.smoothing)
+            optimiser.zero_grad()
+            (loss / n).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            scheduler.step()
+            step += 1
+            bar.set_postfix(loss=f"{loss.item() / n:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            out_of_time = time.monotonic() > deadline or (args.max_steps and step >= args.max_steps)
+            if step % args.validate_every == 0 or out_of_time:
+                valid_loss = validation_loss(model, valid_batches)
+                history.append({"step": step, "epoch": epoch, "valid_loss": valid_loss})
+                if valid_loss < best:
+                    best = valid_loss
+                    save_checkpoint(model, tokenizer, out_dir)
+                bar.write(f"step {step}: validation loss {valid_loss:.3f} (best {best:.3f})")
+            if out_of_time:
+                done = True
+                break
+    minutes = (time.monotonic() - start) / 60
+    summary = {
+        "steps": step,
+        "epochs": epoch,
+        "minutes": round(minutes, 1),
+        "best_valid_loss": round(best, 4),
+        "parameters": params,
+        "train_pairs": len(train_pairs),
+        "config": asdict(config),
+        "arguments": {k: v for k, v in vars(args).items() if k != "task"},
+        "history": history,
+    }
+    (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(
+        f"trained {step} steps ({epoch} epochs) in {minutes:.1f} min; "
+        f"best validation loss {best:.3f}; checkpoint in {out_dir}"
+    )
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__)
+    sub = parser.add_subparsers(dest="task", required=True)
+    tr = sub.add_parser("translation", help="train the English -> Spanish transformer")
+    tr.add_argument("--minutes", type=float, default=55.0, help="wall-clock budget")
+    tr.add_argument("--epochs", type=int, default=100)
+    tr.add_argument("--max-steps", type=int, default=0)
+    tr.add_argument("--d-model", type=int, default=256)
+    tr.add_argument("--heads", type=int, default=4)
+    tr.add_argument("--layers", type=int, default=3)
+    tr.add_argument("--vocab", type=int, default=8000)
+    tr.add_argument("--max-len", type=int, default=96)
+    tr.add_argument("--max-tokens", type=int, default=3000)
+    tr.add_argument("--warmup", type=int, default=800)
+    tr.add_argument("--lr-factor", type=float, default=1.0)
+    tr.add_argument("--smoothing", type=float, default=0.1)
+    tr.add_argument("--validate-every", type=int, default=300)
+    tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument("--out", default=str(CHECKPOINT_DIR))
+    tr.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
+    tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    for task in ("ner", "qa"):
+        sub.add_parser(
+            task, help=f"fine-tune MiniLM for {task} (see model/finetune.py)", add_help=False
+        )
+    args, rest = parser.parse_known_args(argv)
+    if args.task == "translation":
+        train_translation(args)
+    else:
+        from model.finetune import main as finetune_main
+
+        finetune_main([args.task, *rest])
+
+
+if __name__ == "__main__":
+    main()

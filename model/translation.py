@@ -1,0 +1,240 @@
+"""Live English -> Spanish translation with its attention, for our transformer and for
+Hugging Face MarianMT checkpoints, behind one API:
+
+    translator = load_translator()                  # the shipped checkpoint
+    result = translator.translate("The cat sleeps.", beam=4)
+    result.text, result.attention.assembled("cross")
+
+The attention of every decoding step comes from the capture API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+from model.bert import InputError
+from model.capture import AttentionCapture, capture
+from model.config import TransformerConfig
+from model.decoding import beam_search, forced_decode_steps, greedy_decode
+from model.tokenizer import BOS, EOS, UNK, token_id
+from model.transformer import Transformer, make_model
+
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "translation"
+MARIAN_HUB_NAME = "Helsinki-NLP/opus-mt-en-es"
+
+
+@dataclass(frozen=True)
+class Translation:
+    """One translation and the attention that produced it.
+
+    `attention` holds the encoder self-attention (one step) and the decoder self- and
+    cross-attention of every decoding step; its "source" axis is `source_tokens` and its
+    "target" axis the decoder inputs (BOS, then each output token but the last).
+    """
+
+    text: str
+    source_tokens: tuple[str, ...]
+    output_tokens: tuple[str, ...]  # generated tokens, EOS included when reached
+    attention: AttentionCapture
+    beam: int
+    finished: bool  # stopped at EOS rather than the length limit
+    notices: tuple[str, ...] = ()  # truncation, unknown characters, length limit
+
+    @property
+    def decoder_tokens(self) -> tuple[str, ...]:
+        return self.attention.tokens.get("target", ())
+
+
+class Translator(Protocol):
+    name: str
+
+    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation: ...
+
+
+def _check_text(text: str) -> str:
+    if not text or not text.strip():
+        raise InputError("Type an English sentence to translate: the box is empty.")
+    return " ".join(text.split())
+
+
+def save_checkpoint(model: Transformer, tokenizer: Tokenizer, directory: Path) -> None:
+    """float16 weights (safetensors), the config and the tokenizer, side by side."""
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(directory / "model.safetensors"))
+    model.config.to_json(directory / "config.json")
+    tokenizer.save(str(directory / "tokenizer.json"))
+
+
+class OurTranslator:
+    """The from-scratch transformer trained by `python -m model.train translation`."""
+
+    def __init__(self, model: Transformer, tokenizer: Tokenizer, name: str = "ours") -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.bos = token_id(tokenizer, BOS)
+        self.eos = token_id(tokenizer, EOS)
+        self.unk = token_id(tokenizer, UNK)
+
+    @classmethod
+    def load(cls, directory: Path = CHECKPOINT_DIR) -> OurTranslator:
+        if not (directory / "model.safetensors").exists():
+            raise FileNotFoundError(
+                f"no translation checkpoint in {directory}: run `python -m model.train translation`"
+            )
+        config = TransformerConfig.from_json(directory / "config.json")
+        model = make_model(config)
+        state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
+        model.load_state_dict(state)
+        return cls(model, Tokenizer.from_file(str(directory / "tokenizer.json")))
+
+    def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
+        """Source ids (truncated to fit max_len, EOS appended), their tokens, and notices."""
+        notices = []
+        encoding = self.tokenizer.encode(_check_text(text))
+        ids, tokens = list(encoding.ids), list(encoding.tokens)
+        limit = self.model.config.max_len - 1
+        if len(ids) > limit:
+            notices.append(
+                f"The sentence is {len(ids)} tokens long; the model reads at most {limit}, "
+                f"so the last {len(ids) - limit} were dropped."
+            )
+            ids, tokens = ids[:limit], tokens[:limit]
+        unknown = sum(1 for i in ids if i == self.unk)
+        if unknown:
+            notices.append(
+                f"{unknown} piece(s) of the text use characters the tokenizer never saw in "
+                "training; they are read as [UNK]."
+            )
+        return [*ids, self.eos], [*tokens, EOS], notices
+
+    @torch.inference_mode()
+    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation:
+        ids, tokens, notices = self.encode_source(text)
+        src = torch.tensor([ids])  # (1, src_len)
+        if beam <= 1:
+            with capture(self.model) as recorder:
+                hypothesis = greedy_decode(self.model, src, self.bos, self.eos, max_new)
+        else:
+            hypothesis = beam_search(self.model, src, self.bos, self.eos, beam, max_new)
+            # The beams ran batched; replay the winner step by step to record its attention.
+            with capture(self.model) as recorder:
+                forced_decode_steps(self.model, src, self.bos, hypothesis.ids)
+        if not hypothesis.finished:
+            notices.append(f"Decoding stopped at the length limit ({len(hypothesis.ids)} tokens).")
+        out_ids = list(hypothesis.ids)
+        out_tokens = [self.tokenizer.id_to_token(i) or UNK for i in out_ids]
+        decoder_inputs = [BOS, *out_tokens[:-1]]
+        attention = recorder.result.with_tokens(
+            {"source": tokens, "target": decoder_inputs},
+            special={
+                "source": [t == EOS for t in tokens],
+                "target": [t in (BOS, EOS) for t in decoder_inputs],
+            },
+        )
+        text_ids = [i for i in out_ids if i != self.eos]
+        return Translation(
+            text=self.tokenizer.decode(text_ids),
+            source_tokens=tuple(tokens),
+            output_tokens=tuple(out_tokens),
+            attention=attention,
+            beam=beam,
+            finished=hypothesis.finished,
+            notices=tuple(notices),
+        )
+
+
+class MarianTranslator:
+    """A Hugging Face MarianMT model (the Helsinki-NLP/opus-mt-* classes) behind the same API."""
+
+    def __init__(self, model: Any, tokenizer: Any, name: str = "marian") -> None:
+        from model.capture import instrument
+
+        self.model: Any = instrument(model.eval())
+        self.tokenizer = tokenizer
+        self.name = name
+
+    @classmethod
+    def from_hub(cls, name: str = MARIAN_HUB_NAME) -> MarianTranslator:
+        """Needs the network the first time (then the Hugging Face cache)."""
+        from transformers import MarianMTModel, MarianTokenizer
+
+        try:
+            tokenizer = MarianTokenizer.from_pretrained(name)
+            model = MarianMTModel.from_pretrained(name, attn_implementation="eager")
+        except (OSError, ValueError) as error:
+            raise ConnectionError(
+                f"{name} could not be loaded: it comes from the Hugging Face hub, which needs a "
+                "network connection (or a copy in the local cache). The shipped translator "
+                "works offline."
+            ) from error
+        return cls(model, tokenizer, name=name)
+
+    @torch.inference_mode()
+    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation:
+        text = _check_text(text)
+        limit = int(getattr(self.model.config, "max_position_embeddings", 512))
+        full = self.tokenizer(text)["input_ids"]
+        inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=limit)
+        notices = []
+        if len(full) > limit:
+            notices.append(f"The text was cut to the model's {limit}-token limit.")
+        generated = self.model.generate(
+            **inputs, num_beams=max(1, beam), max_new_tokens=max_new, do_sample=False
+        )  # (1, out_len) starting with decoder_start_token_id
+        out = generated[0]
+        with capture(self.model) as recorder:
+            self._replay(inputs, out)
+        src_tokens = self.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
+        out_tokens = self.tokenizer.convert_ids_to_tokens(out[1:])
+        dec_tokens = self.tokenizer.convert_ids_to_tokens(out[:-1])
+        specials = set(self.tokenizer.all_special_tokens)
+        eos = self.tokenizer.eos_token_id
+        attention = recorder.result.with_tokens(
+            {"source": src_tokens, "target": dec_tokens},
+            special={
+                "source": [t in specials for t in src_tokens],
+                "target": [t in specials for t in dec_tokens],
+            },
+        )
+        return Translation(
+            text=self.tokenizer.decode(out, skip_special_tokens=True),
+            source_tokens=tuple(src_tokens),
+            output_tokens=tuple(out_tokens),
+            attention=attention,
+            beam=beam,
+            finished=bool(out[-1] == eos),
+            notices=tuple(notices),
+        )
+
+    def _replay(self, inputs: dict[str, torch.Tensor], out: torch.Tensor) -> None:
+        """Feed the chosen output back one step at a time with the key/value cache, as
+        generation does, so a capture records the encoder once and every decoding step."""
+        encoder_outputs = self.model.get_encoder()(**inputs)
+        past = None
+        for step in range(len(out) - 1):
+            result = self.model(
+                encoder_outputs=encoder_outputs,
+                attention_mask=inputs["attention_mask"],
+                decoder_input_ids=out[None, step : step + 1],  # (1, 1)
+                past_key_values=past,
+                use_cache=True,
+            )
+            past = result.past_key_values
+
+
+def load_translator(directory: Path = CHECKPOINT_DIR) -> OurTranslator:
+    return OurTranslator.load(directory)
+
+
+def checkpoint_summary(directory: Path = CHECKPOINT_DIR) -> dict[str, Any]:
+    meta = directory / "training.json"
+    return json.loads(meta.read_text()) if meta.exists() else {}
