@@ -422,41 +422,47 @@ def giving(rng: random.Random, name: str, other: str) -> list[Fact]:
 FAMILIES = (biography, shopping, landmark, hobby, pet, keeping, travel)
 
 
-def babi_story(rng: random.Random, people: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+def babi_story(
+    rng: random.Random, people: list[str]
+) -> tuple[list[str], list[tuple[str, str, int]]]:
     """A bAbI-style story; questions need one supporting fact (where is a person) or two
-    (where is an object: who carries it and where they went)."""
-    location: dict[str, str | None] = {p: None for p in people}
-    holder: dict[str, str | None] = {}
+    (where is an object: who carries it and where they went). Each question comes with the
+    index of the sentence that states its answer."""
+    location: dict[str, tuple[str, int] | None] = {p: None for p in people}
+    holder: dict[str, tuple[str, int] | None] = {}
     sentences: list[str] = []
+    picked: list[tuple[str, str, int]] = []  # (person, thing, sentence)
     for _ in range(rng.randint(4, 9)):
         person = rng.choice(people)
         action = rng.random()
-        held = [o for o, h in holder.items() if h == person]
+        held = [o for o, h in holder.items() if h is not None and h[0] == person]
         if action < 0.55 or location[person] is None:
             room = rng.choice(ROOMS)
+            location[person] = (room, len(sentences))
             sentences.append(f"{person} {rng.choice(MOVE_VERBS)} the {room}.")
-            location[person] = room
         elif action < 0.8 or not held:
-            free = [o for o in OBJECTS if holder.get(o) is None]
-            thing = rng.choice(free)
+            thing = rng.choice([o for o in OBJECTS if holder.get(o) is None])
+            holder[thing] = (person, len(sentences))
+            picked.append((person, thing, len(sentences)))
             sentences.append(f"{person} {rng.choice(TAKE_VERBS)} the {thing} there.")
-            holder[thing] = person
         else:
             thing = rng.choice(held)
-            sentences.append(f"{person} {rng.choice(DROP_VERBS)} the {thing}.")
             holder[thing] = None
-    questions = [(f"Where is {p}?", f"the {room}") for p, room in location.items() if room]
-    for thing, carrier in holder.items():
-        if carrier is not None:
-            questions.append((f"Who has the {thing}?", carrier))
-            if location[carrier]:
-                questions.append((f"Where is the {thing}?", f"the {location[carrier]}"))
-    picked = [
-        (re.search(r"the (\w+) there", s), s.split(" ")[0]) for s in sentences if " there." in s
+            sentences.append(f"{person} {rng.choice(DROP_VERBS)} the {thing}.")
+    questions = [
+        (f"Where is {p}?", f"the {place[0]}", place[1]) for p, place in location.items() if place
     ]
-    for match, person in picked:
-        if match:
-            questions.append((f"What did {person} pick up?", f"the {match.group(1)}"))
+    for thing, held_by in holder.items():
+        if held_by is None:
+            continue
+        carrier, took = held_by
+        questions.append((f"Who has the {thing}?", carrier, took))
+        place = location[carrier]
+        if place is not None:  # two supporting facts: who took it, and where they went
+            questions.append((f"Where is the {thing}?", f"the {place[0]}", place[1]))
+    questions.extend(
+        (f"What did {person} pick up?", f"the {thing}", index) for person, thing, index in picked
+    )
     return sentences, questions
 
 
@@ -478,9 +484,9 @@ def generate(n: int, seed: int) -> list[QAExample]:
             if not questions:
                 continue
             context = " ".join(sentences)
-            # bAbI answers are the latest fact: search from the last sentence that has it
-            for question, answer in rng.sample(questions, min(2, len(questions))):
-                start = context.rfind(answer if not answer.istitle() else answer + " ")
+            starts = [sum(len(x) + 1 for x in sentences[:i]) for i in range(len(sentences))]
+            for question, answer, index in rng.sample(questions, min(2, len(questions))):
+                start = _locate(context, starts, answer, index)
                 examples.append(QAExample(context, question, answer, start, "babi"))
             absent = rng.choice([p for p in NAMES if p not in people and " " not in p])
             if rng.random() < 0.25:
