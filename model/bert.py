@@ -76,6 +76,24 @@ def load_adapted(
     return model, tokenizer
 
 
+def load_hub(model_class: Any, name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A checkpoint from the Hugging Face hub (needs the network the first time).
+
+    Offline, this fails with a ConnectionError whose message can be shown as it is.
+    """
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(name)
+        model = model_class.from_pretrained(name, attn_implementation="eager")
+    except (OSError, ValueError) as error:
+        raise ConnectionError(
+            f"{name} could not be loaded: it comes from the Hugging Face hub, which needs a "
+            "network connection (or a copy in the local cache). The shipped models work offline."
+        ) from error
+    model.eval()
+    instrument(model)
+    return model, tokenizer
+
+
 @dataclass(frozen=True)
 class Encoded:
     """One tokenised input, already cut to the model's limit."""

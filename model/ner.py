@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from model.bert import InputError, load_adapted
+from model.bert import InputError, load_adapted, load_hub
 from model.capture import AttentionCapture, capture
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "ner"
@@ -148,6 +148,13 @@ class NerTagger:
             label2id={label: i for i, label in enumerate(LABELS)},
         )
         return cls(model, tokenizer)
+
+    @classmethod
+    def from_hub(cls, name: str = HUB_NER_NAME) -> NerTagger:
+        from transformers import AutoModelForTokenClassification
+
+        model, tokenizer = load_hub(AutoModelForTokenClassification, name)
+        return cls(model, tokenizer, name=name)
 
     @torch.inference_mode()
     def __call__(self, text: str, max_length: int = 512) -> NerResult:

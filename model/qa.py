@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from model.bert import InputError, load_adapted
+from model.bert import InputError, load_adapted, load_hub
 from model.capture import AttentionCapture, capture
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "qa"
@@ -83,6 +83,13 @@ class QAReader:
 
         model, tokenizer = load_adapted(BertForQuestionAnswering, directory)
         return cls(model, tokenizer)
+
+    @classmethod
+    def from_hub(cls, name: str = HUB_QA_NAME) -> QAReader:
+        from transformers import AutoModelForQuestionAnswering
+
+        model, tokenizer = load_hub(AutoModelForQuestionAnswering, name)
+        return cls(model, tokenizer, name=name)
 
     def _windows(self, question: str, context: str, max_length: int, stride: int) -> Any:
         return self.tokenizer(

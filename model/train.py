@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
+from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from model.config import TransformerConfig
@@ -103,21 +105,30 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     train, valid = read_split("train"), read_split("valid")
     if args.tiny:  # a smoke run: a slice of the corpus and a toy model
         train, valid = train[:400], valid[:50]
-    tokenizer = train_tokenizer(
-        [p.english for p in train] + [p.spanish for p in train], vocab_size=args.vocab
-    )
+    previous: dict[str, Any] = {}
+    if args.resume:  # continue a run: same tokenizer, config and weights, schedule carried on
+        resume_dir = Path(args.resume)
+        tokenizer = Tokenizer.from_file(str(resume_dir / "tokenizer.json"))
+        previous = json.loads((resume_dir / "training.json").read_text())
+    else:
+        tokenizer = train_tokenizer(
+            [p.english for p in train] + [p.spanish for p in train], vocab_size=args.vocab
+        )
     pad, bos, eos = (token_id(tokenizer, t) for t in (PAD, BOS, EOS))
-    config = TransformerConfig(
-        src_vocab_size=tokenizer.get_vocab_size(),
-        tgt_vocab_size=tokenizer.get_vocab_size(),
-        d_model=args.d_model,
-        n_heads=args.heads,
-        d_ff=4 * args.d_model,
-        n_layers=args.layers,
-        dropout=0.1,
-        max_len=args.max_len,
-        pad_id=pad,
-    )
+    if args.resume:
+        config = TransformerConfig.from_json(Path(args.resume) / "config.json")
+    else:
+        config = TransformerConfig(
+            src_vocab_size=tokenizer.get_vocab_size(),
+            tgt_vocab_size=tokenizer.get_vocab_size(),
+            d_model=args.d_model,
+            n_heads=args.heads,
+            d_ff=4 * args.d_model,
+            n_layers=args.layers,
+            dropout=0.1,
+            max_len=args.max_len,
+            pad_id=pad,
+        )
 
     def encode(pairs):
         src = tokenizer.encode_batch([p.english for p in pairs])
@@ -131,10 +142,15 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     train_pairs, valid_pairs = encode(train), encode(valid)
     valid_batches = make_batches(valid_pairs, args.max_tokens, pad, args.seed)
     model = make_model(config)
+    if args.resume:
+        weights = load_file(str(Path(args.resume) / "model.safetensors"))
+        model.load_state_dict({k: v.float() for k, v in weights.items()})
     model.train()
+    first_step = int(previous.get("steps", 0))
     optimiser = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: noam_rate(step + 1, config.d_model, args.warmup, args.lr_factor)
+        optimiser,
+        lambda step: noam_rate(first_step + step + 1, config.d_model, args.warmup, args.lr_factor),
     )
     out_dir = Path(args.out)
     params = sum(p.numel() for p in model.parameters())
@@ -144,9 +160,12 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     )
     start = time.monotonic()
     deadline = start + 60 * args.minutes
-    best, step, epoch, history = math.inf, 0, 0, []
+    best = float(previous.get("best_valid_loss", math.inf))
+    step, epoch = first_step, int(previous.get("epochs", 0))
+    history: list[dict[str, Any]] = list(previous.get("history", []))
+    minutes_before = float(previous.get("minutes", 0.0))
     done = False
-    while not done and epoch < args.epochs:
+    while not done and epoch < args.epochs + int(previous.get("epochs", 0)):
         epoch += 1
         batches = make_batches(train_pairs, args.max_tokens, pad, args.seed + epoch)
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.quiet)
@@ -159,7 +178,9 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             scheduler.step()
             step += 1
             bar.set_postfix(loss=f"{loss.item() / n:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            out_of_time = time.monotonic() > deadline or (args.max_steps and step >= args.max_steps)
+            out_of_time = time.monotonic() > deadline or (
+                args.max_steps and step - first_step >= args.max_steps
+            )
             if step % args.validate_every == 0 or out_of_time:
                 valid_loss = validation_loss(model, valid_batches)
                 history.append({"step": step, "epoch": epoch, "valid_loss": valid_loss})
@@ -170,7 +191,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             if out_of_time:
                 done = True
                 break
-    minutes = (time.monotonic() - start) / 60
+    minutes = minutes_before + (time.monotonic() - start) / 60
     summary = {
         "steps": step,
         "epochs": epoch,
@@ -210,6 +231,7 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--seed", type=int, default=13)
     tr.add_argument("--out", default=str(CHECKPOINT_DIR))
     tr.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
+    tr.add_argument("--resume", default="", help="continue training the checkpoint in this folder")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     for task in ("ner", "qa"):
         sub.add_parser(

@@ -165,17 +165,11 @@ class MarianTranslator:
     @classmethod
     def from_hub(cls, name: str = MARIAN_HUB_NAME) -> MarianTranslator:
         """Needs the network the first time (then the Hugging Face cache)."""
-        from transformers import MarianMTModel, MarianTokenizer
+        from transformers import MarianMTModel
 
-        try:
-            tokenizer = MarianTokenizer.from_pretrained(name)
-            model = MarianMTModel.from_pretrained(name, attn_implementation="eager")
-        except (OSError, ValueError) as error:
-            raise ConnectionError(
-                f"{name} could not be loaded: it comes from the Hugging Face hub, which needs a "
-                "network connection (or a copy in the local cache). The shipped translator "
-                "works offline."
-            ) from error
+        from model.bert import load_hub
+
+        model, tokenizer = load_hub(MarianMTModel, name)
         return cls(model, tokenizer, name=name)
 
     @torch.inference_mode()
