@@ -65,7 +65,15 @@ def load_wnut() -> list[Sentence]:
 
 
 def split_sentences(sentences: list[Sentence], seed: int = 13) -> dict[str, list[Sentence]]:
-    """80 / 10 / 10 by sentence, shuffled with a fixed seed."""
+    """80 / 10 / 10 by sentence, shuffled with a fixed seed.
+
+    WNUT-16 repeats some tweets word for word (99 of 2,394); each is kept once, so that
+    no test sentence is also a training sentence.
+    """
+    unique: dict[tuple[str, ...], Sentence] = {}
+    for sentence in sentences:
+        unique.setdefault(sentence[0], sentence)
+    sentences = list(unique.values())
     order = list(range(len(sentences)))
     random.Random(seed).shuffle(order)
     n_valid = n_test = len(order) // 10

@@ -177,7 +177,8 @@ class MarianTranslator:
         text = _check_text(text)
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         full = self.tokenizer(text)["input_ids"]
-        inputs = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=limit)
+        encoded = self.tokenizer(text, return_tensors="pt", truncation=True, max_length=limit)
+        inputs = {k: encoded[k] for k in ("input_ids", "attention_mask")}  # all Marian reads
         notices = []
         if len(full) > limit:
             notices.append(f"The text was cut to the model's {limit}-token limit.")

@@ -1,0 +1,137 @@
+"""The translation API: a smoke training run, our translator and MarianMT behind one API,
+and the shipped checkpoint."""
+
+import json
+import math
+
+import pytest
+import torch
+from transformers import BertTokenizerFast, MarianConfig, MarianMTModel
+
+from model.bert import InputError, minilm_path
+from model.train import main as train_main
+from model.translation import CHECKPOINT_DIR, MarianTranslator, OurTranslator
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A smoke run of `python -m model.train translation --tiny`."""
+    out = tmp_path_factory.mktemp("translation")
+    train_main(
+        ["translation", "--tiny", "--d-model", "32", "--heads", "2", "--layers", "1",
+         "--vocab", "300", "--max-len", "24", "--max-steps", "40", "--validate-every", "20",
+         "--out", str(out), "--quiet"]
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_translator(tiny_run):
+    return OurTranslator.load(tiny_run)
+
+
+def test_smoke_training_learns_and_writes_a_loadable_checkpoint(tiny_run, tiny_translator):
+    summary = json.loads((tiny_run / "training.json").read_text())
+    losses = [h["valid_loss"] for h in summary["history"]]
+    assert summary["steps"] == 40 and losses[-1] < losses[0]
+    assert tiny_translator.model.config.d_model == 32  # the run's config came back from disk
+
+
+def test_translation_carries_every_steps_attention(tiny_translator):
+    result = tiny_translator.translate("the cat sleeps", beam=1, max_new=6)
+    att = result.attention
+    assert att.stacks == ("encoder", "decoder", "cross")
+    steps = len(result.output_tokens)
+    assert att.n_steps("decoder") == steps == len(result.decoder_tokens)
+    assert att.layer("cross", 0, step=steps - 1).shape == (2, 1, len(result.source_tokens))
+    full = att.assembled("cross")  # (layers, heads, steps, source)
+    assert full.shape == (1, 2, steps, len(result.source_tokens))
+    torch.testing.assert_close(full.sum(-1), torch.ones(1, 2, steps))
+
+
+def test_beam_search_replays_its_winner(tiny_translator):
+    result = tiny_translator.translate("the house is big", beam=3, max_new=6)
+    assert result.beam == 3 and result.attention.n_steps("cross") == len(result.output_tokens)
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_text_is_a_clear_error(tiny_translator, text):
+    with pytest.raises(InputError, match="empty"):
+        tiny_translator.translate(text)
+
+
+def test_unknown_characters_and_long_input_and_length_limit(tiny_translator):
+    emoji = tiny_translator.translate("the cat 🤖 שלום", max_new=4)
+    assert any("[UNK]" in n for n in emoji.notices)
+    long = tiny_translator.translate("the cat sleeps " * 50, max_new=4)
+    assert any("were dropped" in n for n in long.notices)
+    assert len(long.source_tokens) == tiny_translator.model.config.max_len
+    assert len(long.output_tokens) <= 4
+
+
+def test_markup_is_just_text(tiny_translator):
+    result = tiny_translator.translate("<script>alert(1)</script>", max_new=4)
+    assert "script" in "".join(result.source_tokens)  # read as text; unseen "<" becomes [UNK]
+
+
+def tiny_marian():
+    tokenizer = BertTokenizerFast.from_pretrained(minilm_path())  # a stand-in vocabulary
+    config = MarianConfig(
+        vocab_size=tokenizer.vocab_size, d_model=16, encoder_layers=2, decoder_layers=2,
+        encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=32,
+        decoder_ffn_dim=32, max_position_embeddings=64, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.sep_token_id, decoder_start_token_id=tokenizer.cls_token_id,
+        bos_token_id=tokenizer.cls_token_id,
+    )  # fmt: skip
+    config._attn_implementation = "eager"
+    torch.manual_seed(0)
+    return MarianTranslator(MarianMTModel(config), tokenizer, name="tiny-marian")
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_marian_behind_the_same_api(beam):
+    translator = tiny_marian()
+    result = translator.translate("the cat sleeps on the mat", beam=beam, max_new=5)
+    att = result.attention
+    assert att.stacks == ("encoder", "decoder", "cross")
+    assert att.n_steps("decoder") == len(result.output_tokens) == len(result.decoder_tokens)
+    assert att.layer("encoder", 0).shape[-1] == len(result.source_tokens)
+    # the replayed steps equal one teacher-forced pass over the same output
+    ids = translator.tokenizer.convert_tokens_to_ids(list(result.decoder_tokens))
+    inputs = translator.tokenizer("the cat sleeps on the mat", return_tensors="pt")
+    with torch.no_grad():
+        full = translator.model(**inputs, decoder_input_ids=torch.tensor([ids]),
+                                output_attentions=True)  # fmt: skip
+    for layer, expected in enumerate(full.cross_attentions):
+        torch.testing.assert_close(att.assembled("cross")[layer], expected[0], atol=1e-5, rtol=1e-4)
+
+
+def test_marian_from_the_hub_offline_says_so():
+    with pytest.raises(ConnectionError, match="network"):
+        MarianTranslator.from_hub("Helsinki-NLP/opus-mt-en-es")
+
+
+# -- the shipped checkpoint -------------------------------------------------------------------
+def test_shipped_checkpoint_is_small_and_float16():
+    files = [p for p in CHECKPOINT_DIR.iterdir() if p.is_file()]
+    assert {"model.safetensors", "config.json", "tokenizer.json"} <= {p.name for p in files}
+    assert sum(p.stat().st_size for p in files) <= 40 * 1024 * 1024
+    from safetensors import safe_open
+
+    with safe_open(str(CHECKPOINT_DIR / "model.safetensors"), "pt") as weights:
+        assert all(weights.get_tensor(k).dtype == torch.float16 for k in list(weights.keys())[:5])
+
+
+def test_shipped_translator_scores_on_held_out_sentences():
+    import sacrebleu
+
+    from model.data import read_split
+
+    translator = OurTranslator.load()
+    test = read_split("test")[:40]
+    outputs = [translator.translate(p.english, beam=1).text for p in test]
+    bleu = sacrebleu.corpus_bleu(outputs, [[p.spanish for p in test]]).score
+    assert bleu > 25, (bleu, outputs[:3])
+    assert not math.isnan(bleu)

@@ -1,0 +1,78 @@
+"""NER and QA data, decoding and scores: pure functions, no model."""
+
+import json
+from collections import Counter
+
+import pytest
+
+from model.evaluate import HANDWRITTEN_QA, load_handwritten
+from model.ner import LABELS, decode_entities, load_wnut, split_sentences
+from model.qa import exact_match, f1_score, normalize_answer
+from model.qa_data import generate, generated_splits
+
+
+def test_wnut_loads_every_sentence_with_known_tags():
+    sentences = load_wnut()
+    assert len(sentences) == 2394
+    tags = Counter(tag for _, ts in sentences for tag in ts)
+    assert set(tags) <= set(LABELS) and tags["B-person"] > 100
+    assert all(len(words) == len(ts) for words, ts in sentences)
+
+
+def test_ner_split_is_deterministic_and_disjoint():
+    a, b = split_sentences(load_wnut()), split_sentences(load_wnut())
+    assert a == b
+    assert (len(a["train"]), len(a["valid"]), len(a["test"])) == (1837, 229, 229)
+    train = {words for words, _ in a["train"]}
+    assert not any(words in train for words, _ in a["test"])  # repeated tweets kept once
+
+
+def test_bio_decoding_gives_character_offsets():
+    text = "Going to see Taylor Swift in New York"
+    words = [(0, 5), (6, 8), (9, 12), (13, 19), (20, 25), (26, 28), (29, 32), (33, 37)]
+    tags = ["O", "O", "O", "B-person", "I-person", "O", "B-geo-loc", "I-geo-loc"]
+    entities = decode_entities(text, words, tags, [0.9] * 8)
+    assert [(e.text, e.label) for e in entities] == [("Taylor Swift", "person"),
+                                                      ("New York", "geo-loc")]  # fmt: skip
+    assert text[entities[0].start : entities[0].end] == "Taylor Swift"
+    assert entities[1].words == (6, 7)
+
+
+def test_bio_decoding_is_lenient_with_stray_inside_tags():
+    entities = decode_entities("a b c", [(0, 1), (2, 3), (4, 5)], ["I-person", "I-company", "O"],
+                               [0.5, 0.7, 0.9])  # fmt: skip
+    assert [(e.text, e.label) for e in entities] == [("a", "person"), ("b", "company")]
+
+
+def test_generated_answers_are_exact_spans_and_splits_differ():
+    splits = generated_splits()
+    for examples in splits.values():
+        for e in examples:
+            if e.answer:
+                assert e.context[e.answer_start : e.answer_start + len(e.answer)] == e.answer
+            else:
+                assert e.answer_start == -1
+    kinds = Counter(e.kind for e in splits["train"])
+    assert kinds["babi"] > 1000 and kinds["facts"] > 5000 and kinds["none"] > 300
+    train_contexts = {e.context for e in splits["train"]}
+    shared = sum(e.context in train_contexts for e in splits["test"])
+    assert shared < 0.02 * len(splits["test"])
+
+
+def test_generation_is_deterministic():
+    assert generate(50, seed=3) == generate(50, seed=3)
+
+
+def test_squad_style_scores():
+    assert normalize_answer("The  Kitchen!") == "kitchen"
+    assert exact_match("the kitchen", ["kitchen"]) == 1.0
+    assert exact_match("garden", ["kitchen"]) == 0.0
+    assert f1_score("in the old garden", ["the garden"]) == pytest.approx(0.5)  # 1/3 and 1/1
+
+
+def test_handwritten_set_is_at_least_30_spans():
+    items = load_handwritten()
+    assert len(items) >= 30
+    for _, context, truths in items:
+        assert all(t in context for t in truths)
+    assert json.loads(HANDWRITTEN_QA.read_text())["about"]
