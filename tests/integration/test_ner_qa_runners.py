@@ -1,0 +1,150 @@
+"""The NER and QA runners: structure and bad input on tiny random heads, scores on the shipped
+adapters (base MiniLM weights from the package + the committed LoRA adapters)."""
+
+import pytest
+import torch
+from transformers import (
+    AutoTokenizer,
+    BertConfig,
+    BertForQuestionAnswering,
+    BertForTokenClassification,
+)
+
+from model.bert import InputError, minilm_path
+from model.capture import instrument
+from model.ner import LABELS, NerTagger
+from model.qa import QAReader
+
+pytestmark = pytest.mark.integration
+
+
+def tiny(cls, **extra):
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=30522, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=32, max_position_embeddings=512, **extra,
+    )  # fmt: skip
+    config._attn_implementation = "eager"
+    return instrument(cls(config).eval())
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(minilm_path())
+
+
+@pytest.fixture(scope="module")
+def tiny_tagger(tokenizer):
+    model = tiny(BertForTokenClassification, num_labels=len(LABELS),
+                 id2label=dict(enumerate(LABELS)))  # fmt: skip
+    return NerTagger(model, tokenizer, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_reader(tokenizer):
+    return QAReader(tiny(BertForQuestionAnswering), tokenizer, name="tiny")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nothing to see here", "@bob loved http://t.co/x #fun 🤖🎉", "שלום עולם hello",
+     "<script>alert(1)</script> at the Empire State Building"],
+)  # fmt: skip
+def test_tagger_aligns_pieces_words_and_offsets(tiny_tagger, text):
+    result = tiny_tagger(text)
+    assert len(result.word_tags) == len(result.words) == len(text.split())
+    assert len(result.tokens) == len(result.token_words)
+    assert result.tokens[0] == "[CLS]" and result.token_words[0] is None
+    assert result.attention.layer("encoder", 0).shape[-1] == len(result.tokens)
+    for entity in result.entities:
+        assert text[entity.start : entity.end] == entity.text
+        assert all(result.token_words[i] in entity.words for i in result.entity_tokens(entity))
+
+
+def test_tagger_windows_over_long_text(tiny_tagger):
+    result = tiny_tagger("Paris " * 1200)
+    assert result.windows > 1 and len(result.word_tags) == 1200 and result.notices
+    assert len(result.tokens) == 512
+
+
+@pytest.mark.parametrize("text", ["", "  \n "])
+def test_tagger_refuses_empty_text(tiny_tagger, text):
+    with pytest.raises(InputError, match="empty"):
+        tiny_tagger(text)
+
+
+def test_reader_returns_spans_alternatives_and_attention(tiny_reader):
+    context = "Mary went to the kitchen. John moved to the garden."
+    result = tiny_reader("Where is Mary?", context, threshold=0.0)
+    assert result.best is not None
+    assert context[result.best.start : result.best.end] == result.best.text
+    scores = [result.best.score, *(a.score for a in result.alternatives)]
+    assert scores == sorted(scores, reverse=True)
+    assert len(result.start_logits) == len(result.tokens) == len(result.segments)
+    assert [result.tokens[i] for i in result.question_positions] == ["where", "is", "mary", "?"]
+    assert result.attention.layer("encoder", 0).shape[-1] == len(result.tokens)
+
+
+def test_reader_says_no_answer_below_the_threshold(tiny_reader):
+    result = tiny_reader("Where is Mary?", "Mary went to the kitchen.", threshold=1.01)
+    assert result.best is None and result.answer == "" and result.alternatives
+
+
+def test_reader_windows_over_long_contexts(tiny_reader):
+    result = tiny_reader("Where is Mary?", "John went to the garden. " * 200 + "Mary is here.")
+    assert result.windows > 1 and result.notices
+
+
+@pytest.mark.parametrize(("question", "context"), [("", "Some text."), ("Why?", "   ")])
+def test_reader_refuses_empty_boxes(tiny_reader, question, context):
+    with pytest.raises(InputError, match="empty"):
+        tiny_reader(question, context)
+
+
+def test_hub_checkpoints_offline_say_so():
+    with pytest.raises(ConnectionError, match="network"):
+        NerTagger.from_hub()
+    with pytest.raises(ConnectionError, match="network"):
+        QAReader.from_hub()
+
+
+# -- the shipped adapters ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped_tagger():
+    return NerTagger.load()
+
+
+@pytest.fixture(scope="module")
+def shipped_reader():
+    return QAReader.load()
+
+
+def test_shipped_ner_adapter_scores_on_held_out_sentences(shipped_tagger):
+    from model.finetune import ner_f1
+    from model.ner import load_wnut, split_sentences
+
+    test = split_sentences(load_wnut())["test"][:80]
+    assert ner_f1(shipped_tagger.model, shipped_tagger.tokenizer, test) > 30
+
+
+def test_shipped_ner_finds_an_obvious_entity(shipped_tagger):
+    result = shipped_tagger("Just landed in London , can't wait to see Justin Bieber tonight !")
+    assert {e.label for e in result.entities} & {"geo-loc", "person", "musicartist"}
+
+
+def test_shipped_qa_adapter_scores_on_generated_and_handwritten(shipped_reader):
+    from model.evaluate import load_handwritten
+    from model.qa import exact_match
+    from model.qa_data import generated_splits
+
+    test = [e for e in generated_splits()["test"] if e.answer][:40]
+    em = sum(exact_match(shipped_reader(e.question, e.context).answer, [e.answer]) for e in test)
+    assert em / len(test) > 0.9
+    hand = load_handwritten()[:12]
+    em = sum(exact_match(shipped_reader(q, c).answer, t) for q, c, t in hand)
+    assert em / len(hand) > 0.5
+
+
+def test_shipped_qa_says_when_the_context_has_no_answer(shipped_reader):
+    result = shipped_reader("Where is Daniel?", "Mary went to the kitchen. John took the apple.")
+    assert result.best is None
