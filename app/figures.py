@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,4 +59,201 @@ def attention_heatmap(
     )
     figure.update_xaxes(type="category")
     figure.update_yaxes(type="category")
+    return figure
+
+
+# -- every head at once -------------------------------------------------------------------------
+GRID_MAX_CELLS = 64  # per axis, per small heatmap
+
+
+def downsample(matrix: np.ndarray, max_cells: int) -> np.ndarray:
+    """Exact block means down to at most max_cells x max_cells (unchanged if already small)."""
+    matrix = np.asarray(matrix, dtype=np.float64)  # (q_len, k_len)
+    for axis in (0, 1):
+        n = matrix.shape[axis]
+        if n > max_cells:
+            edges = np.linspace(0, n, max_cells + 1).round().astype(int)  # block boundaries
+            sums = np.add.reduceat(matrix, edges[:-1], axis=axis)
+            sizes = np.diff(edges).reshape((-1, 1) if axis == 0 else (1, -1))
+            matrix = sums / sizes
+    return matrix
+
+
+def quantise(matrix: np.ndarray) -> np.ndarray:
+    """0..255 relative to the matrix's own maximum: each small heatmap shows its pattern."""
+    top = float(matrix.max()) or 1.0
+    return np.round(255 * matrix / top).astype(np.uint8)
+
+
+def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figure:
+    """Layers x heads small heatmaps. matrices: (layers, heads, q_len, k_len).
+
+    What the browser receives is small at any length: each head is block-averaged to at most
+    max_cells per axis and sent as one byte per cell, scaled to its own maximum.
+    """
+    from plotly.subplots import make_subplots
+
+    matrices = np.asarray(matrices)
+    n_layers, n_heads = matrices.shape[:2]
+    figure = make_subplots(
+        rows=n_layers,
+        cols=n_heads,
+        horizontal_spacing=0.004,
+        vertical_spacing=0.008,
+        row_titles=[f"L{layer}" for layer in range(n_layers)],
+        column_titles=[f"H{head}" for head in range(n_heads)],
+    )
+    for layer in range(n_layers):
+        for head in range(n_heads):
+            small = quantise(downsample(matrices[layer, head], max_cells))
+            figure.add_trace(
+                go.Heatmap(
+                    z=small,
+                    zmin=0,
+                    zmax=255,
+                    colorscale=ATTENTION_COLORSCALE,
+                    showscale=False,
+                    name=f"layer {layer}, head {head}",
+                    hovertemplate=f"layer {layer}, head {head}<extra></extra>",
+                ),
+                row=layer + 1,
+                col=head + 1,
+            )
+    figure.update_xaxes(showticklabels=False, showgrid=False)
+    figure.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed")
+    figure.update_layout(
+        height=max(320, 70 * n_layers + 60),
+        margin={"l": 10, "r": 30, "t": 40, "b": 10},
+        clickmode="event+select",
+    )
+    return figure
+
+
+def grid_cell(curve_number: int, n_heads: int) -> tuple[int, int]:
+    """(layer, head) of the small heatmap that trace `curve_number` draws."""
+    return divmod(int(curve_number), n_heads)
+
+
+# -- token-to-token lines -----------------------------------------------------------------------
+LINE_BINS = (0.05, 0.15, 0.3, 0.5, 1.01)  # weights below the first are not drawn
+
+
+def token_lines(
+    matrix: np.ndarray, query_tokens: Sequence[str], key_tokens: Sequence[str], title: str
+) -> go.Figure:
+    """Queries on the left, keys on the right, a line for each weight of at least 0.05;
+    the heavier the weight, the darker and thicker the line."""
+    matrix = np.asarray(matrix, dtype=np.float64)  # (q_len, k_len)
+    figure = go.Figure()
+    for low, high in itertools.pairwise(LINE_BINS):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for i, j in zip(*np.nonzero((matrix >= low) & (matrix < high)), strict=True):
+            xs += [0.0, 1.0, None]
+            ys += [float(i), float(j), None]
+        if xs:
+            figure.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines",
+                    line={"width": 1 + 6 * low, "color": f"rgba(31, 119, 180, {0.25 + low})"},
+                    hoverinfo="skip",
+                    name=f"weight {low:.2f}-{min(high, 1):.2f}",
+                )
+            )
+    for x, tokens, anchor in ((0.0, query_tokens, "right"), (1.0, key_tokens, "left")):
+        figure.add_trace(
+            go.Scatter(
+                x=[x] * len(tokens),
+                y=list(range(len(tokens))),
+                mode="text",
+                text=[html.escape(t) for t in tokens],
+                textposition=f"middle {anchor}",
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    figure.update_layout(
+        title={"text": html.escape(title)},
+        height=max(300, 22 * max(len(query_tokens), len(key_tokens)) + 80),
+        xaxis={"visible": False, "range": [-0.6, 1.6]},
+        yaxis={"visible": False, "autorange": "reversed"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"orientation": "h"},
+    )
+    return figure
+
+
+def token_focus(
+    matrices: np.ndarray, token: int, key_tokens: Sequence[str], title: str
+) -> go.Figure:
+    """What one query token attends to in every head: rows are layer.head, columns keys."""
+    matrices = np.asarray(matrices, dtype=np.float32)  # (layers, heads, q_len, k_len)
+    n_layers, n_heads = matrices.shape[:2]
+    rows = matrices[:, :, token, :].reshape(n_layers * n_heads, -1)  # (layers*heads, k_len)
+    labels = [f"L{layer} H{head}" for layer in range(n_layers) for head in range(n_heads)]
+    figure = attention_heatmap(rows, labels, key_tokens, title=title)
+    figure.update_yaxes(title={"text": "layer, head"})
+    return figure
+
+
+def matrix_heatmap(
+    matrix: np.ndarray,
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    title: str,
+    diverging: bool = True,
+    value_format: str = ".3f",
+) -> go.Figure:
+    """Any labelled matrix (vectors, scores, embeddings); diverging colours around 0."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    figure = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=[html.escape(str(c)) for c in col_labels],
+            y=[html.escape(str(r)) for r in row_labels],
+            colorscale="RdBu" if diverging else ATTENTION_COLORSCALE,
+            zmid=0.0 if diverging else None,
+            hovertemplate=f"%{{y}}, %{{x}}: %{{z:{value_format}}}<extra></extra>",
+            colorbar={"thickness": 12},
+        )
+    )
+    figure.update_layout(
+        title={"text": html.escape(title)},
+        height=max(260, min(900, 90 + 20 * matrix.shape[0])),
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        yaxis={"autorange": "reversed", "type": "category"},
+        xaxis={"type": "category"},
+    )
+    return figure
+
+
+def bars(values: Sequence[float], labels: Sequence[str], title: str) -> go.Figure:
+    figure = go.Figure(
+        go.Bar(
+            x=[html.escape(label) for label in labels],
+            y=list(values),
+            hovertemplate="%{x}: %{y:.3f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title={"text": html.escape(title)},
+        height=320,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"type": "category"},
+    )
+    return figure
+
+
+def curves(series: dict[str, np.ndarray], x_title: str, title: str) -> go.Figure:
+    figure = go.Figure()
+    for name, ys in series.items():
+        figure.add_trace(go.Scatter(y=np.asarray(ys, dtype=np.float32), mode="lines", name=name))
+    figure.update_layout(
+        title={"text": html.escape(title)},
+        height=340,
+        xaxis={"title": {"text": x_title}},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
     return figure

@@ -10,8 +10,26 @@ import streamlit as st
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from model.bert import load_bert
+from model.ner import NerTagger
+from model.qa import QAReader
+from model.translation import OurTranslator
 
 
 @st.cache_resource(show_spinner="Loading the packaged MiniLM (first time only, a few seconds)…")
 def minilm() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     return load_bert()
+
+
+@st.cache_resource(show_spinner="Loading MiniLM with the NER adapter (first time only)…")
+def ner_tagger() -> NerTagger:
+    return NerTagger.load()
+
+
+@st.cache_resource(show_spinner="Loading MiniLM with the QA adapter (first time only)…")
+def qa_reader() -> QAReader:
+    return QAReader.load()
+
+
+@st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
+def translator() -> OurTranslator:
+    return OurTranslator.load()

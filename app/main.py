@@ -14,5 +14,8 @@ import streamlit as st  # noqa: E402
 from app.navigation import PAGES  # noqa: E402
 
 st.set_page_config(page_title="Attention Atlas", page_icon="🔭", layout="wide")
+from app.theme import lecture_toggle  # noqa: E402
+
 page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES])
+lecture_toggle()
 page.run()

@@ -22,4 +22,11 @@ PAGES: tuple[PageInfo, ...] = (
         "Type a sentence and see what any head of a real BERT model (MiniLM, 6 layers x 12 "
         "heads) attends to, and the average over a layer's heads.",
     ),
+    PageInfo(
+        "../pages/explorer.py",
+        "Attention explorer",
+        "🧭",
+        "Every head of every model at once: grid, lines, one token across heads, rollout and "
+        "flow, head statistics, bertviz's views offline, two texts side by side, exports.",
+    ),
 )

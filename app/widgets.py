@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
 import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
+from app.theme import lecture_mode, style_figure
 from model.bert import Encoded, InputError, encode
+
+MAX_CHARS = 20_000  # longer pastes are cut before tokenising (the models read 512 tokens at most)
 
 
 def text_box(label: str, default: str, key: str, height: int = 100) -> str:
-    return st.text_area(label, value=default, key=key, height=height)
+    """A text area whose default goes through session state, so a link can set it."""
+    st.session_state.setdefault(key, default)
+    return st.text_area(label, key=key, height=height, max_chars=MAX_CHARS)
+
+
+def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
+    """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
+    (top right of each chart) downloads it as PNG."""
+    return st.plotly_chart(
+        style_figure(figure, lecture_mode()),
+        key=key,
+        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
+        **kwargs,
+    )
 
 
 def encode_or_hint(
@@ -27,6 +47,15 @@ def encode_or_hint(
             f"{encoded.dropped} tokens were dropped and only the first {limit} are shown."
         )
     return encoded
+
+
+def run_or_hint(call: Callable[[], Any]) -> Any | None:
+    """Run a model call; input it refuses becomes a short hint instead of a traceback."""
+    try:
+        return call()
+    except InputError as error:
+        st.info(str(error))
+        return None
 
 
 def layer_head_selectors(n_layers: int, n_heads: int, key: str) -> tuple[int, int]:

@@ -167,6 +167,12 @@ class AttentionCapture:
         padded = [nn.functional.pad(s, (0, k_len - s.shape[-1])) for s in steps]
         return torch.cat(padded, dim=2)  # (layers, heads, total_q_len, k_len)
 
+    def matrices(self, stack: Stack = "encoder", batch: int = 0) -> torch.Tensor:
+        """A stack's full matrices, whether from one call or put together from decoding steps."""
+        if self.n_steps(stack) > 1:
+            return self.assembled(stack, batch)  # (layers, heads, steps, k_len)
+        return self.stacked(stack, 0, batch)  # (layers, heads, q_len, k_len)
+
     def to_numpy(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> np.ndarray:
         array = self.stacked(stack, step, batch).numpy().copy()  # (layers, heads, q_len, k_len)
         array.setflags(write=False)

@@ -1,0 +1,141 @@
+"""bertviz's head, model and neuron views, working offline and safely.
+
+bertviz's Python pastes its data into its JavaScript and loads require.js, d3 and
+jQuery from a CDN. Here the documents are put together from bertviz's own view
+scripts (shipped in the bertviz package) with three changes: the libraries come
+from the app (/app/static/vendor, see the README there), the data travels in a
+JSON script element escaped so that no token can close it, and the neuron view
+gets its queries and keys from our capture instead of bertviz's patched BERT.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from string import Template
+from typing import Any, Literal
+
+import bertviz
+
+from model.capture import AttentionCapture, Stack
+
+VENDOR = "/app/static/vendor"
+TEMPLATE = Template((Path(__file__).resolve().parent / "templates" / "bertviz.html").read_text())
+BERTVIZ_DIR = Path(bertviz.__file__).resolve().parent
+CDN_PATHS = {
+    "d3": re.compile(r"d3: 'https://cdnjs\.cloudflare\.com/ajax/libs/d3/[\d.]+/d3\.min'"),
+    "jquery": re.compile(r"jquery: 'https://cdnjs\.cloudflare\.com/ajax/libs/jquery/[\d.]+/jquery\.min'"),
+}  # fmt: skip
+MAX_TOKENS = 60  # bertviz draws every token pair as SVG; beyond this it crawls
+View = Literal["head", "model", "neuron"]
+CONTROLS = {
+    "head": 'Layer: <select id="layer"></select> $filter',
+    "model": "$filter",
+    "neuron": 'Layer: <select id="layer"></select> Head: <select id="att_head"></select>',
+}
+STACK_NAMES = {"encoder": "Encoder", "decoder": "Decoder", "cross": "Cross"}
+
+
+def view_script(view: View) -> str:
+    """bertviz's view script with its libraries served by the app."""
+    script = (BERTVIZ_DIR / f"{view}_view.js").read_text()
+    for name, pattern in CDN_PATHS.items():
+        script, count = pattern.subn(f"{name}: '{VENDOR}/{name}.min'", script)
+        if count != 1:
+            raise RuntimeError(f"bertviz's {view}_view.js changed: no CDN path for {name}")
+    # head and model views read their data from a marker replaced in the script text
+    return script.replace("PYTHON_PARAMS", "window.bertviz_params")
+
+
+def script_safe_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element: no "<", ">" or "&" appear literally."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _pretty(tokens: tuple[str, ...]) -> list[str]:
+    return [t.replace("▁", " ").replace("Ġ", " ") for t in tokens]
+
+
+def _attention_entries(att: AttentionCapture, stacks: tuple[Stack, ...]) -> list[dict[str, Any]]:
+    entries = []
+    for stack in stacks:
+        left, right = att.axis_tokens(stack)
+        matrices = att.matrices(stack).numpy().round(4)  # (layers, heads, q_len, k_len)
+        entries.append(
+            {
+                "name": STACK_NAMES[stack],
+                "attn": matrices.tolist(),
+                "left_text": _pretty(left),
+                "right_text": _pretty(right),
+            }
+        )
+    return entries
+
+
+def _filter_select(entries: list[dict[str, Any]]) -> str:
+    if len(entries) < 2:
+        return ""
+    options = "".join(f'<option value="{i}">{e["name"]}</option>' for i, e in enumerate(entries))
+    return f'Attention: <select id="filter">{options}</select>'
+
+
+def document(att: AttentionCapture, view: View, layer: int = 0, head: int = 0) -> str:
+    """A complete HTML document for st.iframe. Raises ValueError beyond MAX_TOKENS."""
+    n_tokens = max(len(t) for t in att.tokens.values())
+    if n_tokens > MAX_TOKENS:
+        raise ValueError(
+            f"bertviz's views draw every token pair and slow to a crawl past about {MAX_TOKENS} "
+            f"tokens; this input has {n_tokens}. The heatmap, grid and lines views above work "
+            "at any length."
+        )
+    root_id = f"bertviz-{uuid.uuid4().hex}"
+    if view == "neuron":
+        record = att.record("encoder", 0)
+        if record.q is None or record.k is None:
+            raise ValueError("the neuron view needs a capture made with qkv=True")
+        tokens = _pretty(att.tokens["source"])
+        layers = range(att.n_layers("encoder"))
+        params: dict[str, Any] = {
+            "attention": {
+                "all": {
+                    "attn": [att.layer("encoder", i).numpy().round(4).tolist() for i in layers],
+                    "queries": [att.record("encoder", i).q[0].numpy().round(4).tolist()  # type: ignore[index]
+                                for i in layers],
+                    "keys": [att.record("encoder", i).k[0].numpy().round(4).tolist()  # type: ignore[index]
+                             for i in layers],
+                    "left_text": tokens,
+                    "right_text": tokens,
+                }
+            },
+            "default_filter": "all",
+            "bidirectional": True,
+            "display_mode": "light",
+            "layer": layer,
+            "head": head,
+            "root_div_id": root_id,
+        }  # fmt: skip
+        controls = CONTROLS["neuron"]
+    else:
+        entries = _attention_entries(att, att.stacks)
+        params = {
+            "attention": entries,
+            "default_filter": "0",
+            "root_div_id": root_id,
+            "display_mode": "light",
+            "layer": layer,
+            "heads": None,
+            "include_layers": list(range(att.n_layers(att.stacks[0]))),
+            "include_heads": list(range(att.n_heads(att.stacks[0]))),
+            "total_heads": att.n_heads(att.stacks[0]),
+        }
+        controls = Template(CONTROLS[view]).substitute(filter=_filter_select(entries))
+    return TEMPLATE.substitute(
+        vendor=VENDOR,
+        root_id=root_id,
+        controls=controls,
+        params=script_safe_json(params),
+        script=view_script(view),
+    )

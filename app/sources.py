@@ -1,0 +1,83 @@
+"""The models the explorer can look into, and how each turns typed text into a capture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import loaders
+from model.bert import encode, max_length, run_with_capture
+from model.capture import AttentionCapture, Stack
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    stacks: tuple[Stack, ...]
+    pairs: bool  # takes a second segment (BERT sentence pairs)
+    note: str
+
+
+@dataclass(frozen=True)
+class Run:
+    attention: AttentionCapture
+    dropped: int  # tokens cut to fit the model
+    notes: tuple[str, ...] = ()
+
+
+SOURCES: dict[str, Source] = {
+    "minilm": Source("MiniLM (packaged BERT, 6 x 12 heads)", ("encoder",), True,
+                     "sentence-transformers/all-MiniLM-L6-v2, as packaged on PyPI."),
+    "minilm-ner": Source("MiniLM + NER adapter", ("encoder",), False,
+                         "MiniLM fine-tuned (LoRA) on WNUT-16 tweets for named entities."),
+    "minilm-qa": Source("MiniLM + QA adapter", ("encoder",), True,
+                        "MiniLM fine-tuned (LoRA) for extractive QA: type a question, then the "
+                        "context as the second segment."),
+    "translator": Source("Our English->Spanish transformer", ("encoder", "decoder", "cross"),
+                         False, "Trained from scratch by this project; its greedy translation "
+                         "of the text is decoded and every step's attention recorded."),
+}  # fmt: skip
+
+
+def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Run]:
+    def run(text: str, pair: str | None, qkv: bool) -> Run:
+        model, tokenizer = load()
+        encoded = encode(tokenizer, text, pair, limit=max_length(tokenizer, model))
+        attention, _ = run_with_capture(model, encoded, qkv=qkv, masks=qkv)
+        return Run(attention, encoded.dropped)
+
+    return run
+
+
+def _tuned(load: Callable[[], object]) -> Callable[[], tuple]:
+    def models() -> tuple:
+        runner = load()
+        return runner.model, runner.tokenizer  # type: ignore[attr-defined]
+
+    return models
+
+
+def _translator_run(text: str, pair: str | None, qkv: bool) -> Run:
+    result = loaders.translator().translate(text, beam=1)
+    return Run(result.attention, 0, (f"Translation: {result.text}", *result.notices))
+
+
+RUNNERS: dict[str, Callable[[str, str | None, bool], Run]] = {
+    "minilm": _bert_run(loaders.minilm),
+    "minilm-ner": _bert_run(_tuned(loaders.ner_tagger)),
+    "minilm-qa": _bert_run(_tuned(loaders.qa_reader)),
+    "translator": _translator_run,
+}
+
+
+def capture_text(source: str, text: str, pair: str | None = None, qkv: bool = False) -> Run:
+    """Raises model.bert.InputError for text the model cannot run (the page shows it)."""
+    return RUNNERS[source](text, pair, qkv)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Running the model…")
+def cached_capture(source: str, text: str, pair: str | None = None) -> Run:
+    """Captures are immutable, so one computed for a text can serve every rerun and session."""
+    return capture_text(source, text, pair, qkv=source != "translator")

@@ -1,0 +1,49 @@
+"""Page state that lives in the URL, so a shared link reopens the same view.
+
+A page declares its shareable widgets once; on the first run of a session the
+query parameters seed the widgets, and every run writes the widgets back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+_SEEDED = "_query_params_seeded"
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str  # the widget's key
+    kind: Callable[[str], Any] = str
+    choices: Sequence[Any] | None = None  # valid values; others in a link are ignored
+
+
+def seed_from_url(params: Mapping[str, Param]) -> None:
+    """On a session's first run of the page, query parameters seed the widgets. Values that
+    do not parse or are not valid choices are ignored, so a hand-edited link cannot break
+    the page."""
+    seeded: set[str] = st.session_state.setdefault(_SEEDED, set())
+    for name, param in params.items():
+        if param.key in seeded:
+            continue
+        seeded.add(param.key)
+        if name not in st.query_params:
+            continue
+        try:
+            value = param.kind(st.query_params[name])
+        except (TypeError, ValueError):
+            continue
+        if param.choices is None or value in param.choices:
+            st.session_state[param.key] = value
+
+
+def write_to_url(params: Mapping[str, Param]) -> None:
+    for name, param in params.items():
+        if param.key in st.session_state:
+            value = str(st.session_state[param.key])
+            if st.query_params.get(name) != value:
+                st.query_params[name] = value

@@ -1,0 +1,275 @@
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import bertviz_views, figures, sources, widgets
+from app.state import Param, seed_from_url, write_to_url
+from model.analysis import FLOW_MAX_TOKENS, attention_flow, attention_rollout, head_statistics
+from model.capture import AXES, STACKS
+
+DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
+PARAMS = {
+    "model": Param("ex_model", str, tuple(sources.SOURCES)),
+    "text": Param("ex_text"),
+    "stack": Param("ex_stack", str, STACKS),
+    "layer": Param("ex_layer", int),
+    "head": Param("ex_head", int),
+}
+
+st.title("Attention explorer")
+seed_from_url(PARAMS)
+source_key = st.selectbox(
+    "Model", list(sources.SOURCES), format_func=lambda k: sources.SOURCES[k].label, key="ex_model"
+)
+source = sources.SOURCES[source_key]
+st.caption(source.note)
+text = widgets.text_box("Text", DEFAULT_TEXT, key="ex_text")
+pair = None
+if source.pairs:
+    pair = (
+        st.text_input(
+            "Second segment (optional: a sentence pair, or the QA context)",
+            key="ex_pair",
+            max_chars=widgets.MAX_CHARS,
+        )
+        or None
+    )
+
+run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, text, pair))
+if run is not None:
+    att = run.attention
+    for note in run.notes:
+        st.info(note)
+    if run.dropped:
+        st.warning(
+            f"The text is longer than the model reads: the last {run.dropped} tokens were dropped."
+        )
+    stack = st.radio(
+        "Attention",
+        att.stacks,
+        horizontal=True,
+        key="ex_stack",
+        format_func=lambda s: {
+            "encoder": "encoder self-attention",
+            "decoder": "decoder self-attention (masked)",
+            "cross": "cross-attention",
+        }[s],
+    )
+    matrices = att.matrices(stack).numpy()  # (layers, heads, q_len, k_len)
+    n_layers, n_heads = matrices.shape[:2]
+    for key, size in (("ex_layer", n_layers), ("ex_head", n_heads)):
+        if st.session_state.get(key, 0) >= size:
+            st.session_state[key] = 0
+    q_tokens, k_tokens = att.axis_tokens(stack)
+    q_special, k_special = (att.special.get(axis, ()) for axis in AXES[stack])
+    hide = st.toggle(
+        "Hide special tokens ([CLS], [SEP], [EOS]…)",
+        key="ex_hide",
+        help="Their rows and columns are left out; the other weights are shown "
+        "as computed, not renormalised.",
+    )
+    rows = [i for i in range(len(q_tokens)) if not (hide and q_special and q_special[i])]
+    cols = [j for j in range(len(k_tokens)) if not (hide and k_special and k_special[j])]
+    shown = matrices[:, :, rows][:, :, :, cols]  # (layers, heads, rows, cols)
+    rows_t, cols_t = [q_tokens[i] for i in rows], [k_tokens[j] for j in cols]
+    layer, head = widgets.layer_head_selectors(n_layers, n_heads, key="ex")
+    write_to_url(PARAMS)
+    st.caption(
+        f"{len(q_tokens)} query tokens x {len(k_tokens)} key tokens; "
+        f"{n_layers} layers x {n_heads} heads. The link in the address bar reopens "
+        "this view."
+    )
+
+    tabs = st.tabs(
+        [
+            "One head",
+            "All heads",
+            "Lines",
+            "One token",
+            "Rollout & flow",
+            "Head statistics",
+            "bertviz",
+            "Compare",
+        ]
+    )
+    with tabs[0]:
+        left, right = st.columns(2)
+        with left:
+            widgets.chart(
+                figures.attention_heatmap(
+                    shown[layer, head], rows_t, cols_t, title=f"Layer {layer}, head {head}"
+                ),
+                key="ex_head_heatmap",
+            )
+        with right:
+            widgets.chart(
+                figures.attention_heatmap(
+                    shown[layer].mean(0),
+                    rows_t,
+                    cols_t,
+                    title=f"Layer {layer}, mean of {n_heads} heads",
+                ),
+                key="ex_mean_heatmap",
+            )
+    with tabs[1]:
+        st.caption(
+            f"Every head of every layer; click one to open it above. Each small map is "
+            f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
+            "cells and scaled to its own maximum, so the browser receives one byte per cell "
+            "at any length; the exact numbers are in the single-head view."
+        )
+
+        def open_head() -> None:
+            points = st.session_state["ex_grid"].selection.points
+            if points:
+                st.session_state["ex_layer"], st.session_state["ex_head"] = figures.grid_cell(
+                    points[0]["curve_number"], n_heads
+                )
+
+        widgets.chart(
+            figures.head_grid(shown), key="ex_grid", on_select=open_head, selection_mode="points"
+        )
+    with tabs[2]:
+        if len(rows_t) > 120:
+            st.info(
+                "The lines view is drawn for up to 120 tokens; use the heatmap for longer texts."
+            )
+        else:
+            widgets.chart(
+                figures.token_lines(
+                    shown[layer, head],
+                    rows_t,
+                    cols_t,
+                    title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
+                ),
+                key="ex_lines",
+            )
+    with tabs[3]:
+        token = st.selectbox(
+            "Query token",
+            range(len(rows_t)),
+            format_func=lambda i: f"{i}: {rows_t[i]}",
+            key="ex_token",
+        )
+        widgets.chart(
+            figures.token_focus(
+                shown, token, cols_t, title=f"What '{rows_t[token]}' attends to, in every head"
+            ),
+            key="ex_token_focus",
+        )
+    with tabs[4]:
+        if stack == "cross":
+            st.info(
+                "Rollout and flow follow the residual stream of one stack's self-attention; "
+                "pick the encoder or the decoder."
+            )
+        else:
+            st.caption(
+                "Abnar & Zuidema (2020). Each layer's heads are averaged, the identity "
+                "is added for the residual connection, rows renormalised; rollout "
+                "multiplies the layers, flow solves a max-flow per token pair."
+            )
+            square = matrices  # rollout needs every token, hidden or not
+            rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
+            widgets.chart(
+                figures.attention_heatmap(
+                    rolled, rows_t, cols_t, title="Attention rollout through all layers"
+                ),
+                key="ex_rollout",
+            )
+            if len(q_tokens) > FLOW_MAX_TOKENS:
+                st.info(
+                    f"Attention flow is computed for up to {FLOW_MAX_TOKENS} tokens (one "
+                    f"max-flow per token pair); this text has {len(q_tokens)}."
+                )
+            elif st.toggle("Compute attention flow", key="ex_flow"):
+                flow = attention_flow(square)[np.ix_(rows, cols)]
+                widgets.chart(
+                    figures.attention_heatmap(
+                        flow, rows_t, cols_t, title="Attention flow (max-flow)"
+                    ),
+                    key="ex_flow_map",
+                )
+    with tabs[5]:
+        stats = head_statistics(matrices, special=k_special or None)
+        table = pd.DataFrame([vars(s) for s in stats]).round(3)
+        table.columns = [
+            "layer",
+            "head",
+            "entropy (bits)",
+            "mean distance (tokens)",
+            "share on special tokens",
+        ]
+        st.caption("Click a column header to sort.")
+        st.dataframe(table, hide_index=True, key="ex_stats")
+    with tabs[6]:
+        view = st.radio(
+            "bertviz view", ["head", "model", "neuron"], horizontal=True, key="ex_bertviz"
+        )
+        if view == "neuron" and (source_key == "translator" or stack != "encoder"):
+            st.info("The neuron view shows BERT's queries and keys: pick a MiniLM model.")
+        else:
+            try:
+                html = bertviz_views.document(att, view, layer, head)
+            except ValueError as error:
+                st.info(str(error))
+            else:
+                st.caption(
+                    "bertviz's own views (Jesse Vig), served with their libraries from "
+                    "this app so they work offline."
+                )
+                st.iframe(html, height=720)
+    with tabs[7]:
+        other = widgets.text_box(
+            "Second text",
+            "The animal didn't cross the street because it was too wide.",
+            key="ex_compare",
+            height=80,
+        )
+        other_run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, other))
+        if other_run is not None:
+            other_att = other_run.attention
+            other_q, other_k = other_att.axis_tokens(stack)
+            left, right = st.columns(2)
+            with left:
+                widgets.chart(
+                    figures.attention_heatmap(
+                        matrices[layer, head], q_tokens, k_tokens, title="First text"
+                    ),
+                    key="ex_cmp_a",
+                )
+            with right:
+                widgets.chart(
+                    figures.attention_heatmap(
+                        other_att.matrices(stack)[layer, head].numpy(),
+                        other_q,
+                        other_k,
+                        title="Second text",
+                    ),
+                    key="ex_cmp_b",
+                )
+
+    st.subheader("Export")
+    left, right = st.columns(2)
+    left.download_button(
+        "Attention as NPZ",
+        data=att.to_npz,
+        file_name="attention.npz",
+        mime="application/octet-stream",
+        key="ex_npz",
+        on_click="ignore",
+    )
+    if len(q_tokens) <= 128:
+        right.download_button(
+            "Attention as JSON",
+            data=att.to_json,
+            file_name="attention.json",
+            mime="application/json",
+            key="ex_json",
+            on_click="ignore",
+        )
+    else:
+        right.caption(
+            "JSON export is offered up to 128 tokens (it grows with the square of "
+            "the length); NPZ holds the same numbers compactly."
+        )
