@@ -29,4 +29,25 @@ PAGES: tuple[PageInfo, ...] = (
         "Every head of every model at once: grid, lines, one token across heads, rollout and "
         "flow, head statistics, bertviz's views offline, two texts side by side, exports.",
     ),
+    PageInfo(
+        "../pages/positional.py",
+        "Positional encodings",
+        "〰️",
+        "The sinusoids of the original transformer, BERT's learned positions, and a BERT input "
+        "taken apart into token, position and segment embeddings.",
+    ),
+    PageInfo(
+        "../pages/masks.py",
+        "Masks",
+        "🎭",
+        "Padding, look-ahead and cross-attention masks on a real batch, one head's scores "
+        "before and after masking, and masking as crossing out uninformative features.",
+    ),
+    PageInfo(
+        "../pages/step_by_step.py",
+        "Attention step by step",
+        "🧮",
+        "Q, K and V of a real head, MatMul, Scale, Mask, SoftMax, the weighted sum, the heads "
+        "concatenated and W_O; and attention as a soft key-value lookup you can edit.",
+    ),
 )

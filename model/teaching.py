@@ -15,7 +15,6 @@ import torch
 from torch import nn
 
 from model.capture import AttentionRecord, Stack
-from model.masks import to_additive
 
 
 @dataclass(frozen=True)
@@ -136,6 +135,15 @@ def masked_vote(features: dict[str, dict[str, float]], keep: set[str]) -> dict[s
     return total
 
 
-def additive_row(allowed: np.ndarray) -> np.ndarray:
-    """The additive mask of one row, as the model adds it (0 or the most negative float)."""
-    return to_additive(torch.as_tensor(allowed)).numpy()
+def masking_steps(
+    record: AttentionRecord, head: int, batch: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One head's scores before masking (Q K^T / sqrt(d_k), from the captured Q and K), after
+    masking (-inf where the mask forbids), and after softmax (the captured probabilities)."""
+    if record.q is None or record.k is None or record.mask is None:
+        raise ValueError("masking_steps needs a capture made with qkv=True and masks=True")
+    q, k = record.q[batch, head], record.k[batch, head]  # (q_len, d_head), (k_len, d_head)
+    before = (q @ k.T) * record.scaling  # (q_len, k_len)
+    allowed = record.mask[batch, min(head, record.mask.shape[1] - 1)]  # (q_len, k_len)
+    after = before.masked_fill(~allowed, float("-inf"))  # (q_len, k_len)
+    return before.numpy(), after.numpy(), record.probs[batch, head].numpy()

@@ -152,6 +152,47 @@ class OurTranslator:
         )
 
 
+@dataclass(frozen=True)
+class BatchView:
+    """A padded batch run in one teacher-forced pass, as in training: what masks are for."""
+
+    attention: AttentionCapture  # batch-first records, scores, Q/K/V and masks included
+    sources: tuple[tuple[str, ...], ...]  # each sentence's tokens, padded with [PAD]
+    targets: tuple[tuple[str, ...], ...]  # decoder inputs (BOS + its translation), padded
+    translations: tuple[str, ...]
+
+
+def batch_view(translator: OurTranslator, texts: list[str]) -> BatchView:
+    """Translate each text, pad sources and targets into one batch, and capture one
+    teacher-forced forward pass over it (scores, Q/K/V and masks included)."""
+    pad = translator.model.config.pad_id
+    sources, targets, translations = [], [], []
+    for text in texts:
+        ids, _, _ = translator.encode_source(text)
+        result = translator.translate(text, beam=1, max_new=40)
+        out = [translator.tokenizer.token_to_id(t) or pad for t in result.output_tokens]
+        sources.append(ids)
+        targets.append([translator.bos, *out[:-1]])
+        translations.append(result.text)
+    src = torch.full((len(texts), max(map(len, sources))), pad)  # (batch, src_len)
+    tgt = torch.full((len(texts), max(map(len, targets))), pad)  # (batch, tgt_len)
+    for row, (s, t) in enumerate(zip(sources, targets, strict=True)):
+        src[row, : len(s)] = torch.tensor(s)
+        tgt[row, : len(t)] = torch.tensor(t)
+    with (
+        torch.inference_mode(),
+        capture(translator.model, scores=True, qkv=True, masks=True) as rec,
+    ):
+        translator.model(src, tgt)
+    tokens = translator.tokenizer.id_to_token
+    return BatchView(
+        attention=rec.result,
+        sources=tuple(tuple(tokens(int(i)) or UNK for i in row) for row in src),
+        targets=tuple(tuple(tokens(int(i)) or UNK for i in row) for row in tgt),
+        translations=tuple(translations),
+    )
+
+
 class MarianTranslator:
     """A Hugging Face MarianMT model (the Helsinki-NLP/opus-mt-* classes) behind the same API."""
 
