@@ -1,4 +1,5 @@
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from app.figures import attention_heatmap, token_labels
@@ -29,3 +30,61 @@ def test_markup_in_tokens_is_escaped():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match="2 query tokens"):
         attention_heatmap(np.zeros((3, 3)), ["a", "b"], ["a", "b", "c"], title="x")
+
+
+def test_downsample_takes_exact_block_means():
+    from app.figures import downsample
+
+    matrix = np.arange(36.0).reshape(6, 6)
+    small = downsample(matrix, 3)
+    assert small.shape == (3, 3)
+    assert small[0, 0] == matrix[:2, :2].mean() and small[2, 1] == matrix[4:, 2:4].mean()
+    np.testing.assert_array_equal(downsample(matrix, 10), matrix)
+
+
+def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
+    from app.figures import grid_cell, head_grid
+
+    rng = np.random.default_rng(0)
+    matrices = rng.dirichlet(np.ones(200), size=(2, 3, 200))  # (layers, heads, q, k)
+    figure = head_grid(matrices, max_cells=50)
+    assert len(figure.data) == 6
+    for trace in figure.data:
+        z = np.asarray(trace.z)
+        assert z.dtype == np.uint8 and z.shape == (50, 50) and z.max() == 255
+    assert figure.data[4].name == "layer 1, head 1"
+    assert grid_cell(4, n_heads=3) == (1, 1)
+
+
+def test_token_lines_draw_only_weights_of_note_and_escape_tokens():
+    from app.figures import token_lines
+
+    matrix = np.array([[0.9, 0.1, 0.0], [0.02, 0.03, 0.95], [0.5, 0.25, 0.25]])
+    figure = token_lines(matrix, ["a", "<b>", "c"], ["a", "<b>", "c"], title="t")
+    segments = sum(len([x for x in tr.x if x is None]) for tr in figure.data if tr.mode == "lines")
+    assert segments == int((matrix >= 0.05).sum())
+    texts = [t for tr in figure.data if tr.mode == "text" for t in tr.text]
+    assert "&lt;b&gt;" in texts and "<b>" not in texts
+
+
+def test_token_focus_rows_are_layer_head_pairs():
+    from app.figures import token_focus
+
+    matrices = np.random.default_rng(1).dirichlet(np.ones(4), size=(2, 3, 4))
+    figure = token_focus(matrices, token=2, key_tokens=list("abcd"), title="t")
+    z = np.asarray(figure.data[0].z)
+    assert z.shape == (6, 4)
+    np.testing.assert_allclose(z[5], matrices[1, 2, 2], atol=1e-6)
+    assert list(figure.data[0].y)[5] == "5 L1 H2"
+
+
+def test_lecture_mode_styles_every_heatmap_and_leaves_the_original():
+    from app.theme import LECTURE_COLORSCALE, style_figure
+
+    figure = attention_heatmap(np.eye(2), ["a", "b"], ["a", "b"], title="t")
+    styled = style_figure(figure, lecture=True)
+    assert styled.layout.font.size == 20
+    greys = go.Figure(go.Heatmap(z=[[0]], colorscale=LECTURE_COLORSCALE)).data[0].colorscale
+    assert styled.data[0].colorscale == greys
+    assert figure.layout.font.size is None  # the original is untouched
+    assert style_figure(figure, lecture=False) is figure

@@ -1,0 +1,104 @@
+"""The attention explorer: views, state in the URL, bad input, numbers equal to the model's."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
+
+PAGE = "explorer.py"
+
+
+def reference(minilm_reference, tokenizer, text):
+    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+    with torch.inference_mode():
+        out = minilm_reference(**inputs, output_attentions=True)
+    return torch.stack(out.attentions)[:, 0].numpy()  # (layers, heads, seq, seq)
+
+
+def test_default_view_shows_the_models_numbers(minilm, minilm_reference):
+    at = open_page(PAGE)
+    expected = reference(minilm_reference, minilm[1], at.text_area("ex_text").value)
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[0, 0], atol=1e-6)
+    grid = chart_spec(at, "ex_grid")["data"]
+    assert len(grid) == 72
+    assert decode(grid[0]["z"]).dtype == np.uint8
+    assert len(at.get("iframe")) == 1  # bertviz's head view
+    assert at.dataframe[0].value.shape == (72, 5)
+
+
+def test_layer_head_text_and_state_in_the_url(minilm, minilm_reference):
+    at = open_page(PAGE)
+    at.text_area("ex_text").input("Paris is lovely in spring.").run()
+    at.selectbox("ex_layer").select(5).run()
+    at.selectbox("ex_head").select(3).run()
+    assert not at.exception
+    expected = reference(minilm_reference, minilm[1], "Paris is lovely in spring.")
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[5, 3], atol=1e-6)
+    assert at.query_params["layer"] == "5" and at.query_params["head"] == "3"
+    assert at.query_params["text"] == "Paris is lovely in spring."
+
+
+def test_a_shared_link_reopens_the_view_and_bad_links_are_ignored(minilm, minilm_reference):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.helpers import MAIN, TIMEOUT
+
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.query_params.update({"text": "Dogs bark.", "layer": "2", "head": "7", "model": "nope"})
+    at.run()
+    at.switch_page("../pages/explorer.py").run()
+    assert not at.exception
+    assert at.selectbox("ex_model").value == "minilm"  # an unknown model is ignored
+    assert (at.selectbox("ex_layer").value, at.selectbox("ex_head").value) == (2, 7)
+    expected = reference(minilm_reference, minilm[1], "Dogs bark.")
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[2, 7], atol=1e-6)
+
+
+def test_hiding_special_tokens_drops_their_rows_and_columns(minilm, minilm_reference):
+    at = open_page(PAGE)
+    at.text_area("ex_text").input("Hello world").run()
+    at.toggle("ex_hide").set_value(True).run()
+    expected = reference(minilm_reference, minilm[1], "Hello world")
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[0, 0, 1:3, 1:3],
+                               atol=1e-6)  # fmt: skip
+
+
+def test_translator_shows_all_three_stacks():
+    at = open_page(PAGE)
+    at.selectbox("ex_model").set_value("translator").run()
+    assert not at.exception
+    assert [o.split()[0] for o in at.radio("ex_stack").options] == ["encoder", "decoder", "cross"]
+    at.radio("ex_stack").set_value("cross").run()
+    z = heatmap_z(at, "ex_head_heatmap")
+    np.testing.assert_allclose(z.sum(-1), 1.0, atol=1e-5)  # a row per output token
+
+
+@pytest.mark.parametrize("view", ["model", "neuron"])
+def test_bertviz_views_render(view):
+    at = open_page(PAGE)
+    at.radio("ex_bertviz").set_value(view).run()
+    assert not at.exception and len(at.get("iframe")) == 1
+
+
+def test_flow_and_compare():
+    at = open_page(PAGE)
+    at.toggle("ex_flow").set_value(True).run()
+    assert not at.exception and chart_spec(at, "ex_flow_map")
+    at.text_area("ex_compare").input("A different sentence entirely.").run()
+    assert chart_spec(at, "ex_cmp_b")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "empty"), ("   ", "empty"), ("word " * 10_000, None), ("<script>alert(1)</script>", None),
+     ("😀 שלום مرحبا", None)],
+)  # fmt: skip
+def test_bad_input_gets_a_message_never_a_traceback(text, message):
+    at = open_page(PAGE)
+    at.text_area("ex_text").input(text).run()
+    assert not at.exception
+    if message:
+        assert any(message in i.value for i in at.info)
+    else:
+        assert chart_spec(at, "ex_head_heatmap")
