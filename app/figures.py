@@ -114,7 +114,23 @@ def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figur
                     colorscale=ATTENTION_COLORSCALE,
                     showscale=False,
                     name=f"layer {layer}, head {head}",
-                    hovertemplate=f"layer {layer}, head {head}<extra></extra>",
+                    hoverinfo="skip",
+                ),
+                row=layer + 1,
+                col=head + 1,
+            )
+            # Heatmaps have no selectable points: one invisible marker at the centre of each
+            # small map is what a click selects, and it carries the (layer, head) it stands for.
+            centre = (small.shape[1] - 1) / 2
+            figure.add_trace(
+                go.Scatter(
+                    x=[centre],
+                    y=[(small.shape[0] - 1) / 2],
+                    mode="markers",
+                    marker={"size": 40, "opacity": 0},
+                    customdata=[[layer, head]],
+                    hovertemplate=f"layer {layer}, head {head}: click to open<extra></extra>",
+                    showlegend=False,
                 ),
                 row=layer + 1,
                 col=head + 1,
@@ -125,13 +141,16 @@ def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figur
         height=max(320, 70 * n_layers + 60),
         margin={"l": 10, "r": 30, "t": 40, "b": 10},
         clickmode="event+select",
+        hoverdistance=60,
+        showlegend=False,
     )
     return figure
 
 
-def grid_cell(curve_number: int, n_heads: int) -> tuple[int, int]:
-    """(layer, head) of the small heatmap that trace `curve_number` draws."""
-    return divmod(int(curve_number), n_heads)
+def grid_cell(point: dict) -> tuple[int, int]:
+    """(layer, head) of the small map a selected grid point stands for."""
+    layer, head = point["customdata"]
+    return int(layer), int(head)
 
 
 # -- token-to-token lines -----------------------------------------------------------------------

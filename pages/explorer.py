@@ -123,7 +123,7 @@ if run is not None:
             points = st.session_state["ex_grid"].selection.points
             if points:
                 st.session_state["ex_layer"], st.session_state["ex_head"] = figures.grid_cell(
-                    points[0]["curve_number"], n_heads
+                    points[0]
                 )
 
         widgets.chart(

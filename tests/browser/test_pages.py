@@ -12,7 +12,13 @@ from tests.browser.conftest import ARTIFACTS, ROOT
 
 pytestmark = pytest.mark.browser
 
-CHARTS = {"BERT attention": 2}
+CHARTS = {  # charts drawn on first load
+    "BERT attention": 2,
+    "Attention explorer": 2,
+    "Positional encodings": 3,
+    "Masks": 3,
+    "Attention step by step": 3,
+}
 
 
 def open_page(page, app_url: str, title: str) -> None:
@@ -66,4 +72,38 @@ def test_markup_typed_into_the_box_is_shown_not_executed(app_url, watched):
     assert page.locator("img[src='x']").count() == 0
     labels = page.locator(".js-plotly-plot .xtick text").all_text_contents()
     assert any("<" in label for label in labels), labels  # the markup shows as text
+    watched.assert_clean()
+
+
+def test_bertviz_views_draw_offline(app_url, watched):
+    page = watched.page
+    open_page(page, app_url, "Attention explorer")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    page.get_by_role("tab", name="bertviz").click()
+    for view in ("head", "model", "neuron"):
+        page.get_by_text(view, exact=True).click()
+        wait_for_app(page)
+        frame = page.frame_locator("iframe").first
+        frame.locator("#vis svg").first.wait_for(timeout=60_000)
+        assert frame.locator("#vis svg *").count() > 50, view
+        page.screenshot(path=str(ARTIFACTS / f"bertviz-{view}.png"))
+    watched.assert_clean()
+
+
+def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
+    page = watched.page
+    open_page(page, app_url, "Attention explorer")
+    page.get_by_role("tab", name="All heads").click()
+    grid = page.locator(".js-plotly-plot").nth(2)
+    target = grid.locator(".scatterlayer .point").nth(12 * 2 + 5)  # layer 2, head 5
+    target.scroll_into_view_if_needed()
+    box = target.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
+    page.mouse.click(x, y)
+    page.wait_for_function(
+        "() => new URL(location.href).searchParams.get('head') === '5'", timeout=60_000
+    )
+    assert "layer=2" in page.url
+    page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
     watched.assert_clean()

@@ -48,12 +48,15 @@ def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
     rng = np.random.default_rng(0)
     matrices = rng.dirichlet(np.ones(200), size=(2, 3, 200))  # (layers, heads, q, k)
     figure = head_grid(matrices, max_cells=50)
-    assert len(figure.data) == 6
-    for trace in figure.data:
+    maps = [t for t in figure.data if t.type == "heatmap"]
+    assert len(maps) == 6
+    for trace in maps:
         z = np.asarray(trace.z)
         assert z.dtype == np.uint8 and z.shape == (50, 50) and z.max() == 255
-    assert figure.data[4].name == "layer 1, head 1"
-    assert grid_cell(4, n_heads=3) == (1, 1)
+    assert maps[4].name == "layer 1, head 1"
+    targets = [t for t in figure.data if t.type == "scatter"]  # what a click selects
+    assert len(targets) == 6
+    assert grid_cell({"customdata": list(targets[4].customdata[0])}) == (1, 1)
 
 
 def test_token_lines_draw_only_weights_of_note_and_escape_tokens():
