@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/streamlit run app/main.py --server.port $(PORT) --server.address localhost
+	$(BIN)/streamlit run app/main.py --server.port $(PORT) --server.address localhost
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
