@@ -12,7 +12,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from model.bert import load_bert
 from model.ner import NerTagger
 from model.qa import QAReader
-from model.translation import OurTranslator
+from model.translation import MarianTranslator, OurTranslator
 
 
 @st.cache_resource(show_spinner="Loading the packaged MiniLM (first time only, a few seconds)…")
@@ -33,3 +33,19 @@ def qa_reader() -> QAReader:
 @st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
 def translator() -> OurTranslator:
     return OurTranslator.load()
+
+
+@st.cache_resource(show_spinner="Fetching the MarianMT checkpoint from the Hugging Face hub…")
+def marian(name: str) -> MarianTranslator:
+    """Raises ConnectionError with a message to show when the hub cannot be reached."""
+    return MarianTranslator.from_hub(name)
+
+
+@st.cache_resource(show_spinner="Fetching the NER checkpoint from the Hugging Face hub…")
+def hub_tagger(name: str) -> NerTagger:
+    return NerTagger.from_hub(name)
+
+
+@st.cache_resource(show_spinner="Fetching the QA checkpoint from the Hugging Face hub…")
+def hub_reader(name: str) -> QAReader:
+    return QAReader.from_hub(name)

@@ -50,4 +50,39 @@ PAGES: tuple[PageInfo, ...] = (
         "Q, K and V of a real head, MatMul, Scale, Mask, SoftMax, the weighted sum, the heads "
         "concatenated and W_O; and attention as a soft key-value lookup you can edit.",
     ),
+    PageInfo(
+        "../pages/translate.py",
+        "Translation",
+        "🌍",
+        "English to Spanish with our own transformer: cross-attention alignment, decoding step "
+        "by step, greedy or beam search, encoder and decoder self-attention, head ablation.",
+    ),
+    PageInfo(
+        "../pages/ner.py",
+        "Named entities",
+        "🏷️",
+        "Entities in a tweet-like text, highlighted with labels and scores, as a CSV table, "
+        "with the attention of each entity's word pieces; head ablation.",
+    ),
+    PageInfo(
+        "../pages/qa.py",
+        "Question answering",
+        "❓",
+        "The answer span in a context with its score and alternatives, start and end scores, "
+        "how the question attends to the context, and head ablation.",
+    ),
+    PageInfo(
+        "../pages/watch.py",
+        "Watch attention form",
+        "🌱",
+        "Train a tiny transformer to copy or reverse digits and watch its attention go from "
+        "uniform to a diagonal.",
+    ),
+    PageInfo(
+        "../pages/finetune.py",
+        "Fine-tune on your data",
+        "🛠️",
+        "Upload a small CoNLL or SQuAD file, fine-tune a copy of a model on the CPU, and "
+        "compare its predictions and attention before and after.",
+    ),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
@@ -63,3 +63,36 @@ def layer_head_selectors(n_layers: int, n_heads: int, key: str) -> tuple[int, in
     layer = left.selectbox("Layer", range(n_layers), key=f"{key}_layer")
     head = right.selectbox("Head", range(n_heads), key=f"{key}_head")
     return int(layer), int(head)
+
+
+def ablation_picker(
+    n_layers: int, n_heads: int, stacks: Sequence[str], key: str
+) -> tuple[dict[tuple[str, int], list[int]], str]:
+    """Heads (or whole layers) to switch off, as model.capture.ablate takes them."""
+    heads: dict[tuple[str, int], list[int]] = {}
+    options = [(s, layer, h) for s in stacks for layer in range(n_layers) for h in range(n_heads)]
+    prefix = len(stacks) > 1
+
+    def name(option: tuple[str, int, int]) -> str:
+        stack, layer, head = option
+        return f"{stack} " * prefix + f"L{layer} H{head}"
+
+    chosen = st.multiselect("Heads to switch off", options, format_func=name, key=f"{key}_heads")
+    layers = st.multiselect(
+        "Whole layers to switch off",
+        [(s, layer) for s in stacks for layer in range(n_layers)],
+        format_func=lambda o: f"{o[0]} " * prefix + f"layer {o[1]}",
+        key=f"{key}_layers",
+    )
+    for stack, layer, head in chosen:
+        heads.setdefault((stack, layer), []).append(head)
+    for stack, layer in layers:
+        heads[(stack, layer)] = list(range(n_heads))
+    mode = st.radio(
+        "Switched-off heads output",
+        ["zero", "mean"],
+        horizontal=True,
+        key=f"{key}_mode",
+        help="zero: nothing; mean: their average over positions",
+    )
+    return heads, str(mode)

@@ -452,9 +452,9 @@ def instrument(model: nn.Module) -> nn.Module:
     switched to the delegating attention function and its sites found by module path.
     """
     with _INSTRUMENT_LOCK:
-        if getattr(model, "_atlas_instrumented", False):
-            return model
         owner = id(model)
+        if getattr(model, "_atlas_instrumented", None) == owner:
+            return model  # (a deep copy carries its original's mark and is labelled anew)
         sites: list[tuple[nn.Module, Stack, int]]
         if isinstance(model, SelfLabelling):
             sites = list(model.atlas_sites())
@@ -473,7 +473,7 @@ def instrument(model: nn.Module) -> nn.Module:
             module._atlas_site = Site(stack=stack, layer=layer, owner=owner)  # type: ignore[assignment]
         for module, name in embeddings:
             module.register_forward_hook(_embedding_hook(name, owner))
-        model._atlas_instrumented = True  # type: ignore[assignment]
+        model._atlas_instrumented = owner  # type: ignore[assignment]
         return model
 
 

@@ -4,11 +4,12 @@ attend, small enough to watch in a browser or run in a unit test."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import torch
 
+from model.capture import AttentionCapture, capture
 from model.config import TransformerConfig
 from model.transformer import Transformer, make_model
 
@@ -82,3 +83,17 @@ def train_toy(
             model.train()
     model.eval()
     return model, losses
+
+
+@torch.inference_mode()
+def probe_attention(model: Transformer, setup: ToySetup, seed: int = 99) -> AttentionCapture:
+    """The cross-attention of the last layer on one fixed example, for watching it form."""
+    src, tgt_in, _ = toy_batch(replace(setup, batch_size=1), torch.Generator().manual_seed(seed))
+    with capture(model) as recorder:
+        model(src, tgt_in)
+    return recorder.result.with_tokens(
+        {
+            "source": [str(int(t) - FIRST_SYMBOL) for t in src[0]],
+            "target": ["<s>", *(str(int(t) - FIRST_SYMBOL) for t in tgt_in[0, 1:])],
+        }
+    )

@@ -141,3 +141,15 @@ def test_two_threads_sharing_one_model_get_their_own_numbers(tiny_bert):
 def test_unsupported_model_is_a_clear_error():
     with pytest.raises(ValueError, match="no attention module"):
         cap.instrument(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+
+
+def test_a_deep_copy_of_an_instrumented_model_captures_for_itself(tiny_bert):
+    import copy
+
+    twin = cap.instrument(copy.deepcopy(tiny_bert))
+    with cap.capture(twin) as rec:
+        twin(**batch([5]))
+    assert len(rec.result.records) == 2
+    with cap.capture(tiny_bert) as original:
+        twin(**batch([5]))
+    assert original.result.records == ()  # the copy does not record into the original's capture

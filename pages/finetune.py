@@ -1,0 +1,130 @@
+from pathlib import Path
+
+import streamlit as st
+
+from app import figures, loaders, text, widgets
+from model.finetune import finetune_copy
+from model.ner import NerTagger
+from model.qa import QAReader
+from model.userdata import UserDataError, parse_conll, parse_squad
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
+TUNED = "ft_tuned"  # session state: this session's fine-tuned model (never written to disk)
+
+st.title("Fine-tune on your own data")
+st.markdown(
+    "Upload a few labelled examples; a copy of the shipped model is fine-tuned on this "
+    "machine's CPU (LoRA, capped in steps and time), then compared with the original on a "
+    "sentence of your choice. The shipped models are never changed, and nothing is saved."
+)
+task = st.radio(
+    "Task",
+    ["ner", "qa"],
+    horizontal=True,
+    key="ft_task",
+    format_func=lambda t: {
+        "ner": "Named entities (CoNLL file)",
+        "qa": "Question answering (SQuAD JSON)",
+    }[t],
+)
+sample = EXAMPLES / ("ner_example.conll" if task == "ner" else "qa_example.json")
+st.download_button(
+    "A small example file",
+    sample.read_bytes(),
+    file_name=sample.name,
+    key="ft_sample",
+    on_click="ignore",
+)
+upload = st.file_uploader(
+    "Your file",
+    type=["conll", "txt", "tsv"] if task == "ner" else ["json"],
+    key=f"ft_upload_{task}",
+)
+use_sample = st.toggle("Use the example file instead", key="ft_use_sample")
+raw = sample.read_bytes() if use_sample else upload.getvalue() if upload is not None else None
+
+data = None
+if raw is not None:
+    try:
+        data = parse_conll(raw) if task == "ner" else parse_squad(raw)
+    except UserDataError as error:
+        st.error(f"The file cannot be used: {error}")
+if data is not None:
+    st.success(f"{len(data)} {'sentences' if task == 'ner' else 'questions'} read.")
+    left, right = st.columns(2)
+    max_steps = left.slider("At most this many steps", 5, 200, 40, key="ft_steps")
+    max_seconds = right.slider("At most this many seconds", 10, 300, 60, key="ft_seconds")
+    runner = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
+    if st.button("Fine-tune", type="primary", key="ft_go"):
+        progress = st.progress(0.0, text="Fine-tuning…")
+
+        def report(step: int, loss: float) -> None:
+            progress.progress(min(1.0, step / max_steps), text=f"step {step}, loss {loss:.3f}")
+
+        try:
+            model, losses, note = finetune_copy(
+                runner.model, runner.tokenizer, task, data, max_steps, max_seconds, report
+            )
+        except ValueError as error:
+            st.error(str(error))
+        else:
+            progress.progress(1.0, text=f"done: {len(losses)} steps")
+            st.session_state[TUNED] = (task, model, losses, note)
+
+tuned = st.session_state.get(TUNED)
+if tuned is not None and tuned[0] == task:
+    _, model, losses, note = tuned
+    st.caption(f"The tuned model: {note}; {len(losses)} steps.")
+    widgets.chart(figures.curves({"loss": losses}, "step", title="Fine-tuning loss"), key="ft_loss")
+    runner = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
+    after_runner = (NerTagger if task == "ner" else QAReader)(model, runner.tokenizer, name="tuned")
+    st.header("Before and after")
+    if task == "ner":
+        sentence = st.text_input(
+            "Sentence", "Alice flew to Lisbon with Ryanair .", key="ft_sentence", max_chars=2000
+        )
+        results = [widgets.run_or_hint(lambda r=r: r(sentence)) for r in (runner, after_runner)]
+    else:
+        context = st.text_area(
+            "Context",
+            "Nadia runs a bakery in Porto. Every morning she bakes forty loaves of rye bread.",
+            key="ft_context",
+            max_chars=5000,
+        )
+        question = st.text_input(
+            "Question", "Where is Nadia's bakery?", key="ft_question", max_chars=500
+        )
+        results = [
+            widgets.run_or_hint(lambda r=r: r(question, context)) for r in (runner, after_runner)
+        ]
+    if all(r is not None for r in results):
+        layer = st.selectbox(
+            "Layer", range(results[0].attention.n_layers()), index=5, key="ft_layer"
+        )
+        columns = st.columns(2)
+        for column, name, result in zip(columns, ("Before", "After"), results, strict=True):
+            with column:
+                st.subheader(name)
+                if task == "ner":
+                    st.markdown(
+                        text.highlight(
+                            result.text,
+                            [
+                                (e.start, e.end, "blue", f"{e.label} {e.score:.2f}")
+                                for e in result.entities
+                            ],
+                        )
+                        or "(nothing)"
+                    )
+                else:
+                    st.markdown(f"Answer: **{text.escape(result.answer or 'no answer')}**")
+                tokens = result.tokens
+                widgets.chart(
+                    figures.attention_heatmap(
+                        result.attention.mean_over_heads("encoder", layer).numpy(),
+                        tokens,
+                        tokens,
+                        title=f"{name}: layer {layer}, mean of heads",
+                    ),
+                    key=f"ft_att_{name}",
+                )

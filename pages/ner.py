@@ -1,0 +1,134 @@
+import pandas as pd
+import streamlit as st
+
+from app import figures, loaders, text, widgets
+from model.capture import ablate
+from model.ner import ENTITY_TYPES, HUB_NER_NAME
+
+EXAMPLES = {
+    "A concert night": "Going to see Taylor Swift at Madison Square Garden tonight with @jess !",
+    "Football": "Manchester United signed a new striker from Real Madrid , says BBC Sport",
+    "Shopping": "Just bought the new iPhone at the Apple store in London http://t.co/xyz",
+    "No entities": "what a lovely quiet morning , nothing to report",
+}
+
+st.title("Named entities")
+st.caption(
+    "MiniLM fine-tuned (LoRA) on WNUT-16 tweets: people, places, companies, products, "
+    "artists, films, TV shows, teams, facilities and others."
+)
+choice = st.radio(
+    "Model",
+    ["ours", "hub"],
+    horizontal=True,
+    key="ner_model",
+    format_func=lambda m: {
+        "ours": "MiniLM + WNUT-16 adapter (offline)",
+        "hub": f"{HUB_NER_NAME} (hub, needs network)",
+    }[m],
+)
+tagger = None
+if choice == "ours":
+    tagger = loaders.ner_tagger()
+else:
+    try:
+        tagger = loaders.hub_tagger(HUB_NER_NAME)
+    except ConnectionError as error:
+        st.error(str(error))
+
+example = st.selectbox("Examples", list(EXAMPLES), key="ner_example")
+if st.session_state.get("ner_loaded") != example:
+    st.session_state["ner_loaded"] = example
+    st.session_state["ner_text"] = EXAMPLES[example]
+typed = widgets.text_box("Text", EXAMPLES[example], key="ner_text", height=90)
+result = widgets.run_or_hint(lambda: tagger(typed)) if tagger is not None else None
+if result is not None:
+    for notice in result.notices:
+        st.warning(notice)
+    labels = sorted({e.label for e in result.entities} | set(ENTITY_TYPES))
+    spans = [
+        (e.start, e.end, text.colour_of(e.label, labels), f"{e.label} {e.score:.2f}")
+        for e in result.entities
+    ]
+    st.markdown(text.highlight(result.text, spans))
+    if not result.entities:
+        st.info("No entities found in this text.")
+    table = pd.DataFrame(
+        [
+            {
+                "entity": e.text,
+                "type": e.label,
+                "score": round(e.score, 3),
+                "start": e.start,
+                "end": e.end,
+            }
+            for e in result.entities
+        ],
+        columns=["entity", "type", "score", "start", "end"],
+    )
+    st.dataframe(table, hide_index=True)
+    st.download_button(
+        "Entities as CSV",
+        table.to_csv(index=False),
+        file_name="entities.csv",
+        mime="text/csv",
+        key="ner_csv",
+        on_click="ignore",
+    )
+
+    if result.entities:
+        st.header("What an entity's word pieces attend to")
+        index = st.selectbox(
+            "Entity",
+            range(len(result.entities)),
+            key="ner_entity",
+            format_func=lambda i: f"{result.entities[i].text} ({result.entities[i].label})",
+        )
+        entity = result.entities[index]
+        positions = result.entity_tokens(entity)
+        if not positions:
+            st.info("This entity lies beyond the first 512-token window, whose attention is shown.")
+        else:
+            matrices = result.attention.stacked().numpy()  # (layers, heads, seq, seq)
+            rows = matrices[:, :, positions, :].mean(2)  # (layers, heads, seq)
+            st.caption(
+                "Pieces: "
+                + ", ".join(text.escape(result.tokens[p]) for p in positions)
+                + ". Each row is one head; the weights are averaged over the pieces."
+            )
+            widgets.chart(
+                figures.token_focus(
+                    rows[:, :, None, :],
+                    0,
+                    result.tokens,
+                    title=f"Attention from '{entity.text}' in every layer and head",
+                ),
+                key="ner_focus",
+            )
+
+    st.header("Switch heads off")
+    with st.expander("Head ablation", expanded=False):
+        att = result.attention
+        heads, mode = widgets.ablation_picker(
+            att.n_layers(), att.n_heads(), ["encoder"], key="ner_ablate"
+        )
+        if heads:
+            with ablate(tagger.model, heads, mode):
+                changed = tagger(typed)
+            before = {(e.start, e.end, e.label) for e in result.entities}
+            after = {(e.start, e.end, e.label) for e in changed.entities}
+            spans = [
+                (
+                    e.start,
+                    e.end,
+                    "green" if (e.start, e.end, e.label) not in before else "gray",
+                    f"{e.label} {e.score:.2f}",
+                )
+                for e in changed.entities
+            ]
+            st.markdown("**With those heads off:** " + text.highlight(changed.text, spans))
+            lost = [f"{result.text[s:e]} ({label})" for s, e, label in sorted(before - after)]
+            st.caption(
+                f"{len(after - before)} new or changed (green), "
+                f"{len(before - after)} lost: {', '.join(lost) or 'none'}."
+            )

@@ -1,0 +1,146 @@
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from app import figures, loaders, text, widgets
+from model.capture import ablate
+from model.qa import HUB_QA_NAME
+
+EXAMPLES = {
+    "A story (bAbI style)": (
+        "Mary went to the kitchen. John picked up the football there. John travelled to the "
+        "garden. Mary moved to the office.",
+        "Where is the football?",
+    ),
+    "Facts about people": (
+        "Kenji works as a nurse at the central hospital. On Sundays he plays the violin with "
+        "an orchestra. His sister Yuki was born in Osaka in 1994.",
+        "Where was Yuki born?",
+    ),
+    "A landmark": (
+        "The old lighthouse stands on a rock at the end of the harbour. It was built in 1852 "
+        "by a local engineer named Thomas Reid.",
+        "Who built the lighthouse?",
+    ),
+    "No answer in the text": (
+        "Mary went to the kitchen. John picked up the football there.",
+        "Where is Daniel?",
+    ),
+}
+
+st.title("Question answering")
+st.caption(
+    "MiniLM fine-tuned (LoRA) to point at the answer span in a context. It was trained "
+    "on generated stories and facts (no QA data set exists offline), so it reads "
+    "simple factual prose best."
+)
+choice = st.radio(
+    "Model",
+    ["ours", "hub"],
+    horizontal=True,
+    key="qa_model",
+    format_func=lambda m: {
+        "ours": "MiniLM + QA adapter (offline)",
+        "hub": f"{HUB_QA_NAME} (hub, needs network)",
+    }[m],
+)
+reader = None
+if choice == "ours":
+    reader = loaders.qa_reader()
+else:
+    try:
+        reader = loaders.hub_reader(HUB_QA_NAME)
+    except ConnectionError as error:
+        st.error(str(error))
+
+example = st.selectbox("Examples", list(EXAMPLES), key="qa_example")
+if st.session_state.get("qa_loaded") != example:
+    st.session_state["qa_loaded"] = example
+    st.session_state["qa_context"], st.session_state["qa_question"] = EXAMPLES[example]
+context = widgets.text_box("Context", EXAMPLES[example][0], key="qa_context", height=120)
+st.session_state.setdefault("qa_question", EXAMPLES[example][1])
+question = st.text_input("Question", key="qa_question", max_chars=500)
+result = widgets.run_or_hint(lambda: reader(question, context)) if reader is not None else None
+if result is not None:
+    for notice in result.notices:
+        st.warning(notice)
+    if result.best is None:
+        st.info(
+            f"No answer found: the model's best span scores below the threshold, or it "
+            f"points at [CLS] (no-answer probability {result.no_answer_score:.2f})."
+        )
+    else:
+        st.subheader(text.escape(result.answer))
+        st.caption(f"Score {result.best.score:.3f} (probability of its start x its end).")
+        st.markdown(
+            text.highlight(
+                context, [(result.best.start, result.best.end, "green", f"{result.best.score:.2f}")]
+            )
+        )
+    if result.alternatives:
+        st.dataframe(
+            pd.DataFrame(
+                [{"alternative": a.text, "score": round(a.score, 4)} for a in result.alternatives]
+            ),
+            hide_index=True,
+        )
+
+    positions = result.context_positions
+    labels = [f"{i} {result.tokens[i]}" for i in positions]
+    scores = go.Figure()
+    for name, logits in (("start", result.start_logits), ("end", result.end_logits)):
+        scores.add_trace(go.Bar(x=labels, y=[logits[i] for i in positions], name=name))
+    scores.update_layout(
+        title={"text": "Start and end scores over the context tokens"},
+        barmode="group",
+        height=340,
+        xaxis={"type": "category"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    widgets.chart(scores, key="qa_scores")
+
+    st.header("How the question looks at the context")
+    att = result.attention
+    layer, head = widgets.layer_head_selectors(att.n_layers(), att.n_heads(), "qa")
+    question_positions = result.question_positions
+    matrix = att.head("encoder", layer, head).numpy()[question_positions][:, positions]
+    left, right = st.columns(2)
+    q_labels = [result.tokens[i] for i in question_positions]
+    with left:
+        widgets.chart(
+            figures.attention_heatmap(
+                matrix,
+                q_labels,
+                [result.tokens[i] for i in positions],
+                title=f"Layer {layer}, head {head}",
+            ),
+            key="qa_attention",
+        )
+    with right:
+        mean = att.layer("encoder", layer).mean(0).numpy()[question_positions][:, positions]
+        widgets.chart(
+            figures.attention_heatmap(
+                mean,
+                q_labels,
+                [result.tokens[i] for i in positions],
+                title=f"Layer {layer}, mean of the heads",
+            ),
+            key="qa_attention_mean",
+        )
+
+    st.header("Switch heads off")
+    with st.expander("Head ablation", expanded=False):
+        heads, mode = widgets.ablation_picker(
+            att.n_layers(), att.n_heads(), ["encoder"], key="qa_ablate"
+        )
+        if heads:
+            with ablate(reader.model, heads, mode):
+                changed = reader(question, context)
+            was = result.answer or "no answer"
+            now = changed.answer or "no answer"
+            st.markdown(
+                f"**Original:** {text.escape(was)}  \n**With those heads off:** "
+                + (text.escape(now) if now == was else f":green-background[{text.escape(now)}]")
+            )
+            if changed.best:
+                st.caption(f"Score {changed.best.score:.3f}.")

@@ -1,0 +1,144 @@
+import time
+
+import streamlit as st
+
+from app import figures, loaders, text, widgets
+from model.capture import ablate
+from model.translation import MARIAN_HUB_NAME
+
+st.title("Translation")
+st.caption(
+    "English to Spanish with a transformer this project trained from scratch (on "
+    "WordNet sentences translated by Apertium), showing the attention of every "
+    "decoding step."
+)
+
+choice = st.radio(
+    "Model",
+    ["ours", "marian"],
+    horizontal=True,
+    key="tr_model",
+    format_func=lambda m: {
+        "ours": "Ours (offline)",
+        "marian": f"{MARIAN_HUB_NAME} (hub, needs network)",
+    }[m],
+)
+translator = None
+if choice == "ours":
+    translator = loaders.translator()
+else:
+    try:
+        translator = loaders.marian(MARIAN_HUB_NAME)
+    except ConnectionError as error:
+        st.error(str(error))
+english = widgets.text_box(
+    "English", "The old man keeps his bicycle in the garden.", key="tr_text", height=80
+)
+decoding = st.radio(
+    "Decoding", ["greedy", "beam search (4 beams)"], horizontal=True, key="tr_decoding"
+)
+beam = 1 if decoding == "greedy" else 4
+
+result = None
+if translator is not None:
+    start = time.perf_counter()
+    result = widgets.run_or_hint(lambda: translator.translate(english, beam=beam))
+    elapsed = time.perf_counter() - start
+if result is not None:
+    st.subheader(text.escape(result.text) or "(empty translation)")
+    st.caption(
+        f"Translated in {1000 * elapsed:.0f} ms ({decoding}); "
+        f"{len(result.output_tokens)} output tokens."
+    )
+    for notice in result.notices:
+        st.warning(notice)
+    att = result.attention
+    source, output = result.source_tokens, result.output_tokens
+    cross = att.matrices("cross").numpy()  # (layers, heads, steps, source)
+    layer, head = widgets.layer_head_selectors(att.n_layers("cross"), att.n_heads("cross"), "tr")
+
+    st.header("Cross-attention: which source tokens each output token looked at")
+    left, right = st.columns(2)
+    with left:
+        widgets.chart(
+            figures.attention_heatmap(
+                cross[layer, head], output, source, title=f"Layer {layer}, head {head}"
+            ),
+            key="tr_cross_head",
+        )
+    with right:
+        widgets.chart(
+            figures.attention_heatmap(
+                cross[layer].mean(0), output, source, title=f"Layer {layer}, mean of the heads"
+            ),
+            key="tr_cross_mean",
+        )
+
+    step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
+    weights = cross[layer, :, step].mean(0)  # (source,)
+    produced = " ".join(text.escape(t) for t in output[:step])
+    st.markdown(
+        f"Step {step + 1} produced :blue-background[{text.escape(output[step])}]"
+        + (f" after {produced}" if produced else "")
+    )
+    spans, at, plain = [], 0, []
+    for token, weight in zip(source, weights, strict=True):
+        piece = token.replace("▁", " ")
+        plain.append(piece)
+        if weight >= 0.15:
+            spans.append((at, at + len(piece), "orange", f"{weight:.2f}"))
+        at += len(piece)
+    st.markdown("Source, attended tokens highlighted: " + text.highlight("".join(plain), spans))
+    widgets.chart(
+        figures.bars(
+            weights,
+            [f"{i} {t}" for i, t in enumerate(source)],
+            title=f"Step {step + 1}: cross-attention over the source (layer {layer}, "
+            "mean of heads)",
+        ),
+        key="tr_step_bars",
+    )
+
+    st.header("Self-attention")
+    enc_tab, dec_tab = st.tabs(["Encoder self-attention", "Decoder self-attention (masked)"])
+    with enc_tab:
+        encoder = att.matrices("encoder").numpy()
+        widgets.chart(
+            figures.attention_heatmap(
+                encoder[layer, head], source, source, title=f"Encoder layer {layer}, head {head}"
+            ),
+            key="tr_encoder",
+        )
+    with dec_tab:
+        decoder = att.matrices("decoder").numpy()
+        widgets.chart(
+            figures.attention_heatmap(
+                decoder[layer, head],
+                output,
+                result.decoder_tokens,
+                title=f"Decoder layer {layer}, head {head}: rows are the tokens produced, "
+                "columns the decoder's inputs so far",
+            ),
+            key="tr_decoder",
+        )
+
+    st.header("Switch heads off")
+    with st.expander("Head ablation", expanded=False):
+        heads, mode = widgets.ablation_picker(
+            att.n_layers("cross"),
+            att.n_heads("cross"),
+            ["encoder", "decoder", "cross"],
+            key="tr_ablate",
+        )
+        if heads:
+            with ablate(translator.model, heads, mode):
+                changed = translator.translate(english, beam=beam)
+            st.markdown(f"**Original:** {text.escape(result.text)}")
+            st.markdown(
+                "**With those heads off:** "
+                + text.diff_markdown(result.text.split(), changed.text.split())
+            )
+            if changed.text == result.text:
+                st.caption("Same translation: the model does not rely on these heads here.")
+        else:
+            st.caption("Pick heads or layers above; the translation is redone without them.")

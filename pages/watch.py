@@ -1,0 +1,46 @@
+import streamlit as st
+
+from app import figures, widgets
+from model.toy import ToySetup, probe_attention, train_toy
+
+st.title("Watch attention form")
+st.markdown(
+    "A tiny transformer (1 layer, 2 heads, d_model 32) learns to **copy** or **reverse** a "
+    "sequence of 8 random digits. Before training its cross-attention is nearly uniform; as "
+    "it learns, each output position finds the input position it must read: the diagonal "
+    "for copying, the anti-diagonal for reversing."
+)
+left, right = st.columns(2)
+task = left.radio("Task", ["reverse", "copy"], horizontal=True, key="watch_task")
+steps = right.slider("Training steps", 50, 600, 300, step=50, key="watch_steps")
+setup = ToySetup(task=task)
+
+if st.button("Train", key="watch_train", type="primary"):
+    progress = st.progress(0.0, text="Training…")
+    chart_slot = st.empty()
+    losses: list[float] = []
+
+    def show(step: int, loss: float, model) -> None:
+        losses.append(loss)
+        if step % 25 and step != steps - 1:
+            return
+        progress.progress((step + 1) / steps, text=f"step {step + 1} of {steps}, loss {loss:.3f}")
+        attention = probe_attention(model, setup)
+        source, target = attention.axis_tokens("cross")
+        with chart_slot.container():
+            widgets.chart(
+                figures.attention_heatmap(
+                    attention.mean_over_heads("cross", 0).numpy(),
+                    target,
+                    source,
+                    title=f"Cross-attention after {step + 1} steps (mean of 2 heads)",
+                    zmax=1.0,
+                ),
+                key=f"watch_attention_{step}",
+            )
+
+    model, _ = train_toy(setup, steps, on_step=show)
+    st.session_state["watch_losses"] = losses
+    widgets.chart(figures.curves({"training loss": losses}, "step", title="Loss"), key="watch_loss")
+else:
+    st.caption("Press Train; it takes a few seconds on a laptop CPU.")
