@@ -26,7 +26,7 @@ if st.button("Train", key="watch_train", type="primary"):
             return
         progress.progress((step + 1) / steps, text=f"step {step + 1} of {steps}, loss {loss:.3f}")
         attention = probe_attention(model, setup)
-        source, target = attention.axis_tokens("cross")
+        target, source = attention.axis_tokens("cross")  # (queries, keys)
         with chart_slot.container():
             widgets.chart(
                 figures.attention_heatmap(

@@ -190,3 +190,14 @@ def test_the_model_learns_to_reverse():
     _, losses = train_toy(ToySetup(task="reverse"), steps=200)
     first, last = sum(losses[:10]) / 10, sum(losses[-10:]) / 10
     assert last < 0.5 * first, (first, last)
+
+
+def test_probe_shows_the_cross_attention_of_a_fixed_example():
+    from model.toy import ToySetup, probe_attention
+
+    setup = ToySetup(task="copy")
+    model, _ = train_toy(setup, steps=5)
+    att = probe_attention(model, setup)
+    target, source = att.axis_tokens("cross")  # (queries, keys)
+    assert len(source) == 8 and len(target) == 9 and target[0] == "<s>"
+    assert att.mean_over_heads("cross", 0).shape == (9, 8)

@@ -1,0 +1,143 @@
+"""Translation, NER, QA, watch and fine-tune pages: main interactions, ablation, bad input."""
+
+import numpy as np
+import pytest
+
+from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
+
+BAD_TEXTS = ["", "   ", "word " * 10_000, "😀🎉 שלום עולם", "<script>alert(1)</script>"]
+
+
+def markdown_text(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_translation_shows_attention_of_every_step():
+    from model.translation import load_translator
+
+    at = open_page("translate.py")
+    at.text_area("tr_text").input("The cat sleeps.").run()
+    expected = load_translator().translate("The cat sleeps.", beam=1)
+    assert at.subheader[0].value.replace("\\", "") == expected.text
+    cross = heatmap_z(at, "tr_cross_head")
+    np.testing.assert_allclose(cross, expected.attention.matrices("cross")[0, 0].numpy(),
+                               atol=1e-6)  # fmt: skip
+    at.slider("tr_step").set_value(2).run()
+    bars = decode(chart_spec(at, "tr_step_bars")["data"][0]["y"])
+    np.testing.assert_allclose(bars, expected.attention.matrices("cross")[0, :, 1].mean(0),
+                               atol=1e-6)  # fmt: skip
+    at.radio("tr_decoding").set_value("beam search (4 beams)").run()
+    assert not at.exception and chart_spec(at, "tr_encoder") and chart_spec(at, "tr_decoder")
+
+
+def test_translation_ablation_shows_the_new_output_next_to_the_original():
+    at = open_page("translate.py")
+    at.multiselect("tr_ablate_layers").set_value([("cross", 0), ("cross", 1), ("cross", 2)]).run()
+    assert not at.exception
+    assert "With those heads off" in markdown_text(at)
+
+
+def test_the_hub_marian_says_it_needs_the_network():
+    at = open_page("translate.py")
+    at.radio("tr_model").set_value("marian").run()
+    assert not at.exception and any("network" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("typed", BAD_TEXTS)
+def test_translation_survives_bad_input(typed):
+    at = open_page("translate.py")
+    at.text_area("tr_text").input(typed).run()
+    assert not at.exception
+    assert at.info or at.subheader
+
+
+def test_ner_highlights_entities_and_explains_one(minilm):
+    at = open_page("ner.py")
+    at.selectbox("ner_example").set_value("A concert night").run()
+    assert not at.exception
+    assert "-badge[" in markdown_text(at)
+    assert at.dataframe[0].value.shape[1] == 5
+    if at.selectbox("ner_entity") is not None:
+        z = heatmap_z(at, "ner_focus")
+        assert z.shape[0] == 72
+        np.testing.assert_allclose(z.sum(-1), 1.0, atol=1e-5)
+
+
+def test_ner_text_without_entities_says_so():
+    at = open_page("ner.py")
+    at.selectbox("ner_example").set_value("No entities").run()
+    assert not at.exception
+
+
+def test_ner_ablation_runs():
+    at = open_page("ner.py")
+    at.multiselect("ner_ablate_layers").set_value([("encoder", 0), ("encoder", 1)]).run()
+    assert not at.exception and "With those heads off" in markdown_text(at)
+
+
+@pytest.mark.parametrize("typed", BAD_TEXTS)
+def test_ner_survives_bad_input(typed):
+    at = open_page("ner.py")
+    at.text_area("ner_text").input(typed).run()
+    assert not at.exception
+
+
+def test_qa_answers_with_span_scores_and_attention():
+    at = open_page("qa.py")
+    assert not at.exception
+    assert at.subheader[0].value == "the garden"
+    assert chart_spec(at, "qa_scores") and chart_spec(at, "qa_attention")
+    z = heatmap_z(at, "qa_attention")
+    assert z.shape[0] == 5  # where is the football ?
+
+
+def test_qa_says_when_there_is_no_answer():
+    at = open_page("qa.py")
+    at.selectbox("qa_example").set_value("No answer in the text").run()
+    assert not at.exception and any("No answer found" in i.value for i in at.info)
+
+
+def test_qa_ablation_runs():
+    at = open_page("qa.py")
+    at.multiselect("qa_ablate_layers").set_value([("encoder", 5)]).run()
+    assert not at.exception and "With those heads off" in markdown_text(at)
+
+
+@pytest.mark.parametrize("typed", BAD_TEXTS)
+def test_qa_survives_bad_input(typed):
+    at = open_page("qa.py")
+    at.text_area("qa_context").input(typed).run()
+    at.text_input("qa_question").input(typed[:400]).run()
+    assert not at.exception
+
+
+def test_watch_attention_form_trains_and_the_loss_falls():
+    at = open_page("watch.py")
+    at.slider("watch_steps").set_value(150).run()
+    at.button("watch_train").click().run()
+    assert not at.exception
+    losses = decode(chart_spec(at, "watch_loss")["data"][0]["y"])
+    assert len(losses) == 150 and losses[-10:].mean() < 0.6 * losses[:10].mean()
+    final = heatmap_z(at, "watch_attention_149")
+    assert final.shape == (9, 8)
+
+
+def test_finetune_on_the_example_file_compares_before_and_after():
+    at = open_page("finetune.py")
+    at.toggle("ft_use_sample").set_value(True).run()
+    assert any("4 sentences" in s.value for s in at.success)
+    at.slider("ft_steps").set_value(5).run()
+    at.button("ft_go").click().run()
+    assert not at.exception
+    assert chart_spec(at, "ft_loss") and chart_spec(at, "ft_att_Before")
+    before, after = heatmap_z(at, "ft_att_Before"), heatmap_z(at, "ft_att_After")
+    assert before.shape == after.shape and not np.allclose(before, after)
+
+
+def test_finetune_qa_on_the_example_file():
+    at = open_page("finetune.py")
+    at.radio("ft_task").set_value("qa").run()
+    at.toggle("ft_use_sample").set_value(True).run()
+    at.slider("ft_steps").set_value(5).run()
+    at.button("ft_go").click().run()
+    assert not at.exception and chart_spec(at, "ft_att_After")
