@@ -18,6 +18,9 @@ CHARTS = {  # charts drawn on first load
     "Positional encodings": 3,
     "Masks": 3,
     "Attention step by step": 3,
+    "Translation": 3,
+    "Named entities": 1,
+    "Question answering": 3,
 }
 
 
@@ -106,4 +109,17 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
     )
     assert "layer=2" in page.url
     page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
+    watched.assert_clean()
+
+
+def test_watching_attention_form_in_the_browser(app_url, watched):
+    page = watched.page
+    open_page(page, app_url, "Watch attention form")
+    page.get_by_role("button", name="Train").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
+        timeout=120_000,
+    )
+    page.get_by_text("Loss").first.wait_for(timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "watch.png"), full_page=True)
     watched.assert_clean()
