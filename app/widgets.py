@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 from app.theme import lecture_mode, style_figure
 from model.bert import Encoded, InputError, encode
 
-MAX_CHARS = 20_000  # longer pastes are cut before tokenising (the models read 512 tokens at most)
+MAX_CHARS = 200_000  # a guard against absurd pastes; 10,000 words (~60,000 characters) pass
 
 
 def text_box(label: str, default: str, key: str, height: int = 100) -> str:
@@ -96,3 +96,36 @@ def ablation_picker(
         help="zero: nothing; mean: their average over positions",
     )
     return heads, str(mode)
+
+
+def head_and_mean(
+    layer_matrices: Any,  # (heads, q_len, k_len)
+    rows: Sequence[str],
+    cols: Sequence[str],
+    layer: int,
+    head: int,
+    key: str,
+    what: str = "",
+) -> None:
+    """A layer's chosen head and the mean of its heads, side by side (keys {key}_head_heatmap
+    and {key}_mean_heatmap)."""
+    from app.figures import attention_heatmap
+
+    left, right = st.columns(2)
+    with left:
+        chart(
+            attention_heatmap(
+                layer_matrices[head], rows, cols, title=f"{what}Layer {layer}, head {head}"
+            ),
+            key=f"{key}_head_heatmap",
+        )
+    with right:
+        chart(
+            attention_heatmap(
+                layer_matrices.mean(0),
+                rows,
+                cols,
+                title=f"{what}Layer {layer}, mean of {len(layer_matrices)} heads",
+            ),
+            key=f"{key}_mean_heatmap",
+        )

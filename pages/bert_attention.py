@@ -1,6 +1,6 @@
 import streamlit as st
 
-from app import figures, loaders, widgets
+from app import loaders, widgets
 from model.bert import MINILM_NAME, max_length, run_with_capture
 
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
@@ -20,25 +20,11 @@ if encoded is not None:
         attention.n_layers(), attention.n_heads(), key="bert"
     )
     st.caption(f"{len(encoded)} tokens, including [CLS] and [SEP].")
-    tokens = encoded.tokens
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(
-            figures.attention_heatmap(
-                attention.head("encoder", layer, head).numpy(),
-                tokens,
-                tokens,
-                title=f"Layer {layer}, head {head}",
-            ),
-            key="bert_head_heatmap",
-        )
-    with right:
-        st.plotly_chart(
-            figures.attention_heatmap(
-                attention.mean_over_heads("encoder", layer).numpy(),
-                tokens,
-                tokens,
-                title=f"Layer {layer}, average over {attention.n_heads()} heads",
-            ),
-            key="bert_mean_heatmap",
-        )
+    widgets.head_and_mean(
+        attention.layer("encoder", layer).numpy(),
+        encoded.tokens,
+        encoded.tokens,
+        layer,
+        head,
+        key="bert",
+    )

@@ -93,24 +93,7 @@ if run is not None:
         ]
     )
     with tabs[0]:
-        left, right = st.columns(2)
-        with left:
-            widgets.chart(
-                figures.attention_heatmap(
-                    shown[layer, head], rows_t, cols_t, title=f"Layer {layer}, head {head}"
-                ),
-                key="ex_head_heatmap",
-            )
-        with right:
-            widgets.chart(
-                figures.attention_heatmap(
-                    shown[layer].mean(0),
-                    rows_t,
-                    cols_t,
-                    title=f"Layer {layer}, mean of {n_heads} heads",
-                ),
-                key="ex_mean_heatmap",
-            )
+        widgets.head_and_mean(shown[layer], rows_t, cols_t, layer, head, key="ex")
     with tabs[1]:
         st.caption(
             f"Every head of every layer; click one to open it above. Each small map is "

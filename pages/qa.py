@@ -2,7 +2,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from app import figures, loaders, text, widgets
+from app import loaders, text, widgets
 from model.capture import ablate
 from model.qa import HUB_QA_NAME
 
@@ -103,30 +103,17 @@ if result is not None:
     att = result.attention
     layer, head = widgets.layer_head_selectors(att.n_layers(), att.n_heads(), "qa")
     question_positions = result.question_positions
-    matrix = att.head("encoder", layer, head).numpy()[question_positions][:, positions]
-    left, right = st.columns(2)
-    q_labels = [result.tokens[i] for i in question_positions]
-    with left:
-        widgets.chart(
-            figures.attention_heatmap(
-                matrix,
-                q_labels,
-                [result.tokens[i] for i in positions],
-                title=f"Layer {layer}, head {head}",
-            ),
-            key="qa_attention",
-        )
-    with right:
-        mean = att.layer("encoder", layer).mean(0).numpy()[question_positions][:, positions]
-        widgets.chart(
-            figures.attention_heatmap(
-                mean,
-                q_labels,
-                [result.tokens[i] for i in positions],
-                title=f"Layer {layer}, mean of the heads",
-            ),
-            key="qa_attention_mean",
-        )
+    question_to_context = att.layer("encoder", layer).numpy()[:, question_positions][
+        :, :, positions
+    ]
+    widgets.head_and_mean(
+        question_to_context,
+        [result.tokens[i] for i in question_positions],
+        [result.tokens[i] for i in positions],
+        layer,
+        head,
+        key="qa_attention",
+    )
 
     st.header("Switch heads off")
     with st.expander("Head ablation", expanded=False):

@@ -58,21 +58,7 @@ if result is not None:
     layer, head = widgets.layer_head_selectors(att.n_layers("cross"), att.n_heads("cross"), "tr")
 
     st.header("Cross-attention: which source tokens each output token looked at")
-    left, right = st.columns(2)
-    with left:
-        widgets.chart(
-            figures.attention_heatmap(
-                cross[layer, head], output, source, title=f"Layer {layer}, head {head}"
-            ),
-            key="tr_cross_head",
-        )
-    with right:
-        widgets.chart(
-            figures.attention_heatmap(
-                cross[layer].mean(0), output, source, title=f"Layer {layer}, mean of the heads"
-            ),
-            key="tr_cross_mean",
-        )
+    widgets.head_and_mean(cross[layer], output, source, layer, head, key="tr_cross")
 
     step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
     weights = cross[layer, :, step].mean(0)  # (source,)

@@ -40,3 +40,14 @@ def decode(value) -> np.ndarray:
 
 def heatmap_z(at: AppTest, key: str) -> np.ndarray:
     return decode(chart_spec(at, key)["data"][0]["z"])
+
+
+def reference_attention(minilm_reference, tokenizer, text: str) -> np.ndarray:
+    """MiniLM's attention computed without the app or the capture API: Hugging Face's own
+    output_attentions on an untouched copy. (layers, heads, seq, seq)"""
+    import torch
+
+    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
+    with torch.inference_mode():
+        out = minilm_reference(**inputs, output_attentions=True)
+    return torch.stack(out.attentions)[:, 0].numpy()

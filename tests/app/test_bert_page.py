@@ -2,19 +2,10 @@
 
 import numpy as np
 import pytest
-import torch
 
-from tests.app.helpers import heatmap_z, open_page
+from tests.app.helpers import heatmap_z, open_page, reference_attention
 
 PAGE = "bert_attention.py"
-
-
-def reference_attention(minilm_reference, tokenizer, text):
-    """Attention computed without the app or the capture API: Hugging Face's own output."""
-    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
-    with torch.inference_mode():
-        out = minilm_reference(**inputs, output_attentions=True)
-    return torch.stack(out.attentions)[:, 0].numpy()  # (layers, heads, seq, seq)
 
 
 def test_home_lists_every_page():

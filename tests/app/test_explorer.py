@@ -2,25 +2,17 @@
 
 import numpy as np
 import pytest
-import torch
 
-from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
+from tests.app.helpers import chart_spec, decode, heatmap_z, open_page, reference_attention
 
 PAGE = "explorer.py"
 
 
-def reference(minilm_reference, tokenizer, text):
-    inputs = tokenizer(text, return_tensors="pt", truncation=True, max_length=512)
-    with torch.inference_mode():
-        out = minilm_reference(**inputs, output_attentions=True)
-    return torch.stack(out.attentions)[:, 0].numpy()  # (layers, heads, seq, seq)
-
-
 def test_default_view_shows_the_models_numbers(minilm, minilm_reference):
     at = open_page(PAGE)
-    expected = reference(minilm_reference, minilm[1], at.text_area("ex_text").value)
+    expected = reference_attention(minilm_reference, minilm[1], at.text_area("ex_text").value)
     np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[0, 0], atol=1e-6)
-    grid = chart_spec(at, "ex_grid")["data"]
+    grid = [t for t in chart_spec(at, "ex_grid")["data"] if t["type"] == "heatmap"]
     assert len(grid) == 72
     assert decode(grid[0]["z"]).dtype == np.uint8
     assert len(at.get("iframe")) == 1  # bertviz's head view
@@ -33,7 +25,7 @@ def test_layer_head_text_and_state_in_the_url(minilm, minilm_reference):
     at.selectbox("ex_layer").select(5).run()
     at.selectbox("ex_head").select(3).run()
     assert not at.exception
-    expected = reference(minilm_reference, minilm[1], "Paris is lovely in spring.")
+    expected = reference_attention(minilm_reference, minilm[1], "Paris is lovely in spring.")
     np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[5, 3], atol=1e-6)
     assert at.query_params["layer"] == "5" and at.query_params["head"] == "3"
     assert at.query_params["text"] == "Paris is lovely in spring."
@@ -51,7 +43,7 @@ def test_a_shared_link_reopens_the_view_and_bad_links_are_ignored(minilm, minilm
     assert not at.exception
     assert at.selectbox("ex_model").value == "minilm"  # an unknown model is ignored
     assert (at.selectbox("ex_layer").value, at.selectbox("ex_head").value) == (2, 7)
-    expected = reference(minilm_reference, minilm[1], "Dogs bark.")
+    expected = reference_attention(minilm_reference, minilm[1], "Dogs bark.")
     np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[2, 7], atol=1e-6)
 
 
@@ -59,7 +51,7 @@ def test_hiding_special_tokens_drops_their_rows_and_columns(minilm, minilm_refer
     at = open_page(PAGE)
     at.text_area("ex_text").input("Hello world").run()
     at.toggle("ex_hide").set_value(True).run()
-    expected = reference(minilm_reference, minilm[1], "Hello world")
+    expected = reference_attention(minilm_reference, minilm[1], "Hello world")
     np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[0, 0, 1:3, 1:3],
                                atol=1e-6)  # fmt: skip
 

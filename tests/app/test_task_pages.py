@@ -19,7 +19,7 @@ def test_translation_shows_attention_of_every_step():
     at.text_area("tr_text").input("The cat sleeps.").run()
     expected = load_translator().translate("The cat sleeps.", beam=1)
     assert at.subheader[0].value.replace("\\", "") == expected.text
-    cross = heatmap_z(at, "tr_cross_head")
+    cross = heatmap_z(at, "tr_cross_head_heatmap")
     np.testing.assert_allclose(cross, expected.attention.matrices("cross")[0, 0].numpy(),
                                atol=1e-6)  # fmt: skip
     at.slider("tr_step").set_value(2).run()
@@ -86,8 +86,8 @@ def test_qa_answers_with_span_scores_and_attention():
     at = open_page("qa.py")
     assert not at.exception
     assert at.subheader[0].value == "the garden"
-    assert chart_spec(at, "qa_scores") and chart_spec(at, "qa_attention")
-    z = heatmap_z(at, "qa_attention")
+    assert chart_spec(at, "qa_scores") and chart_spec(at, "qa_attention_head_heatmap")
+    z = heatmap_z(at, "qa_attention_head_heatmap")
     assert z.shape[0] == 5  # where is the football ?
 
 
