@@ -127,14 +127,16 @@ class QAReader:
         n_windows = enc["input_ids"].shape[0]
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         spans: list[tuple[float, int, int, int]] = []  # (score, window, start, end)
-        no_answer = 0.0
+        # A window without the answer rightly points at [CLS]; the context as a whole has no
+        # answer only if every window says so, hence the smallest no-answer score.
+        no_answer = 1.0
         per_window = []
         for w in range(n_windows):
             out = self.model(**{k: enc[k][w : w + 1] for k in keys})
             start, end = out.start_logits[0], out.end_logits[0]  # (seq,)
             per_window.append((start, end))
             p_start, p_end = torch.softmax(start, -1), torch.softmax(end, -1)
-            no_answer = max(no_answer, float(p_start[0] * p_end[0]))
+            no_answer = min(no_answer, float(p_start[0] * p_end[0]))
             seq_ids = enc.sequence_ids(w)
             context_pos = [i for i, s in enumerate(seq_ids) if s == 1]
             top_starts = sorted(context_pos, key=lambda i: -float(p_start[i]))[:20]
