@@ -148,3 +148,12 @@ def test_shipped_qa_adapter_scores_on_generated_and_handwritten(shipped_reader):
 def test_shipped_qa_says_when_the_context_has_no_answer(shipped_reader):
     result = shipped_reader("Where is Daniel?", "Mary went to the kitchen. John took the apple.")
     assert result.best is None
+
+
+def test_shipped_qa_finds_an_answer_in_a_later_window(shipped_reader):
+    from model.qa import exact_match
+
+    context = "John went to the garden. " * 120 + "Mary went to the kitchen."
+    result = shipped_reader("Where is Mary?", context)
+    assert result.windows > 1
+    assert exact_match(result.answer, ["kitchen"])
