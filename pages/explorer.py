@@ -44,6 +44,8 @@ if run is not None:
         st.warning(
             f"The text is longer than the model reads: the last {run.dropped} tokens were dropped."
         )
+    if st.session_state.get("ex_stack") not in att.stacks:  # e.g. cross, then a BERT model
+        st.session_state["ex_stack"] = att.stacks[0]
     stack = st.radio(
         "Attention",
         att.stacks,

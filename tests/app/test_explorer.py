@@ -64,6 +64,8 @@ def test_translator_shows_all_three_stacks():
     at.radio("ex_stack").set_value("cross").run()
     z = heatmap_z(at, "ex_head_heatmap")
     np.testing.assert_allclose(z.sum(-1), 1.0, atol=1e-5)  # a row per output token
+    at.selectbox("ex_model").set_value("minilm").run()  # back to a model without cross
+    assert not at.exception and at.radio("ex_stack").value == "encoder"
 
 
 @pytest.mark.parametrize("view", ["model", "neuron"])
