@@ -58,7 +58,17 @@ def run_or_hint(call: Callable[[], Any]) -> Any | None:
         return None
 
 
+def keep_in_range(key: str, size: int, first: int = 0) -> None:
+    """A selector whose options depend on the text: a value left from a longer text (or a
+    bigger model) falls back to the first option instead of breaking the widget."""
+    value = st.session_state.get(key)
+    if isinstance(value, int) and not first <= value < first + size:
+        st.session_state[key] = first
+
+
 def layer_head_selectors(n_layers: int, n_heads: int, key: str) -> tuple[int, int]:
+    keep_in_range(f"{key}_layer", n_layers)
+    keep_in_range(f"{key}_head", n_heads)
     left, right = st.columns(2)
     layer = left.selectbox("Layer", range(n_layers), key=f"{key}_layer")
     head = right.selectbox("Head", range(n_heads), key=f"{key}_head")

@@ -59,9 +59,6 @@ if run is not None:
     )
     matrices = att.matrices(stack).numpy()  # (layers, heads, q_len, k_len)
     n_layers, n_heads = matrices.shape[:2]
-    for key, size in (("ex_layer", n_layers), ("ex_head", n_heads)):
-        if st.session_state.get(key, 0) >= size:
-            st.session_state[key] = 0
     q_tokens, k_tokens = att.axis_tokens(stack)
     q_special, k_special = (att.special.get(axis, ()) for axis in AXES[stack])
     hide = st.toggle(
@@ -130,6 +127,7 @@ if run is not None:
                 key="ex_lines",
             )
     with tabs[3]:
+        widgets.keep_in_range("ex_token", len(rows_t))
         token = st.selectbox(
             "Query token",
             range(len(rows_t)),

@@ -78,6 +78,7 @@ if result is not None:
 
     if result.entities:
         st.header("What an entity's word pieces attend to")
+        widgets.keep_in_range("ner_entity", len(result.entities))
         index = st.selectbox(
             "Entity",
             range(len(result.entities)),

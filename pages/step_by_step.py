@@ -25,6 +25,7 @@ if encoded is not None:
     attention, _ = run_with_capture(model, encoded, qkv=True, masks=True)
     tokens = encoded.tokens
     layer, head = widgets.layer_head_selectors(attention.n_layers(), attention.n_heads(), "steps")
+    widgets.keep_in_range("steps_token", len(tokens))
     token = st.selectbox(
         "Query token",
         range(len(tokens)),

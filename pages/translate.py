@@ -60,7 +60,10 @@ if result is not None:
     st.header("Cross-attention: which source tokens each output token looked at")
     widgets.head_and_mean(cross[layer], output, source, layer, head, key="tr_cross")
 
-    step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
+    widgets.keep_in_range("tr_step", len(output), first=1)
+    step = 0  # a slider needs two values at least
+    if len(output) > 1:
+        step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
     weights = cross[layer, :, step].mean(0)  # (source,)
     produced = " ".join(text.escape(t) for t in output[:step])
     st.markdown(

@@ -96,3 +96,10 @@ def test_bad_input_gets_a_message_never_a_traceback(text, message):
         assert any(message in i.value for i in at.info)
     else:
         assert chart_spec(at, "ex_head_heatmap")
+
+
+def test_a_shorter_text_after_picking_a_late_token_does_not_break():
+    at = open_page(PAGE)
+    at.selectbox("ex_token").select(14).run()
+    at.text_area("ex_text").input("Hi").run()
+    assert not at.exception and at.selectbox("ex_token").value == 0

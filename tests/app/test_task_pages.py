@@ -141,3 +141,13 @@ def test_finetune_qa_on_the_example_file():
     at.slider("ft_steps").set_value(5).run()
     at.button("ft_go").click().run()
     assert not at.exception and chart_spec(at, "ft_att_After")
+
+
+def test_a_shorter_translation_after_a_late_step_does_not_break():
+    at = open_page("translate.py")
+    at.text_area("tr_text").input("The old man keeps his bicycle in the garden near the house.")
+    at.run()
+    last = at.slider("tr_step").max
+    at.slider("tr_step").set_value(last).run()
+    at.text_area("tr_text").input("Hi.").run()
+    assert not at.exception
