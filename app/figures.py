@@ -276,3 +276,31 @@ def curves(series: dict[str, np.ndarray], x_title: str, title: str) -> go.Figure
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
     )
     return figure
+
+
+def start_end_scores(
+    tokens: Sequence[str], start: Sequence[float], end: Sequence[float], title: str
+) -> go.Figure:
+    """A QA model's start and end scores over the context tokens, side by side."""
+    labels = token_labels(tokens)
+    figure = go.Figure(
+        [
+            go.Bar(
+                x=labels,
+                y=list(start),
+                name="start",
+                hovertemplate="%{x}: start %{y:.2f}<extra></extra>",
+            ),
+            go.Bar(
+                x=labels, y=list(end), name="end", hovertemplate="%{x}: end %{y:.2f}<extra></extra>"
+            ),
+        ]
+    )
+    figure.update_layout(
+        title={"text": html.escape(title)},
+        barmode="group",
+        height=340,
+        xaxis={"type": "category"},
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    )
+    return figure

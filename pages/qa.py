@@ -1,5 +1,4 @@
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from app import loaders, text, widgets
@@ -86,18 +85,15 @@ if result is not None:
         )
 
     positions = result.context_positions
-    labels = [f"{i} {result.tokens[i]}" for i in positions]
-    scores = go.Figure()
-    for name, logits in (("start", result.start_logits), ("end", result.end_logits)):
-        scores.add_trace(go.Bar(x=labels, y=[logits[i] for i in positions], name=name))
-    scores.update_layout(
-        title={"text": "Start and end scores over the context tokens"},
-        barmode="group",
-        height=340,
-        xaxis={"type": "category"},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+    widgets.chart(
+        figures.start_end_scores(
+            [result.tokens[i] for i in positions],
+            [result.start_logits[i] for i in positions],
+            [result.end_logits[i] for i in positions],
+            title="Start and end scores over the context tokens",
+        ),
+        key="qa_scores",
     )
-    widgets.chart(scores, key="qa_scores")
 
     st.header("How the question looks at the context")
     att = result.attention

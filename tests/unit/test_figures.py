@@ -91,3 +91,12 @@ def test_lecture_mode_styles_every_heatmap_and_leaves_the_original():
     assert styled.data[0].colorscale == greys
     assert figure.layout.font.size is None  # the original is untouched
     assert style_figure(figure, lecture=False) is figure
+
+
+def test_start_end_scores_pair_each_token_with_its_two_scores():
+    from app.figures import start_end_scores
+
+    figure = start_end_scores(["mary", "<b>"], [1.0, 2.0], [0.5, 3.0], title="t")
+    assert [t.name for t in figure.data] == ["start", "end"]
+    assert list(figure.data[1].y) == [0.5, 3.0]
+    assert list(figure.data[0].x) == ["0 mary", "1 &lt;b&gt;"]
