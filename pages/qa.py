@@ -1,7 +1,7 @@
 import pandas as pd
 import streamlit as st
 
-from app import loaders, text, widgets
+from app import figures, loaders, text, widgets
 from model.capture import ablate
 from model.qa import HUB_QA_NAME
 
