@@ -26,8 +26,13 @@ from model.bert import minilm_path
 LORA_TARGETS = ["query", "key", "value", "dense"]
 
 
-def lora_model(model: Any, task_type: str, rank: int) -> Any:
-    from peft import LoraConfig, get_peft_model
+def lora_model(model: Any, task_type: str, rank: int, resume: str = "") -> Any:
+    """LoRA adapters on every attention and feed-forward projection; with `resume`, the
+    adapter saved in that folder, trainable, to continue from."""
+    from peft import LoraConfig, PeftModel, get_peft_model
+
+    if resume:
+        return PeftModel.from_pretrained(model, resume, is_trainable=True)
 
     config = LoraConfig(
         task_type=task_type,
@@ -186,7 +191,7 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
         id2label=dict(enumerate(LABELS)),
         label2id=label_ids,
     )
-    model = lora_model(base, "TOKEN_CLS", args.rank)
+    model = lora_model(base, "TOKEN_CLS", args.rank, args.resume)
     out_dir = Path(args.out or CHECKPOINT_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"NER: {len(train)} training sentences, {len(valid)} validation")
@@ -211,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default="")
     parser.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
+    parser.add_argument("--resume", default="", help="continue the adapter in this folder")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.task == "ner":

@@ -105,7 +105,7 @@ def train_qa(args: argparse.Namespace) -> dict[str, Any]:
         train, valid = train[:64], valid[:32]
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     base = BertForQuestionAnswering.from_pretrained(minilm_path(), attn_implementation="eager")
-    model = lora_model(base, "QUESTION_ANS", args.rank)
+    model = lora_model(base, "QUESTION_ANS", args.rank, args.resume)
     out_dir = Path(args.out or CHECKPOINT_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"QA: {len(train)} generated training questions, {len(valid)} validation")
