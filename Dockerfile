@@ -22,6 +22,7 @@ COPY app ./app
 COPY model ./model
 COPY pages ./pages
 COPY data ./data
+COPY checkpoints ./checkpoints
 COPY .streamlit ./.streamlit
 RUN pip install .
 

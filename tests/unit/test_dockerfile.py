@@ -32,7 +32,7 @@ def test_healthcheck_and_cpu_torch():
 
 def test_copied_packages_are_the_ones_the_app_imports():
     copied = set(re.findall(r"^COPY\s+(\w+)\s", DOCKERFILE, flags=re.M))
-    assert {"app", "model", "pages"} <= copied
+    assert {"app", "model", "pages", "data", "checkpoints"} <= copied
 
 
 def test_allocator_settings_agree_everywhere():
