@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -53,8 +54,8 @@ def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Ru
 
 def _tuned(load: Callable[[], object]) -> Callable[[], tuple]:
     def models() -> tuple:
-        runner = load()
-        return runner.model, runner.tokenizer  # type: ignore[attr-defined]
+        runner: Any = load()
+        return runner.model, runner.tokenizer
 
     return models
 
