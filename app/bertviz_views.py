@@ -24,10 +24,8 @@ from model.capture import AttentionCapture, Stack
 VENDOR = "/app/static/vendor"
 TEMPLATE = Template((Path(__file__).resolve().parent / "templates" / "bertviz.html").read_text())
 BERTVIZ_DIR = Path(bertviz.__file__).resolve().parent
-CDN_PATHS = {
-    "d3": re.compile(r"d3: 'https://cdnjs\.cloudflare\.com/ajax/libs/d3/[\d.]+/d3\.min'"),
-    "jquery": re.compile(r"jquery: 'https://cdnjs\.cloudflare\.com/ajax/libs/jquery/[\d.]+/jquery\.min'"),
-}  # fmt: skip
+# bertviz's require.config points d3 and jquery at remote URLs; each is replaced by ours.
+REMOTE_PATHS = {name: re.compile(rf"{name}: 'https?://[^']+'") for name in ("d3", "jquery")}
 MAX_TOKENS = 60  # bertviz draws every token pair as SVG; beyond this it crawls
 View = Literal["head", "model", "neuron"]
 CONTROLS = {
@@ -41,10 +39,10 @@ STACK_NAMES = {"encoder": "Encoder", "decoder": "Decoder", "cross": "Cross"}
 def view_script(view: View) -> str:
     """bertviz's view script with its libraries served by the app."""
     script = (BERTVIZ_DIR / f"{view}_view.js").read_text()
-    for name, pattern in CDN_PATHS.items():
+    for name, pattern in REMOTE_PATHS.items():
         script, count = pattern.subn(f"{name}: '{VENDOR}/{name}.min'", script)
         if count != 1:
-            raise RuntimeError(f"bertviz's {view}_view.js changed: no CDN path for {name}")
+            raise RuntimeError(f"bertviz's {view}_view.js changed: no remote path for {name}")
     # head and model views read their data from a marker replaced in the script text
     return script.replace("PYTHON_PARAMS", "window.bertviz_params")
 
@@ -102,10 +100,14 @@ def document(att: AttentionCapture, view: View, layer: int = 0, head: int = 0) -
             "attention": {
                 "all": {
                     "attn": [att.layer("encoder", i).numpy().round(4).tolist() for i in layers],
-                    "queries": [att.record("encoder", i).q[0].numpy().round(4).tolist()  # type: ignore[index]
-                                for i in layers],
-                    "keys": [att.record("encoder", i).k[0].numpy().round(4).tolist()  # type: ignore[index]
-                             for i in layers],
+                    "queries": [
+                        att.record("encoder", i).q[0].numpy().round(4).tolist()  # type: ignore[index]
+                        for i in layers
+                    ],
+                    "keys": [
+                        att.record("encoder", i).k[0].numpy().round(4).tolist()  # type: ignore[index]
+                        for i in layers
+                    ],
                     "left_text": tokens,
                     "right_text": tokens,
                 }
@@ -116,7 +118,7 @@ def document(att: AttentionCapture, view: View, layer: int = 0, head: int = 0) -
             "layer": layer,
             "head": head,
             "root_div_id": root_id,
-        }  # fmt: skip
+        }
         controls = CONTROLS["neuron"]
     else:
         entries = _attention_entries(att, att.stacks)

@@ -139,3 +139,28 @@ def head_and_mean(
             ),
             key=f"{key}_mean_heatmap",
         )
+
+
+def model_choice(
+    key: str,
+    offline_label: str,
+    load_offline: Callable[[], Any],
+    hub_name: str,
+    load_hub: Callable[[str], Any],
+) -> Any | None:
+    """The shipped model, or a hub checkpoint for users with network. Offline, the hub choice
+    shows why it cannot load and returns None."""
+    choice = st.radio(
+        "Model",
+        ["ours", "hub"],
+        horizontal=True,
+        key=key,
+        format_func=lambda m: offline_label if m == "ours" else f"{hub_name} (hub, needs network)",
+    )
+    if choice == "ours":
+        return load_offline()
+    try:
+        return load_hub(hub_name)
+    except ConnectionError as error:
+        st.error(str(error))
+        return None

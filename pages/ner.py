@@ -17,24 +17,13 @@ st.caption(
     "MiniLM fine-tuned (LoRA) on WNUT-16 tweets: people, places, companies, products, "
     "artists, films, TV shows, teams, facilities and others."
 )
-choice = st.radio(
-    "Model",
-    ["ours", "hub"],
-    horizontal=True,
-    key="ner_model",
-    format_func=lambda m: {
-        "ours": "MiniLM + WNUT-16 adapter (offline)",
-        "hub": f"{HUB_NER_NAME} (hub, needs network)",
-    }[m],
+tagger = widgets.model_choice(
+    "ner_model",
+    "MiniLM + WNUT-16 adapter (offline)",
+    loaders.ner_tagger,
+    HUB_NER_NAME,
+    loaders.hub_tagger,
 )
-tagger = None
-if choice == "ours":
-    tagger = loaders.ner_tagger()
-else:
-    try:
-        tagger = loaders.hub_tagger(HUB_NER_NAME)
-    except ConnectionError as error:
-        st.error(str(error))
 
 example = st.selectbox("Examples", list(EXAMPLES), key="ner_example")
 if st.session_state.get("ner_loaded") != example:

@@ -33,24 +33,13 @@ st.caption(
     "on generated stories and facts (no QA data set exists offline), so it reads "
     "simple factual prose best."
 )
-choice = st.radio(
-    "Model",
-    ["ours", "hub"],
-    horizontal=True,
-    key="qa_model",
-    format_func=lambda m: {
-        "ours": "MiniLM + QA adapter (offline)",
-        "hub": f"{HUB_QA_NAME} (hub, needs network)",
-    }[m],
+reader = widgets.model_choice(
+    "qa_model",
+    "MiniLM + QA adapter (offline)",
+    loaders.qa_reader,
+    HUB_QA_NAME,
+    loaders.hub_reader,
 )
-reader = None
-if choice == "ours":
-    reader = loaders.qa_reader()
-else:
-    try:
-        reader = loaders.hub_reader(HUB_QA_NAME)
-    except ConnectionError as error:
-        st.error(str(error))
 
 example = st.selectbox("Examples", list(EXAMPLES), key="qa_example")
 if st.session_state.get("qa_loaded") != example:

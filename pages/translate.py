@@ -13,24 +13,9 @@ st.caption(
     "decoding step."
 )
 
-choice = st.radio(
-    "Model",
-    ["ours", "marian"],
-    horizontal=True,
-    key="tr_model",
-    format_func=lambda m: {
-        "ours": "Ours (offline)",
-        "marian": f"{MARIAN_HUB_NAME} (hub, needs network)",
-    }[m],
+translator = widgets.model_choice(
+    "tr_model", "Ours (offline)", loaders.translator, MARIAN_HUB_NAME, loaders.marian
 )
-translator = None
-if choice == "ours":
-    translator = loaders.translator()
-else:
-    try:
-        translator = loaders.marian(MARIAN_HUB_NAME)
-    except ConnectionError as error:
-        st.error(str(error))
 english = widgets.text_box(
     "English", "The old man keeps his bicycle in the garden.", key="tr_text", height=80
 )

@@ -39,7 +39,7 @@ def test_translation_ablation_shows_the_new_output_next_to_the_original():
 
 def test_the_hub_marian_says_it_needs_the_network():
     at = open_page("translate.py")
-    at.radio("tr_model").set_value("marian").run()
+    at.radio("tr_model").set_value("hub").run()
     assert not at.exception and any("network" in e.value for e in at.error)
 
 
