@@ -28,6 +28,13 @@ from model.transformer import Transformer, make_model
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "translation"
 MARIAN_HUB_NAME = "Helsinki-NLP/opus-mt-en-es"
+MAX_NEW = 80  # output tokens at most
+
+
+def output_limit(source_tokens: int, max_new: int | None) -> int:
+    """How many tokens decoding may produce: as asked, or twice the source plus ten (a
+    translation is rarely much longer than its source), never more than MAX_NEW."""
+    return max_new if max_new is not None else min(MAX_NEW, 2 * source_tokens + 10)
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class Translation:
 class Translator(Protocol):
     name: str
 
-    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation: ...
+    def translate(self, text: str, beam: int = 1, max_new: int | None = None) -> Translation: ...
 
 
 def _check_text(text: str) -> str:
@@ -117,9 +124,10 @@ class OurTranslator:
         return [*ids, self.eos], [*tokens, EOS], notices
 
     @torch.inference_mode()
-    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation:
+    def translate(self, text: str, beam: int = 1, max_new: int | None = None) -> Translation:
         ids, tokens, notices = self.encode_source(text)
         src = torch.tensor([ids])  # (1, src_len)
+        max_new = output_limit(len(ids), max_new)
         if beam <= 1:
             with capture(self.model) as recorder:
                 hypothesis = greedy_decode(self.model, src, self.bos, self.eos, max_new)
@@ -214,7 +222,7 @@ class MarianTranslator:
         return cls(model, tokenizer, name=name)
 
     @torch.inference_mode()
-    def translate(self, text: str, beam: int = 1, max_new: int = 80) -> Translation:
+    def translate(self, text: str, beam: int = 1, max_new: int | None = None) -> Translation:
         text = _check_text(text)
         limit = int(getattr(self.model.config, "max_position_embeddings", 512))
         full = self.tokenizer(text)["input_ids"]
@@ -224,7 +232,10 @@ class MarianTranslator:
         if len(full) > limit:
             notices.append(f"The text was cut to the model's {limit}-token limit.")
         generated = self.model.generate(
-            **inputs, num_beams=max(1, beam), max_new_tokens=max_new, do_sample=False
+            **inputs,
+            num_beams=max(1, beam),
+            max_new_tokens=output_limit(inputs["input_ids"].shape[1], max_new),
+            do_sample=False,
         )  # (1, out_len) starting with decoder_start_token_id
         out = generated[0]
         with capture(self.model) as recorder:

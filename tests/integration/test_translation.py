@@ -180,3 +180,10 @@ def test_evaluate_translation_prints_its_fixed_last_line(capsys):
     evaluate_main(["translation", "--limit", "5", "--quiet"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.fullmatch(r"translation test BLEU: \d+\.\d chrF: \d+\.\d", last), last
+
+
+def test_output_length_is_bounded_by_the_source():
+    from model.translation import MAX_NEW, output_limit
+
+    assert output_limit(5, None) == 20 and output_limit(60, None) == MAX_NEW
+    assert output_limit(5, 3) == 3
