@@ -65,3 +65,15 @@ def test_markup_emoji_and_right_to_left_text_render(text):
     at.text_area("bert_text").input(text).run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_lecture_mode_reaches_the_charts():
+    from tests.app.helpers import chart_spec
+
+    at = open_page(PAGE)
+    assert chart_spec(at, "bert_head_heatmap")["layout"].get("font", {}).get("size") is None
+    at.toggle("lecture_mode").set_value(True).run()
+    assert not at.exception
+    spec = chart_spec(at, "bert_head_heatmap")
+    assert spec["layout"]["font"]["size"] == 20
+    assert spec["data"][0]["colorscale"][0][1] in ("rgb(255,255,255)", "#ffffff")
