@@ -83,12 +83,17 @@ def test_bertviz_views_draw_offline(app_url, watched):
     open_page(page, app_url, "Attention explorer")
     page.wait_for_selector(".js-plotly-plot .main-svg")
     page.get_by_role("tab", name="bertviz").click()
+    # something only that view draws, so a frame left from the previous view cannot pass
+    only_in = {"head": "#layer option", "model": "#vis svg rect", "neuron": "#att_head option"}
     for view in ("head", "model", "neuron"):
-        page.get_by_text(view, exact=True).click()
+        radio = page.locator("[data-testid='stRadio']").filter(has_text="bertviz view")
+        radio.get_by_text(view, exact=True).click()
         wait_for_app(page)
         frame = page.frame_locator("iframe").first
+        frame.locator(only_in[view]).first.wait_for(state="attached", timeout=60_000)
         frame.locator("#vis svg").first.wait_for(timeout=60_000)
         assert frame.locator("#vis svg *").count() > 50, view
+        page.locator("iframe").first.scroll_into_view_if_needed()
         page.screenshot(path=str(ARTIFACTS / f"bertviz-{view}.png"))
     watched.assert_clean()
 
