@@ -10,7 +10,6 @@ The attention of every decoding step comes from the capture API.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -280,8 +279,3 @@ class MarianTranslator:
 
 def load_translator(directory: Path = CHECKPOINT_DIR) -> OurTranslator:
     return OurTranslator.load(directory)
-
-
-def checkpoint_summary(directory: Path = CHECKPOINT_DIR) -> dict[str, Any]:
-    meta = directory / "training.json"
-    return json.loads(meta.read_text()) if meta.exists() else {}
