@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 NAMES = (
@@ -201,6 +202,9 @@ class QAExample:
 class Fact:
     text: str
     qa: list[tuple[str, str]]  # (question, answer slot value)
+    # What its questions name without naming the owner ("Who plays the cello?", "How old is
+    # Luna?"): two facts of one context must never share one, or a question has two answers.
+    keys: tuple[str, ...] = ()
 
 
 _SLOT = re.compile(r"\{(\w+)\}")
@@ -282,6 +286,7 @@ def shopping(rng: random.Random, name: str) -> list[Fact]:
                     day,
                 ),
             ],
+            keys=(plural,),
         )
     ]
 
@@ -309,6 +314,7 @@ def landmark(rng: random.Random, name: str) -> list[Fact]:
                 ),
                 (rng.choice([f"Who built the {what}?", f"Who designed the {what}?"]), name),
             ],
+            keys=(what,),
         )
     ]
 
@@ -325,6 +331,7 @@ def hobby(rng: random.Random, name: str) -> list[Fact]:
                 (f"When does {{n}} play the {instrument}?", stated),
                 (f"Who plays the {instrument}?", name),
             ],
+            keys=(instrument,),
         )
     ]
 
@@ -345,6 +352,7 @@ def pet(rng: random.Random, name: str) -> list[Fact]:
                 ),
                 (f"How old is {pet_name}?", age_text),
             ],
+            keys=(pet_name,),
         )
     ]
 
@@ -415,6 +423,7 @@ def giving(rng: random.Random, name: str, other: str) -> list[Fact]:
                 (rng.choice([f"Who got the {thing}?", f"Who borrowed the {thing}?"]), other),
                 (f"What did {other} get from {name}?", f"the {thing}"),
             ],
+            keys=(thing,),
         )
     ]
 
@@ -460,8 +469,11 @@ def babi_story(
         place = location[carrier]
         if place is not None:  # two supporting facts: who took it, and where they went
             questions.append((f"Where is the {thing}?", f"the {place[0]}", place[1]))
-    questions.extend(
-        (f"What did {person} pick up?", f"the {thing}", index) for person, thing, index in picked
+    times = Counter(person for person, _, _ in picked)
+    questions.extend(  # only about someone who picked up one thing: else two answers are right
+        (f"What did {person} pick up?", f"the {thing}", index)
+        for person, thing, index in picked
+        if times[person] == 1
     )
     return sentences, questions
 
@@ -499,6 +511,9 @@ def generate(n: int, seed: int) -> list[QAExample]:
                 facts.extend((i, f) for f in family(rng, person))
         if rng.random() < 0.3:
             facts.extend((0, f) for f in giving(rng, people[0], people[1]))
+        keys = [key for _, fact in facts for key in fact.keys]
+        if len(keys) != len(set(keys)):  # two facts about one thing: some question is ambiguous
+            continue
         rng.shuffle(facts)
         context, starts = "", []
         for _, fact in facts:

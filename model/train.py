@@ -165,6 +165,22 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     history: list[dict[str, Any]] = list(previous.get("history", []))
     minutes_before = float(previous.get("minutes", 0.0))
     done = False
+
+    def write_summary(step: int, epoch: int) -> dict[str, Any]:
+        summary = {
+            "steps": step,
+            "epochs": epoch,
+            "minutes": round(minutes_before + (time.monotonic() - start) / 60, 1),
+            "best_valid_loss": round(best, 4),
+            "parameters": params,
+            "train_pairs": len(train_pairs),
+            "config": asdict(config),
+            "arguments": {k: v for k, v in vars(args).items() if k != "task"},
+            "history": history,
+        }
+        (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+        return summary
+
     while not done and epoch < args.epochs + int(previous.get("epochs", 0)):
         epoch += 1
         batches = make_batches(train_pairs, args.max_tokens, pad, args.seed + epoch)
@@ -187,23 +203,13 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
                 if valid_loss < best:
                     best = valid_loss
                     save_checkpoint(model, tokenizer, out_dir)
+                    write_summary(step, epoch)  # a run stopped early still leaves its record
                 bar.write(f"step {step}: validation loss {valid_loss:.3f} (best {best:.3f})")
             if out_of_time:
                 done = True
                 break
-    minutes = minutes_before + (time.monotonic() - start) / 60
-    summary = {
-        "steps": step,
-        "epochs": epoch,
-        "minutes": round(minutes, 1),
-        "best_valid_loss": round(best, 4),
-        "parameters": params,
-        "train_pairs": len(train_pairs),
-        "config": asdict(config),
-        "arguments": {k: v for k, v in vars(args).items() if k != "task"},
-        "history": history,
-    }
-    (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
+    summary = write_summary(step, epoch)
+    minutes = summary["minutes"]
     print(
         f"trained {step} steps ({epoch} epochs) in {minutes:.1f} min; "
         f"best validation loss {best:.3f}; checkpoint in {out_dir}"

@@ -1,6 +1,7 @@
 """NER and QA data, decoding and scores: pure functions, no model."""
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from model.evaluate import HANDWRITTEN_QA, load_handwritten
 from model.ner import LABELS, decode_entities, load_wnut, split_sentences
 from model.qa import exact_match, f1_score, normalize_answer
-from model.qa_data import generate, generated_splits
+from model.qa_data import TAKE_VERBS, generate, generated_splits
 
 
 def test_wnut_loads_every_sentence_with_known_tags():
@@ -57,6 +58,28 @@ def test_generated_answers_are_exact_spans_and_splits_differ():
     train_contexts = {e.context for e in splits["train"]}
     shared = sum(e.context in train_contexts for e in splits["test"])
     assert shared < 0.02 * len(splits["test"])
+
+
+def test_generated_questions_have_one_right_answer():
+    """No question may have a second answer in its context: the reader returns one span."""
+    takes = "|".join(TAKE_VERBS)
+    checked = Counter()
+    for e in generate(6000, seed=5):
+        picked = re.fullmatch(r"What did (\w+) pick up\?", e.question)
+        if picked:  # a person who picked up two things makes this ambiguous
+            assert len(re.findall(rf"\b{picked[1]} (?:{takes}) the", e.context)) == 1, e
+            checked["pick up"] += 1
+        for question, statement in (  # two pets called Luna, two fountains, ...
+            (r"How old is (\w+)\?", r", {0}, is|called {0} that"),
+            (r"Who plays the (\w+)\?", r"plays the {0}"),
+            (r"Who bought (.+)\?", r"bought \w+ {0}"),
+            (r"Who (?:built|designed) the (\w+)\?", r"(?:old|The|famous) {0} "),
+        ):
+            named = re.fullmatch(question, e.question)
+            if named and e.answer:
+                assert len(re.findall(statement.format(named[1]), e.context)) == 1, e
+                checked["named"] += 1
+    assert checked["pick up"] > 50 and checked["named"] > 200
 
 
 def test_generation_is_deterministic():
