@@ -52,6 +52,13 @@ def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Ru
     return run
 
 
+def _tagger_run(text: str, pair: str | None, qkv: bool) -> Run:
+    tagger = loaders.ner_tagger()  # it knows how its model reads text (casing included)
+    encoded = tagger.encode(text, limit=max_length(tagger.tokenizer, tagger.model))
+    attention, _ = run_with_capture(tagger.model, encoded, qkv=qkv, masks=qkv)
+    return Run(attention, encoded.dropped)
+
+
 def _tuned(load: Callable[[], object]) -> Callable[[], tuple]:
     def models() -> tuple:
         runner: Any = load()
@@ -67,7 +74,7 @@ def _translator_run(text: str, pair: str | None, qkv: bool) -> Run:
 
 RUNNERS: dict[str, Callable[[str, str | None, bool], Run]] = {
     "minilm": _bert_run(loaders.minilm),
-    "minilm-ner": _bert_run(_tuned(loaders.ner_tagger)),
+    "minilm-ner": _tagger_run,
     "minilm-qa": _bert_run(_tuned(loaders.qa_reader)),
     "translator": _translator_run,
 }

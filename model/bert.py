@@ -7,6 +7,7 @@ so nothing here touches the network.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,18 @@ def load_bert(
 
 
 def load_adapted(
-    model_class: Any, adapter_dir: str | Path, base: str | Path | None = None, **config: Any
+    model_class: Any,
+    adapter_dir: str | Path,
+    base: str | Path | None = None,
+    prepare: Callable[[Any], Any] | None = None,
+    **config: Any,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """The packaged MiniLM with a task head and a LoRA adapter, merged into plain weights.
 
     The repository holds only what fine-tuning changed (the adapter and the head); the
-    base weights come from the package. Merging leaves an ordinary Hugging Face model,
-    which the capture API instruments like any other.
+    base weights come from the package. `prepare` reshapes the base as training did before
+    the adapter loads (model.ner.add_casing). Merging leaves an ordinary Hugging Face
+    model, which the capture API instruments like any other.
     """
     from peft import PeftModel
 
@@ -69,6 +75,8 @@ def load_adapted(
         model = model_class.from_pretrained(source, attn_implementation="eager", **config)
     finally:
         hf_logging.set_verbosity(verbosity)
+    if prepare is not None:
+        prepare(model)
     model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(source)
@@ -103,6 +111,7 @@ class Encoded:
     special: tuple[bool, ...]
     segments: tuple[int, ...]
     dropped: int  # tokens cut off to fit max_length
+    offsets: tuple[tuple[int, int], ...] = ()  # characters of each token in its segment
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -139,10 +148,12 @@ def encode(
             max_length=limit,
             return_tensors="pt",
             return_special_tokens_mask=True,
+            return_offsets_mapping=tokenizer.is_fast,
         )
     finally:
         hf_logging.set_verbosity(verbosity)
     special_mask = enc.pop("special_tokens_mask")[0].tolist()
+    offsets = enc.pop("offset_mapping")[0].tolist() if "offset_mapping" in enc else []
     ids = enc["input_ids"][0].tolist()
     segments = enc["token_type_ids"][0].tolist() if "token_type_ids" in enc else [0] * len(ids)
     return Encoded(
@@ -151,6 +162,7 @@ def encode(
         special=tuple(bool(s) for s in special_mask),
         segments=tuple(int(s) for s in segments),
         dropped=max(0, len(full) - len(ids)),
+        offsets=tuple((int(a), int(b)) for a, b in offsets),
     )
 
 

@@ -22,13 +22,17 @@ import torch
 from tqdm import tqdm
 
 from model.bert import minilm_path
+from model.ner import casing_ids, uses_casing
 
 LORA_TARGETS = ["query", "key", "value", "dense"]
 
 
-def lora_model(model: Any, task_type: str, rank: int, resume: str = "") -> Any:
-    """LoRA adapters on every attention and feed-forward projection; with `resume`, the
-    adapter saved in that folder, trainable, to continue from."""
+def lora_model(
+    model: Any, task_type: str, rank: int, resume: str = "", also_train: Sequence[str] = ()
+) -> Any:
+    """LoRA adapters on every attention and feed-forward projection, plus whole copies of the
+    modules named in `also_train` (the task head is always one); with `resume`, the adapter
+    saved in that folder, trainable, to continue from."""
     from peft import LoraConfig, PeftModel, get_peft_model
 
     if resume:
@@ -40,6 +44,7 @@ def lora_model(model: Any, task_type: str, rank: int, resume: str = "") -> Any:
         lora_alpha=2 * rank,
         lora_dropout=0.1,
         target_modules=LORA_TARGETS,
+        modules_to_save=list(also_train) or None,
     )
     return get_peft_model(model, config)
 
@@ -112,8 +117,11 @@ def fit(
 
 
 # -- NER ------------------------------------------------------------------------------------
-def ner_features(tokenizer: Any, sentences: Sequence[Any], label_ids: dict[str, int]) -> list[Any]:
-    """Word pieces with the word's label on its first piece and -100 (ignored) elsewhere."""
+def ner_features(
+    tokenizer: Any, sentences: Sequence[Any], label_ids: dict[str, int], casing: bool = False
+) -> list[Any]:
+    """Word pieces with the word's label on its first piece and -100 (ignored) elsewhere;
+    with `casing`, each word's casing class as the pieces' token type ids."""
     features = []
     for words, tags in sentences:
         enc = tokenizer(list(words), is_split_into_words=True, truncation=True, max_length=128)
@@ -121,7 +129,10 @@ def ner_features(tokenizer: Any, sentences: Sequence[Any], label_ids: dict[str, 
         for word in enc.word_ids():
             labels.append(-100 if word is None or word == previous else label_ids[tags[word]])
             previous = word
-        features.append({**enc, "labels": labels})
+        feature = {**enc, "labels": labels}
+        if casing:
+            feature["token_type_ids"] = casing_ids(words, enc.word_ids())
+        features.append(feature)
     return features
 
 
@@ -153,6 +164,10 @@ def predict_ner(model: Any, tokenizer: Any, sentences: Sequence[Any], batch_size
             padding=True,
             return_tensors="pt",
         )
+        if uses_casing(model):
+            enc["token_type_ids"] = torch.tensor(  # word_ids cover the padding (None)
+                [casing_ids(w, enc.word_ids(row)) for row, w in enumerate(words)]
+            )
         logits = model(**{k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
         best = logits.logits.argmax(-1)  # (batch, seq)
         for row, sentence_words in enumerate(words):
@@ -176,7 +191,14 @@ def ner_f1(model: Any, tokenizer: Any, sentences: Sequence[Any]) -> float:
 def train_ner(args: argparse.Namespace) -> dict[str, Any]:
     from transformers import AutoTokenizer, BertForTokenClassification
 
-    from model.ner import CHECKPOINT_DIR, LABELS, load_wnut, split_sentences
+    from model.ner import (
+        CASING_MODULE,
+        CHECKPOINT_DIR,
+        LABELS,
+        add_casing,
+        load_wnut,
+        split_sentences,
+    )
 
     splits = split_sentences(load_wnut())
     train, valid = splits["train"], splits["valid"]
@@ -191,13 +213,17 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
         id2label=dict(enumerate(LABELS)),
         label2id=label_ids,
     )
-    model = lora_model(base, "TOKEN_CLS", args.rank, args.resume)
+    if args.casing:
+        add_casing(base)
+    model = lora_model(
+        base, "TOKEN_CLS", args.rank, args.resume, [CASING_MODULE] if args.casing else []
+    )
     out_dir = Path(args.out or CHECKPOINT_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(f"NER: {len(train)} training sentences, {len(valid)} validation")
     return fit(
         model,
-        ner_features(tokenizer, train, label_ids),
+        ner_features(tokenizer, train, label_ids, casing=args.casing),
         pad_collate(tokenizer),
         lambda m: ner_f1(m, tokenizer, valid),
         out_dir,
@@ -218,6 +244,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
     parser.add_argument("--resume", default="", help="continue the adapter in this folder")
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--no-casing",
+        dest="casing",
+        action="store_false",
+        help="NER: do not give the uncased model each word's casing (model/ner.py)",
+    )
     args = parser.parse_args(argv)
     if args.task == "ner":
         args.epochs = args.epochs or (1 if args.tiny else 12)
@@ -300,7 +332,7 @@ def finetune_copy(
                 label2id=label_ids,
             )
             note = "your tags differ from the shipped model's, so a new head was trained on MiniLM"
-        features = ner_features(tokenizer, data, label_ids)
+        features = ner_features(tokenizer, data, label_ids, casing=uses_casing(base))
         collate, task_type = pad_collate(tokenizer), "TOKEN_CLS"
     else:
         from model.qa_training import qa_collate, qa_features

@@ -8,12 +8,21 @@ Words are whitespace-separated, as in WNUT-16; each word's label is read from it
 first word piece. Text longer than the model's 512 positions is tagged in
 overlapping windows; each word takes the label from the window where it sits
 farthest from an edge.
+
+MiniLM's vocabulary is uncased: "Apple" and "apple" reach it as the same pieces. The shipped
+tagger gets each word's casing back through BERT's segment (token type) embedding, which a
+single sentence leaves unused: it is widened from 2 rows to one per casing class (`CASES`),
+every row starting as the old segment-A row, and trained with the adapter.
 """
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import json
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,7 +30,7 @@ from typing import Any
 
 import torch
 
-from model.bert import InputError, load_adapted, load_hub
+from model.bert import Encoded, InputError, encode, load_adapted, load_hub
 from model.capture import AttentionCapture, capture
 
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "ner"
@@ -42,6 +51,64 @@ HUB_NER_NAME = "dslim/bert-base-NER"
 WINDOW_STRIDE = 128  # tokens shared by consecutive windows
 
 Sentence = tuple[tuple[str, ...], tuple[str, ...]]  # (words, BIO tags)
+
+CASES = ("no capitals", "Capitalised", "ALL CAPITALS", "inner Capital")  # token type ids 0..3
+CASING_MODULE = "token_type_embeddings"
+
+
+def word_case(word: str) -> int:
+    """The casing class of a word (an index into CASES): "london" 0, "London" 1, "NASA" 2,
+    "iPhone" 3. Words without letters (numbers, emoji, punctuation) are 0."""
+    letters = [c for c in word if c.isalpha()]
+    if not any(c.isupper() for c in letters):
+        return 0
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        return 2
+    return 1 if letters[0].isupper() else 3
+
+
+def casing_ids(words: Sequence[str], word_ids: Sequence[int | None]) -> list[int]:
+    """Token type ids carrying casing: each word piece gets its word's class, specials 0."""
+    return [0 if w is None else word_case(words[w]) for w in word_ids]
+
+
+def text_casing_ids(text: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
+    """The same for a tokenisation of raw text: each piece takes the class of the whitespace
+    word its characters belong to; specials (empty spans) 0."""
+    words = {m.start(): m.group() for m in re.finditer(r"\S+", text)}
+    starts = sorted(words)
+    ids = []
+    for start, end in offsets:
+        if end <= start:
+            ids.append(0)
+            continue
+        word_start = starts[bisect.bisect_right(starts, start) - 1]
+        ids.append(word_case(words[word_start]))
+    return ids
+
+
+def add_casing(model: Any) -> Any:
+    """Widen the segment embedding to one row per casing class, each a copy of segment A's,
+    so the widened model computes exactly what it did before training."""
+    old = model.base_model.embeddings.token_type_embeddings.weight.detach()  # (2, hidden)
+    rows = torch.nn.Embedding(len(CASES), old.shape[1], dtype=old.dtype, device=old.device)
+    with torch.no_grad():
+        rows.weight.copy_(old[0].expand(len(CASES), -1))
+    model.base_model.embeddings.token_type_embeddings = rows
+    model.config.type_vocab_size = len(CASES)
+    model.config.ner_casing = True
+    return model
+
+
+def uses_casing(model: Any) -> bool:
+    return bool(getattr(model.config, "ner_casing", False))
+
+
+def adapter_uses_casing(directory: Path) -> bool:
+    config = directory / "adapter_config.json"
+    if not config.exists():
+        return False
+    return CASING_MODULE in (json.loads(config.read_text()).get("modules_to_save") or [])
 
 
 def load_wnut() -> list[Sentence]:
@@ -151,6 +218,7 @@ class NerTagger:
         model, tokenizer = load_adapted(
             BertForTokenClassification,
             directory,
+            prepare=add_casing if adapter_uses_casing(directory) else None,
             num_labels=len(LABELS),
             id2label=dict(enumerate(LABELS)),
             label2id={label: i for i, label in enumerate(LABELS)},
@@ -163,6 +231,15 @@ class NerTagger:
 
         model, tokenizer = load_hub(AutoModelForTokenClassification, name)
         return cls(model, tokenizer, name=name)
+
+    def encode(self, text: str, limit: int = 512) -> Encoded:
+        """Raw text as this model reads it (for the explorer): with each piece's casing as
+        its token type when the model was trained with casing."""
+        encoded = encode(self.tokenizer, text, limit=limit)
+        if not uses_casing(self.model):
+            return encoded
+        types = torch.tensor([text_casing_ids(text, encoded.offsets)])
+        return dataclasses.replace(encoded, inputs={**encoded.inputs, "token_type_ids": types})
 
     @torch.inference_mode()
     def __call__(self, text: str, max_length: int = 512) -> NerResult:
@@ -182,6 +259,10 @@ class NerTagger:
         )
         n_windows = enc["input_ids"].shape[0]
         inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
+        if uses_casing(self.model):
+            inputs["token_type_ids"] = torch.tensor(
+                [casing_ids(words, enc.word_ids(w)) for w in range(n_windows)]
+            )
         first_length = int(inputs["attention_mask"][0].sum())
         with capture(self.model) as recorder:  # the first window without padding
             first = self.model(**{k: v[:1, :first_length] for k, v in inputs.items()}).logits

@@ -1,6 +1,8 @@
 """The NER and QA runners: structure and bad input on tiny random heads, scores on the shipped
 adapters (base MiniLM weights from the package + the committed LoRA adapters)."""
 
+import json
+
 import pytest
 import torch
 from transformers import (
@@ -12,7 +14,7 @@ from transformers import (
 
 from model.bert import InputError, minilm_path
 from model.capture import instrument
-from model.ner import LABELS, NerTagger
+from model.ner import LABELS, NerTagger, add_casing, uses_casing, word_case
 from model.qa import QAReader
 
 pytestmark = pytest.mark.integration
@@ -65,6 +67,67 @@ def test_tagger_windows_over_long_text(tiny_tagger):
     result = tiny_tagger("Paris " * 1200)
     assert result.windows > 1 and len(result.word_tags) == 1200 and result.notices
     assert len(result.tokens) == 512
+
+
+@pytest.fixture(scope="module")
+def cased_tagger(tokenizer):
+    """A tiny tagger widened for casing, each casing row made distinct as training would."""
+    model = tiny(BertForTokenClassification, num_labels=len(LABELS),
+                 id2label=dict(enumerate(LABELS)))  # fmt: skip
+    add_casing(model)
+    with torch.no_grad():
+        model.bert.embeddings.token_type_embeddings.weight.normal_()
+    return NerTagger(model, tokenizer, name="tiny, cased")
+
+
+def test_widening_for_casing_changes_nothing_before_training(tokenizer):
+    model = tiny(BertForTokenClassification, num_labels=3)
+    enc = tokenizer("Apple opens a store in NYC", return_tensors="pt")
+    before = model(**enc).logits
+    add_casing(model)
+    types = torch.tensor([[0, 1, 0, 0, 0, 0, 2, 3, 0]])[:, : enc["input_ids"].shape[1]]
+    after = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                  token_type_ids=types).logits  # fmt: skip
+    assert uses_casing(model) and model.config.type_vocab_size == 4
+    torch.testing.assert_close(after, before, rtol=0, atol=1e-6)
+
+
+def test_every_path_gives_each_piece_its_words_casing(cased_tagger):
+    """The runner, the scorer (predict_ner) and the explorer's encoding feed the same casing
+    ids, recomputed here from each piece's word."""
+    from model.finetune import predict_ner
+
+    text = "Apple sells the iPhone in NYC , lol"
+    words = text.split()
+    seen = []
+    embedding = cased_tagger.model.bert.embeddings.token_type_embeddings
+    hook = embedding.register_forward_hook(lambda m, args, out: seen.append(args[0][0].tolist()))
+    try:
+        result = cased_tagger(text)
+        predict_ner(cased_tagger.model, cased_tagger.tokenizer, [(tuple(words), ("O",) * 7)])
+    finally:
+        hook.remove()
+    expected = [0 if w is None else word_case(words[w]) for w in result.token_words]
+    assert expected[1:-1] == [1, 0, 0, 3, 0, 2, 0, 0, 0]  # apple sells the iphone in nyc , lo ##l
+    assert seen == [expected, expected]
+    explorer = cased_tagger.encode(text)
+    assert explorer.tokens == result.tokens
+    assert explorer.inputs["token_type_ids"][0].tolist() == expected
+
+
+def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
+    from model.finetune import main as finetune_main
+    from model.finetune import ner_f1
+    from model.ner import load_wnut, split_sentences
+
+    finetune_main(["ner", "--tiny", "--quiet", "--out", str(tmp_path)])
+    loaded = NerTagger.load(tmp_path)
+    assert uses_casing(loaded.model)
+    rows = loaded.model.bert.embeddings.token_type_embeddings.weight
+    assert rows.shape[0] == 4 and not torch.equal(rows[0], rows[1])  # trained apart
+    valid = split_sentences(load_wnut())["valid"][:32]  # the run's validation slice
+    recorded = json.loads((tmp_path / "training.json").read_text())["best_valid"]
+    assert ner_f1(loaded.model, loaded.tokenizer, valid) == pytest.approx(recorded, abs=1e-3)
 
 
 @pytest.mark.parametrize("text", ["", "  \n "])

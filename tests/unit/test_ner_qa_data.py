@@ -7,7 +7,14 @@ from collections import Counter
 import pytest
 
 from model.evaluate import HANDWRITTEN_QA, load_handwritten
-from model.ner import LABELS, decode_entities, load_wnut, split_sentences
+from model.ner import (
+    LABELS,
+    decode_entities,
+    load_wnut,
+    split_sentences,
+    text_casing_ids,
+    word_case,
+)
 from model.qa import exact_match, f1_score, normalize_answer
 from model.qa_data import TAKE_VERBS, generate, generated_splits
 
@@ -43,6 +50,21 @@ def test_bio_decoding_is_lenient_with_stray_inside_tags():
     entities = decode_entities("a b c", [(0, 1), (2, 3), (4, 5)], ["I-person", "I-company", "O"],
                                [0.5, 0.7, 0.9])  # fmt: skip
     assert [(e.text, e.label) for e in entities] == [("a", "person"), ("b", "company")]
+
+
+@pytest.mark.parametrize(
+    ("word", "case"),
+    [("london", 0), ("2024", 0), ("🤖", 0), (":)", 0), ("London", 1), ("I'm", 1), ("A", 1),
+     ("@Bob", 1), ("NASA", 2), ("U.S.", 2), ("#NYC", 2), ("iPhone", 3), ("eBay", 3)],
+)  # fmt: skip
+def test_word_casing_classes(word, case):
+    assert word_case(word) == case
+
+
+def test_pieces_of_raw_text_take_their_words_casing():
+    text = "hi iPhone  NASA"
+    offsets = [(0, 0), (0, 2), (3, 4), (4, 9), (11, 15), (0, 0)]  # [CLS] hi i ##phone nasa [SEP]
+    assert text_casing_ids(text, offsets) == [0, 0, 3, 3, 2, 0]
 
 
 def test_generated_answers_are_exact_spans_and_splits_differ():
