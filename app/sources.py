@@ -32,7 +32,8 @@ SOURCES: dict[str, Source] = {
     "minilm": Source("MiniLM (packaged BERT, 6 x 12 heads)", ("encoder",), True,
                      "sentence-transformers/all-MiniLM-L6-v2, as packaged on PyPI."),
     "minilm-ner": Source("MiniLM + NER adapter", ("encoder",), False,
-                         "MiniLM fine-tuned (LoRA) on WNUT-16 tweets for named entities."),
+                         "MiniLM fine-tuned (LoRA) on WNUT-16 tweets for named entities; each "
+                         "word's casing goes in as its segment (token type) id."),
     "minilm-qa": Source("MiniLM + QA adapter", ("encoder",), True,
                         "MiniLM fine-tuned (LoRA) for extractive QA: type a question, then the "
                         "context as the second segment."),

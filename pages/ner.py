@@ -15,7 +15,9 @@ EXAMPLES = {
 st.title("Named entities")
 st.caption(
     "MiniLM fine-tuned (LoRA) on WNUT-16 tweets: people, places, companies, products, "
-    "artists, films, TV shows, teams, facilities and others."
+    "artists, films, TV shows, teams, facilities and others. MiniLM's vocabulary is "
+    "lower-case, so the tagger is told each word's casing (Capitalised, ALL CAPS, iPhone-style) "
+    "through BERT's segment embedding."
 )
 tagger = widgets.model_choice(
     "ner_model",
