@@ -22,7 +22,16 @@ import torch
 from tqdm import tqdm
 
 from model.bert import minilm_path
-from model.ner import casing_ids, uses_casing
+from model.ner import (
+    CASING_MODULE,
+    CHECKPOINT_DIR,
+    LABELS,
+    add_casing,
+    casing_ids,
+    load_wnut,
+    split_sentences,
+    uses_casing,
+)
 
 LORA_TARGETS = ["query", "key", "value", "dense"]
 
@@ -190,15 +199,6 @@ def ner_f1(model: Any, tokenizer: Any, sentences: Sequence[Any]) -> float:
 
 def train_ner(args: argparse.Namespace) -> dict[str, Any]:
     from transformers import AutoTokenizer, BertForTokenClassification
-
-    from model.ner import (
-        CASING_MODULE,
-        CHECKPOINT_DIR,
-        LABELS,
-        add_casing,
-        load_wnut,
-        split_sentences,
-    )
 
     splits = split_sentences(load_wnut())
     train, valid = splits["train"], splits["valid"]
