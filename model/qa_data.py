@@ -58,6 +58,11 @@ NAMES = (
     "Lin Wei",
     "Carlos Mendes",
 )
+FEMALE = frozenset(
+    {"Mary", "Sandra", "Priya", "Amara", "Ana", "Fatima", "Sofia", "Aisha", "Elena", "Grace"}
+    | {"Yuki", "Zara", "Leila", "Nadia", "Ines", "Maya", "Ingrid", "Alice Moreau", "Rosa Diaz"}
+    | {"Emma Lindqvist", "Lin Wei"}
+)
 CITIES = (
     "Paris",
     "Madrid",
@@ -87,6 +92,35 @@ CITIES = (
     "Montreal",
     "Valparaiso",
 )
+COUNTRY = {
+    "Paris": "France",
+    "Madrid": "Spain",
+    "Lagos": "Nigeria",
+    "Tokyo": "Japan",
+    "Lima": "Peru",
+    "Cairo": "Egypt",
+    "Oslo": "Norway",
+    "Dublin": "Ireland",
+    "Nairobi": "Kenya",
+    "Seoul": "South Korea",
+    "Vienna": "Austria",
+    "Quito": "Ecuador",
+    "Lisbon": "Portugal",
+    "Hanoi": "Vietnam",
+    "Prague": "the Czech Republic",
+    "Toronto": "Canada",
+    "Mumbai": "India",
+    "Glasgow": "Scotland",
+    "Naples": "Italy",
+    "Bergen": "Norway",
+    "Porto": "Portugal",
+    "Krakow": "Poland",
+    "Accra": "Ghana",
+    "Osaka": "Japan",
+    "Seville": "Spain",
+    "Montreal": "Canada",
+    "Valparaiso": "Chile",
+}
 ROOMS = ("kitchen", "garden", "office", "bathroom", "hallway", "bedroom", "garage", "cellar")
 OBJECTS = ("apple", "football", "milk", "key", "book", "umbrella", "lamp", "basket", "hat")
 JOBS = (
@@ -174,14 +208,8 @@ PLACES_IN = (
     "on the balcony",
     "in the shed",
 )
-THINGS = (
-    ("old guitar", "his old guitar"),
-    ("bicycle", "her bicycle"),
-    ("passport", "his passport"),
-    ("camera", "her camera"),
-    ("tools", "his tools"),
-    ("letters", "her letters"),
-)
+THINGS = ("old guitar", "bicycle", "passport", "camera", "tools", "letters")
+SUBJECTS = ("music", "history", "maths", "chemistry", "French", "art", "biology", "geography")
 VEHICLES = ("by train", "by bus", "by boat", "by car", "on foot", "by plane", "by bicycle")
 YEARS = tuple(str(y) for y in range(1820, 2024, 7))
 MOVE_VERBS = ("went to", "moved to", "travelled to", "journeyed to", "went back to", "ran to")
@@ -218,6 +246,35 @@ def _capital(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
+def pronouns(name: str) -> tuple[str, str, str]:
+    """Subject, object and possessive pronouns for a name."""
+    return ("she", "her", "her") if name in FEMALE else ("he", "him", "his")
+
+
+def pronominalise(fact: Fact, name: str) -> Fact | None:
+    """The fact told with a pronoun for `name`, as the next sentence about someone is in
+    prose ("Kenji works at the hospital. On Sundays he plays the violin."). Questions whose
+    answer is the name itself are dropped: the pronoun is not the answer. None when the
+    name is not mentioned exactly once or opens an appositive."""
+    if fact.text.count(name) != 1:
+        return None
+    he, him, his = pronouns(name)
+    at = fact.text.index(name)
+    if fact.text.startswith(",", at + len(name)):  # "Liam, who had worked ..." keeps the name
+        return None
+    if fact.text.startswith("'s", at + len(name)):
+        said, end = his, at + len(name) + 2
+    elif re.search(r"\b(?:by|from|to|with) $", fact.text[:at]):
+        said, end = him, at + len(name)
+    else:
+        said, end = he, at + len(name)
+    if at == 0 or fact.text[:at].endswith(". "):
+        said = _capital(said)
+    text = fact.text[:at] + said + fact.text[end:]
+    qa = [(q, a) for q, a in fact.qa if a != name]
+    return Fact(text, qa, fact.keys) if qa else None
+
+
 def biography(rng: random.Random, name: str) -> list[Fact]:
     city, year = rng.choice(CITIES), rng.choice(YEARS)
     job, place = rng.choice(JOBS), rng.choice(WORKPLACES)
@@ -228,23 +285,24 @@ def biography(rng: random.Random, name: str) -> list[Fact]:
             "{n} was born in {y} in the city of {c}.",
         ]
     )
-    work = rng.choice(
-        [
-            "{n} works as a {j} at {p}.",
-            "{n} is a {j} who works at {p}.",
-            "These days {n} works at {p} as a {j}.",
-        ]
-    )
-    return [
-        Fact(
-            render(born, n=name, c=city, y=year),
+    if rng.random() < 0.25:
+        subject = rng.choice(SUBJECTS)
+        teach = rng.choice(["{n} teaches {s} at {p}.", "At {p}, {n} teaches {s}."])
+        work = Fact(
+            render(teach, n=name, s=subject, p=place),
+            [("What does {n} teach?", subject), ("Where does {n} teach?", place)],
+            keys=(f"{name}:job",),
+        )
+    else:
+        template = rng.choice(
             [
-                (rng.choice(["Where was {n} born?", "In which city was {n} born?"]), city),
-                (rng.choice(["When was {n} born?", "In what year was {n} born?"]), year),
-            ],
-        ),
-        Fact(
-            render(work, n=name, j=job, p=place),
+                "{n} works as a {j} at {p}.",
+                "{n} is a {j} who works at {p}.",
+                "These days {n} works at {p} as a {j}.",
+            ]
+        )
+        work = Fact(
+            render(template, n=name, j=job, p=place),
             [
                 (
                     rng.choice(
@@ -254,8 +312,76 @@ def biography(rng: random.Random, name: str) -> list[Fact]:
                 ),
                 ("Where does {n} work?", place),
             ],
+            keys=(f"{name}:job",),
+        )
+    return [
+        Fact(
+            render(born, n=name, c=city, y=year),
+            [
+                (rng.choice(["Where was {n} born?", "In which city was {n} born?"]), city),
+                (rng.choice(["When was {n} born?", "In what year was {n} born?"]), year),
+            ],
         ),
+        work,
     ]
+
+
+def life(rng: random.Random, name: str) -> list[Fact]:
+    """Then and now: where someone lived and worked before a move, and since. Two cities, two
+    jobs and a country in one sentence, so the question's tense picks the answer."""
+    before, after = rng.sample(CITIES, 2)
+    old_job, new_job = rng.sample(JOBS, 2)
+    year, place = rng.choice(YEARS), rng.choice(WORKPLACES)
+    he, _, his = pronouns(name)
+    grew = rng.choice(
+        [
+            "{n} grew up in {a}, a city in {k}.",
+            "{n} spent {h} childhood in {a}, in {k}.",
+            "{n} grew up in {a}.",
+        ]
+    )
+    moved = rng.choice(
+        [
+            "In {y} {e} moved to {b}, where {e} now works as a {j} at {p}.",
+            "Since {y} {e} has lived in {b} and worked as a {j} at {p}.",
+            "{E} left for {b} in {y} and has worked at {p} as a {j} ever since.",
+        ]
+    )
+    past = rng.choice(
+        [
+            "{n} used to work as a {o} in {a}, but in {y} {e} moved to {b}.",
+            "{n}, who had worked as a {o} in {a}, moved to {b} in {y}.",
+            "Before moving to {b} in {y}, {n} worked as a {o} in {a}.",
+        ]
+    )
+    slots = dict(n=name, a=before, b=after, k=COUNTRY[before], y=year, p=place)
+    slots.update(o=old_job, j=new_job, e=he, E=_capital(he), h=his)
+    if rng.random() < 0.5:  # where they grew up, then where they live and work now
+        text = render(grew, **slots) + " " + render(moved, **slots)
+        qa = [
+            (rng.choice(["Where did {n} grow up?", "In which city did {n} grow up?"]), before),
+            (
+                rng.choice(["Where does {n} live now?", "Which city does {n} live in now?"]),
+                after,
+            ),
+            (rng.choice(["What does {n} do now?", "What is {n}'s job now?"]), new_job),
+            ("Where does {n} work?", place),
+            (f"When did {{n}} move to {after}?", year),
+        ]
+    else:  # an old job in one city, then a move
+        text = render(past, **slots)
+        qa = [
+            (
+                rng.choice(
+                    [f"What did {{n}} work as in {before}?", f"What was {{n}}'s job in {before}?"]
+                ),
+                old_job,
+            ),
+            (rng.choice(["Where did {n} move to?", "Where does {n} live now?"]), after),
+            (f"Where did {{n}} work as a {old_job}?", before),
+            (f"When did {{n}} move to {after}?", year),
+        ]
+    return [Fact(text, qa, keys=(f"{name}:moved", f"{name}:job"))]
 
 
 def shopping(rng: random.Random, name: str) -> list[Fact]:
@@ -358,7 +484,8 @@ def pet(rng: random.Random, name: str) -> list[Fact]:
 
 
 def keeping(rng: random.Random, name: str) -> list[Fact]:
-    (thing, owned), where = rng.choice(THINGS), rng.choice(PLACES_IN)
+    thing, where = rng.choice(THINGS), rng.choice(PLACES_IN)
+    owned = f"{pronouns(name)[2]} {thing}"
     template = rng.choice(["{n} keeps {o} {p}.", "{n} always leaves {o} {p}."])
     return [
         Fact(
@@ -403,7 +530,7 @@ def travel(rng: random.Random, name: str) -> list[Fact]:
         qa.append((f"How did {{n}} travel to {city}?", vehicle))
     if "{m}" in template and "{y}" not in template:
         qa.append((f"In which month did {{n}} travel to {city}?", month))
-    return [Fact(text, qa)]
+    return [Fact(text, qa, keys=(f"{name}:moved",))]
 
 
 def giving(rng: random.Random, name: str, other: str) -> list[Fact]:
@@ -428,7 +555,7 @@ def giving(rng: random.Random, name: str, other: str) -> list[Fact]:
     ]
 
 
-FAMILIES = (biography, shopping, landmark, hobby, pet, keeping, travel)
+FAMILIES = (biography, shopping, landmark, hobby, pet, keeping, travel, life)
 
 
 def babi_story(
@@ -486,6 +613,25 @@ def _locate(context: str, sentence_starts: list[int], answer: str, sentence: int
     return start
 
 
+def _arrange(
+    rng: random.Random, facts: list[tuple[int, Fact]], people: list[str]
+) -> list[tuple[int, Fact]]:
+    """Shuffled facts, or (half the time) each person's facts together, later ones mostly
+    told with a pronoun. Facts about two people (owner -1) never take one."""
+    if rng.random() < 0.5:
+        rng.shuffle(facts)
+        return facts
+    order = rng.sample(range(len(people)), len(people))
+    grouped = [(o, f) for person in order for o, f in facts if o == person]
+    grouped += [(o, f) for o, f in facts if o < 0]
+    told: list[tuple[int, Fact]] = []
+    for owner, fact in grouped:
+        if told and owner >= 0 and told[-1][0] == owner and rng.random() < 0.7:
+            fact = pronominalise(fact, people[owner]) or fact
+        told.append((owner, fact))
+    return told
+
+
 def generate(n: int, seed: int, stories: float = 0.3) -> list[QAExample]:
     """`n` examples; a share `stories` of the contexts are bAbI-style stories."""
     rng = random.Random(seed)
@@ -511,11 +657,11 @@ def generate(n: int, seed: int, stories: float = 0.3) -> list[QAExample]:
             for family in rng.sample(FAMILIES, rng.randint(1, 2)):
                 facts.extend((i, f) for f in family(rng, person))
         if rng.random() < 0.3:
-            facts.extend((0, f) for f in giving(rng, people[0], people[1]))
+            facts.extend((-1, f) for f in giving(rng, people[0], people[1]))
         keys = [key for _, fact in facts for key in fact.keys]
         if len(keys) != len(set(keys)):  # two facts about one thing: some question is ambiguous
             continue
-        rng.shuffle(facts)
+        facts = _arrange(rng, facts, people)
         context, starts = "", []
         for _, fact in facts:
             starts.append(len(context) + (1 if context else 0))
@@ -524,7 +670,10 @@ def generate(n: int, seed: int, stories: float = 0.3) -> list[QAExample]:
         for index in chosen:
             owner, fact = facts[index]
             question, answer = rng.choice(fact.qa)
-            question = question.replace("{n}", people[owner])
+            name = people[max(owner, 0)]
+            if " " in name and rng.random() < 0.4:  # "Alice Moreau ..." / "Where does Alice ...?"
+                name = name.split()[0]
+            question = question.replace("{n}", name)
             examples.append(
                 QAExample(
                     context, question, answer, _locate(context, starts, answer, index), "facts"

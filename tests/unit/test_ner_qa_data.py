@@ -16,7 +16,7 @@ from model.ner import (
     word_case,
 )
 from model.qa import exact_match, f1_score, normalize_answer
-from model.qa_data import TAKE_VERBS, generate, generated_splits
+from model.qa_data import TAKE_VERBS, Fact, generate, generated_splits, pronominalise
 
 
 def test_wnut_loads_every_sentence_with_known_tags():
@@ -102,6 +102,39 @@ def test_generated_questions_have_one_right_answer():
                 assert len(re.findall(statement.format(named[1]), e.context)) == 1, e
                 checked["named"] += 1
     assert checked["pick up"] > 50 and checked["named"] > 200
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "told"),
+    [
+        ("Kenji plays the violin.", "Kenji", "He plays the violin."),
+        ("On Sundays, Mary plays the flute.", "Mary", "On Sundays, she plays the flute."),
+        ("Mary's cat, Luna, is two years old.", "Mary", "Her cat, Luna, is two years old."),
+        ("It was built by Omar.", "Omar", "It was built by him."),
+        ("The bridge is in Oslo. Omar built it.", "Omar", "The bridge is in Oslo. He built it."),
+    ],
+)  # fmt: skip
+def test_a_second_fact_can_be_told_with_a_pronoun(text, name, told):
+    fact = Fact(text, [("Where?", "Oslo"), ("Who built the bridge?", name)])
+    assert pronominalise(fact, name) == Fact(told, [("Where?", "Oslo")])  # the name is no answer
+
+
+def test_no_pronoun_for_an_appositive_or_a_name_said_twice():
+    assert pronominalise(Fact("Liam, a nurse, moved.", [("Who?", "x")]), "Liam") is None
+    assert pronominalise(Fact("Ana met Ana.", [("Who?", "x")]), "Ana") is None
+
+
+def test_generated_prose_has_pronouns_and_then_and_now_facts():
+    examples = generate(3000, seed=7)
+    contexts = {e.context for e in examples if e.kind == "facts"}
+    assert sum(bool(re.search(r"\. (?:He|She) ", c)) for c in contexts) > 0.2 * len(contexts)
+    now = [
+        e for e in examples if e.answer and re.fullmatch(r"Where does .+ live now\?", e.question)
+    ]
+    assert len(now) > 20
+    for e in now:  # the city they moved to, never where they grew up
+        before = e.context[: e.answer_start]
+        assert re.search(r"(?:moved to|moving to|left for|has lived in) $", before), e
 
 
 def test_generation_is_deterministic():
