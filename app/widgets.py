@@ -21,6 +21,18 @@ def text_box(label: str, default: str, key: str, height: int = 100) -> str:
     return st.text_area(label, key=key, height=height, max_chars=MAX_CHARS)
 
 
+def example_picker(
+    key: str, examples: dict[str, Any], fill: Callable[[Any], dict[str, str]]
+) -> Any:
+    """A select box of examples. Picking one writes `fill(example)` (text box key -> text)
+    into session state once, so what the user types stands until they pick another."""
+    choice = st.selectbox("Examples", list(examples), key=f"{key}_example")
+    if st.session_state.get(f"{key}_loaded") != choice:
+        st.session_state[f"{key}_loaded"] = choice
+        st.session_state.update(fill(examples[choice]))
+    return examples[choice]
+
+
 def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
     """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
     (top right of each chart) downloads it as PNG."""

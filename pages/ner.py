@@ -27,11 +27,8 @@ tagger = widgets.model_choice(
     loaders.hub_tagger,
 )
 
-example = st.selectbox("Examples", list(EXAMPLES), key="ner_example")
-if st.session_state.get("ner_loaded") != example:
-    st.session_state["ner_loaded"] = example
-    st.session_state["ner_text"] = EXAMPLES[example]
-typed = widgets.text_box("Text", EXAMPLES[example], key="ner_text", height=90)
+example = widgets.example_picker("ner", EXAMPLES, lambda text: {"ner_text": text})
+typed = widgets.text_box("Text", example, key="ner_text", height=90)
 result = widgets.run_or_hint(lambda: tagger(typed)) if tagger is not None else None
 if result is not None:
     for notice in result.notices:

@@ -41,12 +41,10 @@ reader = widgets.model_choice(
     loaders.hub_reader,
 )
 
-example = st.selectbox("Examples", list(EXAMPLES), key="qa_example")
-if st.session_state.get("qa_loaded") != example:
-    st.session_state["qa_loaded"] = example
-    st.session_state["qa_context"], st.session_state["qa_question"] = EXAMPLES[example]
-context = widgets.text_box("Context", EXAMPLES[example][0], key="qa_context", height=120)
-st.session_state.setdefault("qa_question", EXAMPLES[example][1])
+example = widgets.example_picker(
+    "qa", EXAMPLES, lambda pair: {"qa_context": pair[0], "qa_question": pair[1]}
+)
+context = widgets.text_box("Context", example[0], key="qa_context", height=120)
 question = st.text_input("Question", key="qa_question", max_chars=500)
 result = widgets.run_or_hint(lambda: reader(question, context)) if reader is not None else None
 if result is not None:

@@ -101,6 +101,17 @@ def test_qa_says_when_there_is_no_answer():
     assert not at.exception and any("No answer found" in i.value for i in at.info)
 
 
+def test_qa_typed_text_stays_until_another_example_is_picked():
+    at = open_page("qa.py")
+    at.text_input("qa_question").input("Who moved to the office?").run()
+    at.text_area("qa_context").input("Mary moved to the office.").run()
+    assert at.text_input("qa_question").value == "Who moved to the office?"
+    assert at.subheader[0].value == "Mary"
+    at.selectbox("qa_example").set_value("A landmark").run()
+    assert at.text_input("qa_question").value == "Who built the lighthouse?"
+    assert "lighthouse" in at.text_area("qa_context").value
+
+
 def test_qa_ablation_runs():
     at = open_page("qa.py")
     at.multiselect("qa_ablate_layers").set_value([("encoder", 5)]).run()
