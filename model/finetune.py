@@ -45,7 +45,10 @@ def lora_model(
     from peft import LoraConfig, PeftModel, get_peft_model
 
     if resume:
-        return PeftModel.from_pretrained(model, resume, is_trainable=True)
+        model = PeftModel.from_pretrained(model, resume, is_trainable=True)
+        config = model.peft_config["default"]  # peft appends the head's name again on each load
+        config.modules_to_save = list(dict.fromkeys(config.modules_to_save or [])) or None
+        return model
 
     config = LoraConfig(
         task_type=task_type,

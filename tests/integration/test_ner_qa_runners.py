@@ -129,6 +129,13 @@ def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
     recorded = json.loads((tmp_path / "training.json").read_text())["best_valid"]
     assert ner_f1(loaded.model, loaded.tokenizer, valid) == pytest.approx(recorded, abs=1e-3)
 
+    more = tmp_path / "more"  # --resume continues the adapter; its config lists each module once
+    finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--resume", str(tmp_path),
+                   "--out", str(more)])  # fmt: skip
+    saved = json.loads((more / "adapter_config.json").read_text())["modules_to_save"]
+    assert sorted(saved) == sorted(set(saved)) and "token_type_embeddings" in saved
+    assert uses_casing(NerTagger.load(more).model)
+
 
 @pytest.mark.parametrize("text", ["", "  \n "])
 def test_tagger_refuses_empty_text(tiny_tagger, text):
