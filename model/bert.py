@@ -56,17 +56,21 @@ def load_adapted(
     prepare: Callable[[Any], Any] | None = None,
     **config: Any,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """The packaged MiniLM with a task head and a LoRA adapter, merged into plain weights.
+    """The packaged MiniLM with a task head and a LoRA adapter merged into plain weights, or
+    with whole trained layers added back as float16 differences (model/deltas.py).
 
-    The repository holds only what fine-tuning changed (the adapter and the head); the
-    base weights come from the package. `prepare` reshapes the base as training did before
-    the adapter loads (model.ner.add_casing). Merging leaves an ordinary Hugging Face
-    model, which the capture API instruments like any other.
+    The repository holds only what fine-tuning changed (the adapter or the differences, and
+    the head); the base weights come from the package. `prepare` reshapes the base as
+    training did before the adapter loads (model.ner.add_casing). Either way the result is
+    an ordinary Hugging Face model, which the capture API instruments like any other.
     """
     from peft import PeftModel
 
+    from model.deltas import apply_deltas, has_deltas
+
     adapter_dir = Path(adapter_dir)
-    if not (adapter_dir / "adapter_model.safetensors").exists():
+    deltas = has_deltas(adapter_dir)
+    if not deltas and not (adapter_dir / "adapter_model.safetensors").exists():
         raise FileNotFoundError(f"no adapter in {adapter_dir}: train it with python -m model.train")
     source = str(base or minilm_path())
     verbosity = hf_logging.get_verbosity()
@@ -77,7 +81,10 @@ def load_adapted(
         hf_logging.set_verbosity(verbosity)
     if prepare is not None:
         prepare(model)
-    model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    if deltas:  # whole trained layers, stored as differences (model/deltas.py)
+        apply_deltas(model, adapter_dir)
+    else:
+        model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(source)
     instrument(model)

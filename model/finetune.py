@@ -22,6 +22,7 @@ import torch
 from tqdm import tqdm
 
 from model.bert import minilm_path
+from model.deltas import DELTAS, META, save_deltas, train_top_layers
 from model.ner import (
     CASING_MODULE,
     CHECKPOINT_DIR,
@@ -76,8 +77,10 @@ def fit(
     score: Callable[[Any], float],
     out_dir: Path,
     args: argparse.Namespace,
+    save: Callable[[Any, Path], None] | None = None,
 ) -> dict[str, Any]:
-    """AdamW with linear warm-up and decay; validate after each epoch; keep the best adapter."""
+    """AdamW with linear warm-up and decay; validate after each epoch; keep the best model
+    (`save`; by default the adapter's save_pretrained)."""
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     steps_per_epoch = math.ceil(len(train) / args.batch_size)
@@ -110,7 +113,10 @@ def fit(
         history.append({"epoch": epoch, "valid": round(value, 4)})
         if value > best:
             best = value
-            model.save_pretrained(str(out_dir))
+            if save is None:
+                model.save_pretrained(str(out_dir))
+            else:
+                save(model, out_dir)
         tqdm.write(f"epoch {epoch}: validation {value:.2f} (best {best:.2f})")
         if time.monotonic() > deadline:
             tqdm.write("time budget reached")
@@ -209,6 +215,7 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
         train, valid = train[:64], valid[:32]
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     label_ids = {label: i for i, label in enumerate(LABELS)}
+    torch.manual_seed(args.seed)  # the new head's initial weights
     base = BertForTokenClassification.from_pretrained(
         minilm_path(),
         attn_implementation="eager",
@@ -218,11 +225,25 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
     )
     if args.casing:
         add_casing(base)
-    model = lora_model(
-        base, "TOKEN_CLS", args.rank, args.resume, [CASING_MODULE] if args.casing else []
-    )
+    whole = ["classifier", CASING_MODULE] if args.casing else ["classifier"]
     out_dir = Path(args.out or CHECKPOINT_DIR)
     out_dir.mkdir(parents=True, exist_ok=True)
+    save: Callable[[Any, Path], None] | None = None
+    if args.layers:  # whole top layers, saved as float16 differences from the base
+        if args.resume:
+            raise SystemExit("--resume continues a LoRA adapter; it cannot be used with --layers")
+        start = train_top_layers(base, args.layers, whole)
+        model = base
+
+        def save(trained: Any, directory: Path) -> None:
+            save_deltas(trained, start, directory, whole, casing=args.casing, layers=args.layers)
+
+        stale = ["adapter_model.safetensors", "adapter_config.json"]
+    else:
+        model = lora_model(base, "TOKEN_CLS", args.rank, args.resume, whole[1:])
+        stale = [DELTAS, META]
+    for name in stale:  # the loader must not find the other kind left by an earlier run
+        (out_dir / name).unlink(missing_ok=True)
     print(f"NER: {len(train)} training sentences, {len(valid)} validation")
     return fit(
         model,
@@ -231,6 +252,7 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
         lambda m: ner_f1(m, tokenizer, valid),
         out_dir,
         args,
+        save,
     )
 
 
@@ -241,6 +263,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
+    parser.add_argument(
+        "--layers",
+        type=int,
+        default=0,
+        help="NER: train the top N encoder layers whole instead of a LoRA adapter (0: LoRA)",
+    )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--out", default="")

@@ -105,9 +105,12 @@ def uses_casing(model: Any) -> bool:
 
 
 def adapter_uses_casing(directory: Path) -> bool:
+    """Whether the fine-tuned weights in `directory` (LoRA adapter or deltas) expect casing."""
+    from model.deltas import read_meta
+
     config = directory / "adapter_config.json"
     if not config.exists():
-        return False
+        return bool(read_meta(directory).get("casing", False))
     return CASING_MODULE in (json.loads(config.read_text()).get("modules_to_save") or [])
 
 

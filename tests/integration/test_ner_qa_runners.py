@@ -137,6 +137,23 @@ def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
     assert uses_casing(NerTagger.load(more).model)
 
 
+def test_whole_layer_training_saves_float16_differences_that_load(tmp_path):
+    from model.deltas import DELTAS
+    from model.finetune import main as finetune_main
+    from model.finetune import ner_f1
+    from model.ner import load_wnut, split_sentences
+
+    (tmp_path / "adapter_config.json").write_text("{}")  # left by an earlier LoRA run
+    finetune_main(["ner", "--tiny", "--quiet", "--layers", "1", "--out", str(tmp_path)])
+    assert (tmp_path / DELTAS).exists() and not (tmp_path / "adapter_config.json").exists()
+    assert (tmp_path / DELTAS).stat().st_size < 4e6  # one layer (1.8M values) in float16
+    loaded = NerTagger.load(tmp_path)
+    assert uses_casing(loaded.model)
+    valid = split_sentences(load_wnut())["valid"][:32]
+    recorded = json.loads((tmp_path / "training.json").read_text())["best_valid"]
+    assert ner_f1(loaded.model, loaded.tokenizer, valid) == pytest.approx(recorded, abs=1.0)
+
+
 @pytest.mark.parametrize("text", ["", "  \n "])
 def test_tagger_refuses_empty_text(tiny_tagger, text):
     with pytest.raises(InputError, match="empty"):
