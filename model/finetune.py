@@ -30,6 +30,7 @@ from model.ner import (
     add_casing,
     casing_ids,
     load_wnut,
+    replace_mentions,
     split_sentences,
     uses_casing,
 )
@@ -213,6 +214,7 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
     train, valid = splits["train"], splits["valid"]
     if args.tiny:
         train, valid = train[:64], valid[:32]
+    train = train + [s for i in range(args.augment) for s in replace_mentions(train, seed=i)]
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     label_ids = {label: i for i, label in enumerate(LABELS)}
     torch.manual_seed(args.seed)  # the new head's initial weights
@@ -263,6 +265,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--rank", type=int, default=16, help="LoRA rank")
+    parser.add_argument(
+        "--augment",
+        type=int,
+        default=0,
+        help="NER: add N copies of the training sentences with entity mentions swapped",
+    )
     parser.add_argument(
         "--layers",
         type=int,

@@ -154,6 +154,51 @@ def split_sentences(sentences: list[Sentence], seed: int = 13) -> dict[str, list
     }
 
 
+def _spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(first word, end word, type) of each gold entity in BIO tags."""
+    spans: list[tuple[int, int, str]] = []
+    for i, tag in enumerate(tags):
+        if tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1][1] != i)):
+            spans.append((i, i + 1, tag[2:]))
+        elif tag.startswith("I-") and spans[-1][2] == tag[2:]:
+            spans[-1] = (spans[-1][0], i + 1, spans[-1][2])
+    return spans
+
+
+def replace_mentions(
+    sentences: Sequence[Sentence], seed: int, share: float = 0.5
+) -> list[Sentence]:
+    """One new copy of each sentence that has entities, each mention swapped (with
+    probability `share`) for another mention of the same type from `sentences`: "Going to
+    see [Taylor Swift]" becomes "Going to see [Bruno Mars]" ("mention replacement", Dai and
+    Adel, 2020). The context words and the label sequence's shape stay real; the model sees
+    each type's names in more contexts."""
+    pool: dict[str, list[tuple[str, ...]]] = {}
+    for words, tags in sentences:
+        for first, end, label in _spans(tags):
+            pool.setdefault(label, []).append(tuple(words[first:end]))
+    rng = random.Random(seed)
+    copies: list[Sentence] = []
+    for words, tags in sentences:
+        spans = _spans(tags)
+        if not spans:
+            continue
+        new_words: list[str] = []
+        new_tags: list[str] = []
+        at = 0
+        for first, end, label in spans:
+            new_words += words[at:first]
+            new_tags += tags[at:first]
+            mention = rng.choice(pool[label]) if rng.random() < share else words[first:end]
+            new_words += mention
+            new_tags += [f"B-{label}"] + [f"I-{label}"] * (len(mention) - 1)
+            at = end
+        new_words += words[at:]
+        new_tags += tags[at:]
+        copies.append((tuple(new_words), tuple(new_tags)))
+    return copies
+
+
 @dataclass(frozen=True)
 class Entity:
     text: str

@@ -11,6 +11,7 @@ from model.ner import (
     LABELS,
     decode_entities,
     load_wnut,
+    replace_mentions,
     split_sentences,
     text_casing_ids,
     word_case,
@@ -50,6 +51,37 @@ def test_bio_decoding_is_lenient_with_stray_inside_tags():
     entities = decode_entities("a b c", [(0, 1), (2, 3), (4, 5)], ["I-person", "I-company", "O"],
                                [0.5, 0.7, 0.9])  # fmt: skip
     assert [(e.text, e.label) for e in entities] == [("a", "person"), ("b", "company")]
+
+
+def test_mention_replacement_swaps_names_of_one_type_and_keeps_the_rest():
+    sentences = [
+        (("see", "Taylor", "Swift", "in", "Paris"),
+         ("O", "B-person", "I-person", "O", "B-geo-loc")),
+        (("Bob", "is", "in", "New", "York"), ("B-person", "O", "O", "B-geo-loc", "I-geo-loc")),
+        (("nothing", "here"), ("O", "O")),
+    ]  # fmt: skip
+    copies = replace_mentions(sentences, seed=0, share=1.0)
+    assert len(copies) == 2  # a sentence without entities has nothing to swap
+    persons, places = {("Taylor", "Swift"), ("Bob",)}, {("Paris",), ("New", "York")}
+    for (words, tags), (old_words, old_tags) in zip(copies, sentences, strict=False):
+        assert len(words) == len(tags)
+        offsets = _word_offsets(words)
+        entities = decode_entities(" ".join(words), offsets, list(tags), [1.0] * len(tags))
+        assert {e.label for e in entities} == {"person", "geo-loc"}
+        for e in entities:
+            assert tuple(e.text.split()) in (persons if e.label == "person" else places)
+        context = [w for w, t in zip(words, tags, strict=True) if t == "O"]
+        assert context == [w for w, t in zip(old_words, old_tags, strict=True) if t == "O"]
+    assert replace_mentions(sentences, seed=0, share=0.0) == sentences[:2]
+    assert replace_mentions(sentences, seed=3) == replace_mentions(sentences, seed=3)
+
+
+def _word_offsets(words):
+    offsets, at = [], 0
+    for word in words:
+        offsets.append((at, at + len(word)))
+        at += len(word) + 1
+    return offsets
 
 
 @pytest.mark.parametrize(
