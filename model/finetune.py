@@ -242,7 +242,8 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
 
         stale = ["adapter_model.safetensors", "adapter_config.json"]
     else:
-        model = lora_model(base, "TOKEN_CLS", args.rank, args.resume, whole[1:])
+        casing = [CASING_MODULE] if args.casing else []  # peft adds the head itself
+        model = lora_model(base, "TOKEN_CLS", args.rank, args.resume, casing)
         stale = [DELTAS, META]
     for name in stale:  # the loader must not find the other kind left by an earlier run
         (out_dir / name).unlink(missing_ok=True)

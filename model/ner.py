@@ -154,14 +154,16 @@ def split_sentences(sentences: list[Sentence], seed: int = 13) -> dict[str, list
     }
 
 
-def _spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
-    """(first word, end word, type) of each gold entity in BIO tags."""
+def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
+    """(first word, end word, type) of each entity in BIO tags; an I- tag that does not
+    continue its type starts one."""
     spans: list[tuple[int, int, str]] = []
     for i, tag in enumerate(tags):
-        if tag.startswith("B-") or (tag.startswith("I-") and (not spans or spans[-1][1] != i)):
-            spans.append((i, i + 1, tag[2:]))
-        elif tag.startswith("I-") and spans[-1][2] == tag[2:]:
-            spans[-1] = (spans[-1][0], i + 1, spans[-1][2])
+        prefix, _, kind = tag.partition("-")
+        if prefix == "I" and spans and spans[-1][1] == i and spans[-1][2] == kind:
+            spans[-1] = (spans[-1][0], i + 1, kind)
+        elif prefix in ("B", "I"):
+            spans.append((i, i + 1, kind))
     return spans
 
 
@@ -175,12 +177,12 @@ def replace_mentions(
     each type's names in more contexts."""
     pool: dict[str, list[tuple[str, ...]]] = {}
     for words, tags in sentences:
-        for first, end, label in _spans(tags):
+        for first, end, label in bio_spans(tags):
             pool.setdefault(label, []).append(tuple(words[first:end]))
     rng = random.Random(seed)
     copies: list[Sentence] = []
     for words, tags in sentences:
-        spans = _spans(tags)
+        spans = bio_spans(tags)
         if not spans:
             continue
         new_words: list[str] = []
@@ -230,25 +232,15 @@ class NerResult:
 def decode_entities(
     text: str, words: list[tuple[int, int]], tags: list[str], scores: list[float]
 ) -> list[Entity]:
-    """BIO tags of words to entities; an I- tag that does not continue its type starts one."""
+    """BIO tags of words to entities with character offsets and the mean of their words'
+    scores; an I- tag that does not continue its type starts one."""
     entities: list[Entity] = []
-    current: list[int] = []
-    kind = ""
-
-    def close() -> None:
-        if current:
-            start, end = words[current[0]][0], words[current[-1]][1]
-            score = sum(scores[i] for i in current) / len(current)
-            entities.append(Entity(text[start:end], kind, start, end, score, tuple(current)))
-
-    for i, tag in enumerate(tags):
-        prefix, _, tag_kind = tag.partition("-")
-        if prefix == "I" and current and tag_kind == kind:
-            current.append(i)
-            continue
-        close()
-        current, kind = ([i], tag_kind) if prefix in ("B", "I") else ([], "")
-    close()
+    for first, end, kind in bio_spans(tags):
+        start, stop = words[first][0], words[end - 1][1]
+        score = sum(scores[first:end]) / (end - first)
+        entities.append(
+            Entity(text[start:stop], kind, start, stop, score, tuple(range(first, end)))
+        )
     return entities
 
 
