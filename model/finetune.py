@@ -28,6 +28,7 @@ from model.ner import (
     CHECKPOINT_DIR,
     LABELS,
     add_casing,
+    bio_decode,
     casing_ids,
     load_wnut,
     replace_mentions,
@@ -170,8 +171,10 @@ def pad_collate(tokenizer: Any) -> Callable[[list[Any]], dict[str, torch.Tensor]
 
 @torch.inference_mode()
 def predict_ner(model: Any, tokenizer: Any, sentences: Sequence[Any], batch_size: int = 64):
-    """Predicted BIO tags per word, read from each word's first piece."""
+    """Predicted BIO tags per word, read from each word's first piece and decoded as the
+    most probable valid BIO sequence (the runner's decoding)."""
     id2label = {int(k): v for k, v in model.config.id2label.items()}
+    labels = [id2label[i] for i in range(len(id2label))]
     predictions = []
     for batch in batches(sentences, batch_size, None):
         words = [list(w) for w, _ in batch]
@@ -188,14 +191,16 @@ def predict_ner(model: Any, tokenizer: Any, sentences: Sequence[Any], batch_size
                 [casing_ids(w, enc.word_ids(row)) for row, w in enumerate(words)]
             )
         logits = model(**{k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids")})
-        best = logits.logits.argmax(-1)  # (batch, seq)
-        for row, sentence_words in enumerate(words):
-            tags = ["O"] * len(sentence_words)
-            seen = set()
+        log_probs = logits.logits.log_softmax(-1)  # (batch, seq, labels)
+        for row in range(len(words)):
+            firsts: dict[int, int] = {}  # word -> position of its first piece
             for pos, word in enumerate(enc.word_ids(row)):
-                if word is not None and word not in seen:
-                    seen.add(word)
-                    tags[word] = id2label[int(best[row, pos])]
+                if word is not None:
+                    firsts.setdefault(word, pos)
+            chosen = bio_decode(log_probs[row, list(firsts.values())], labels)
+            tags = ["O"] * len(words[row])  # words cut by truncation stay O
+            for word, label in zip(firsts, chosen, strict=True):
+                tags[word] = labels[label]
             predictions.append(tags)
     return predictions
 

@@ -167,6 +167,37 @@ def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
     return spans
 
 
+def bio_transitions(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which label may follow which in BIO tags: (allowed[previous, next], allowed first).
+    An I- tag may only continue a B- or I- tag of its own type; labels without a B-/I-
+    prefix (such as O) are allowed anywhere."""
+    kinds = [label[2:] if label[:2] in ("B-", "I-") else None for label in labels]
+    inside = torch.tensor([label.startswith("I-") for label in labels])
+    same = torch.tensor([[a is not None and a == b for b in kinds] for a in kinds])
+    return ~inside[None, :] | same, ~inside
+
+
+def bio_decode(log_probs: torch.Tensor, labels: Sequence[str]) -> list[int]:
+    """The most probable tag sequence that is valid BIO (Viterbi over per-word log
+    probabilities of shape (words, labels)). Reading each word's most probable label on
+    its own can give "O I-person", which scorers then read as an entity of its own."""
+    if log_probs.shape[0] == 0:
+        return []
+    allowed, first = bio_transitions(labels)
+    blocked = torch.tensor(float("-inf"), dtype=log_probs.dtype)
+    transition = torch.where(allowed, torch.tensor(0.0, dtype=log_probs.dtype), blocked)
+    score = torch.where(first, log_probs[0], blocked)
+    back = []
+    for row in log_probs[1:]:
+        best, previous = (score[:, None] + transition).max(0)
+        back.append(previous)
+        score = best + row
+    path = [int(score.argmax())]
+    for previous in reversed(back):
+        path.append(int(previous[path[-1]]))
+    return path[::-1]
+
+
 def replace_mentions(
     sentences: Sequence[Sentence], seed: int, share: float = 0.5
 ) -> list[Sentence]:
@@ -321,11 +352,11 @@ class NerTagger:
                 margin = min(pos, length - 1 - pos)
                 if word not in best or margin > best[word][0]:
                     best[word] = (margin, torch.softmax(logits[w][pos], -1))
-        tags, scores = [], []
-        for i in range(len(words)):
-            probs = best[i][1]
-            tags.append(self.id2label[int(probs.argmax())])
-            scores.append(float(probs.max()))
+        probs = torch.stack([best[i][1] for i in range(len(words))])
+        labels = [self.id2label[i] for i in range(len(self.id2label))]
+        chosen = bio_decode(probs.log(), labels)
+        tags = [labels[c] for c in chosen]
+        scores = [float(probs[i, c]) for i, c in enumerate(chosen)]
         first_ids = enc["input_ids"][0][:first_length]
         tokens = self.tokenizer.convert_ids_to_tokens(first_ids)
         token_words = enc.word_ids(0)[: len(tokens)]

@@ -214,6 +214,23 @@ def test_shipped_ner_adapter_scores_on_held_out_sentences(shipped_tagger):
     assert ner_f1(shipped_tagger.model, shipped_tagger.tokenizer, test) > 30
 
 
+def test_app_and_evaluation_tag_alike(shipped_tagger):
+    """The runner (what the app shows) and predict_ner (what evaluate scores) decode the same
+    valid BIO tags for held-out sentences."""
+    from model.finetune import predict_ner
+    from model.ner import load_wnut, split_sentences
+
+    test = split_sentences(load_wnut())["test"][:40]
+    scored = predict_ner(shipped_tagger.model, shipped_tagger.tokenizer, test)
+    shown = [list(shipped_tagger(" ".join(words)).word_tags) for words, _ in test]
+    assert shown == scored
+    for tags in shown:
+        assert not any(
+            t.startswith("I-") and (i == 0 or tags[i - 1][2:] != t[2:]) for i, t in enumerate(tags)
+        )
+    assert sum(t != "O" for tags in shown for t in tags) > 10
+
+
 def test_shipped_ner_finds_an_obvious_entity(shipped_tagger):
     result = shipped_tagger("Just landed in London , can't wait to see Justin Bieber tonight !")
     assert {e.label for e in result.entities} & {"geo-loc", "person", "musicartist"}

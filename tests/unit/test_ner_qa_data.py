@@ -1,14 +1,18 @@
 """NER and QA data, decoding and scores: pure functions, no model."""
 
+import itertools
 import json
 import re
 from collections import Counter
 
 import pytest
+import torch
 
 from model.evaluate import HANDWRITTEN_QA, load_handwritten
 from model.ner import (
     LABELS,
+    bio_decode,
+    bio_spans,
     decode_entities,
     load_wnut,
     replace_mentions,
@@ -51,6 +55,44 @@ def test_bio_decoding_is_lenient_with_stray_inside_tags():
     entities = decode_entities("a b c", [(0, 1), (2, 3), (4, 5)], ["I-person", "I-company", "O"],
                                [0.5, 0.7, 0.9])  # fmt: skip
     assert [(e.text, e.label) for e in entities] == [("a", "person"), ("b", "company")]
+
+
+def is_valid_bio(tags):
+    return all(
+        not tag.startswith("I-") or (i > 0 and tags[i - 1][2:] == tag[2:] and tags[i - 1] != "O")
+        for i, tag in enumerate(tags)
+    )
+
+
+def test_bio_decoding_keeps_the_best_valid_sequence():
+    """Against enumeration of every tag sequence: same total log probability, and valid."""
+    labels = ["O", "B-person", "I-person", "B-geo-loc", "I-geo-loc"]
+    generator = torch.Generator().manual_seed(0)
+    for length in (1, 2, 3, 4):
+        for _ in range(20):
+            log_probs = torch.randn(length, len(labels), generator=generator).log_softmax(-1)
+            path = bio_decode(log_probs, labels)
+            valid = [
+                p
+                for p in itertools.product(range(len(labels)), repeat=length)
+                if is_valid_bio([labels[i] for i in p])
+            ]
+            best = max(sum(float(log_probs[t, i]) for t, i in enumerate(p)) for p in valid)
+            assert is_valid_bio([labels[i] for i in path])
+            assert sum(float(log_probs[t, i]) for t, i in enumerate(path)) == pytest.approx(best)
+
+
+def test_bio_decoding_repairs_a_stray_inside_tag():
+    """Per word, "O I-person" wins; as a sequence the I- must become B- or O."""
+    labels = ["O", "B-person", "I-person"]
+    probs = torch.tensor([[0.9, 0.05, 0.05], [0.1, 0.4, 0.5], [0.1, 0.1, 0.8]])
+    assert [labels[i] for i in probs.argmax(-1)] == ["O", "I-person", "I-person"]
+    tags = [labels[i] for i in bio_decode(probs.log(), labels)]
+    assert tags == ["O", "B-person", "I-person"]
+    assert bio_spans(tags) == [(1, 3, "person")]
+    assert bio_decode(torch.zeros(0, 3), labels) == []
+    unprefixed = ["O", "PER", "LOC"]  # a label set without BIO prefixes is left alone
+    assert bio_decode(torch.tensor([[0.1, 0.8, 0.1]]).log(), unprefixed) == [1]
 
 
 def test_mention_replacement_swaps_names_of_one_type_and_keeps_the_rest():
