@@ -27,6 +27,7 @@ from model.ner import (
     CASING_MODULE,
     CHECKPOINT_DIR,
     LABELS,
+    NerTagger,
     add_casing,
     bio_decode,
     casing_ids,
@@ -80,9 +81,11 @@ def fit(
     out_dir: Path,
     args: argparse.Namespace,
     save: Callable[[Any, Path], None] | None = None,
+    loss_of: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """AdamW with linear warm-up and decay; validate after each epoch; keep the best model
-    (`save`; by default the adapter's save_pretrained)."""
+    (`save`; by default the adapter's save_pretrained). The loss is the model's own unless
+    `loss_of(model, batch)` is given."""
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     steps_per_epoch = math.ceil(len(train) / args.batch_size)
@@ -103,7 +106,8 @@ def fit(
             list(batches(train, args.batch_size, rng)), desc=f"epoch {epoch}", disable=args.quiet
         )
         for batch in bar:
-            loss = model(**collate(batch)).loss
+            inputs = collate(batch)
+            loss = model(**inputs).loss if loss_of is None else loss_of(model, inputs)
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -167,6 +171,50 @@ def pad_collate(tokenizer: Any) -> Callable[[list[Any]], dict[str, torch.Tensor]
         return dict(padded)
 
     return collate
+
+
+@torch.inference_mode()
+def teacher_targets(
+    teachers: Sequence[Any], features: Sequence[Any], collate: Callable[..., Any]
+) -> list[list[list[float]]]:
+    """For each feature, the teachers' mean label distribution at each labelled position
+    (a word's first piece), in order."""
+    targets: list[list[list[float]]] = []
+    for batch in batches(features, 64, None):
+        inputs = collate(batch)
+        labels = inputs.pop("labels")
+        probs = sum(teacher(**inputs).logits.softmax(-1) for teacher in teachers) / len(teachers)
+        targets.extend(probs[row][labels[row] != -100].tolist() for row in range(len(batch)))
+    return targets
+
+
+def with_targets(collate: Callable[[list[Any]], dict[str, torch.Tensor]]) -> Callable[..., Any]:
+    """A collate for features carrying teacher targets: the targets of the batch's labelled
+    positions in row-major order, as (positions, labels)."""
+
+    def wrapped(batch: list[Any]) -> dict[str, torch.Tensor]:
+        inputs = collate([{k: v for k, v in f.items() if k != "targets"} for f in batch])
+        inputs["targets"] = torch.tensor([row for f in batch for row in f["targets"]])
+        return inputs
+
+    return wrapped
+
+
+def distillation_loss(weight: float) -> Callable[[Any, dict[str, torch.Tensor]], torch.Tensor]:
+    """(1 - weight) x cross-entropy with the gold labels + weight x cross-entropy with the
+    teachers' distributions, over the labelled positions (Hinton et al., 2015, temperature 1).
+    With weight 0 it is the model's own token-classification loss."""
+
+    def loss_of(model: Any, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        inputs = dict(inputs)
+        targets, labels = inputs.pop("targets"), inputs.pop("labels")
+        keep = labels != -100
+        log_probs = model(**inputs).logits[keep].log_softmax(-1)
+        gold = torch.nn.functional.nll_loss(log_probs, labels[keep])
+        taught = -(targets * log_probs).sum(-1).mean()
+        return (1 - weight) * gold + weight * taught
+
+    return loss_of
 
 
 @torch.inference_mode()
@@ -252,15 +300,28 @@ def train_ner(args: argparse.Namespace) -> dict[str, Any]:
         stale = [DELTAS, META]
     for name in stale:  # the loader must not find the other kind left by an earlier run
         (out_dir / name).unlink(missing_ok=True)
+    features = ner_features(tokenizer, train, label_ids, casing=args.casing)
+    collate: Callable[..., Any] = pad_collate(tokenizer)
+    loss_of = None
+    if args.teacher:  # distil the teachers' mean distribution into this model
+        teachers = [NerTagger.load(Path(directory)).model for directory in args.teacher]
+        if any(uses_casing(t) != args.casing for t in teachers):
+            raise SystemExit("every --teacher must read casing as this run does (see --no-casing)")
+        for feature, targets in zip(
+            features, teacher_targets(teachers, features, collate), strict=True
+        ):
+            feature["targets"] = targets
+        collate, loss_of = with_targets(collate), distillation_loss(args.teacher_weight)
     print(f"NER: {len(train)} training sentences, {len(valid)} validation")
     return fit(
         model,
-        ner_features(tokenizer, train, label_ids, casing=args.casing),
-        pad_collate(tokenizer),
+        features,
+        collate,
         lambda m: ner_f1(m, tokenizer, valid),
         out_dir,
         args,
         save,
+        loss_of,
     )
 
 
@@ -282,6 +343,18 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         default=0,
         help="NER: train the top N encoder layers whole instead of a LoRA adapter (0: LoRA)",
+    )
+    parser.add_argument(
+        "--teacher",
+        action="append",
+        default=[],
+        help="NER: a trained checkpoint folder to distil from (repeat for an ensemble)",
+    )
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        help="NER: the share of the loss given to the teachers' distributions",
     )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=13)

@@ -137,6 +137,58 @@ def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
     assert uses_casing(NerTagger.load(more).model)
 
 
+def test_distillation_loss_reduces_to_the_models_own(tokenizer):
+    from model.finetune import distillation_loss, pad_collate, with_targets
+
+    model = tiny(BertForTokenClassification, num_labels=len(LABELS))
+    features = [
+        {**tokenizer(["Apple", "rocks"], is_split_into_words=True), "labels": [-100, 3, 0, -100]},
+        {**tokenizer(["see", "NYC"], is_split_into_words=True), "labels": [-100, 0, 5, -100]},
+    ]
+    for feature in features:  # the gold labels as one-hot teacher targets
+        feature["targets"] = [[float(i == y) for i in range(len(LABELS))]
+                              for y in feature["labels"] if y != -100]  # fmt: skip
+    inputs = with_targets(pad_collate(tokenizer))(features)
+    assert inputs["targets"].shape == (4, len(LABELS))
+    own = model(**{k: v for k, v in inputs.items() if k != "targets"}).loss
+    for weight in (0.0, 0.5, 1.0):
+        torch.testing.assert_close(distillation_loss(weight)(model, inputs), own)
+    inputs["targets"] = torch.full((4, len(LABELS)), 1 / len(LABELS))  # a teacher with no idea
+    uniform = distillation_loss(1.0)(model, inputs)
+    assert not torch.allclose(uniform, own)
+    torch.testing.assert_close(distillation_loss(0.0)(model, inputs), own)
+
+
+def test_a_student_learns_from_teachers(tmp_path):
+    from model.finetune import main as finetune_main
+    from model.finetune import ner_features, pad_collate, teacher_targets
+    from model.ner import CHECKPOINT_DIR, load_wnut, split_sentences
+
+    teacher = NerTagger.load()
+    sentences = split_sentences(load_wnut())["train"][:8]
+    label_ids = {label: i for i, label in enumerate(LABELS)}
+    features = ner_features(teacher.tokenizer, sentences, label_ids, casing=True)
+    targets = teacher_targets([teacher.model], features, pad_collate(teacher.tokenizer))
+    assert [len(t) for t in targets] == [len(words) for words, _ in sentences]
+    assert all(sum(row) == pytest.approx(1, abs=1e-5) for t in targets for row in t)
+    words = list(sentences[3][0])  # recomputed alone, without padding
+    enc = teacher.tokenizer(words, is_split_into_words=True, return_tensors="pt")
+    types = torch.tensor([[0 if w is None else word_case(words[w]) for w in enc.word_ids()]])
+    probs = teacher.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                          token_type_ids=types).logits[0].softmax(-1)  # fmt: skip
+    firsts = [enc.word_ids().index(w) for w in range(len(words))]
+    torch.testing.assert_close(torch.tensor(targets[3]), probs[firsts], rtol=0, atol=1e-5)
+
+    finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--out", str(tmp_path),
+                   "--teacher", str(CHECKPOINT_DIR), "--teacher", str(CHECKPOINT_DIR)])  # fmt: skip
+    record = json.loads((tmp_path / "training.json").read_text())
+    assert record["arguments"]["teacher"] == [str(CHECKPOINT_DIR)] * 2
+    assert uses_casing(NerTagger.load(tmp_path).model)
+    with pytest.raises(SystemExit, match="casing"):
+        finetune_main(["ner", "--tiny", "--quiet", "--no-casing", "--out", str(tmp_path / "x"),
+                       "--teacher", str(CHECKPOINT_DIR)])  # fmt: skip
+
+
 def test_whole_layer_training_saves_float16_differences_that_load(tmp_path):
     from model.deltas import DELTAS
     from model.finetune import main as finetune_main
