@@ -84,8 +84,10 @@ def fit(
     loss_of: Callable[[Any, dict[str, torch.Tensor]], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """AdamW with linear warm-up and decay; validate after each epoch; keep the best model
-    (`save`; by default the adapter's save_pretrained). The loss is the model's own unless
-    `loss_of(model, batch)` is given."""
+    (`save`; by default the adapter's save_pretrained). With `args.ema` (a decay such as
+    0.99), the model validated and kept is an exponential moving average of the weights
+    over the steps, which varies less from epoch to epoch than the weights themselves. The
+    loss is the model's own unless `loss_of(model, batch)` is given."""
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     steps_per_epoch = math.ceil(len(train) / args.batch_size)
@@ -97,6 +99,12 @@ def fit(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
     )
+    ema = None
+    if getattr(args, "ema", 0.0):  # validate and keep an exponential moving average instead
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema))
+        ema.update_parameters(model)  # the first update copies: the average starts here
     deadline = time.monotonic() + 60 * args.minutes
     start = time.monotonic()
     best, history = -1.0, []
@@ -113,16 +121,19 @@ def fit(
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimiser.step()
             scheduler.step()
+            if ema is not None:
+                ema.update_parameters(model)
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        model.eval()
-        value = score(model)
+        kept: Any = model if ema is None else ema.module
+        kept.eval()
+        value = score(kept)
         history.append({"epoch": epoch, "valid": round(value, 4)})
         if value > best:
             best = value
             if save is None:
-                model.save_pretrained(str(out_dir))
+                kept.save_pretrained(str(out_dir))
             else:
-                save(model, out_dir)
+                save(kept, out_dir)
         tqdm.write(f"epoch {epoch}: validation {value:.2f} (best {best:.2f})")
         if time.monotonic() > deadline:
             tqdm.write("time budget reached")
@@ -355,6 +366,12 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         default=0.5,
         help="NER: the share of the loss given to the teachers' distributions",
+    )
+    parser.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="validate and keep a moving average of the weights with this decay (0: off)",
     )
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=13)

@@ -212,6 +212,7 @@ THINGS = ("old guitar", "bicycle", "passport", "camera", "tools", "letters")
 SUBJECTS = ("music", "history", "maths", "chemistry", "French", "art", "biology", "geography")
 VEHICLES = ("by train", "by bus", "by boat", "by car", "on foot", "by plane", "by bicycle")
 YEARS = tuple(str(y) for y in range(1820, 2024, 7))
+ASKED_MOVES = ("went to", "moved to", "travelled to", "ran to", "journeyed to")
 MOVE_VERBS = ("went to", "moved to", "travelled to", "journeyed to", "went back to", "ran to")
 TAKE_VERBS = ("picked up", "grabbed", "got", "took")
 DROP_VERBS = ("dropped", "put down", "discarded", "left")
@@ -561,11 +562,14 @@ FAMILIES = (biography, shopping, landmark, hobby, pet, keeping, travel, life)
 def babi_story(
     rng: random.Random, people: list[str]
 ) -> tuple[list[str], list[tuple[str, str, int]]]:
-    """A bAbI-style story; questions need one supporting fact (where is a person) or two
-    (where is an object: who carries it and where they went). Each question comes with the
-    index of the sentence that states its answer."""
+    """A bAbI-style story; questions need one supporting fact (where is a person, who went to
+    a room) or two (where is an object: who carries it and where they went). Who went to a
+    room is asked only of rooms one person went to; who is in a room, of rooms that hold
+    one person at the end. Each question comes with the index of the sentence that states its
+    answer."""
     location: dict[str, tuple[str, int] | None] = {p: None for p in people}
     holder: dict[str, tuple[str, int] | None] = {}
+    visits: dict[str, list[tuple[str, int]]] = {}  # room -> (person, sentence) of each move
     sentences: list[str] = []
     picked: list[tuple[str, str, int]] = []  # (person, thing, sentence)
     for _ in range(rng.randint(4, 9)):
@@ -575,6 +579,7 @@ def babi_story(
         if action < 0.55 or location[person] is None:
             room = rng.choice(ROOMS)
             location[person] = (room, len(sentences))
+            visits.setdefault(room, []).append((person, len(sentences)))
             sentences.append(f"{person} {rng.choice(MOVE_VERBS)} the {room}.")
         elif action < 0.8 or not held:
             thing = rng.choice([o for o in OBJECTS if holder.get(o) is None])
@@ -596,6 +601,15 @@ def babi_story(
         place = location[carrier]
         if place is not None:  # two supporting facts: who took it, and where they went
             questions.append((f"Where is the {thing}?", f"the {place[0]}", place[1]))
+    reverse = []  # the other way round, at most one per story: who went to a room, who is there
+    for room, moves in visits.items():
+        if len(moves) == 1:
+            reverse.append((f"Who {rng.choice(ASKED_MOVES)} the {room}?", *moves[0]))
+        there = [(p, place[1]) for p, place in location.items() if place and place[0] == room]
+        if len(there) == 1:
+            reverse.append((f"Who is in the {room}?", *there[0]))
+    if reverse:
+        questions.append(rng.choice(reverse))
     times = Counter(person for person, _, _ in picked)
     questions.extend(  # only about someone who picked up one thing: else two answers are right
         (f"What did {person} pick up?", f"the {thing}", index)

@@ -55,6 +55,12 @@ if result is not None:
         columns=["entity", "type", "score", "start", "end"],
     )
     st.dataframe(table, hide_index=True)
+    st.caption(
+        "Each word is tagged B- (begins an entity), I- (continues one) or O (outside), read "
+        "from its first word piece. The tags are the most probable sequence in which every I- "
+        "continues an entity of its own type; an entity's score is the mean probability of "
+        "its words' tags."
+    )
     st.download_button(
         "Entities as CSV",
         table.to_csv(index=False),

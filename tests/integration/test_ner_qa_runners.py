@@ -189,6 +189,27 @@ def test_a_student_learns_from_teachers(tmp_path):
                        "--teacher", str(CHECKPOINT_DIR)])  # fmt: skip
 
 
+def test_a_moving_average_is_what_is_kept(tmp_path):
+    """--ema: with a decay near 0 the average is the last weights (the run without it);
+    with decay 1 it never leaves the start (LoRA's B starts at zero)."""
+    from safetensors.torch import load_file
+
+    from model.finetune import main as finetune_main
+
+    def adapter(*options):
+        out = tmp_path / "-".join(options or ("plain",))
+        finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--out", str(out), *options])
+        return load_file(out / "adapter_model.safetensors")
+
+    plain, near_zero, one = adapter(), adapter("--ema", "1e-9"), adapter("--ema", "1.0")
+    assert plain.keys() == near_zero.keys() == one.keys()
+    for name, tensor in plain.items():
+        torch.testing.assert_close(near_zero[name], tensor, rtol=1e-5, atol=1e-6)
+    lora_b = [name for name in one if "lora_B" in name]
+    assert lora_b and all(not one[name].any() for name in lora_b)
+    assert all(plain[name].any() for name in lora_b)
+
+
 def test_whole_layer_training_saves_float16_differences_that_load(tmp_path):
     from model.deltas import DELTAS
     from model.finetune import main as finetune_main

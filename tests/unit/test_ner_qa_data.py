@@ -21,7 +21,7 @@ from model.ner import (
     word_case,
 )
 from model.qa import exact_match, f1_score, normalize_answer
-from model.qa_data import TAKE_VERBS, Fact, generate, generated_splits, pronominalise
+from model.qa_data import MOVE_VERBS, TAKE_VERBS, Fact, generate, generated_splits, pronominalise
 
 
 def test_wnut_loads_every_sentence_with_known_tags():
@@ -175,7 +175,25 @@ def test_generated_questions_have_one_right_answer():
             if named and e.answer:
                 assert len(re.findall(statement.format(named[1]), e.context)) == 1, e
                 checked["named"] += 1
+        went = re.fullmatch(
+            r"Who (?:went|moved|travelled|ran|journeyed) to the (\w+)\?", e.question
+        )
+        if went and e.kind == "babi":  # one person ever went there
+            assert [m[0] for m in moves(e.context) if m[1] == went[1]] == [e.answer], e
+            checked["went"] += 1
+        there = re.fullmatch(r"Who is in the (\w+)\?", e.question)
+        if there:  # one person is there at the end
+            last = dict(moves(e.context))
+            assert [p for p, room in last.items() if room == there[1]] == [e.answer], e
+            checked["there"] += 1
     assert checked["pick up"] > 50 and checked["named"] > 200
+    assert checked["went"] > 20 and checked["there"] > 20
+
+
+def moves(story):
+    """(person, room) of each move in a bAbI-style story, in order."""
+    verbs = "|".join(MOVE_VERBS)
+    return re.findall(rf"(\w+) (?:{verbs}) the (\w+)\.", story)
 
 
 @pytest.mark.parametrize(
