@@ -100,7 +100,7 @@ def fit(
         optimiser, lambda s: min((s + 1) / warmup, max(0.0, (total - s) / (total - warmup)))
     )
     ema = None
-    if getattr(args, "ema", 0.0):  # validate and keep an exponential moving average instead
+    if args.ema:  # validate and keep an exponential moving average instead
         from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
         ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema))
