@@ -81,11 +81,16 @@ def evaluate_qa(args: argparse.Namespace) -> str:
     for example in tqdm(test, desc="generated", disable=args.quiet):
         answer = reader(example.question, example.context).answer
         if example.answer:
-            em += exact_match(answer, [example.answer])
+            right = exact_match(answer, [example.answer])
             f1 += f1_score(answer, [example.answer])
         else:  # a question the context cannot answer: right when the reader says so
-            em += float(answer == "")
-            f1 += float(answer == "")
+            right = float(answer == "")
+            f1 += right
+        em += right
+        if args.verbose and not right:
+            print(
+                f"MISS [{example.kind}] {example.question} -> {answer!r} (gold {example.answer!r})"
+            )
     em, f1 = 100 * em / len(test), 100 * f1 / len(test)
     handwritten = load_handwritten()
     hand_em = 0.0

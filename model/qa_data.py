@@ -702,13 +702,33 @@ def generate(n: int, seed: int, stories: float = 0.3) -> list[QAExample]:
     return examples[:n]
 
 
+HARD_QUESTIONS = re.compile(r"Where is the \w+\?|Who is in the \w+\?")
+
+
+def hard_story_questions(n: int, seed: int) -> list[QAExample]:
+    """`n` story questions of the two kinds the reader gets wrong most: where an object is
+    (who took it, then where they went) and who is in a room (who went there last, and did
+    not leave)."""
+    hard: list[QAExample] = []
+    size = 4 * n
+    while len(hard) < n:
+        hard = [
+            e for e in generate(size, seed, stories=1.0) if HARD_QUESTIONS.fullmatch(e.question)
+        ]
+        size *= 2
+    return hard[:n]
+
+
 def generated_splits(seed: int = 13) -> dict[str, list[QAExample]]:
     """Train / valid / test from different seeds, so no story is shared between splits.
 
-    Training gets 4,000 extra story questions: following an object through the person who
-    took it (two supporting facts) is what the reader learns last."""
+    Training gets 4,000 extra story questions, and 4,000 more of the two hardest kinds:
+    following an object through the person who took it (two supporting facts) and who is
+    left in a room are what the reader learns last."""
     return {
-        "train": generate(12000, seed) + generate(4000, seed + 100, stories=1.0),
+        "train": generate(12000, seed)
+        + generate(4000, seed + 100, stories=1.0)
+        + hard_story_questions(4000, seed + 200),
         "valid": generate(600, seed + 1),
         "test": generate(1000, seed + 2),
     }

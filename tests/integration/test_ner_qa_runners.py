@@ -334,3 +334,32 @@ def test_shipped_qa_finds_an_answer_in_a_later_window(shipped_reader):
     result = shipped_reader("Where is Mary?", context)
     assert result.windows > 1
     assert exact_match(result.answer, ["kitchen"])
+
+
+def test_evaluate_ner_prints_its_fixed_last_line(capsys):
+    import re
+
+    from model.evaluate import main as evaluate_main
+
+    evaluate_main(["ner", "--quiet"])
+    out = capsys.readouterr().out.strip().splitlines()
+    score = re.fullmatch(r"ner test F1: (\d+\.\d)", out[-1])
+    assert score, out[-1]
+    assert float(score[1]) > 45  # the shipped adapter scores 51.5; guessing "O" scores 0
+    assert any("geo-loc" in line for line in out)  # the per-type report comes first
+
+
+def test_evaluate_qa_prints_its_fixed_last_line_and_lists_misses(capsys):
+    import re
+
+    from model.evaluate import main as evaluate_main
+
+    evaluate_main(["qa", "--limit", "30", "--verbose", "--quiet"])
+    out = capsys.readouterr().out.strip().splitlines()
+    score = re.fullmatch(r"qa test EM: (\d+\.\d) F1: (\d+\.\d) handwritten EM: (\d+\.\d)", out[-1])
+    assert score, out[-1]
+    assert float(score[1]) > 90 and float(score[3]) > 70
+    generated_misses = [line for line in out if line.startswith("MISS [")]  # "MISS [babi] ..."
+    hand = [line for line in out if line.startswith(("ok ", "MISS ")) and line[5] != "["]
+    assert len(hand) == 34  # every hand-written question, marked
+    assert len(generated_misses) == round(30 * (1 - float(score[1]) / 100))

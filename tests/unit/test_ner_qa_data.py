@@ -21,7 +21,15 @@ from model.ner import (
     word_case,
 )
 from model.qa import exact_match, f1_score, normalize_answer
-from model.qa_data import MOVE_VERBS, TAKE_VERBS, Fact, generate, generated_splits, pronominalise
+from model.qa_data import (
+    MOVE_VERBS,
+    TAKE_VERBS,
+    Fact,
+    generate,
+    generated_splits,
+    hard_story_questions,
+    pronominalise,
+)
 
 
 def test_wnut_loads_every_sentence_with_known_tags():
@@ -231,6 +239,19 @@ def test_generated_prose_has_pronouns_and_then_and_now_facts():
 
 def test_generation_is_deterministic():
     assert generate(50, seed=3) == generate(50, seed=3)
+
+
+def test_hard_story_questions_are_the_two_hardest_kinds():
+    hard = hard_story_questions(300, seed=4)
+    assert len(hard) == 300 and hard == hard_story_questions(300, seed=4)
+    asked = Counter(e.question.split()[2] for e in hard)  # "Where is the X?" / "Who is in ..."
+    assert asked["the"] > 150 and asked["in"] > 30 and sum(asked.values()) == 300
+    for e in hard:
+        assert e.kind == "babi" and e.context[e.answer_start :].startswith(e.answer)
+        if e.question.startswith("Who is in the "):  # the answer's last move was to that room
+            room = e.question.removeprefix("Who is in the ").rstrip("?")
+            moves = re.findall(rf"{e.answer} (?:{'|'.join(MOVE_VERBS)}) the (\w+)", e.context)
+            assert moves[-1] == room, e
 
 
 def test_squad_style_scores():
