@@ -75,7 +75,8 @@ def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: i
 
 
 def batch_loss(model: Transformer, batch: Batch, smoothing: float) -> tuple[torch.Tensor, int]:
-    src, tgt = batch
+    device = next(model.parameters()).device
+    src, tgt = (t.to(device, non_blocking=True) for t in batch)
     logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
     target = tgt[:, 1:]  # (batch, tgt_len - 1)
     loss = torch.nn.functional.cross_entropy(
@@ -99,7 +100,19 @@ def validation_loss(model: Transformer, batches: list[Batch]) -> float:
     return total / max(count, 1)
 
 
+def training_device(name: str) -> torch.device:
+    """`auto`: the GPU when there is one (the device tool lends one to some sessions)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA GPU is visible to torch on this machine")
+    if name == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # TensorFloat-32 matmuls on Ampere+
+    return torch.device(name)
+
+
 def train_translation(args: argparse.Namespace) -> dict[str, Any]:
+    device = training_device(args.device)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     train, valid = read_split("train"), read_split("valid")
@@ -145,7 +158,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     if args.resume:
         weights = load_file(str(Path(args.resume) / "model.safetensors"))
         model.load_state_dict({k: v.float() for k, v in weights.items()})
-    model.train()
+    model.to(device).train()
     first_step = int(previous.get("steps", 0))
     optimiser = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -156,7 +169,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     params = sum(p.numel() for p in model.parameters())
     print(
         f"{len(train_pairs):,} training pairs, vocabulary {config.src_vocab_size}, "
-        f"{params / 1e6:.1f}M parameters, budget {args.minutes} min"
+        f"{params / 1e6:.1f}M parameters, budget {args.minutes} min on {device.type}"
     )
     start = time.monotonic()
     deadline = start + 60 * args.minutes
@@ -174,6 +187,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             "best_valid_loss": round(best, 4),
             "parameters": params,
             "train_pairs": len(train_pairs),
+            "device": device.type,
             "config": asdict(config),
             "arguments": {k: v for k, v in vars(args).items() if k != "task"},
             "history": history,
@@ -235,6 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--smoothing", type=float, default=0.1)
     tr.add_argument("--validate-every", type=int, default=300)
     tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument(
+        "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: cuda if present"
+    )
     tr.add_argument("--out", default=str(CHECKPOINT_DIR))
     tr.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
     tr.add_argument("--resume", default="", help="continue training the checkpoint in this folder")

@@ -73,7 +73,9 @@ def _check_text(text: str) -> str:
 def save_checkpoint(model: Transformer, tokenizer: Tokenizer, directory: Path) -> None:
     """float16 weights (safetensors), the config and the tokenizer, side by side."""
     directory.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()}
+    state = {
+        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
+    }
     save_file(state, str(directory / "model.safetensors"))
     model.config.to_json(directory / "config.json")
     tokenizer.save(str(directory / "tokenizer.json"))

@@ -57,6 +57,26 @@ def test_smoke_training_learns_and_writes_a_loadable_checkpoint(tiny_run, tiny_t
     assert tiny_translator.model.config.d_model == 32  # the run's config came back from disk
 
 
+def test_training_device_is_the_gpu_only_when_there_is_one(tiny_run):
+    from model.train import training_device
+
+    summary = json.loads((tiny_run / "training.json").read_text())
+    assert summary["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert training_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match="no CUDA GPU"):
+            training_device("cuda")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_run_on_the_gpu_writes_a_checkpoint_the_cpu_loads(tmp_path):
+    tiny = "--tiny --d-model 32 --heads 2 --layers 1 --vocab 300 --max-len 24 --max-steps 20"
+    train_main(["translation", *tiny.split(), "--device", "cuda", "--out", str(tmp_path)])
+    translator = OurTranslator.load(tmp_path)
+    assert next(translator.model.parameters()).device.type == "cpu"
+    assert translator.translate("the cat sleeps", beam=2, max_new=5).output_tokens
+
+
 def test_translation_carries_every_steps_attention(tiny_translator):
     result = tiny_translator.translate("the cat sleeps", beam=1, max_new=6)
     att = result.attention
