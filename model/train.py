@@ -104,9 +104,9 @@ def training_device(name: str) -> torch.device:
     """`auto`: the GPU when there is one (the device tool lends one to some sessions)."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: no CUDA GPU is visible to torch on this machine")
     if name == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA GPU is visible to torch on this machine")
         torch.backends.cuda.matmul.allow_tf32 = True  # TensorFloat-32 matmuls on Ampere+
     return torch.device(name)
 
