@@ -33,7 +33,7 @@ def attend(
     scores = torch.matmul(q, k.transpose(-2, -1)) * scaling  # MatMul, Scale: (b, h, q, k)
     additive = None
     if allowed is not None:
-        additive = to_additive(allowed, scores.dtype).to(scores.device)  # (b|1, 1|h, q, k)
+        additive = to_additive(allowed.to(scores.device), scores.dtype)  # (b|1, 1|h, q, k)
         scores = scores + additive  # Mask
     probs = torch.softmax(scores, dim=-1)  # SoftMax: (batch, heads, q_len, k_len)
     weights = dropout(probs) if dropout is not None else probs

@@ -44,7 +44,17 @@ def make_batches(
     pairs: list[tuple[list[int], list[int]]], max_tokens: int, pad_id: int, seed: int
 ) -> list[Batch]:
     """Group pairs of similar length so little of each batch is padding; about `max_tokens`
-    source+target tokens (padding included) per batch."""
+    source+target tokens (padding included) per batch, in an order shuffled by `seed`."""
+    batches = bucket_batches(pairs, max_tokens, pad_id)
+    random.Random(seed).shuffle(batches)
+    return batches
+
+
+def bucket_batches(
+    pairs: list[tuple[list[int], list[int]]], max_tokens: int, pad_id: int
+) -> list[Batch]:
+    """The padded batches, shortest first. They depend only on the pairs, so training builds
+    them once and shuffles their order each epoch."""
     order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][0]), len(pairs[i][1])))
     batches: list[Batch] = []
     current: list[int] = []
@@ -59,7 +69,6 @@ def make_batches(
         longest = size
     if current:
         batches.append(_pad(pairs, current, pad_id))
-    random.Random(seed).shuffle(batches)
     return batches
 
 
@@ -74,7 +83,11 @@ def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: i
     return src, tgt
 
 
-def batch_loss(model: Transformer, batch: Batch, smoothing: float) -> tuple[torch.Tensor, int]:
+def batch_loss(
+    model: Transformer, batch: Batch, smoothing: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The summed loss over the batch's target tokens, and their number (both 0-d tensors on
+    the model's device: reading either waits for it)."""
     device = next(model.parameters()).device
     src, tgt = (t.to(device, non_blocking=True) for t in batch)
     logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
@@ -86,7 +99,7 @@ def batch_loss(model: Transformer, batch: Batch, smoothing: float) -> tuple[torc
         label_smoothing=smoothing,
         reduction="sum",
     )
-    return loss, int((target != model.config.pad_id).sum())
+    return loss, (target != model.config.pad_id).sum()
 
 
 @torch.inference_mode()
@@ -95,7 +108,7 @@ def validation_loss(model: Transformer, batches: list[Batch]) -> float:
     total, count = 0.0, 0
     for batch in batches:
         loss, n = batch_loss(model, batch, smoothing=0.0)
-        total, count = total + float(loss), count + n
+        total, count = total + float(loss), count + int(n)
     model.train()
     return total / max(count, 1)
 
@@ -153,7 +166,14 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
         ]
 
     train_pairs, valid_pairs = encode(train), encode(valid)
-    valid_batches = make_batches(valid_pairs, args.max_tokens, pad, args.seed)
+    # Batches are built once and kept on the training device; each epoch shuffles their order.
+    train_batches = [
+        (s.to(device), t.to(device)) for s, t in bucket_batches(train_pairs, args.max_tokens, pad)
+    ]
+    valid_batches = [
+        (s.to(device), t.to(device))
+        for s, t in make_batches(valid_pairs, args.max_tokens, pad, args.seed)
+    ]
     model = make_model(config)
     if args.resume:
         weights = load_file(str(Path(args.resume) / "model.safetensors"))
@@ -197,7 +217,8 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
 
     while not done and epoch < args.epochs + int(previous.get("epochs", 0)):
         epoch += 1
-        batches = make_batches(train_pairs, args.max_tokens, pad, args.seed + epoch)
+        batches = list(train_batches)
+        random.Random(args.seed + epoch).shuffle(batches)  # as make_batches(..., seed + epoch)
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.quiet)
         for batch in bar:
             loss, n = batch_loss(model, batch, args.smoothing)
@@ -207,7 +228,10 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             optimiser.step()
             scheduler.step()
             step += 1
-            bar.set_postfix(loss=f"{loss.item() / n:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            if not args.quiet and step % 10 == 0:  # .item() waits for the GPU: not every step
+                bar.set_postfix(
+                    loss=f"{float(loss / n):.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}"
+                )
             out_of_time = time.monotonic() > deadline or (
                 args.max_steps and step - first_step >= args.max_steps
             )
