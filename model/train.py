@@ -16,7 +16,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +84,18 @@ def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: i
 
 
 def batch_loss(
-    model: Transformer, batch: Batch, smoothing: float
+    model: Transformer, batch: Batch, smoothing: float, bf16: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The summed loss over the batch's target tokens, and their number (both 0-d tensors on
-    the model's device: reading either waits for it)."""
+    the model's device: reading either waits for it). `bf16`: matrix products in bfloat16
+    (autocast; the weights, softmaxes and the loss stay float32)."""
     device = next(model.parameters()).device
     src, tgt = (t.to(device, non_blocking=True) for t in batch)
-    logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
     target = tgt[:, 1:]  # (batch, tgt_len - 1)
     loss = torch.nn.functional.cross_entropy(
-        logits.flatten(0, 1),
+        logits.float().flatten(0, 1),
         target.flatten(),
         ignore_index=model.config.pad_id,
         label_smoothing=smoothing,
@@ -143,6 +145,8 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
     pad, bos, eos = (token_id(tokenizer, t) for t in (PAD, BOS, EOS))
     if args.resume:
         config = TransformerConfig.from_json(Path(args.resume) / "config.json")
+        if args.dropout is not None:  # dropout acts in training only: any value fits the weights
+            config = replace(config, dropout=args.dropout)
     else:
         config = TransformerConfig(
             src_vocab_size=tokenizer.get_vocab_size(),
@@ -151,7 +155,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             n_heads=args.heads,
             d_ff=4 * args.d_model,
             n_layers=args.layers,
-            dropout=0.1,
+            dropout=0.1 if args.dropout is None else args.dropout,
             max_len=args.max_len,
             pad_id=pad,
         )
@@ -180,7 +184,10 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
         model.load_state_dict({k: v.float() for k, v in weights.items()})
     model.to(device).train()
     first_step = int(previous.get("steps", 0))
-    optimiser = torch.optim.Adam(model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9)
+    # fused: one kernel for the whole update (a third of a step's time on a CPU otherwise)
+    optimiser = torch.optim.Adam(
+        model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9, fused=True
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimiser,
         lambda step: noam_rate(first_step + step + 1, config.d_model, args.warmup, args.lr_factor),
@@ -221,7 +228,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
         random.Random(args.seed + epoch).shuffle(batches)  # as make_batches(..., seed + epoch)
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.quiet)
         for batch in bar:
-            loss, n = batch_loss(model, batch, args.smoothing)
+            loss, n = batch_loss(model, batch, args.smoothing, args.bf16)
             optimiser.zero_grad()
             (loss / n).backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -271,6 +278,18 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--warmup", type=int, default=800)
     tr.add_argument("--lr-factor", type=float, default=1.0)
     tr.add_argument("--smoothing", type=float, default=0.1)
+    tr.add_argument(
+        "--dropout",
+        type=float,
+        default=None,
+        help="dropout while training (default 0.1, or the resumed run's); on a CPU, drawing the "
+        "dropout masks takes about a third of each step",
+    )
+    tr.add_argument(
+        "--bf16",
+        action="store_true",
+        help="bfloat16 matrix products (autocast): 1.5x faster on CPUs with AMX, and on GPUs",
+    )
     tr.add_argument("--validate-every", type=int, default=300)
     tr.add_argument("--seed", type=int, default=13)
     tr.add_argument(

@@ -68,6 +68,18 @@ def test_training_device_is_the_gpu_only_when_there_is_one(tiny_run):
             training_device("cuda")
 
 
+def test_bf16_training_without_dropout_learns_and_records_its_dropout(tmp_path):
+    tiny = "--tiny --d-model 32 --heads 2 --layers 1 --vocab 300 --max-len 24 --max-steps 30"
+    options = "--validate-every 10 --bf16 --dropout 0 --quiet"
+    train_main(["translation", *tiny.split(), *options.split(), "--out", str(tmp_path)])
+    summary = json.loads((tmp_path / "training.json").read_text())
+    losses = [h["valid_loss"] for h in summary["history"]]
+    assert losses[-1] < losses[0] and summary["config"]["dropout"] == 0.0
+    assert summary["arguments"]["bf16"] is True
+    translator = OurTranslator.load(tmp_path)  # float32 at inference, whatever trained it
+    assert next(translator.model.parameters()).dtype == torch.float32
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_a_run_on_the_gpu_writes_a_checkpoint_the_cpu_loads(tmp_path):
     tiny = "--tiny --d-model 32 --heads 2 --layers 1 --vocab 300 --max-len 24 --max-steps 20"
