@@ -29,7 +29,7 @@ from model.config import TransformerConfig
 from model.data import read_split
 from model.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
 from model.transformer import Transformer, make_model
-from model.translation import CHECKPOINT_DIR, save_checkpoint
+from model.translation import CHECKPOINT_DIR, save_checkpoint, save_weights
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # src (b, s), tgt with BOS ... EOS (b, t)
 
@@ -245,6 +245,8 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             if step % args.validate_every == 0 or out_of_time:
                 valid_loss = validation_loss(model, valid_batches)
                 history.append({"step": step, "epoch": epoch, "valid_loss": valid_loss})
+                if args.snapshots:  # every validated checkpoint, for `python -m model.average`
+                    save_weights(model, Path(args.snapshots) / f"step-{step}.safetensors")
                 if valid_loss < best:
                     best = valid_loss
                     save_checkpoint(model, tokenizer, out_dir)
@@ -299,6 +301,11 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
     tr.add_argument("--resume", default="", help="continue training the checkpoint in this folder")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
+    tr.add_argument(
+        "--snapshots",
+        default="",
+        help="also keep the weights of every validation here (to average: model/average.py)",
+    )
     for task in ("ner", "qa"):
         sub.add_parser(
             task, help=f"fine-tune MiniLM for {task} (see model/finetune.py)", add_help=False

@@ -70,13 +70,18 @@ def _check_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def save_checkpoint(model: Transformer, tokenizer: Tokenizer, directory: Path) -> None:
-    """float16 weights (safetensors), the config and the tokenizer, side by side."""
-    directory.mkdir(parents=True, exist_ok=True)
+def save_weights(model: Transformer, path: Path) -> None:
+    """The weights alone, as float16 safetensors on the CPU."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
     }
-    save_file(state, str(directory / "model.safetensors"))
+    save_file(state, str(path))
+
+
+def save_checkpoint(model: Transformer, tokenizer: Tokenizer, directory: Path) -> None:
+    """float16 weights (safetensors), the config and the tokenizer, side by side."""
+    save_weights(model, directory / "model.safetensors")
     model.config.to_json(directory / "config.json")
     tokenizer.save(str(directory / "tokenizer.json"))
 

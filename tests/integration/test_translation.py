@@ -39,6 +39,8 @@ def tiny_run(tmp_path_factory):
             "20",
             "--out",
             str(out),
+            "--snapshots",
+            str(out / "snapshots"),
             "--quiet",
         ]
     )
@@ -55,6 +57,25 @@ def test_smoke_training_learns_and_writes_a_loadable_checkpoint(tiny_run, tiny_t
     losses = [h["valid_loss"] for h in summary["history"]]
     assert summary["steps"] == 40 and losses[-1] < losses[0]
     assert tiny_translator.model.config.d_model == 32  # the run's config came back from disk
+
+
+def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
+    from safetensors.torch import load_file
+
+    from model.average import main as average_main
+
+    snapshots = sorted((tiny_run / "snapshots").glob("step-*.safetensors"))
+    assert [p.name for p in snapshots] == ["step-20.safetensors", "step-40.safetensors"]
+    average_main([*map(str, snapshots), "--like", str(tiny_run), "--out", str(tmp_path)])
+    first, last = (load_file(str(p)) for p in snapshots)
+    averaged = OurTranslator.load(tmp_path)
+    for name, weight in averaged.model.state_dict().items():
+        expected = ((first[name].float() + last[name].float()) / 2).half().float()
+        torch.testing.assert_close(weight, expected, rtol=0, atol=0)
+    assert not torch.equal(first["generator.weight"], last["generator.weight"])
+    record = json.loads((tmp_path / "training.json").read_text())
+    assert record["averaged"] == [p.name for p in snapshots]
+    assert averaged.translate("the cat sleeps", beam=2, max_new=5).output_tokens
 
 
 def test_training_device_is_the_gpu_only_when_there_is_one(tiny_run):
