@@ -10,6 +10,7 @@ import streamlit as st
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from model.bert import load_bert
+from model.data import Pair, held_out_examples, references
 from model.ner import NerTagger
 from model.qa import QAReader
 from model.translation import MarianTranslator, OurTranslator
@@ -33,6 +34,17 @@ def qa_reader() -> QAReader:
 @st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
 def translator() -> OurTranslator:
     return OurTranslator.load()
+
+
+@st.cache_resource(show_spinner=False)
+def translation_references() -> dict[str, str]:
+    """The held-out test sentences and Apertium's translations of them (read-only)."""
+    return references("test")
+
+
+@st.cache_resource(show_spinner=False)
+def translation_held_out() -> list[Pair]:
+    return held_out_examples()
 
 
 @st.cache_resource(show_spinner="Fetching the MarianMT checkpoint from the Hugging Face hub…")

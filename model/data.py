@@ -114,6 +114,18 @@ def read_split(split: str, data_dir: Path = DATA_DIR) -> list[Pair]:
         return [Pair(*line.rstrip("\n").split("\t")) for line in handle]
 
 
+def references(split: str = "test", data_dir: Path = DATA_DIR) -> dict[str, str]:
+    """English sentence -> Apertium's Spanish, for a held-out split (what scores compare to)."""
+    return {p.english: p.spanish for p in read_split(split, data_dir)}
+
+
+def held_out_examples(n: int = 6, split: str = "test", data_dir: Path = DATA_DIR) -> list[Pair]:
+    """The first `n` example sentences (not glosses) of 6 to 12 words of a held-out split, in
+    file order: sentences for a demo that no model trained on."""
+    pairs = read_split(split, data_dir)
+    return [p for p in pairs if p.kind == "example" and 6 <= len(p.english.split()) <= 12][:n]
+
+
 def missing_packages() -> list[str]:
     missing = []
     if not (WORDNET_DIR / "data.noun").exists():

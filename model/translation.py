@@ -284,5 +284,21 @@ class MarianTranslator:
             past = result.past_key_values
 
 
+@dataclass(frozen=True)
+class SentenceScores:
+    bleu: float  # sacrebleu's sentence BLEU (smoothed), 0..100
+    chrf: float  # chrF, 0..100
+
+
+def sentence_scores(hypothesis: str, reference: str) -> SentenceScores:
+    """One translation against its reference, with the metrics the corpus scores use."""
+    import sacrebleu
+
+    return SentenceScores(
+        bleu=sacrebleu.sentence_bleu(hypothesis, [reference]).score,
+        chrf=sacrebleu.sentence_chrf(hypothesis, [reference]).score,
+    )
+
+
 def load_translator(directory: Path = CHECKPOINT_DIR) -> OurTranslator:
     return OurTranslator.load(directory)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import figures, loaders, text, widgets
 from model.capture import ablate
-from model.translation import MARIAN_HUB_NAME
+from model.translation import MARIAN_HUB_NAME, sentence_scores
 
 st.title("Translation")
 st.caption(
@@ -16,9 +16,13 @@ st.caption(
 translator = widgets.model_choice(
     "tr_model", "Ours (offline)", loaders.translator, MARIAN_HUB_NAME, loaders.marian
 )
-english = widgets.text_box(
-    "English", "The old man keeps his bicycle in the garden.", key="tr_text", height=80
-)
+OWN = "The old man keeps his bicycle in the garden."
+examples = {f"{OWN} (not in the corpus's style)": OWN} | {
+    f"{pair.english} (held-out test sentence)": pair.english
+    for pair in loaders.translation_held_out()
+}
+widgets.example_picker("tr", examples, lambda sentence: {"tr_text": sentence})
+english = widgets.text_box("English", OWN, key="tr_text", height=80)
 decoding = st.radio(
     "Decoding", ["greedy", "beam search (4 beams)"], horizontal=True, key="tr_decoding"
 )
@@ -37,6 +41,14 @@ if result is not None:
     )
     for notice in result.notices:
         st.warning(notice)
+    reference = loaders.translation_references().get(english.strip())
+    if reference is not None:
+        scores = sentence_scores(result.text, reference)
+        st.markdown(
+            f"**Reference** (Apertium's translation; this sentence is in the held-out test "
+            f"set): {text.escape(reference)}  \nSentence BLEU {scores.bleu:.1f}, "
+            f"chrF {scores.chrf:.1f}."
+        )
     att = result.attention
     source, output = result.source_tokens, result.output_tokens
     cross = att.matrices("cross").numpy()  # (layers, heads, steps, source)

@@ -30,6 +30,26 @@ def test_translation_shows_attention_of_every_step():
     assert not at.exception and chart_spec(at, "tr_encoder") and chart_spec(at, "tr_decoder")
 
 
+def test_a_held_out_example_shows_its_reference_and_scores():
+    from model.data import held_out_examples, references
+    from model.translation import load_translator, sentence_scores
+
+    at = open_page("translate.py")
+    assert "Reference" not in markdown_text(at)  # the default sentence is not in the corpus
+    pair = held_out_examples()[0]
+    label = next(o for o in at.selectbox("tr_example").options if o.startswith(pair.english))
+    at.selectbox("tr_example").set_value(label).run()
+    assert at.text_area("tr_text").value == pair.english
+    assert references()[pair.english] == pair.spanish
+    output = load_translator().translate(pair.english, beam=1).text
+    scores = sentence_scores(output, pair.spanish)
+    shown = markdown_text(at).replace("\\", "")
+    assert pair.spanish in shown and f"chrF {scores.chrf:.1f}" in shown
+    at.text_area("tr_text").input("my own words").run()  # typed text stays; no reference
+    assert at.text_area("tr_text").value == "my own words"
+    assert "Reference" not in markdown_text(at)
+
+
 def test_translation_ablation_shows_the_new_output_next_to_the_original():
     at = open_page("translate.py")
     at.multiselect("tr_ablate_layers").set_value([("cross", 0), ("cross", 1), ("cross", 2)]).run()

@@ -64,3 +64,21 @@ def test_tokenizer_specials_and_unknown_characters():
     encoding = tokenizer.encode("the cat 🤖")
     assert UNK in encoding.tokens
     assert tokenizer.decode(tokenizer.encode("the cat").ids) == "the cat"
+
+
+def test_held_out_examples_are_test_sentences_with_their_references():
+    examples = data.held_out_examples(4)
+    test = data.references("test")
+    assert len(examples) == 4
+    for pair in examples:
+        assert test[pair.english] == pair.spanish and pair.kind == "example"
+        assert 6 <= len(pair.english.split()) <= 12
+
+
+def test_sentence_scores_are_sacrebleus():
+    from model.translation import sentence_scores
+
+    perfect = sentence_scores("el gato duerme", "el gato duerme")
+    assert perfect.bleu == pytest.approx(100) and perfect.chrf == pytest.approx(100)
+    partial = sentence_scores("el perro duerme", "el gato duerme")
+    assert 0 < partial.chrf < 100 and partial.bleu < 100
