@@ -16,6 +16,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -41,9 +42,13 @@ def average_state_dicts(states: Sequence[dict[str, torch.Tensor]]) -> dict[str, 
     }
 
 
-def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, object]:
+def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, Any]:
     """Average the weights files into `out` (float16, as every shipped checkpoint), next to
-    the config and tokenizer of the checkpoint folder `like`."""
+    the config and tokenizer of the checkpoint folder `like`. The training record goes with
+    them, its best validation loss replaced by the averaged model's own."""
+    from model.train import split_loss
+    from model.translation import OurTranslator
+
     averaged = average_state_dicts([load_file(str(p)) for p in paths])
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.to(torch.float16).contiguous() for k, v in averaged.items()}
@@ -51,10 +56,16 @@ def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, obj
     for name in ("config.json", "tokenizer.json"):
         if (like / name).resolve() != (out / name).resolve():
             shutil.copyfile(like / name, out / name)
-    record: dict[str, object] = {}
+    record: dict[str, Any] = {}
     if (like / "training.json").exists():
         record = json.loads((like / "training.json").read_text())
     record["averaged"] = [p.name for p in paths]
+    averaged_model = OurTranslator.load(out)
+    max_tokens = int(record.get("arguments", {}).get("max_tokens", 3000))
+    loss = split_loss(averaged_model.model, averaged_model.tokenizer, "valid", max_tokens)
+    if "best_valid_loss" in record:
+        record["valid_loss_before_averaging"] = record["best_valid_loss"]
+    record["best_valid_loss"] = round(loss, 4)
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
 
@@ -65,8 +76,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--like", type=Path, required=True, help="folder with config/tokenizer")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    average_files(args.weights, args.like, args.out)
-    print(f"averaged {len(args.weights)} checkpoints into {args.out}")
+    record = average_files(args.weights, args.like, args.out)
+    print(
+        f"averaged {len(args.weights)} checkpoints into {args.out}: validation loss "
+        f"{record['best_valid_loss']:.4f}"
+    )
 
 
 if __name__ == "__main__":

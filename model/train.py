@@ -26,7 +26,7 @@ from tokenizers import Tokenizer
 from tqdm import tqdm
 
 from model.config import TransformerConfig
-from model.data import read_split
+from model.data import Pair, read_split
 from model.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
 from model.transformer import Transformer, make_model
 from model.translation import CHECKPOINT_DIR, save_checkpoint, save_weights
@@ -81,6 +81,26 @@ def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: i
         src[row, : len(pairs[i][0])] = torch.tensor(pairs[i][0])
         tgt[row, : len(pairs[i][1])] = torch.tensor(pairs[i][1])
     return src, tgt
+
+
+def encode_pairs(
+    tokenizer: Tokenizer, pairs: list[Pair], max_len: int
+) -> list[tuple[list[int], list[int]]]:
+    """(source ids + EOS, BOS + target ids + EOS), each cut to fit `max_len`."""
+    bos, eos = token_id(tokenizer, BOS), token_id(tokenizer, EOS)
+    src = tokenizer.encode_batch([p.english for p in pairs])
+    tgt = tokenizer.encode_batch([p.spanish for p in pairs])
+    limit = max_len - 2
+    return [
+        ([*s.ids[:limit], eos], [bos, *t.ids[:limit], eos]) for s, t in zip(src, tgt, strict=True)
+    ]
+
+
+def split_loss(model: Transformer, tokenizer: Tokenizer, split: str, max_tokens: int) -> float:
+    """Validation loss (per target token, no smoothing) of a model on a corpus split, batched
+    as training batches it."""
+    pairs = encode_pairs(tokenizer, read_split(split), model.config.max_len)
+    return validation_loss(model, make_batches(pairs, max_tokens, model.config.pad_id, seed=0))
 
 
 def batch_loss(
@@ -142,7 +162,7 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
         tokenizer = train_tokenizer(
             [p.english for p in train] + [p.spanish for p in train], vocab_size=args.vocab
         )
-    pad, bos, eos = (token_id(tokenizer, t) for t in (PAD, BOS, EOS))
+    pad = token_id(tokenizer, PAD)
     if args.resume:
         config = TransformerConfig.from_json(Path(args.resume) / "config.json")
         if args.dropout is not None:  # dropout acts in training only: any value fits the weights
@@ -160,16 +180,8 @@ def train_translation(args: argparse.Namespace) -> dict[str, Any]:
             pad_id=pad,
         )
 
-    def encode(pairs):
-        src = tokenizer.encode_batch([p.english for p in pairs])
-        tgt = tokenizer.encode_batch([p.spanish for p in pairs])
-        limit = config.max_len - 2
-        return [
-            ([*s.ids[:limit], eos], [bos, *t.ids[:limit], eos])
-            for s, t in zip(src, tgt, strict=True)
-        ]
-
-    train_pairs, valid_pairs = encode(train), encode(valid)
+    train_pairs = encode_pairs(tokenizer, train, config.max_len)
+    valid_pairs = encode_pairs(tokenizer, valid, config.max_len)
     # Batches are built once and kept on the training device; each epoch shuffles their order.
     train_batches = [
         (s.to(device), t.to(device)) for s, t in bucket_batches(train_pairs, args.max_tokens, pad)

@@ -75,6 +75,9 @@ def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
     assert not torch.equal(first["generator.weight"], last["generator.weight"])
     record = json.loads((tmp_path / "training.json").read_text())
     assert record["averaged"] == [p.name for p in snapshots]
+    run = json.loads((tiny_run / "training.json").read_text())
+    assert record["valid_loss_before_averaging"] == run["best_valid_loss"]
+    assert 0 < record["best_valid_loss"] < math.log(averaged.model.config.tgt_vocab_size) + 1
     assert averaged.translate("the cat sleeps", beam=2, max_new=5).output_tokens
 
 
