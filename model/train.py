@@ -107,8 +107,9 @@ def batch_loss(
     model: Transformer, batch: Batch, smoothing: float, bf16: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The summed loss over the batch's target tokens, and their number (both 0-d tensors on
-    the model's device: reading either waits for it). `bf16`: matrix products in bfloat16
-    (autocast; the weights, softmaxes and the loss stay float32)."""
+    the model's device: reading either waits for it). `bf16`: autocast to bfloat16, which
+    runs the matrix products (and what follows them) in bfloat16; the weights, their
+    gradients and the loss stay float32."""
     device = next(model.parameters()).device
     src, tgt = (t.to(device, non_blocking=True) for t in batch)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
