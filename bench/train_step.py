@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 
 from model.data import read_split
-from model.train import batch_loss, bucket_batches
+from model.train import batch_loss, bucket_batches, encode_pairs
 from model.transformer import make_model
 from model.translation import OurTranslator
 
@@ -42,15 +42,7 @@ def main() -> None:
     torch.manual_seed(0)
     shipped = OurTranslator.load()  # its tokenizer and config: the shape of the real model
     tokenizer, config = shipped.tokenizer, shipped.model.config
-    pairs = read_split("train")[:4000]
-    limit = config.max_len - 2
-    encoded = [
-        (
-            [*tokenizer.encode(p.english).ids[:limit], shipped.eos],
-            [shipped.bos, *tokenizer.encode(p.spanish).ids[:limit], shipped.eos],
-        )
-        for p in pairs
-    ]
+    encoded = encode_pairs(tokenizer, read_split("train")[:4000], config.max_len)
     batches = bucket_batches(encoded, 3000, config.pad_id)
     middle = batches[len(batches) // 4 : len(batches) // 4 + args.steps + 2]  # typical lengths
     runs = {}

@@ -100,7 +100,7 @@ def split_loss(model: Transformer, tokenizer: Tokenizer, split: str, max_tokens:
     """Validation loss (per target token, no smoothing) of a model on a corpus split, batched
     as training batches it."""
     pairs = encode_pairs(tokenizer, read_split(split), model.config.max_len)
-    return validation_loss(model, make_batches(pairs, max_tokens, model.config.pad_id, seed=0))
+    return validation_loss(model, bucket_batches(pairs, max_tokens, model.config.pad_id))
 
 
 def batch_loss(
