@@ -1,8 +1,8 @@
 """What does one training step of the translator cost, and what do the training options buy?
 
 Steps of `python -m model.train translation` on real batches of the corpus (about 3,000
-tokens each, the default), interleaved in one run, each variant with its own model and
-fused Adam:
+tokens each, a quarter of the default, to keep the run short), interleaved in one run, each
+variant with its own model and fused Adam:
 
   fp32        float32, dropout 0.1 (the paper's recipe)
   bf16        --bf16: matrix products in bfloat16 (autocast), dropout 0.1

@@ -289,8 +289,8 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--layers", type=int, default=3)
     tr.add_argument("--vocab", type=int, default=8000)
     tr.add_argument("--max-len", type=int, default=96)
-    tr.add_argument("--max-tokens", type=int, default=3000)
-    tr.add_argument("--warmup", type=int, default=800)
+    tr.add_argument("--max-tokens", type=int, default=12000)
+    tr.add_argument("--warmup", type=int, default=1000)
     tr.add_argument("--lr-factor", type=float, default=1.0)
     tr.add_argument("--smoothing", type=float, default=0.1)
     tr.add_argument(
