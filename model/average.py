@@ -46,7 +46,7 @@ def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, Any
     """Average the weights files into `out` (float16, as every shipped checkpoint), next to
     the config and tokenizer of the checkpoint folder `like`. The training record goes with
     them, its best validation loss replaced by the averaged model's own."""
-    from model.train import split_loss
+    from model.train import MAX_TOKENS, split_loss
     from model.translation import OurTranslator
 
     averaged = average_state_dicts([load_file(str(p)) for p in paths])
@@ -61,7 +61,7 @@ def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, Any
         record = json.loads((like / "training.json").read_text())
     record["averaged"] = [p.name for p in paths]
     averaged_model = OurTranslator.load(out)
-    max_tokens = int(record.get("arguments", {}).get("max_tokens", 3000))
+    max_tokens = int(record.get("arguments", {}).get("max_tokens", MAX_TOKENS))
     loss = split_loss(averaged_model.model, averaged_model.tokenizer, "valid", max_tokens)
     if "best_valid_loss" in record:
         record["valid_loss_before_averaging"] = record["best_valid_loss"]

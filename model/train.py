@@ -33,6 +33,10 @@ from model.translation import CHECKPOINT_DIR, save_checkpoint, save_weights
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # src (b, s), tgt with BOS ... EOS (b, t)
 
+# Source + target tokens a batch holds, padding included (`--max-tokens`). 12,000 rather than
+# 3,000: the same steps learn far faster (README, "English -> Spanish transformer").
+MAX_TOKENS = 12000
+
 
 def noam_rate(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
     """lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (paper, section 5.3)."""
@@ -289,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--layers", type=int, default=3)
     tr.add_argument("--vocab", type=int, default=8000)
     tr.add_argument("--max-len", type=int, default=96)
-    tr.add_argument("--max-tokens", type=int, default=12000)
+    tr.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
     tr.add_argument("--warmup", type=int, default=1000)
     tr.add_argument("--lr-factor", type=float, default=1.0)
     tr.add_argument("--smoothing", type=float, default=0.1)
