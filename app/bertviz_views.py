@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import bertviz
 
-from model.capture import AttentionCapture, Stack
+from model.core.capture import AttentionCapture, Stack
 
 VENDOR = "/app/static/vendor"
 TEMPLATE = Template((Path(__file__).resolve().parent / "templates" / "bertviz.html").read_text())

@@ -9,11 +9,11 @@ from __future__ import annotations
 import streamlit as st
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from model.bert import load_bert
-from model.data import Pair, held_out_examples, references
-from model.ner import NerTagger
-from model.qa import QAReader
-from model.translation import MarianTranslator, OurTranslator
+from model.datasets.corpus import Pair, held_out_examples, references
+from model.hf.loading import load_bert
+from model.tasks.ner import NerTagger
+from model.tasks.qa import QAReader
+from model.tasks.translation import MarianTranslator, OurTranslator
 
 
 @st.cache_resource(show_spinner="Loading the packaged MiniLM (first time only, a few seconds)…")

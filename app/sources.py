@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 from app import loaders
-from model.bert import encode, max_length, run_with_capture
-from model.capture import AttentionCapture, Stack
+from model.core.capture import AttentionCapture, Stack
+from model.hf.encoding import encode, max_length, run_with_capture
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ RUNNERS: dict[str, Callable[[str, str | None, bool], Run]] = {
 
 
 def capture_text(source: str, text: str, pair: str | None = None, qkv: bool = False) -> Run:
-    """Raises model.bert.InputError for text the model cannot run (the page shows it)."""
+    """Raises model.core.errors.InputError for text the model cannot run (the page shows it)."""
     return RUNNERS[source](text, pair, qkv)
 
 

@@ -10,7 +10,8 @@ import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
 from app.theme import lecture_mode, style_figure
-from model.bert import Encoded, InputError, encode
+from model.core.errors import InputError
+from model.hf.encoding import Encoded, encode
 
 MAX_CHARS = 200_000  # a guard against absurd pastes; 10,000 words (~60,000 characters) pass
 

@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch
 from transformers import AutoModel
 
-from model.bert import load_bert, minilm_path
-from model.capture import capture
-from model.runtime import ALLOCATOR_ENV
+from model.core.capture import capture
+from model.core.runtime import ALLOCATOR_ENV
+from model.hf.loading import load_bert, minilm_path
 
 SIZES = (32, 128, 512)
 VARIANTS = ("plain", "idle", "capture", "output_attentions")

@@ -23,7 +23,8 @@ import plotly.io
 from bertviz import model_view
 
 from app.figures import head_grid
-from model.bert import encode, load_bert, run_with_capture
+from model.hf.encoding import encode, run_with_capture
+from model.hf.loading import load_bert
 
 
 def text_of_tokens(tokenizer, n: int) -> str:

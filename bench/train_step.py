@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
 
-from model.data import read_split
-from model.train import batch_loss, bucket_batches, encode_pairs
-from model.transformer import make_model
-from model.translation import OurTranslator
+from model.datasets.corpus import read_split
+from model.tasks.translation import OurTranslator
+from model.training.translation import batch_loss, bucket_batches, encode_pairs
+from model.transformer.model import make_model
 
 VARIANTS = {"fp32": (False, 0.1), "bf16": (True, 0.1), "bf16 no-dropout": (True, 0.0)}
 

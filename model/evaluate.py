@@ -1,27 +1,27 @@
-"""Scores on held-out data. The last line of each command is fixed (progress is read from it):
+"""Score the shipped models on held-out data (a subcommand per task; `--help` on each).
+The last line of each command is fixed (progress is read from it):
 
-python -m model.evaluate translation   ->  translation test BLEU: X chrF: Y   (beam search)
-python -m model.evaluate ner           ->  ner test F1: X
-python -m model.evaluate qa            ->  qa test EM: X F1: Y handwritten EM: Z
+    python -m model.evaluate translation   ->  translation test BLEU: X chrF: Y   (beam search)
+    python -m model.evaluate ner           ->  ner test F1: X
+    python -m model.evaluate qa            ->  qa test EM: X F1: Y handwritten EM: Z
+
+Every score is computed with the decoder the app shows (`translate`, `tag_words`, `answer`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from tqdm import tqdm
 
-HANDWRITTEN_QA = Path(__file__).resolve().parent.parent / "tests" / "data" / "qa_handwritten.json"
-
 
 def evaluate_translation(args: argparse.Namespace) -> str:
     import sacrebleu
 
-    from model.data import read_split
-    from model.translation import OurTranslator
+    from model.datasets.corpus import read_split
+    from model.tasks.translation import OurTranslator
 
     translator = (
         OurTranslator.load(Path(args.checkpoint)) if args.checkpoint else OurTranslator.load()
@@ -50,70 +50,76 @@ def evaluate_translation(args: argparse.Namespace) -> str:
 def evaluate_ner(args: argparse.Namespace) -> str:
     from seqeval.metrics import classification_report, f1_score
 
-    from model.finetune import predict_ner
-    from model.ner import NerTagger, load_wnut, split_sentences
+    from model.datasets.wnut import load_wnut, split_sentences
+    from model.tasks.ner import NerTagger
 
     tagger = NerTagger.load(Path(args.checkpoint)) if args.checkpoint else NerTagger.load()
     test = split_sentences(load_wnut())["test"][: args.limit or None]
     gold = [list(tags) for _, tags in test]
-    predicted = predict_ner(tagger.model, tagger.tokenizer, test)
+    predicted = [tagger.tag_words(words) for words, _ in tqdm(test, disable=args.quiet)]
     print(f"{len(test)} held-out WNUT-16 training sentences (seed 13)")
     print(classification_report(gold, predicted, digits=3, zero_division=0))
     return f"ner test F1: {100 * f1_score(gold, predicted):.1f}"
 
 
-def load_handwritten() -> list[tuple[str, str, list[str]]]:
-    data = json.loads(HANDWRITTEN_QA.read_text())
-    return [
-        (q["question"], item["context"], [q["answer"], *q.get("also", [])])
-        for item in data["items"]
-        for q in item["questions"]
-    ]
-
-
 def evaluate_qa(args: argparse.Namespace) -> str:
-    from model.qa import QAReader, exact_match, f1_score
-    from model.qa_data import generated_splits
+    from model.datasets.qa_generator import generated_splits
+    from model.datasets.qa_handwritten import handwritten_questions
+    from model.tasks.qa import QAReader, answer_em, answer_f1
 
     reader = QAReader.load(Path(args.checkpoint)) if args.checkpoint else QAReader.load()
     test = generated_splits()["test"][: args.limit or None]
     em = f1 = 0.0
     for example in tqdm(test, desc="generated", disable=args.quiet):
-        answer = reader(example.question, example.context).answer
-        if example.answer:
-            right = exact_match(answer, [example.answer])
-            f1 += f1_score(answer, [example.answer])
-        else:  # a question the context cannot answer: right when the reader says so
-            right = float(answer == "")
-            f1 += right
+        answer = reader.answer(example.question, example.context)
+        right = answer_em(answer, [example.answer])  # no gold answer: right when it says none
         em += right
+        f1 += answer_f1(answer, [example.answer])
         if args.verbose and not right:
             print(
                 f"MISS [{example.kind}] {example.question} -> {answer!r} (gold {example.answer!r})"
             )
     em, f1 = 100 * em / len(test), 100 * f1 / len(test)
-    handwritten = load_handwritten()
+    handwritten = handwritten_questions()
     hand_em = 0.0
     for question, context, truths in handwritten:
-        answer = reader(question, context).answer
-        hand_em += exact_match(answer, truths)
+        answer = reader.answer(question, context)
+        right = answer_em(answer, truths)
+        hand_em += right
         if args.verbose:
-            mark = "ok " if exact_match(answer, truths) else "MISS"
+            mark = "ok " if right else "MISS"
             print(f"{mark} {question} -> {answer!r} (gold {truths[0]!r})")
     hand_em = 100 * hand_em / len(handwritten)
     print(f"generated test: {len(test)} questions; hand-written: {len(handwritten)} questions")
     return f"qa test EM: {em:.1f} F1: {f1:.1f} handwritten EM: {hand_em:.1f}"
 
 
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m model.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = root.add_subparsers(dest="task", required=True, metavar="TASK")
+    what = {
+        "translation": "BLEU and chrF on the 1,918 held-out corpus pairs, greedy and beam",
+        "ner": "entity F1 on the held-out tenth of WNUT-16",
+        "qa": "exact match and F1 on generated questions, exact match on the hand-written set",
+    }
+    for task, description in what.items():
+        cmd = sub.add_parser(task, help=description, description=description)
+        cmd.add_argument("--checkpoint", default="", help="a checkpoint folder (default: shipped)")
+        cmd.add_argument("--limit", type=int, default=0, help="evaluate the first N examples")
+        cmd.add_argument("--quiet", action="store_true", help="no progress bar")
+        if task == "translation":
+            cmd.add_argument("--beam", type=int, default=4, help="beams of the beam search")
+        if task == "qa":
+            cmd.add_argument("--verbose", action="store_true", help="list every miss")
+    return root
+
+
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.evaluate", description=__doc__)
-    parser.add_argument("task", choices=("translation", "ner", "qa"))
-    parser.add_argument("--checkpoint", default="", help="a checkpoint folder (default: shipped)")
-    parser.add_argument("--limit", type=int, default=0, help="evaluate the first N examples")
-    parser.add_argument("--beam", type=int, default=4)
-    parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     task = {"translation": evaluate_translation, "ner": evaluate_ner, "qa": evaluate_qa}
     print(task[args.task](args))
 

@@ -1,302 +1,50 @@
-"""Training entry point.
+"""Train the shipped models (one command, a subcommand per model; `--help` on each).
 
-    python -m model.train translation [--minutes 50] [--tiny]
-    python -m model.train ner | qa      (model/finetune.py)
+    python -m model.train translation [--minutes 55] [--bf16] [--tiny]   our transformer
+    python -m model.train ner [--epochs 12] [--tiny]                     MiniLM + LoRA, WNUT-16
+    python -m model.train qa [--epochs 4] [--tiny]                       MiniLM + LoRA, generated QA
+    python -m model.train average STEP.safetensors ... --like RUN --out DIR
 
-Translation: our transformer on the committed WordNet/Apertium corpus, with the
-paper's warm-up schedule, label smoothing, length-bucketed batches of about
-`--max-tokens` tokens, a fixed seed, validation every `--validate-every` steps,
-and the best checkpoint (by validation loss) written as float16 safetensors.
+The training code itself is in model/training/; this file only reads the command line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import random
-import time
-from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
 
-import torch
-from safetensors.torch import load_file
-from tokenizers import Tokenizer
-from tqdm import tqdm
+from model.tasks import ner as ner_task
+from model.tasks import qa as qa_task
+from model.training.average import average_files
+from model.training.loop import FinetuneConfig
+from model.training.ner import train_ner
+from model.training.qa import train_qa
+from model.training.translation import MAX_TOKENS, TranslationConfig, train_translation
 
-from model.config import TransformerConfig
-from model.data import Pair, read_split
-from model.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
-from model.transformer import Transformer, make_model
-from model.translation import CHECKPOINT_DIR, save_checkpoint, save_weights
-
-Batch = tuple[torch.Tensor, torch.Tensor]  # src (b, s), tgt with BOS ... EOS (b, t)
-
-# Source + target tokens a batch holds, padding included (`--max-tokens`). 12,000 rather than
-# 3,000: the same steps learn far faster (README, "English -> Spanish transformer").
-MAX_TOKENS = 12000
+TASK_EPOCHS = {"ner": 12, "qa": 4}
 
 
-def noam_rate(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
-    """lrate = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5) (paper, section 5.3)."""
-    step = max(step, 1)
-    return factor * d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
-
-
-def make_batches(
-    pairs: list[tuple[list[int], list[int]]], max_tokens: int, pad_id: int, seed: int
-) -> list[Batch]:
-    """Group pairs of similar length so little of each batch is padding; about `max_tokens`
-    source+target tokens (padding included) per batch, in an order shuffled by `seed`."""
-    batches = bucket_batches(pairs, max_tokens, pad_id)
-    random.Random(seed).shuffle(batches)
-    return batches
-
-
-def bucket_batches(
-    pairs: list[tuple[list[int], list[int]]], max_tokens: int, pad_id: int
-) -> list[Batch]:
-    """The padded batches, shortest first. They depend only on the pairs, so training builds
-    them once and shuffles their order each epoch."""
-    order = sorted(range(len(pairs)), key=lambda i: (len(pairs[i][0]), len(pairs[i][1])))
-    batches: list[Batch] = []
-    current: list[int] = []
-    longest = 0
-    for index in order:
-        src, tgt = pairs[index]
-        size = max(longest, len(src) + len(tgt))
-        if current and size * (len(current) + 1) > max_tokens:
-            batches.append(_pad(pairs, current, pad_id))
-            current, size = [], len(src) + len(tgt)
-        current.append(index)
-        longest = size
-    if current:
-        batches.append(_pad(pairs, current, pad_id))
-    return batches
-
-
-def _pad(pairs: list[tuple[list[int], list[int]]], indices: list[int], pad_id: int) -> Batch:
-    src_len = max(len(pairs[i][0]) for i in indices)
-    tgt_len = max(len(pairs[i][1]) for i in indices)
-    src = torch.full((len(indices), src_len), pad_id)  # (batch, src_len)
-    tgt = torch.full((len(indices), tgt_len), pad_id)  # (batch, tgt_len)
-    for row, i in enumerate(indices):
-        src[row, : len(pairs[i][0])] = torch.tensor(pairs[i][0])
-        tgt[row, : len(pairs[i][1])] = torch.tensor(pairs[i][1])
-    return src, tgt
-
-
-def encode_pairs(
-    tokenizer: Tokenizer, pairs: list[Pair], max_len: int
-) -> list[tuple[list[int], list[int]]]:
-    """(source ids + EOS, BOS + target ids + EOS), each cut to fit `max_len`."""
-    bos, eos = token_id(tokenizer, BOS), token_id(tokenizer, EOS)
-    src = tokenizer.encode_batch([p.english for p in pairs])
-    tgt = tokenizer.encode_batch([p.spanish for p in pairs])
-    limit = max_len - 2
-    return [
-        ([*s.ids[:limit], eos], [bos, *t.ids[:limit], eos]) for s, t in zip(src, tgt, strict=True)
-    ]
-
-
-def split_loss(model: Transformer, tokenizer: Tokenizer, split: str, max_tokens: int) -> float:
-    """Validation loss (per target token, no smoothing) of a model on a corpus split, batched
-    as training batches it."""
-    pairs = encode_pairs(tokenizer, read_split(split), model.config.max_len)
-    return validation_loss(model, bucket_batches(pairs, max_tokens, model.config.pad_id))
-
-
-def batch_loss(
-    model: Transformer, batch: Batch, smoothing: float, bf16: bool = False
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The summed loss over the batch's target tokens, and their number (both 0-d tensors on
-    the model's device: reading either waits for it). `bf16`: autocast to bfloat16, which
-    runs the matrix products (and what follows them) in bfloat16; the weights, their
-    gradients and the loss stay float32."""
-    device = next(model.parameters()).device
-    src, tgt = (t.to(device, non_blocking=True) for t in batch)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(src, tgt[:, :-1])  # (batch, tgt_len - 1, vocab)
-    target = tgt[:, 1:]  # (batch, tgt_len - 1)
-    loss = torch.nn.functional.cross_entropy(
-        logits.float().flatten(0, 1),
-        target.flatten(),
-        ignore_index=model.config.pad_id,
-        label_smoothing=smoothing,
-        reduction="sum",
+def _translation_parser(sub: argparse._SubParsersAction) -> None:
+    tr = sub.add_parser(
+        "translation",
+        help="train the English -> Spanish transformer from scratch",
+        description="Train our encoder-decoder on data/translation/ (the best checkpoint by "
+        "validation loss is kept).",
     )
-    return loss, (target != model.config.pad_id).sum()
-
-
-@torch.inference_mode()
-def validation_loss(model: Transformer, batches: list[Batch]) -> float:
-    model.eval()
-    total, count = 0.0, 0
-    for batch in batches:
-        loss, n = batch_loss(model, batch, smoothing=0.0)
-        total, count = total + float(loss), count + int(n)
-    model.train()
-    return total / max(count, 1)
-
-
-def training_device(name: str) -> torch.device:
-    """`auto`: the GPU when there is one (the device tool lends one to some sessions)."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise SystemExit("--device cuda: no CUDA GPU is visible to torch on this machine")
-        torch.backends.cuda.matmul.allow_tf32 = True  # TensorFloat-32 matmuls on Ampere+
-    return torch.device(name)
-
-
-def train_translation(args: argparse.Namespace) -> dict[str, Any]:
-    device = training_device(args.device)
-    torch.manual_seed(args.seed)
-    random.seed(args.seed)
-    train, valid = read_split("train"), read_split("valid")
-    if args.tiny:  # a smoke run: a slice of the corpus and a toy model
-        train, valid = train[:400], valid[:50]
-    previous: dict[str, Any] = {}
-    if args.resume:  # continue a run: same tokenizer, config and weights, schedule carried on
-        resume_dir = Path(args.resume)
-        tokenizer = Tokenizer.from_file(str(resume_dir / "tokenizer.json"))
-        previous = json.loads((resume_dir / "training.json").read_text())
-    else:
-        tokenizer = train_tokenizer(
-            [p.english for p in train] + [p.spanish for p in train], vocab_size=args.vocab
-        )
-    pad = token_id(tokenizer, PAD)
-    if args.resume:
-        config = TransformerConfig.from_json(Path(args.resume) / "config.json")
-        if args.dropout is not None:  # dropout acts in training only: any value fits the weights
-            config = replace(config, dropout=args.dropout)
-    else:
-        config = TransformerConfig(
-            src_vocab_size=tokenizer.get_vocab_size(),
-            tgt_vocab_size=tokenizer.get_vocab_size(),
-            d_model=args.d_model,
-            n_heads=args.heads,
-            d_ff=4 * args.d_model,
-            n_layers=args.layers,
-            dropout=0.1 if args.dropout is None else args.dropout,
-            max_len=args.max_len,
-            pad_id=pad,
-        )
-
-    train_pairs = encode_pairs(tokenizer, train, config.max_len)
-    valid_pairs = encode_pairs(tokenizer, valid, config.max_len)
-    # Batches are built once and kept on the training device; each epoch shuffles their order.
-    train_batches = [
-        (s.to(device), t.to(device)) for s, t in bucket_batches(train_pairs, args.max_tokens, pad)
-    ]
-    valid_batches = [
-        (s.to(device), t.to(device))
-        for s, t in make_batches(valid_pairs, args.max_tokens, pad, args.seed)
-    ]
-    model = make_model(config)
-    if args.resume:
-        weights = load_file(str(Path(args.resume) / "model.safetensors"))
-        model.load_state_dict({k: v.float() for k, v in weights.items()})
-    model.to(device).train()
-    first_step = int(previous.get("steps", 0))
-    # fused: one kernel for the whole update (a third of a step's time on a CPU otherwise)
-    optimiser = torch.optim.Adam(
-        model.parameters(), lr=1.0, betas=(0.9, 0.98), eps=1e-9, fused=True
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser,
-        lambda step: noam_rate(first_step + step + 1, config.d_model, args.warmup, args.lr_factor),
-    )
-    out_dir = Path(args.out)
-    params = sum(p.numel() for p in model.parameters())
-    print(
-        f"{len(train_pairs):,} training pairs, vocabulary {config.src_vocab_size}, "
-        f"{params / 1e6:.1f}M parameters, budget {args.minutes} min on {device.type}"
-    )
-    start = time.monotonic()
-    deadline = start + 60 * args.minutes
-    best = float(previous.get("best_valid_loss", math.inf))
-    step, epoch = first_step, int(previous.get("epochs", 0))
-    history: list[dict[str, Any]] = list(previous.get("history", []))
-    minutes_before = float(previous.get("minutes", 0.0))
-    done = False
-
-    def write_summary(step: int, epoch: int) -> dict[str, Any]:
-        summary = {
-            "steps": step,
-            "epochs": epoch,
-            "minutes": round(minutes_before + (time.monotonic() - start) / 60, 1),
-            "best_valid_loss": round(best, 4),
-            "parameters": params,
-            "train_pairs": len(train_pairs),
-            "device": device.type,
-            "config": asdict(config),
-            "arguments": {k: v for k, v in vars(args).items() if k != "task"},
-            "history": history,
-        }
-        (out_dir / "training.json").write_text(json.dumps(summary, indent=2) + "\n")
-        return summary
-
-    while not done and epoch < args.epochs + int(previous.get("epochs", 0)):
-        epoch += 1
-        batches = list(train_batches)
-        random.Random(args.seed + epoch).shuffle(batches)  # as make_batches(..., seed + epoch)
-        bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=args.quiet)
-        for batch in bar:
-            loss, n = batch_loss(model, batch, args.smoothing, args.bf16)
-            optimiser.zero_grad()
-            (loss / n).backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimiser.step()
-            scheduler.step()
-            step += 1
-            if not args.quiet and step % 10 == 0:  # .item() waits for the GPU: not every step
-                bar.set_postfix(
-                    loss=f"{float(loss / n):.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}"
-                )
-            out_of_time = time.monotonic() > deadline or (
-                args.max_steps and step - first_step >= args.max_steps
-            )
-            if step % args.validate_every == 0 or out_of_time:
-                valid_loss = validation_loss(model, valid_batches)
-                history.append({"step": step, "epoch": epoch, "valid_loss": valid_loss})
-                if args.snapshots:  # every validated checkpoint, for `python -m model.average`
-                    save_weights(model, Path(args.snapshots) / f"step-{step}.safetensors")
-                if valid_loss < best:
-                    best = valid_loss
-                    save_checkpoint(model, tokenizer, out_dir)
-                    write_summary(step, epoch)  # a run stopped early still leaves its record
-                bar.write(f"step {step}: validation loss {valid_loss:.3f} (best {best:.3f})")
-            if out_of_time:
-                done = True
-                break
-    summary = write_summary(step, epoch)
-    minutes = summary["minutes"]
-    print(
-        f"trained {step} steps ({epoch} epochs) in {minutes:.1f} min; "
-        f"best validation loss {best:.3f}; checkpoint in {out_dir}"
-    )
-    return summary
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.train", description=__doc__)
-    sub = parser.add_subparsers(dest="task", required=True)
-    tr = sub.add_parser("translation", help="train the English -> Spanish transformer")
     tr.add_argument("--minutes", type=float, default=55.0, help="wall-clock budget")
     tr.add_argument("--epochs", type=int, default=100)
-    tr.add_argument("--max-steps", type=int, default=0)
+    tr.add_argument("--max-steps", type=int, default=0, help="stop after N steps (0: no limit)")
     tr.add_argument("--d-model", type=int, default=256)
     tr.add_argument("--heads", type=int, default=4)
-    tr.add_argument("--layers", type=int, default=3)
-    tr.add_argument("--vocab", type=int, default=8000)
-    tr.add_argument("--max-len", type=int, default=96)
-    tr.add_argument("--max-tokens", type=int, default=MAX_TOKENS)
-    tr.add_argument("--warmup", type=int, default=1000)
-    tr.add_argument("--lr-factor", type=float, default=1.0)
-    tr.add_argument("--smoothing", type=float, default=0.1)
+    tr.add_argument("--layers", type=int, default=3, help="encoder layers, and decoder layers")
+    tr.add_argument("--vocab", type=int, default=8000, help="BPE vocabulary size")
+    tr.add_argument("--max-len", type=int, default=96, help="tokens per sentence at most")
+    tr.add_argument(
+        "--max-tokens", type=int, default=MAX_TOKENS, help="source + target tokens per batch"
+    )
+    tr.add_argument("--warmup", type=int, default=1000, help="warm-up steps of the schedule")
+    tr.add_argument("--lr-factor", type=float, default=1.0, help="scales the paper's schedule")
+    tr.add_argument("--smoothing", type=float, default=0.1, help="label smoothing")
     tr.add_argument(
         "--dropout",
         type=float,
@@ -309,31 +57,88 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="autocast to bfloat16 (bench/train_step.py: 1.2x faster a step on a CPU with AMX)",
     )
-    tr.add_argument("--validate-every", type=int, default=300)
+    tr.add_argument("--validate-every", type=int, default=300, help="steps between validations")
     tr.add_argument("--seed", type=int, default=13)
     tr.add_argument(
         "--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: cuda if present"
     )
-    tr.add_argument("--out", default=str(CHECKPOINT_DIR))
+    tr.add_argument("--out", type=Path, default=TranslationConfig.out)
     tr.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
     tr.add_argument("--resume", default="", help="continue training the checkpoint in this folder")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.add_argument(
         "--snapshots",
         default="",
-        help="also keep the weights of every validation here (to average: model/average.py)",
+        help="also keep the weights of every validation here (to average them: "
+        "python -m model.train average)",
     )
-    for task in ("ner", "qa"):
-        sub.add_parser(
-            task, help=f"fine-tune MiniLM for {task} (see model/finetune.py)", add_help=False
-        )
-    args, rest = parser.parse_known_args(argv)
-    if args.task == "translation":
-        train_translation(args)
-    else:
-        from model.finetune import main as finetune_main
 
-        finetune_main([args.task, *rest])
+
+def _finetune_parser(sub: argparse._SubParsersAction, task: str, what: str, out: Path) -> None:
+    ft = sub.add_parser(
+        task,
+        help=f"fine-tune MiniLM for {what} (LoRA adapter)",
+        description=f"Fine-tune the packaged MiniLM for {what} with a LoRA adapter; the epoch "
+        "with the best validation score is kept.",
+    )
+    ft.add_argument(
+        "--epochs", type=int, default=0, help=f"default {TASK_EPOCHS[task]} (1 with --tiny)"
+    )
+    ft.add_argument("--minutes", type=float, default=25.0, help="wall-clock budget")
+    ft.add_argument("--lr", type=float, default=1e-3)
+    ft.add_argument("--rank", type=int, default=16, help="LoRA rank")
+    ft.add_argument("--batch-size", type=int, default=16)
+    ft.add_argument("--seed", type=int, default=13)
+    ft.add_argument("--out", type=Path, default=out)
+    ft.add_argument("--tiny", action="store_true", help="a smoke run on a slice of the data")
+    ft.add_argument("--resume", default="", help="continue the adapter in this folder")
+    ft.add_argument("--quiet", action="store_true", help="no progress bar")
+    if task == "ner":
+        ft.add_argument(
+            "--no-casing",
+            dest="casing",
+            action="store_false",
+            help="do not give the uncased model each word's casing (model/tasks/ner.py)",
+        )
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="python -m model.train",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _translation_parser(sub)
+    _finetune_parser(sub, "ner", "named entities on WNUT-16", ner_task.CHECKPOINT_DIR)
+    _finetune_parser(sub, "qa", "extractive QA on generated data", qa_task.CHECKPOINT_DIR)
+    av = sub.add_parser(
+        "average",
+        help="average translation checkpoints (as the paper's base models)",
+        description="Average weights files written with --snapshots into one checkpoint.",
+    )
+    av.add_argument("weights", nargs="+", type=Path, help="model.safetensors files to average")
+    av.add_argument("--like", type=Path, required=True, help="folder with config and tokenizer")
+    av.add_argument("--out", type=Path, required=True)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = vars(parser().parse_args(argv))
+    command = args.pop("command")
+    if command == "translation":
+        train_translation(TranslationConfig(**args))
+    elif command == "average":
+        record = average_files(args["weights"], args["like"], args["out"])
+        print(
+            f"averaged {len(args['weights'])} checkpoints into {args['out']}: validation loss "
+            f"{record['best_valid_loss']:.4f}"
+        )
+    else:
+        args["epochs"] = args["epochs"] or (1 if args["tiny"] else TASK_EPOCHS[command])
+        train = train_ner if command == "ner" else train_qa
+        summary = train(FinetuneConfig(**args))
+        print(f"{command}: best validation {summary['best_valid']:.2f} in {summary['minutes']} min")
 
 
 if __name__ == "__main__":

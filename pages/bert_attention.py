@@ -1,7 +1,8 @@
 import streamlit as st
 
 from app import loaders, widgets
-from model.bert import MINILM_NAME, max_length, run_with_capture
+from model.hf.encoding import max_length, run_with_capture
+from model.hf.loading import MINILM_NAME
 
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
 

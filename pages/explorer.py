@@ -4,8 +4,13 @@ import streamlit as st
 
 from app import bertviz_views, figures, sources, widgets
 from app.state import Param, seed_from_url, write_to_url
-from model.analysis import FLOW_MAX_TOKENS, attention_flow, attention_rollout, head_statistics
-from model.capture import AXES, STACKS
+from model.analysis.attention import (
+    FLOW_MAX_TOKENS,
+    attention_flow,
+    attention_rollout,
+    head_statistics,
+)
+from model.core.capture import AXES, STACKS
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 PARAMS = {

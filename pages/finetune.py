@@ -3,10 +3,10 @@ from pathlib import Path
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.finetune import finetune_copy
-from model.ner import NerTagger
-from model.qa import QAReader
-from model.userdata import UserDataError, parse_conll, parse_squad
+from model.datasets.uploads import UserDataError, parse_conll, parse_squad
+from model.tasks.ner import NerTagger
+from model.tasks.qa import QAReader
+from model.training.upload import finetune_copy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 TUNED = "ft_tuned"  # session state: this session's fine-tuned model (never written to disk)

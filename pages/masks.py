@@ -3,8 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, widgets
-from model.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
-from model.translation import batch_view
+from model.analysis.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
+from model.tasks.translation import batch_view
 
 st.title("Masks")
 st.markdown(

@@ -2,8 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.capture import ablate
-from model.ner import ENTITY_TYPES, HUB_NER_NAME
+from model.core.capture import ablate
+from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME
 
 EXAMPLES = {
     "A concert night": "Going to see Taylor Swift at Madison Square Garden tonight with @jess !",

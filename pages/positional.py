@@ -2,8 +2,8 @@ import numpy as np
 import streamlit as st
 
 from app import figures, loaders, widgets
-from model.bert import max_length, run_with_capture
-from model.positional import sinusoidal_encoding
+from model.hf.encoding import max_length, run_with_capture
+from model.transformer.positional import sinusoidal_encoding
 
 st.title("Positional encodings")
 st.markdown(

@@ -2,8 +2,8 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.capture import ablate
-from model.qa import HUB_QA_NAME
+from model.core.capture import ablate
+from model.tasks.qa import HUB_QA_NAME
 
 EXAMPLES = {
     "A story (bAbI style)": (

@@ -4,8 +4,8 @@ import streamlit as st
 import torch
 
 from app import figures, loaders, widgets
-from model.bert import max_length, run_with_capture
-from model.teaching import attention_steps, head_outputs, output_projection, soft_lookup
+from model.analysis.teaching import attention_steps, head_outputs, output_projection, soft_lookup
+from model.hf.encoding import max_length, run_with_capture
 
 st.title("Attention step by step")
 st.markdown(

@@ -3,8 +3,8 @@ import time
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.capture import ablate
-from model.translation import MARIAN_HUB_NAME, sentence_scores
+from model.core.capture import ablate
+from model.tasks.translation import MARIAN_HUB_NAME, sentence_scores
 
 st.title("Translation")
 st.caption(

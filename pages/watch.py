@@ -1,7 +1,7 @@
 import streamlit as st
 
 from app import figures, widgets
-from model.toy import ToySetup, probe_attention, train_toy
+from model.training.toy import ToySetup, probe_attention, train_toy
 
 st.title("Watch attention form")
 st.markdown(

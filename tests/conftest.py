@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def minilm():
     """The packaged MiniLM, loaded once for the whole run (model, tokenizer)."""
-    from model.bert import load_bert
+    from model.hf.loading import load_bert
 
     return load_bert()
 
@@ -28,6 +28,6 @@ def minilm_reference():
     """A second, untouched copy of MiniLM with Hugging Face's own eager attention."""
     from transformers import AutoModel
 
-    from model.bert import minilm_path
+    from model.hf.loading import minilm_path
 
     return AutoModel.from_pretrained(minilm_path(), attn_implementation="eager").eval()

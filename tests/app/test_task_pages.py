@@ -13,7 +13,7 @@ def markdown_text(at) -> str:
 
 
 def test_translation_shows_attention_of_every_step():
-    from model.translation import load_translator
+    from model.tasks.translation import load_translator
 
     at = open_page("translate.py")
     at.text_area("tr_text").input("The cat sleeps.").run()
@@ -31,8 +31,8 @@ def test_translation_shows_attention_of_every_step():
 
 
 def test_a_held_out_example_shows_its_reference_and_scores():
-    from model.data import held_out_examples, references
-    from model.translation import load_translator, sentence_scores
+    from model.datasets.corpus import held_out_examples, references
+    from model.tasks.translation import load_translator, sentence_scores
 
     at = open_page("translate.py")
     assert "Reference" not in markdown_text(at)  # the default sentence is not in the corpus
@@ -103,7 +103,7 @@ def test_ner_survives_bad_input(typed):
 
 
 def test_qa_answers_with_span_scores_and_attention():
-    from model.qa import QAReader
+    from model.tasks.qa import QAReader
 
     at = open_page("qa.py")
     assert not at.exception

@@ -4,7 +4,7 @@ model's own numbers."""
 import numpy as np
 import torch
 
-from model.positional import sinusoidal_encoding
+from model.transformer.positional import sinusoidal_encoding
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
 
 

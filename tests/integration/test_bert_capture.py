@@ -3,9 +3,10 @@
 import pytest
 import torch
 
-from model.bert import InputError, encode, run_with_capture
-from model.capture import capture
-from model.masks import to_additive
+from model.core.capture import capture
+from model.core.errors import InputError
+from model.core.masks import to_additive
+from model.hf.encoding import encode, run_with_capture
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +85,7 @@ def test_emoji_and_right_to_left_text_run(minilm, text):
 
 
 def test_ablation_on_minilm(minilm):
-    from model.capture import ablate
+    from model.core.capture import ablate
 
     model, tokenizer = minilm
     encoded = encode(tokenizer, "Heads can be switched off one at a time.")

@@ -12,10 +12,11 @@ from transformers import (
     BertForTokenClassification,
 )
 
-from model.bert import InputError, minilm_path
-from model.capture import instrument
-from model.ner import LABELS, NerTagger, add_casing, uses_casing, word_case
-from model.qa import QAReader
+from model.core.capture import instrument
+from model.core.errors import InputError
+from model.hf.loading import minilm_path
+from model.tasks.ner import LABELS, NerTagger, add_casing, uses_casing, word_case
+from model.tasks.qa import QAReader
 
 pytestmark = pytest.mark.integration
 
@@ -118,7 +119,8 @@ def test_every_path_gives_each_piece_its_words_casing(cased_tagger):
 def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
     from model.finetune import main as finetune_main
     from model.finetune import ner_f1
-    from model.ner import load_wnut, split_sentences
+
+    from model.tasks.ner import load_wnut, split_sentences
 
     finetune_main(["ner", "--tiny", "--quiet", "--out", str(tmp_path)])
     loaded = NerTagger.load(tmp_path)
@@ -162,7 +164,8 @@ def test_distillation_loss_reduces_to_the_models_own(tokenizer):
 def test_a_student_learns_from_teachers(tmp_path):
     from model.finetune import main as finetune_main
     from model.finetune import ner_features, pad_collate, teacher_targets
-    from model.ner import CHECKPOINT_DIR, load_wnut, split_sentences
+
+    from model.tasks.ner import CHECKPOINT_DIR, load_wnut, split_sentences
 
     teacher = NerTagger.load()
     sentences = split_sentences(load_wnut())["train"][:8]
@@ -192,9 +195,8 @@ def test_a_student_learns_from_teachers(tmp_path):
 def test_a_moving_average_is_what_is_kept(tmp_path):
     """--ema: with a decay near 0 the average is the last weights (the run without it);
     with decay 1 it never leaves the start (LoRA's B starts at zero)."""
-    from safetensors.torch import load_file
-
     from model.finetune import main as finetune_main
+    from safetensors.torch import load_file
 
     def adapter(*options):
         out = tmp_path / "-".join(options or ("plain",))
@@ -214,7 +216,8 @@ def test_whole_layer_training_saves_float16_differences_that_load(tmp_path):
     from model.deltas import DELTAS
     from model.finetune import main as finetune_main
     from model.finetune import ner_f1
-    from model.ner import load_wnut, split_sentences
+
+    from model.tasks.ner import load_wnut, split_sentences
 
     (tmp_path / "adapter_config.json").write_text("{}")  # left by an earlier LoRA run
     finetune_main(["ner", "--tiny", "--quiet", "--layers", "1", "--out", str(tmp_path)])
@@ -281,7 +284,8 @@ def shipped_reader():
 
 def test_shipped_ner_adapter_scores_on_held_out_sentences(shipped_tagger):
     from model.finetune import ner_f1
-    from model.ner import load_wnut, split_sentences
+
+    from model.tasks.ner import load_wnut, split_sentences
 
     test = split_sentences(load_wnut())["test"][:80]
     assert ner_f1(shipped_tagger.model, shipped_tagger.tokenizer, test) > 30
@@ -291,7 +295,8 @@ def test_app_and_evaluation_tag_alike(shipped_tagger):
     """The runner (what the app shows) and predict_ner (what evaluate scores) decode the same
     valid BIO tags for held-out sentences."""
     from model.finetune import predict_ner
-    from model.ner import load_wnut, split_sentences
+
+    from model.tasks.ner import load_wnut, split_sentences
 
     test = split_sentences(load_wnut())["test"][:40]
     scored = predict_ner(shipped_tagger.model, shipped_tagger.tokenizer, test)
@@ -310,9 +315,9 @@ def test_shipped_ner_finds_an_obvious_entity(shipped_tagger):
 
 
 def test_shipped_qa_adapter_scores_on_generated_and_handwritten(shipped_reader):
+    from model.datasets.qa_generator import generated_splits
     from model.evaluate import load_handwritten
-    from model.qa import exact_match
-    from model.qa_data import generated_splits
+    from model.tasks.qa import exact_match
 
     test = [e for e in generated_splits()["test"] if e.answer][:40]
     em = sum(exact_match(shipped_reader(e.question, e.context).answer, [e.answer]) for e in test)
@@ -328,7 +333,7 @@ def test_shipped_qa_says_when_the_context_has_no_answer(shipped_reader):
 
 
 def test_shipped_qa_finds_an_answer_in_a_later_window(shipped_reader):
-    from model.qa import exact_match
+    from model.tasks.qa import exact_match
 
     context = "John went to the garden. " * 120 + "Mary went to the kitchen."
     result = shipped_reader("Where is Mary?", context)

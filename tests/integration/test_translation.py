@@ -8,9 +8,10 @@ import pytest
 import torch
 from transformers import BertTokenizerFast, MarianConfig, MarianMTModel
 
-from model.bert import InputError, minilm_path
+from model.core.errors import InputError
+from model.hf.loading import minilm_path
+from model.tasks.translation import CHECKPOINT_DIR, MarianTranslator, OurTranslator
 from model.train import main as train_main
-from model.translation import CHECKPOINT_DIR, MarianTranslator, OurTranslator
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,7 @@ def test_smoke_training_learns_and_writes_a_loadable_checkpoint(tiny_run, tiny_t
 def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
     from safetensors.torch import load_file
 
-    from model.average import main as average_main
+    from model.training.average import main as average_main
 
     snapshots = sorted((tiny_run / "snapshots").glob("step-*.safetensors"))
     assert [p.name for p in snapshots] == ["step-20.safetensors", "step-40.safetensors"]
@@ -82,7 +83,7 @@ def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
 
 
 def test_training_device_is_the_gpu_only_when_there_is_one(tiny_run):
-    from model.train import training_device
+    from model.training.translation import training_device
 
     summary = json.loads((tiny_run / "training.json").read_text())
     assert summary["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
@@ -209,8 +210,8 @@ def test_shipped_checkpoint_is_small_and_float16():
 
 def test_shipped_translator_reproduces_its_recorded_validation_loss():
     """Loading is faithful: the float16 weights give the loss training recorded for them."""
-    from model.data import read_split
-    from model.train import make_batches, validation_loss
+    from model.datasets.corpus import read_split
+    from model.training.translation import make_batches, validation_loss
 
     summary = json.loads((CHECKPOINT_DIR / "training.json").read_text())
     translator = OurTranslator.load()
@@ -242,7 +243,7 @@ def test_evaluate_translation_prints_its_fixed_last_line_and_clears_the_goal(cap
 
 
 def test_output_length_is_bounded_by_the_source():
-    from model.translation import MAX_NEW, output_limit
+    from model.tasks.translation import MAX_NEW, output_limit
 
     assert output_limit(5, None) == 20 and output_limit(60, None) == MAX_NEW
     assert output_limit(5, 3) == 3

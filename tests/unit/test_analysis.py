@@ -2,7 +2,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from model.analysis import attention_flow, attention_rollout, head_statistics
+from model.analysis.attention import attention_flow, attention_rollout, head_statistics
 
 
 def random_attention(layers=3, heads=2, n=5, seed=0):

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from model.average import average_state_dicts
+from model.training.average import average_state_dicts
 
 
 def test_the_average_is_the_elementwise_mean_in_float32():

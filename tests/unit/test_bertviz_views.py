@@ -8,7 +8,7 @@ import torch
 
 from app import bertviz_views
 from app.bertviz_views import VENDOR, document, script_safe_json, view_script
-from model.capture import AttentionCapture, AttentionRecord
+from model.core.capture import AttentionCapture, AttentionRecord
 from tests.conftest import ROOT
 
 

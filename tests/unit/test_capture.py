@@ -7,8 +7,9 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from model import capture as cap
-from model.masks import to_additive
+from model.core import capture as cap
+from model.core import hooks
+from model.core.masks import to_additive
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def test_nothing_recorded_outside_a_capture_and_nothing_left_on_modules(tiny_ber
     assert len(rec.result.records) == 2
     after = {name: set(vars(m)) for name, m in tiny_bert.named_modules()}
     assert before == after
-    assert cap._ACTIVE.get() == cap._Active()
+    assert hooks._HANDLERS.get() == ()
 
 
 def test_result_is_read_only(tiny_bert):

@@ -36,7 +36,7 @@ def test_copied_packages_are_the_ones_the_app_imports():
 
 
 def test_allocator_settings_agree_everywhere():
-    from model.runtime import ALLOCATOR_ENV
+    from model.core.runtime import ALLOCATOR_ENV
 
     makefile = (ROOT / "Makefile").read_text()
     for key, value in ALLOCATOR_ENV.items():

@@ -16,8 +16,8 @@ from transformers import (
     MarianMTModel,
 )
 
-from model import capture as cap
-from model.masks import to_additive
+from model.core import capture as cap
+from model.core.masks import to_additive
 
 SMALL = {"vocab_size": 50}
 

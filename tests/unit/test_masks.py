@@ -1,6 +1,6 @@
 import torch
 
-from model import masks
+from model.core import masks
 
 
 def test_padding_mask_marks_keys_beyond_length():

@@ -8,20 +8,7 @@ from collections import Counter
 import pytest
 import torch
 
-from model.evaluate import HANDWRITTEN_QA, load_handwritten
-from model.ner import (
-    LABELS,
-    bio_decode,
-    bio_spans,
-    decode_entities,
-    load_wnut,
-    replace_mentions,
-    split_sentences,
-    text_casing_ids,
-    word_case,
-)
-from model.qa import exact_match, f1_score, normalize_answer
-from model.qa_data import (
+from model.datasets.qa_generator import (
     MOVE_VERBS,
     TAKE_VERBS,
     Fact,
@@ -30,6 +17,18 @@ from model.qa_data import (
     hard_story_questions,
     pronominalise,
 )
+from model.datasets.qa_handwritten import HANDWRITTEN, handwritten_questions
+from model.datasets.wnut import load_wnut, split_sentences
+from model.tasks.ner import (
+    LABELS,
+    bio_decode,
+    bio_spans,
+    casing_ids,
+    decode_entities,
+    text_casing_ids,
+    word_case,
+)
+from model.tasks.qa import answer_em, answer_f1, exact_match, f1_score, normalize_answer
 
 
 def test_wnut_loads_every_sentence_with_known_tags():
@@ -101,37 +100,6 @@ def test_bio_decoding_repairs_a_stray_inside_tag():
     assert bio_decode(torch.zeros(0, 3), labels) == []
     unprefixed = ["O", "PER", "LOC"]  # a label set without BIO prefixes is left alone
     assert bio_decode(torch.tensor([[0.1, 0.8, 0.1]]).log(), unprefixed) == [1]
-
-
-def test_mention_replacement_swaps_names_of_one_type_and_keeps_the_rest():
-    sentences = [
-        (("see", "Taylor", "Swift", "in", "Paris"),
-         ("O", "B-person", "I-person", "O", "B-geo-loc")),
-        (("Bob", "is", "in", "New", "York"), ("B-person", "O", "O", "B-geo-loc", "I-geo-loc")),
-        (("nothing", "here"), ("O", "O")),
-    ]  # fmt: skip
-    copies = replace_mentions(sentences, seed=0, share=1.0)
-    assert len(copies) == 2  # a sentence without entities has nothing to swap
-    persons, places = {("Taylor", "Swift"), ("Bob",)}, {("Paris",), ("New", "York")}
-    for (words, tags), (old_words, old_tags) in zip(copies, sentences[:2], strict=True):
-        assert len(words) == len(tags)
-        offsets = _word_offsets(words)
-        entities = decode_entities(" ".join(words), offsets, list(tags), [1.0] * len(tags))
-        assert {e.label for e in entities} == {"person", "geo-loc"}
-        for e in entities:
-            assert tuple(e.text.split()) in (persons if e.label == "person" else places)
-        context = [w for w, t in zip(words, tags, strict=True) if t == "O"]
-        assert context == [w for w, t in zip(old_words, old_tags, strict=True) if t == "O"]
-    assert replace_mentions(sentences, seed=0, share=0.0) == sentences[:2]
-    assert replace_mentions(sentences, seed=3) == replace_mentions(sentences, seed=3)
-
-
-def _word_offsets(words):
-    offsets, at = [], 0
-    for word in words:
-        offsets.append((at, at + len(word)))
-        at += len(word) + 1
-    return offsets
 
 
 @pytest.mark.parametrize(
@@ -262,8 +230,26 @@ def test_squad_style_scores():
 
 
 def test_handwritten_set_is_at_least_30_spans():
-    items = load_handwritten()
+    items = handwritten_questions()
     assert len(items) >= 30
     for _, context, truths in items:
         assert all(t in context for t in truths)
-    assert json.loads(HANDWRITTEN_QA.read_text())["about"]
+    assert json.loads(HANDWRITTEN.read_text())["about"]
+    assert HANDWRITTEN.is_relative_to(HANDWRITTEN.parents[2] / "data")  # shipped, not a test file
+
+
+def test_one_no_answer_rule_for_exact_match_and_f1():
+    """A question with no gold answer is right exactly when the prediction is no answer."""
+    for score in (answer_em, answer_f1):
+        assert score("", [""]) == 1.0 and score("", []) == 1.0
+        assert score("the kitchen", [""]) == 0.0
+        assert score("", ["kitchen"]) == 0.0
+        assert score("the kitchen", ["kitchen"]) == 1.0
+    assert answer_f1("in the old garden", ["the garden"]) == pytest.approx(0.5)
+
+
+def test_casing_ids_of_raw_text_are_those_of_its_words():
+    text = "Taylor  Swift in NYC"
+    words = text.split()
+    offsets = [(0, 0), (0, 6), (8, 13), (14, 16), (17, 20), (0, 0)]
+    assert text_casing_ids(text, offsets) == casing_ids(words, [None, 0, 1, 2, 3, None])

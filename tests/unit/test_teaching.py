@@ -5,8 +5,8 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from model import capture as cap
-from model.teaching import (
+from model.core import capture as cap
+from model.analysis.teaching import (
     attention_steps,
     head_outputs,
     masked_vote,

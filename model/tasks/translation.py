@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 from tokenizers import Tokenizer
 
-from model.bert import InputError
-from model.capture import AttentionCapture, capture
-from model.config import TransformerConfig
-from model.decoding import beam_search, forced_decode_steps, greedy_decode
-from model.tokenizer import BOS, EOS, UNK, token_id
-from model.transformer import Transformer, make_model
+from model.core.capture import AttentionCapture, capture, instrument
+from model.core.errors import InputError
+from model.core.paths import CHECKPOINTS
+from model.transformer.checkpoint import load_checkpoint
+from model.transformer.decoding import beam_search, forced_decode_steps, greedy_decode
+from model.transformer.model import Transformer
+from model.transformer.tokenizer import BOS, EOS, UNK, token_id
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "translation"
+CHECKPOINT_DIR = CHECKPOINTS / "translation"
 MARIAN_HUB_NAME = "Helsinki-NLP/opus-mt-en-es"
 MAX_NEW = 80  # output tokens at most
 
@@ -58,32 +58,10 @@ class Translation:
         return self.attention.tokens.get("target", ())
 
 
-class Translator(Protocol):
-    name: str
-
-    def translate(self, text: str, beam: int = 1, max_new: int | None = None) -> Translation: ...
-
-
 def _check_text(text: str) -> str:
     if not text or not text.strip():
         raise InputError("Type an English sentence to translate: the box is empty.")
     return " ".join(text.split())
-
-
-def save_weights(model: Transformer, path: Path) -> None:
-    """The weights alone, as float16 safetensors on the CPU."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: v.detach().to("cpu", torch.float16).contiguous() for k, v in model.state_dict().items()
-    }
-    save_file(state, str(path))
-
-
-def save_checkpoint(model: Transformer, tokenizer: Tokenizer, directory: Path) -> None:
-    """float16 weights (safetensors), the config and the tokenizer, side by side."""
-    save_weights(model, directory / "model.safetensors")
-    model.config.to_json(directory / "config.json")
-    tokenizer.save(str(directory / "tokenizer.json"))
 
 
 class OurTranslator:
@@ -99,15 +77,7 @@ class OurTranslator:
 
     @classmethod
     def load(cls, directory: Path = CHECKPOINT_DIR) -> OurTranslator:
-        if not (directory / "model.safetensors").exists():
-            raise FileNotFoundError(
-                f"no translation checkpoint in {directory}: run `python -m model.train translation`"
-            )
-        config = TransformerConfig.from_json(directory / "config.json")
-        model = make_model(config)
-        state = {k: v.float() for k, v in load_file(str(directory / "model.safetensors")).items()}
-        model.load_state_dict(state)
-        return cls(model, Tokenizer.from_file(str(directory / "tokenizer.json")))
+        return cls(*load_checkpoint(directory))
 
     def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
         """Source ids (truncated to fit max_len, EOS appended), their tokens, and notices."""
@@ -211,8 +181,6 @@ class MarianTranslator:
     """A Hugging Face MarianMT model (the Helsinki-NLP/opus-mt-* classes) behind the same API."""
 
     def __init__(self, model: Any, tokenizer: Any, name: str = "marian") -> None:
-        from model.capture import instrument
-
         self.model: Any = instrument(model.eval())
         self.tokenizer = tokenizer
         self.name = name
@@ -222,7 +190,7 @@ class MarianTranslator:
         """Needs the network the first time (then the Hugging Face cache)."""
         from transformers import MarianMTModel
 
-        from model.bert import load_hub
+        from model.hf.loading import load_hub
 
         model, tokenizer = load_hub(MarianMTModel, name)
         return cls(model, tokenizer, name=name)

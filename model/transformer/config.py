@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
-
-PositionalKind = Literal["sinusoidal", "learned"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +19,6 @@ class TransformerConfig:
     n_layers: int = 3
     dropout: float = 0.1
     max_len: int = 128
-    positional: PositionalKind = "sinusoidal"
     pad_id: int = 0
 
     def __post_init__(self) -> None:
@@ -39,14 +35,10 @@ class TransformerConfig:
                 f"d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads}): "
                 "each head gets d_model / n_heads dimensions"
             )
-        if self.positional == "sinusoidal" and self.d_model % 2:
+        if self.d_model % 2:
             raise ValueError(f"a sinusoidal encoding needs an even d_model, not {self.d_model}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
-        if self.positional not in ("sinusoidal", "learned"):
-            raise ValueError(
-                f"positional must be 'sinusoidal' or 'learned', not {self.positional!r}"
-            )
         if not 0 <= self.pad_id < min(self.src_vocab_size, self.tgt_vocab_size):
             raise ValueError(f"pad_id {self.pad_id} is outside the vocabularies")
 

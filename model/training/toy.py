@@ -1,5 +1,5 @@
-"""Toy sequence tasks (copy, reverse) and a short training loop: a transformer learning to
-attend, small enough to watch in a browser or run in a unit test."""
+"""Train a tiny transformer on a toy task (copy, reverse) and probe its attention as it forms:
+small enough to watch in a browser ("Watch attention form") or run in a unit test."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Literal
 
 import torch
 
-from model.capture import AttentionCapture, capture
-from model.config import TransformerConfig
-from model.transformer import Transformer, make_model
+from model.core.capture import AttentionCapture, capture
+from model.transformer.config import TransformerConfig
+from model.transformer.model import Transformer, make_model
 
 Task = Literal["copy", "reverse"]
 PAD, BOS, EOS = 0, 1, 2

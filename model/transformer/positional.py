@@ -1,4 +1,4 @@
-"""Positional encodings: the paper's sinusoids, or a learned table.
+"""Positional encodings: the paper's sinusoids; token embeddings scaled by sqrt(d_model).
 
 PE(pos, 2i)   = sin(pos / 10000^(2i / d_model))
 PE(pos, 2i+1) = cos(pos / 10000^(2i / d_model))
@@ -33,14 +33,12 @@ class PositionalEncoding(nn.Module):
     it as its own component of the input.
     """
 
-    def __init__(self, d_model: int, max_len: int, learned: bool = False) -> None:
+    table: torch.Tensor  # (max_len, d_model)
+
+    def __init__(self, d_model: int, max_len: int) -> None:
         super().__init__()
         self.max_len = max_len
-        self.learned = learned
-        if learned:
-            self.table = nn.Parameter(torch.randn(max_len, d_model) * 0.02)  # (max_len, d_model)
-        else:
-            self.register_buffer("table", sinusoidal_encoding(max_len, d_model), persistent=False)
+        self.register_buffer("table", sinusoidal_encoding(max_len, d_model), persistent=False)
 
     def forward(self, length: int, offset: int = 0) -> torch.Tensor:
         if offset + length > self.max_len:

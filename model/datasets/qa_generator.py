@@ -8,214 +8,43 @@ someone who is not in the story (no answer: the model should point at [CLS]).
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-NAMES = (
-    "Mary",
-    "John",
-    "Sandra",
-    "Daniel",
-    "Priya",
-    "Kenji",
-    "Amara",
-    "Lucas",
-    "Ana",
-    "Omar",
-    "Fatima",
-    "Liam",
-    "Chen",
-    "Sofia",
-    "Mateo",
-    "Aisha",
-    "Noah",
-    "Elena",
-    "Ravi",
-    "Grace",
-    "Tomas",
-    "Yuki",
-    "Ivan",
-    "Zara",
-    "Hugo",
-    "Leila",
-    "Oscar",
-    "Nadia",
-    "Felix",
-    "Ines",
-    "Kwame",
-    "Maya",
-    "Pablo",
-    "Ingrid",
-    "Jonas",
-    "Alice Moreau",
-    "Peter Novak",
-    "Rosa Diaz",
-    "Samuel Okafor",
-    "Emma Lindqvist",
-    "David Cohen",
-    "Lin Wei",
-    "Carlos Mendes",
-)
-FEMALE = frozenset(
-    {"Mary", "Sandra", "Priya", "Amara", "Ana", "Fatima", "Sofia", "Aisha", "Elena", "Grace"}
-    | {"Yuki", "Zara", "Leila", "Nadia", "Ines", "Maya", "Ingrid", "Alice Moreau", "Rosa Diaz"}
-    | {"Emma Lindqvist", "Lin Wei"}
-)
-CITIES = (
-    "Paris",
-    "Madrid",
-    "Lagos",
-    "Tokyo",
-    "Lima",
-    "Cairo",
-    "Oslo",
-    "Dublin",
-    "Nairobi",
-    "Seoul",
-    "Vienna",
-    "Quito",
-    "Lisbon",
-    "Hanoi",
-    "Prague",
-    "Toronto",
-    "Mumbai",
-    "Glasgow",
-    "Naples",
-    "Bergen",
-    "Porto",
-    "Krakow",
-    "Accra",
-    "Osaka",
-    "Seville",
-    "Montreal",
-    "Valparaiso",
-)
-COUNTRY = {
-    "Paris": "France",
-    "Madrid": "Spain",
-    "Lagos": "Nigeria",
-    "Tokyo": "Japan",
-    "Lima": "Peru",
-    "Cairo": "Egypt",
-    "Oslo": "Norway",
-    "Dublin": "Ireland",
-    "Nairobi": "Kenya",
-    "Seoul": "South Korea",
-    "Vienna": "Austria",
-    "Quito": "Ecuador",
-    "Lisbon": "Portugal",
-    "Hanoi": "Vietnam",
-    "Prague": "the Czech Republic",
-    "Toronto": "Canada",
-    "Mumbai": "India",
-    "Glasgow": "Scotland",
-    "Naples": "Italy",
-    "Bergen": "Norway",
-    "Porto": "Portugal",
-    "Krakow": "Poland",
-    "Accra": "Ghana",
-    "Osaka": "Japan",
-    "Seville": "Spain",
-    "Montreal": "Canada",
-    "Valparaiso": "Chile",
-}
-ROOMS = ("kitchen", "garden", "office", "bathroom", "hallway", "bedroom", "garage", "cellar")
-OBJECTS = ("apple", "football", "milk", "key", "book", "umbrella", "lamp", "basket", "hat")
-JOBS = (
-    "nurse",
-    "teacher",
-    "baker",
-    "pilot",
-    "lawyer",
-    "carpenter",
-    "doctor",
-    "chef",
-    "farmer",
-    "journalist",
-    "engineer",
-    "librarian",
-    "photographer",
-    "plumber",
-    "painter",
-    "dentist",
-)
-WORKPLACES = (
-    "the central hospital",
-    "a small school",
-    "the city library",
-    "the harbour",
-    "a bakery",
-    "the town hall",
-    "a car factory",
-    "the airport",
-    "the university",
-    "a flower shop",
-)
-SHOPS = ("market", "bakery", "bookshop", "supermarket", "hardware store", "pharmacy")
-GOODS = (
-    ("mango", "mangoes"),
-    ("loaf of bread", "loaves of bread"),
-    ("lemon", "lemons"),
-    ("notebook", "notebooks"),
-    ("candle", "candles"),
-    ("tomato", "tomatoes"),
-    ("egg", "eggs"),
-    ("bottle of milk", "bottles of milk"),
-    ("pencil", "pencils"),
-    ("orange", "oranges"),
-)
-COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "ten", "twelve", "twenty")
-DAYS = (
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "Saturday morning",
-    "Sunday evening",
-    "Friday night",
-    "Monday afternoon",
-)
-MONTHS = ("January", "March", "April", "June", "July", "September", "October", "December")
-LANDMARKS = (
-    "bridge",
-    "tower",
-    "lighthouse",
-    "museum",
-    "cathedral",
-    "theatre",
-    "fountain",
-    "castle",
-    "stadium",
-    "library",
-)
-INSTRUMENTS = ("violin", "piano", "guitar", "drums", "flute", "cello", "trumpet")
-WHEN = ("on Sundays", "every evening", "in the morning", "on weekends", "every Tuesday")
-PETS = ("cat", "dog", "parrot", "rabbit", "horse", "tortoise")
-PET_NAMES = ("Pepper", "Biscuit", "Luna", "Max", "Coco", "Shadow", "Mango", "Rex", "Bella")
-PLACES_IN = (
-    "in the attic",
-    "in the garage",
-    "under the bed",
-    "on the shelf",
-    "in the cellar",
-    "in a drawer",
-    "behind the door",
-    "on the balcony",
-    "in the shed",
-)
-THINGS = ("old guitar", "bicycle", "passport", "camera", "tools", "letters")
-SUBJECTS = ("music", "history", "maths", "chemistry", "French", "art", "biology", "geography")
-VEHICLES = ("by train", "by bus", "by boat", "by car", "on foot", "by plane", "by bicycle")
+from model.core.paths import DATA
+
+# The word lists live in a data file; each is read into the tuple the templates draw from.
+WORDS = json.loads((DATA / "qa" / "words.json").read_text(encoding="utf-8"))
+NAMES: tuple[str, ...] = tuple(WORDS["names"])
+FEMALE = frozenset(WORDS["female"])  # names that take "she"
+CITIES: tuple[str, ...] = tuple(WORDS["cities"])
+COUNTRY: dict[str, str] = WORDS["country"]  # the country of each city
+ROOMS: tuple[str, ...] = tuple(WORDS["rooms"])
+OBJECTS: tuple[str, ...] = tuple(WORDS["objects"])
+JOBS: tuple[str, ...] = tuple(WORDS["jobs"])
+WORKPLACES: tuple[str, ...] = tuple(WORDS["workplaces"])
+SHOPS: tuple[str, ...] = tuple(WORDS["shops"])
+GOODS: tuple[tuple[str, str], ...] = tuple((a, b) for a, b in WORDS["goods"])
+COUNTS: tuple[str, ...] = tuple(WORDS["counts"])
+DAYS: tuple[str, ...] = tuple(WORDS["days"])
+MONTHS: tuple[str, ...] = tuple(WORDS["months"])
+LANDMARKS: tuple[str, ...] = tuple(WORDS["landmarks"])
+INSTRUMENTS: tuple[str, ...] = tuple(WORDS["instruments"])
+WHEN: tuple[str, ...] = tuple(WORDS["when"])
+PETS: tuple[str, ...] = tuple(WORDS["pets"])
+PET_NAMES: tuple[str, ...] = tuple(WORDS["pet_names"])
+PLACES_IN: tuple[str, ...] = tuple(WORDS["places_in"])
+THINGS: tuple[str, ...] = tuple(WORDS["things"])
+SUBJECTS: tuple[str, ...] = tuple(WORDS["subjects"])
+VEHICLES: tuple[str, ...] = tuple(WORDS["vehicles"])
+ASKED_MOVES: tuple[str, ...] = tuple(WORDS["asked_moves"])
+MOVE_VERBS: tuple[str, ...] = tuple(WORDS["move_verbs"])
+TAKE_VERBS: tuple[str, ...] = tuple(WORDS["take_verbs"])
+DROP_VERBS: tuple[str, ...] = tuple(WORDS["drop_verbs"])
 YEARS = tuple(str(y) for y in range(1820, 2024, 7))
-ASKED_MOVES = ("went to", "moved to", "travelled to", "ran to", "journeyed to")
-MOVE_VERBS = ("went to", "moved to", "travelled to", "journeyed to", "went back to", "ran to")
-TAKE_VERBS = ("picked up", "grabbed", "got", "took")
-DROP_VERBS = ("dropped", "put down", "discarded", "left")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Checkpoint averaging, as the paper's base models were made (section 6.1: "a single model
 obtained by averaging the last 5 checkpoints").
 
-    python -m model.average runs/snapshots/step-2*.safetensors --like runs/translation \\
+    python -m model.train average runs/snapshots/step-2*.safetensors --like runs/translation \\
         --out checkpoints/translation
 
 Each input is a weights file written by a run of `python -m model.train translation`
@@ -11,7 +11,6 @@ checkpoint folder whose config, tokenizer and training record go with the averag
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from collections.abc import Sequence
@@ -46,8 +45,8 @@ def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, Any
     """Average the weights files into `out` (float16, as every shipped checkpoint), next to
     the config and tokenizer of the checkpoint folder `like`. The training record goes with
     them, its best validation loss replaced by the averaged model's own."""
-    from model.train import MAX_TOKENS, split_loss
-    from model.translation import OurTranslator
+    from model.tasks.translation import OurTranslator
+    from model.training.translation import MAX_TOKENS, split_loss
 
     averaged = average_state_dicts([load_file(str(p)) for p in paths])
     out.mkdir(parents=True, exist_ok=True)
@@ -68,20 +67,3 @@ def average_files(paths: Sequence[Path], like: Path, out: Path) -> dict[str, Any
     record["best_valid_loss"] = round(loss, 4)
     (out / "training.json").write_text(json.dumps(record, indent=2) + "\n")
     return record
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.average", description=__doc__)
-    parser.add_argument("weights", nargs="+", type=Path, help="model.safetensors files")
-    parser.add_argument("--like", type=Path, required=True, help="folder with config/tokenizer")
-    parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
-    record = average_files(args.weights, args.like, args.out)
-    print(
-        f"averaged {len(args.weights)} checkpoints into {args.out}: validation loss "
-        f"{record['best_valid_loss']:.4f}"
-    )
-
-
-if __name__ == "__main__":
-    main()

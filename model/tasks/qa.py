@@ -1,13 +1,15 @@
-"""Extractive question answering with attention, and SQuAD-style scores.
+"""Extractive question answering with attention, its span decoder, and SQuAD-style scores.
 
-    reader = load_reader()                 # MiniLM + the shipped LoRA adapter
+    reader = QAReader.load()               # MiniLM + the shipped LoRA adapter
     result = reader("Where is Mary?", "Mary went to the kitchen.")
-    result.answer, result.score, result.alternatives, result.attention
+    result.answer, result.best.score, result.alternatives, result.attention
+    reader.answer("Where is Mary?", "Mary went to the kitchen.")   # what evaluation scores
 
 A span's score is the probability of its start times that of its end. The model
 was also trained to point at [CLS] when the context holds no answer: when that
 wins, or the best span scores below `threshold`, the result says no answer.
-Contexts longer than the window are read in overlapping windows.
+Contexts longer than the window are read in overlapping windows. One decoder
+(`QAReader._read`) serves the page, training's validation and evaluation.
 """
 
 from __future__ import annotations
@@ -15,18 +17,22 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from model.bert import InputError, load_adapted, load_hub
-from model.capture import AttentionCapture, capture
+from model.core.capture import AttentionCapture, capture
+from model.core.errors import InputError
+from model.core.paths import CHECKPOINTS
+from model.hf.loading import load_adapted, load_hub
 
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "qa"
+CHECKPOINT_DIR = CHECKPOINTS / "qa"
 HUB_QA_NAME = "distilbert-base-cased-distilled-squad"
-MAX_ANSWER_TOKENS = 30
+MAX_ANSWER_TOKENS = 30  # the longest span considered, in word pieces
+TOP_N = 20  # start and end candidates combined per window
 NO_ANSWER_THRESHOLD = 0.1
 
 
@@ -114,6 +120,64 @@ class QAReader:
         max_length: int = 384,
         stride: int = 128,
     ) -> QAResult:
+        read = self._read(question, context, threshold, top_k, max_length, stride)
+        enc, window = read.enc, read.window
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        length = int(enc["attention_mask"][window].sum())
+        with capture(self.model) as recorder:  # the window without its padding
+            self.model(**{k: enc[k][window : window + 1, :length] for k in keys})
+        ids = enc["input_ids"][window][:length]
+        tokens = self.tokenizer.convert_ids_to_tokens(ids)
+        seq_ids = enc.sequence_ids(window)[:length]
+        offsets = [
+            (int(a), int(b)) if seq_ids[i] == 1 else (-1, -1)
+            for i, (a, b) in enumerate(enc["offset_mapping"][window][:length].tolist())
+        ]
+        attention = recorder.result.with_tokens(
+            {"source": tokens}, special={"source": [s is None for s in seq_ids]}
+        )
+        start_logits, end_logits = read.logits[window]
+        n_windows = len(read.logits)
+        notices = []
+        if n_windows > 1:
+            notices.append(
+                f"The context is longer than one {max_length}-token window: it was read in "
+                f"{n_windows} overlapping windows; the attention shown is the answer's window."
+            )
+        return QAResult(
+            question=question,
+            context=context,
+            best=read.best,
+            alternatives=read.alternatives,
+            no_answer_score=read.no_answer,
+            tokens=tuple(tokens),
+            segments=tuple(1 if s == 1 else 0 for s in seq_ids),
+            offsets=tuple(offsets),
+            start_logits=tuple(start_logits[:length].tolist()),
+            end_logits=tuple(end_logits[:length].tolist()),
+            attention=attention,
+            windows=n_windows,
+            notices=tuple(notices),
+        )
+
+    @torch.inference_mode()
+    def answer(self, question: str, context: str, max_length: int = 384) -> str:
+        """The answer `__call__` gives, decoded the same way, without capture ("" for none):
+        what training validates and evaluation scores."""
+        return self._read(question, context, NO_ANSWER_THRESHOLD, 0, max_length, 128).answer
+
+    def _read(
+        self,
+        question: str,
+        context: str,
+        threshold: float,
+        top_k: int,
+        max_length: int,
+        stride: int,
+    ) -> _Read:
+        """The one decoder: in each window, every span of at most MAX_ANSWER_TOKENS pieces
+        between the TOP_N likeliest starts and ends, scored p(start) x p(end); the best span
+        across windows wins unless [CLS] (no answer) or `threshold` beats it."""
         if not question or not question.strip():
             raise InputError("Type a question: the question box is empty.")
         if not context or not context.strip():
@@ -124,23 +188,21 @@ class QAReader:
                 f"The question is {q_tokens} tokens long; keep it under {max_length // 2}."
             )
         enc = self._windows(question, context, max_length, stride)
-        n_windows = enc["input_ids"].shape[0]
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         spans: list[tuple[float, int, int, int]] = []  # (score, window, start, end)
         # A window without the answer rightly points at [CLS]; the context as a whole has no
         # answer only if every window says so, hence the smallest no-answer score.
         no_answer = 1.0
-        per_window = []
-        for w in range(n_windows):
+        logits = []
+        for w in range(enc["input_ids"].shape[0]):
             out = self.model(**{k: enc[k][w : w + 1] for k in keys})
             start, end = out.start_logits[0], out.end_logits[0]  # (seq,)
-            per_window.append((start, end))
+            logits.append((start, end))
             p_start, p_end = torch.softmax(start, -1), torch.softmax(end, -1)
             no_answer = min(no_answer, float(p_start[0] * p_end[0]))
-            seq_ids = enc.sequence_ids(w)
-            context_pos = [i for i, s in enumerate(seq_ids) if s == 1]
-            top_starts = sorted(context_pos, key=lambda i: -float(p_start[i]))[:20]
-            top_ends = sorted(context_pos, key=lambda i: -float(p_end[i]))[:20]
+            context_pos = [i for i, s in enumerate(enc.sequence_ids(w)) if s == 1]
+            top_starts = sorted(context_pos, key=lambda i: -float(p_start[i]))[:TOP_N]
+            top_ends = sorted(context_pos, key=lambda i: -float(p_end[i]))[:TOP_N]
             for s in top_starts:
                 for e in top_ends:
                     if s <= e < s + MAX_ANSWER_TOKENS:
@@ -157,42 +219,28 @@ class QAReader:
             if len(found) == top_k + 1:
                 break
         best = found[0] if found and found[0].score >= max(threshold, no_answer) else None
-        window = spans[0][1] if spans else 0
-        length = int(enc["attention_mask"][window].sum())
-        with capture(self.model) as recorder:  # the window without its padding
-            self.model(**{k: enc[k][window : window + 1, :length] for k in keys})
-        ids = enc["input_ids"][window][:length]
-        tokens = self.tokenizer.convert_ids_to_tokens(ids)
-        seq_ids = enc.sequence_ids(window)[:length]
-        offsets = [
-            (int(a), int(b)) if seq_ids[i] == 1 else (-1, -1)
-            for i, (a, b) in enumerate(enc["offset_mapping"][window][:length].tolist())
-        ]
-        attention = recorder.result.with_tokens(
-            {"source": tokens}, special={"source": [s is None for s in seq_ids]}
-        )
-        start_logits, end_logits = per_window[window]
-        notices = []
-        if n_windows > 1:
-            notices.append(
-                f"The context is longer than one {max_length}-token window: it was read in "
-                f"{n_windows} overlapping windows; the attention shown is the answer's window."
-            )
-        return QAResult(
-            question=question,
-            context=context,
+        return _Read(
             best=best,
             alternatives=tuple(found[1:] if best else found[:top_k]),
-            no_answer_score=no_answer,
-            tokens=tuple(tokens),
-            segments=tuple(1 if s == 1 else 0 for s in seq_ids),
-            offsets=tuple(offsets),
-            start_logits=tuple(start_logits[:length].tolist()),
-            end_logits=tuple(end_logits[:length].tolist()),
-            attention=attention,
-            windows=n_windows,
-            notices=tuple(notices),
+            no_answer=no_answer,
+            enc=enc,
+            window=spans[0][1] if spans else 0,
+            logits=tuple(logits),
         )
+
+
+@dataclass(frozen=True)
+class _Read:
+    best: Span | None
+    alternatives: tuple[Span, ...]
+    no_answer: float
+    enc: Any  # the tokenizer's windows
+    window: int  # the window of the best span
+    logits: tuple[tuple[torch.Tensor, torch.Tensor], ...]  # (start, end) logits per window
+
+    @property
+    def answer(self) -> str:
+        return self.best.text if self.best else ""
 
 
 # -- SQuAD-style scores ------------------------------------------------------------------------
@@ -203,11 +251,11 @@ def normalize_answer(text: str) -> str:
     return " ".join(text.split())
 
 
-def exact_match(prediction: str, truths: list[str]) -> float:
+def exact_match(prediction: str, truths: Sequence[str]) -> float:
     return float(any(normalize_answer(prediction) == normalize_answer(t) for t in truths))
 
 
-def f1_score(prediction: str, truths: list[str]) -> float:
+def f1_score(prediction: str, truths: Sequence[str]) -> float:
     def f1(pred: str, truth: str) -> float:
         p, t = normalize_answer(pred).split(), normalize_answer(truth).split()
         if not p or not t:
@@ -219,3 +267,15 @@ def f1_score(prediction: str, truths: list[str]) -> float:
         return 2 * precision * recall / (precision + recall)
 
     return max(f1(prediction, t) for t in truths)
+
+
+def answer_em(prediction: str, truths: Sequence[str]) -> float:
+    """Exact match, where no truths (an unanswerable question) means the right answer is none."""
+    truths = [t for t in truths if t]
+    return exact_match(prediction, truths) if truths else float(prediction == "")
+
+
+def answer_f1(prediction: str, truths: Sequence[str]) -> float:
+    """F1 over answer words; an unanswerable question scores as its exact match."""
+    truths = [t for t in truths if t]
+    return f1_score(prediction, truths) if truths else float(prediction == "")

@@ -13,80 +13,22 @@ from typing import cast
 import torch
 from torch import nn
 
-from model.attention import KVCache, MultiHeadAttention
-from model.capture import Stack
-from model.config import TransformerConfig
-from model.masks import decoder_self_mask, key_padding_mask
-from model.positional import PositionalEncoding, TokenEmbedding
-
-
-class FeedForward(nn.Module):
-    """FFN(x) = max(0, x W1 + b1) W2 + b2, applied to each position alike."""
-
-    def __init__(self, d_model: int, d_ff: int, dropout: float) -> None:
-        super().__init__()
-        self.w_1 = nn.Linear(d_model, d_ff)
-        self.w_2 = nn.Linear(d_ff, d_model)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w_2(self.dropout(torch.relu(self.w_1(x))))  # (batch, seq, d_model)
-
-
-class EncoderLayer(nn.Module):
-    """Self-attention, add & norm; feed-forward, add & norm."""
-
-    def __init__(self, config: TransformerConfig) -> None:
-        super().__init__()
-        self.self_attn = MultiHeadAttention(config.d_model, config.n_heads, config.dropout)
-        self.feed_forward = FeedForward(config.d_model, config.d_ff, config.dropout)
-        self.norm_1 = nn.LayerNorm(config.d_model)
-        self.norm_2 = nn.LayerNorm(config.d_model)
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(self, x: torch.Tensor, src_allowed: torch.Tensor) -> torch.Tensor:
-        x = self.norm_1(x + self.dropout(self.self_attn(x, allowed=src_allowed)))  # (b, s, d)
-        return self.norm_2(x + self.dropout(self.feed_forward(x)))  # (batch, src_len, d_model)
-
-
-class DecoderLayer(nn.Module):
-    """Masked self-attention, add & norm; cross-attention over the encoder output, add & norm;
-    feed-forward, add & norm."""
-
-    def __init__(self, config: TransformerConfig) -> None:
-        super().__init__()
-        self.self_attn = MultiHeadAttention(config.d_model, config.n_heads, config.dropout)
-        self.cross_attn = MultiHeadAttention(config.d_model, config.n_heads, config.dropout)
-        self.feed_forward = FeedForward(config.d_model, config.d_ff, config.dropout)
-        self.norm_1 = nn.LayerNorm(config.d_model)
-        self.norm_2 = nn.LayerNorm(config.d_model)
-        self.norm_3 = nn.LayerNorm(config.d_model)
-        self.dropout = nn.Dropout(config.dropout)
-
-    def forward(
-        self,
-        y: torch.Tensor,  # (batch, tgt_len, d_model)
-        memory: torch.Tensor,  # (batch, src_len, d_model)
-        tgt_allowed: torch.Tensor | None,  # (batch, 1, tgt_len, tgt_len)
-        src_allowed: torch.Tensor,  # (batch, 1, 1, src_len)
-        cache: KVCache | None = None,
-    ) -> torch.Tensor:
-        y = self.norm_1(y + self.dropout(self.self_attn(y, allowed=tgt_allowed, cache=cache)))
-        y = self.norm_2(
-            y + self.dropout(self.cross_attn(y, memory, allowed=src_allowed, cache=cache))
-        )  # (batch, tgt_len, d_model)
-        return self.norm_3(y + self.dropout(self.feed_forward(y)))  # (batch, tgt_len, d_model)
+from model.core.hooks import Stack, instrument
+from model.core.masks import decoder_self_mask, key_padding_mask
+from model.transformer.attention import KVCache
+from model.transformer.config import TransformerConfig
+from model.transformer.layers import DecoderLayer, EncoderLayer
+from model.transformer.positional import PositionalEncoding, TokenEmbedding
 
 
 class Transformer(nn.Module):
     def __init__(self, config: TransformerConfig) -> None:
         super().__init__()
         self.config = config
-        learned = config.positional == "learned"
         self.src_embed = TokenEmbedding(config.src_vocab_size, config.d_model, config.pad_id)
         self.tgt_embed = TokenEmbedding(config.tgt_vocab_size, config.d_model, config.pad_id)
-        self.src_position = PositionalEncoding(config.d_model, config.max_len, learned)
-        self.tgt_position = PositionalEncoding(config.d_model, config.max_len, learned)
+        self.src_position = PositionalEncoding(config.d_model, config.max_len)
+        self.tgt_position = PositionalEncoding(config.d_model, config.max_len)
         self.encoder_layers = nn.ModuleList(EncoderLayer(config) for _ in range(config.n_layers))
         self.decoder_layers = nn.ModuleList(DecoderLayer(config) for _ in range(config.n_layers))
         self.dropout = nn.Dropout(config.dropout)
@@ -94,8 +36,8 @@ class Transformer(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        for name, param in self.named_parameters():
-            if param.dim() > 1 and "position" not in name:
+        for param in self.parameters():
+            if param.dim() > 1:
                 nn.init.xavier_uniform_(param)
 
     # -- capture labels ----------------------------------------------------------------------
@@ -106,11 +48,11 @@ class Transformer(nn.Module):
             yield dec_layer.self_attn, "decoder", i
             yield dec_layer.cross_attn, "cross", i
 
-    def atlas_embeddings(self) -> Iterator[tuple[nn.Module, str]]:
-        yield self.src_embed, "encoder.token"
-        yield self.src_position, "encoder.position"
-        yield self.tgt_embed, "decoder.token"
-        yield self.tgt_position, "decoder.position"
+    def atlas_embeddings(self) -> Iterator[tuple[nn.Module, Stack, str]]:
+        yield self.src_embed, "encoder", "encoder.token"
+        yield self.src_position, "encoder", "encoder.position"
+        yield self.tgt_embed, "decoder", "decoder.token"
+        yield self.tgt_position, "decoder", "decoder.position"
 
     # -- the two halves ----------------------------------------------------------------------
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -155,8 +97,6 @@ class Transformer(nn.Module):
 
 def make_model(config: TransformerConfig) -> Transformer:
     """The paper's make_model: build, instrument for capture, return."""
-    from model.capture import instrument
-
     model = Transformer(config)
     instrument(model)
     return model

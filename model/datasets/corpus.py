@@ -1,7 +1,7 @@
 """The English -> Spanish corpus: built from Debian packages, committed, then read offline.
 
-    python -m model.data build     # needs Debian's wordnet-base, apertium, apertium-eng-spa
-    python -m model.data stats     # sizes of the committed splits
+    python -m model.datasets.corpus build   # needs Debian's wordnet-base, apertium-eng-spa
+    python -m model.datasets.corpus stats   # sizes of the committed splits
 
 English: the example sentences and the glosses of WordNet 3.0 (Debian's
 wordnet-base). Spanish: Apertium's rule-based eng-spa translation of each. The
@@ -21,7 +21,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "translation"
+from model.core.paths import DATA
+
+DATA_DIR = DATA / "translation"
 WORDNET_DIR = Path("/usr/share/wordnet")
 DEBIAN_PACKAGES = ("wordnet-base", "apertium", "apertium-eng-spa")
 APERTIUM_MODE = "eng-spa"
@@ -163,7 +165,7 @@ def build(data_dir: Path = DATA_DIR) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m model.data", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m model.datasets.corpus", description=__doc__)
     parser.add_argument("command", choices=("build", "stats"))
     args = parser.parse_args(argv)
     counts = build() if args.command == "build" else {s: len(read_split(s)) for s in SPLITS}

@@ -1,20 +1,20 @@
-"""Fine-tune MiniLM with a LoRA adapter on the generated QA data (python -m model.train qa)."""
+"""Fine-tune MiniLM for extractive QA on the generated data with a LoRA adapter
+(python -m model.train qa). Validation is the reader's own decoding (`QAReader.answer`),
+scored by exact match, exactly as `python -m model.evaluate qa` scores the test set."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from model.bert import minilm_path
-from model.finetune import batches, fit, lora_model
-from model.qa import CHECKPOINT_DIR, exact_match
-from model.qa_data import QAExample, generated_splits
+from model.datasets.qa_generator import QAExample, generated_splits
+from model.hf.loading import minilm_path
+from model.tasks.qa import QAReader, answer_em
+from model.training.loop import FinetuneConfig, fit, lora_model
 
-MAX_LENGTH = 256
+MAX_LENGTH = 256  # word pieces per training question and context
 
 
 def qa_features(tokenizer: Any, examples: Sequence[QAExample]) -> list[dict[str, Any]]:
@@ -57,63 +57,27 @@ def qa_collate(tokenizer: Any) -> Callable[[list[dict[str, Any]]], dict[str, tor
     return collate
 
 
-@torch.inference_mode()
-def predict_spans(model: Any, tokenizer: Any, examples: Sequence[QAExample]) -> list[str]:
-    """Fast batched prediction for training-time validation (best span or "" for [CLS])."""
-    answers = []
-    for batch in batches(examples, 64, None):
-        enc = tokenizer(
-            [e.question for e in batch],
-            [e.context for e in batch],
-            truncation="only_second",
-            max_length=MAX_LENGTH,
-            padding=True,
-            return_offsets_mapping=True,
-            return_tensors="pt",
-        )
-        offsets = enc.pop("offset_mapping")
-        out = model(**enc)
-        for row, example in enumerate(batch):
-            seq_ids = enc.sequence_ids(row)
-            start, end = out.start_logits[row], out.end_logits[row]
-            best, span = float(start[0] + end[0]), ""
-            context = [i for i, s in enumerate(seq_ids) if s == 1]
-            for s in sorted(context, key=lambda i: -float(start[i]))[:10]:
-                for e in sorted(context, key=lambda i: -float(end[i]))[:10]:
-                    if s <= e < s + 30 and float(start[s] + end[e]) > best:
-                        best = float(start[s] + end[e])
-                        span = example.context[int(offsets[row][s][0]) : int(offsets[row][e][1])]
-            answers.append(span)
-    return answers
-
-
-def generated_em(model: Any, tokenizer: Any, examples: Sequence[QAExample]) -> float:
-    predictions = predict_spans(model, tokenizer, examples)
-    scores = [
-        exact_match(p, [e.answer]) if e.answer else float(p == "")
-        for p, e in zip(predictions, examples, strict=True)
-    ]
+def generated_em(reader: QAReader, examples: Sequence[QAExample]) -> float:
+    """Exact match (0..100) of the reader on generated questions, unanswerable ones included."""
+    scores = [answer_em(reader.answer(e.question, e.context), [e.answer]) for e in examples]
     return 100 * sum(scores) / len(scores)
 
 
-def train_qa(args: argparse.Namespace) -> dict[str, Any]:
+def train_qa(config: FinetuneConfig) -> dict[str, Any]:
     from transformers import AutoTokenizer, BertForQuestionAnswering
 
     splits = generated_splits()
     train, valid = splits["train"], splits["valid"]
-    if args.tiny:
+    if config.tiny:
         train, valid = train[:64], valid[:32]
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     base = BertForQuestionAnswering.from_pretrained(minilm_path(), attn_implementation="eager")
-    model = lora_model(base, "QUESTION_ANS", args.rank, args.resume)
-    out_dir = Path(args.out or CHECKPOINT_DIR)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    model = lora_model(base, "QUESTION_ANS", config.rank, config.resume)
     print(f"QA: {len(train)} generated training questions, {len(valid)} validation")
     return fit(
         model,
         qa_features(tokenizer, train),
         qa_collate(tokenizer),
-        lambda m: generated_em(m, tokenizer, valid),
-        out_dir,
-        args,
+        lambda m: generated_em(QAReader(m, tokenizer), valid),
+        config,
     )

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from model.qa_data import QAExample
+from model.datasets.qa_generator import QAExample
 
 MAX_BYTES = 2_000_000
 MAX_ITEMS = 2_000

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.capture import AttentionRecord, Stack
+from model.core.capture import AttentionRecord, Stack
 
 
 @dataclass(frozen=True)

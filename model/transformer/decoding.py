@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
-from model.attention import KVCache
-from model.transformer import Transformer
+from model.transformer.attention import KVCache
+from model.transformer.model import Transformer
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Pure functions over captured tensors: rollout, flow, head statistics, the teaching steps."""

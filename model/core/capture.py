@@ -1,0 +1,368 @@
+"""One capture API for every model: what did each head attend to in this call?
+
+    with capture(model, scores=True, qkv=True) as rec:
+        model(**inputs)
+    att = rec.result                       # AttentionCapture, immutable, on CPU
+    att.layer("encoder", 3)                # (heads, q_len, k_len)
+
+    with ablate(model, {("encoder", 2): [0, 5]}):
+        model(**inputs)                    # heads 0 and 5 of layer 2 switched off
+
+Both are handlers of the hook points in `model.core.hooks`: every attention site hands its
+tensors to them on each forward, scoped to this call by a `ContextVar`, so two sessions
+calling one cached model at once each get their own numbers, and nothing is left on the
+modules. The numbers recorded are the tensors the model used, not a re-implementation.
+
+Stacks are named "encoder" (encoder self-attention; BERT's only stack),
+"decoder" (masked decoder self-attention) and "cross" (decoder queries over
+encoder keys).
+
+Mask convention, used everywhere in this package: a boolean tensor, True where
+a query may attend to a key. `model.core.masks.to_additive` is the one place it
+becomes the additive float mask the softmax sees.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from model.core.hooks import STACKS, Point, Site, Stack, instrument, intervene
+from model.core.masks import from_additive
+
+__all__ = [
+    "AXES", "STACKS", "Ablation", "AttentionCapture", "AttentionRecord", "Recorder", "Stack",
+    "ablate", "capture", "instrument",
+]  # fmt: skip
+# Which token sequence lies along each axis of a stack's attention: (queries, keys).
+AXES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "encoder": ("source", "source"),
+        "decoder": ("target", "target"),
+        "cross": ("target", "source"),
+    }
+)
+AblationMode = Literal["zero", "mean"]
+
+
+@dataclass(frozen=True)
+class AttentionRecord:
+    """One attention call: one stack, one layer, one decoding step (0 without generation).
+
+    All tensors are detached and on the CPU. Batch stays the first axis.
+    """
+
+    stack: Stack
+    layer: int
+    step: int
+    probs: torch.Tensor  # (batch, heads, q_len, k_len) softmax output
+    scaling: float  # the factor applied to Q.K^T, 1/sqrt(d_head) unless the model says otherwise
+    scores: torch.Tensor | None = None  # (batch, heads, q_len, k_len) scaled, masked, pre-softmax
+    q: torch.Tensor | None = None  # (batch, heads, q_len, d_head)
+    k: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
+    v: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
+    mask: torch.Tensor | None = None  # (batch, 1 or heads, q_len, k_len) bool, True = may attend
+
+
+@dataclass(frozen=True)
+class AttentionCapture:
+    """Everything recorded for one call (or one generation), immutable.
+
+    `tokens` maps an axis name ("source", "target") to its tokens and `special`
+    to which of them are special ([CLS], [SEP], <pad>, </s>...). `embeddings`
+    maps a component name ("token", "position", "segment", prefixed by the
+    stack for seq2seq models) to its (batch, seq, d_model) tensor.
+    """
+
+    records: tuple[AttentionRecord, ...]
+    tokens: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    special: Mapping[str, tuple[bool, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    embeddings: Mapping[str, torch.Tensor] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        index = {(r.stack, r.layer, r.step): r for r in self.records}
+        object.__setattr__(self, "_index", index)
+        for name in ("tokens", "special", "embeddings"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+
+    # -- lookup -----------------------------------------------------------------------------
+    @property
+    def stacks(self) -> tuple[Stack, ...]:
+        present = {r.stack for r in self.records}
+        return tuple(s for s in STACKS if s in present)
+
+    def n_layers(self, stack: Stack = "encoder") -> int:
+        return 1 + max((r.layer for r in self.records if r.stack == stack), default=-1)
+
+    def n_heads(self, stack: Stack = "encoder") -> int:
+        return self.record(stack, 0).probs.shape[1]
+
+    def n_steps(self, stack: Stack = "encoder") -> int:
+        return 1 + max((r.step for r in self.records if r.stack == stack), default=-1)
+
+    def record(self, stack: Stack, layer: int, step: int = 0) -> AttentionRecord:
+        rec = self._index.get((stack, layer, step))  # type: ignore[attr-defined]
+        if rec is None:
+            raise KeyError(
+                f"no attention recorded for stack={stack!r} layer={layer} step={step}; "
+                f"stacks present: {self.stacks}, layers: {self.n_layers(stack)}, "
+                f"steps: {self.n_steps(stack)}"
+            )
+        return rec
+
+    def axis_tokens(self, stack: Stack) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The (query, key) tokens of a stack's attention matrices."""
+        q_axis, k_axis = AXES[stack]
+        return self.tokens.get(q_axis, ()), self.tokens.get(k_axis, ())
+
+    # -- views ------------------------------------------------------------------------------
+    def layer(self, stack: Stack, layer: int, step: int = 0, batch: int = 0) -> torch.Tensor:
+        return self.record(stack, layer, step).probs[batch]  # (heads, q_len, k_len)
+
+    def head(
+        self, stack: Stack, layer: int, head: int, step: int = 0, batch: int = 0
+    ) -> torch.Tensor:
+        return self.layer(stack, layer, step, batch)[head]  # (q_len, k_len)
+
+    def mean_over_heads(
+        self, stack: Stack, layer: int, step: int = 0, batch: int = 0
+    ) -> torch.Tensor:
+        return self.layer(stack, layer, step, batch).mean(dim=0)  # (q_len, k_len)
+
+    def stacked(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> torch.Tensor:
+        layers = [self.layer(stack, i, step, batch) for i in range(self.n_layers(stack))]
+        return torch.stack(layers)  # (layers, heads, q_len, k_len)
+
+    def assembled(self, stack: Stack, batch: int = 0) -> torch.Tensor:
+        """Per-step decoder attention put back together as full matrices.
+
+        With a key/value cache, step t holds one query row over the keys seen so
+        far. Rows are stacked in step order; keys not yet seen are 0, which is
+        what the look-ahead mask gives in a single teacher-forced pass.
+        """
+        steps = [self.stacked(stack, step, batch) for step in range(self.n_steps(stack))]
+        k_len = max(s.shape[-1] for s in steps)
+        padded = [nn.functional.pad(s, (0, k_len - s.shape[-1])) for s in steps]
+        return torch.cat(padded, dim=2)  # (layers, heads, total_q_len, k_len)
+
+    def matrices(self, stack: Stack = "encoder", batch: int = 0) -> torch.Tensor:
+        """A stack's full matrices, whether from one call or put together from decoding steps."""
+        if self.n_steps(stack) > 1:
+            return self.assembled(stack, batch)  # (layers, heads, steps, k_len)
+        return self.stacked(stack, 0, batch)  # (layers, heads, q_len, k_len)
+
+    def to_numpy(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> np.ndarray:
+        array = self.stacked(stack, step, batch).numpy().copy()  # (layers, heads, q_len, k_len)
+        array.setflags(write=False)
+        return array
+
+    # -- export -----------------------------------------------------------------------------
+    def _export_arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {}
+        for stack in self.stacks:
+            for step in range(self.n_steps(stack)):
+                key = stack if self.n_steps(stack) == 1 else f"{stack}_step{step}"
+                arrays[key] = self.to_numpy(stack, step)
+        return arrays
+
+    def to_npz(self) -> bytes:
+        """Attention as a compressed .npz: one (layers, heads, q_len, k_len) array per stack
+        (and per step when generating), plus the tokens of each axis."""
+        buffer = io.BytesIO()
+        tokens = {f"tokens_{axis}": np.array(toks, dtype=str) for axis, toks in self.tokens.items()}
+        np.savez_compressed(buffer, **self._export_arrays(), **tokens)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+    def to_json(self, decimals: int = 6) -> str:
+        """Attention as JSON: tokens per axis and, per stack, a layers x heads x q x k list."""
+        payload = {
+            "tokens": {axis: list(toks) for axis, toks in self.tokens.items()},
+            "special": {axis: list(flags) for axis, flags in self.special.items()},
+            "axes": {stack: list(AXES[stack]) for stack in self.stacks},
+            "attention": {
+                key: np.round(array.astype(np.float64), decimals).tolist()
+                for key, array in self._export_arrays().items()
+            },
+        }
+        return json.dumps(payload, ensure_ascii=False)
+
+    def with_tokens(
+        self,
+        tokens: Mapping[str, Sequence[str]],
+        special: Mapping[str, Sequence[bool]] | None = None,
+    ) -> AttentionCapture:
+        """A copy with the tokens of each axis attached (the capture itself never tokenises)."""
+        for stack in self.stacks:
+            q_axis, k_axis = AXES[stack]
+            _, _, q_len, k_len = self.record(stack, 0).probs.shape
+            # While generating, a step holds one query and the keys seen so far; only the
+            # source axis of cross-attention has a fixed length then.
+            generating = self.n_steps(stack) > 1
+            checks = [(k_axis, k_len)] if generating and stack == "cross" else []
+            if not generating:
+                checks = [(q_axis, q_len), (k_axis, k_len)]
+            for axis, length in checks:
+                if axis in tokens and len(tokens[axis]) != length:
+                    raise ValueError(
+                        f"attention has {length} positions on the {axis} axis of {stack!r}, "
+                        f"while the number of tokens is {len(tokens[axis])}"
+                    )
+        return replace(
+            self,
+            tokens={axis: tuple(t) for axis, t in tokens.items()},
+            special={axis: tuple(bool(f) for f in s) for axis, s in (special or {}).items()},
+        )
+
+
+# -- the two handlers ----------------------------------------------------------------------------
+class Recorder:
+    """Records one model's attention (and, on request, scores, Q/K/V, masks and embedding
+    components) while its `capture` block is open; `result` after."""
+
+    def __init__(
+        self, owner: int, *, scores: bool, qkv: bool, masks: bool, embeddings: bool
+    ) -> None:
+        self.owner = owner
+        self.want_scores = scores
+        self.want_qkv = qkv
+        self.want_masks = masks
+        self.want_embeddings = embeddings
+        self._records: list[AttentionRecord] = []
+        self._steps: dict[tuple[str, int], int] = {}
+        self._embeddings: dict[str, list[torch.Tensor]] = {}
+        self._result: AttentionCapture | None = None
+
+    def __call__(
+        self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
+    ) -> None:
+        if point == "attention":
+            self._attention(site, value, **info)
+        elif point == "embedding" and self.want_embeddings:
+            self._embeddings.setdefault(site.name, []).append(value.detach().cpu())
+
+    def _attention(
+        self,
+        site: Site,
+        probs: torch.Tensor,  # (batch, heads, q_len, k_len)
+        *,
+        q: torch.Tensor,  # (batch, heads, q_len, d_head)
+        k: torch.Tensor,  # (batch, heads, k_len, d_head)
+        v: torch.Tensor,  # (batch, heads, k_len, d_head)
+        scaling: float,
+        additive_mask: torch.Tensor | None = None,  # broadcastable to probs, 0 = may attend
+        scores: torch.Tensor | None = None,  # (batch, heads, q_len, k_len) if the site has them
+    ) -> None:
+        step = self._steps.get((site.stack, site.layer), 0)
+        self._steps[(site.stack, site.layer)] = step + 1
+        rec = AttentionRecord(
+            stack=site.stack, layer=site.layer, step=step, probs=probs.detach().cpu(),
+            scaling=scaling,
+        )  # fmt: skip
+        if self.want_scores:
+            if scores is None:
+                # The same operations, in the same order, as the eager function that made probs.
+                scores = torch.matmul(q, k.transpose(2, 3)) * scaling  # (b, heads, q_len, k_len)
+                if additive_mask is not None:
+                    scores = scores + additive_mask
+            rec = replace(rec, scores=scores.detach().cpu())
+        if self.want_qkv:
+            rec = replace(rec, q=q.detach().cpu(), k=k.detach().cpu(), v=v.detach().cpu())
+        if self.want_masks:
+            batch, _, q_len, k_len = probs.shape
+            if additive_mask is None:
+                allowed = torch.ones(batch, 1, q_len, k_len, dtype=torch.bool)
+            else:
+                allowed = from_additive(additive_mask.detach().cpu())  # broadcastable to probs
+                allowed = allowed.expand(batch, allowed.shape[1], q_len, k_len)  # (b, 1|h, q, k)
+            rec = replace(rec, mask=allowed)
+        self._records.append(rec)
+
+    def close(self) -> None:
+        embeddings: dict[str, torch.Tensor] = {}
+        for name, values in self._embeddings.items():
+            # A shared embedding (seq2seq) fires once per stack and per decoding step.
+            embeddings[name] = values[0] if len(values) == 1 else torch.cat(values, dim=1)
+        self._result = AttentionCapture(records=tuple(self._records), embeddings=embeddings)
+
+    @property
+    def result(self) -> AttentionCapture:
+        if self._result is None:
+            raise RuntimeError("the capture is still open: read .result after the `with` block")
+        return self._result
+
+
+@dataclass(frozen=True)
+class Ablation:
+    """Heads to switch off, per (stack, layer); "zero" zeroes a head's output, "mean" replaces it
+    by its mean over the query positions of the call."""
+
+    owner: int
+    heads: Mapping[tuple[Stack, int], frozenset[int]]
+    mode: AblationMode = "zero"
+
+    def __call__(
+        self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
+    ) -> torch.Tensor | None:
+        heads = self.heads.get((site.stack, site.layer)) if point == "heads" else None
+        if not heads:
+            return None
+        head_dim: int = info["head_dim"]
+        output = value.clone()
+        index = torch.tensor(sorted(heads), dtype=torch.long, device=value.device)
+        chosen = output.index_select(head_dim, index)
+        if self.mode == "zero":
+            replacement = torch.zeros_like(chosen)
+        else:
+            # mean over the query positions of this call; the query axis sits next to the heads
+            query_dim = 2 if head_dim == 1 else 1
+            replacement = chosen.mean(dim=query_dim, keepdim=True).expand_as(chosen)
+        return output.index_copy(head_dim, index, replacement)
+
+
+# -- the public switches ------------------------------------------------------------------------
+@contextmanager
+def capture(
+    model: nn.Module,
+    *,
+    scores: bool = False,
+    qkv: bool = False,
+    masks: bool = False,
+    embeddings: bool = False,
+) -> Iterator[Recorder]:
+    """Record every attention call `model` makes inside the block (this thread only).
+
+    Probabilities are always recorded; scores, Q/K/V, masks and embedding
+    components on request, since they cost memory.
+    """
+    recorder = Recorder(id(model), scores=scores, qkv=qkv, masks=masks, embeddings=embeddings)
+    try:
+        with intervene(model, recorder):
+            yield recorder
+    finally:
+        recorder.close()
+
+
+@contextmanager
+def ablate(
+    model: nn.Module,
+    heads: Mapping[tuple[Stack, int], Sequence[int]],
+    mode: AblationMode = "zero",
+) -> Iterator[None]:
+    """Switch off the given heads of `model` for calls made inside the block (this thread only).
+
+    `heads` maps (stack, layer) to head indices, e.g. {("encoder", 2): [0, 5]}.
+    """
+    if mode not in ("zero", "mean"):
+        raise ValueError(f"ablation mode must be 'zero' or 'mean', not {mode!r}")
+    frozen = {key: frozenset(int(h) for h in hs) for key, hs in heads.items()}
+    with intervene(model, Ablation(id(model), frozen, mode)):
+        yield

@@ -1,0 +1,123 @@
+"""Hugging Face models through the same hook points as ours.
+
+Transformers routes a model's attention through its attention interface: the
+`attn_implementation` a model is set to names the function its attention modules call.
+We register one more function there. It runs the module's *own* eager attention (the
+`eager_attention_forward` of the module's modeling file), so the numbers are the model's,
+then hands them to the hook points. Imported only when a Hugging Face model is
+instrumented; transformers is not needed otherwise.
+
+What this relies on in transformers, pinned by tests/unit/test_hf_families.py so that an
+upgrade that changes it fails loudly: `AttentionInterface.register` and
+`AttentionMaskInterface.register`; `PreTrainedModel.set_attn_implementation`; each modeling
+file defining `eager_attention_forward(module, query, key, value, attention_mask, scaling,
+dropout, **kwargs) -> (output (batch, q_len, heads, d_head), probs)`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from model.core.hooks import Stack, hook
+
+IMPLEMENTATION = "attention_atlas"
+
+# Module paths of attention sites in the Hugging Face families we support.
+SITE_PATTERNS: tuple[tuple[re.Pattern[str], Stack], ...] = (
+    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.attention\.self$"), "encoder"),  # BERT
+    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.crossattention\.self$"), "cross"),
+    (re.compile(r"(?:^|\.)transformer\.layer\.(\d+)\.attention$"), "encoder"),  # DistilBERT
+    (re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.self_attn$"), "encoder"),  # Marian / BART
+    (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.self_attn$"), "decoder"),
+    (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.encoder_attn$"), "cross"),
+)
+# Embedding modules whose outputs are the components of the input representation.
+EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|shared)$"), "token"),
+    (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions)$"), "position"),
+    (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
+)
+SUPPORTED = "our Transformer, BERT, DistilBERT, Marian and BART families"
+
+
+def eager_function(module: nn.Module) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
+    """The eager attention function of the modeling file that defines `module`."""
+    function = getattr(sys.modules[type(module).__module__], "eager_attention_forward", None)
+    if function is None:
+        raise TypeError(
+            f"{type(module).__name__} has no eager_attention_forward in its modeling file; "
+            f"supported: {SUPPORTED}"
+        )
+    return function  # type: ignore[no-any-return]
+
+
+def hooked_attention(
+    module: nn.Module,
+    query: torch.Tensor,  # (batch, heads, q_len, d_head)
+    key: torch.Tensor,  # (batch, heads, k_len, d_head)
+    value: torch.Tensor,  # (batch, heads, k_len, d_head)
+    attention_mask: torch.Tensor | None,  # (batch, 1, q_len, k_len) additive
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    **kwargs: Any,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's own eager attention, then the "attention" and "heads" hook points."""
+    output, probs = eager_function(module)(
+        module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
+    )  # output (batch, q_len, heads, d_head), probs (batch, heads, q_len, k_len)
+    if scaling is None:
+        scaling = query.size(-1) ** -0.5
+    if attention_mask is not None:
+        attention_mask = attention_mask[:, :, :, : key.shape[-2]]  # (batch, 1, q_len, k_len)
+    hook(
+        module, "attention", probs, q=query, k=key, v=value, scaling=scaling,
+        additive_mask=attention_mask,
+    )  # fmt: skip
+    return hook(module, "heads", output, head_dim=2), probs
+
+
+def _register() -> None:
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface, eager_mask
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    if IMPLEMENTATION not in ALL_ATTENTION_FUNCTIONS:
+        AttentionInterface.register(IMPLEMENTATION, hooked_attention)
+        AttentionMaskInterface.register(IMPLEMENTATION, eager_mask)
+
+
+def switch_to_hooked_attention(
+    model: nn.Module,
+) -> tuple[list[tuple[nn.Module, Stack, int]], list[tuple[nn.Module, Stack, str]]]:
+    """Find a Hugging Face model's sites by module path and switch its attention to ours."""
+    sites: list[tuple[nn.Module, Stack, int]] = []
+    embeddings: list[tuple[nn.Module, Stack, str]] = []
+    seq2seq = bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
+    seen: set[int] = set()
+    for name, module in model.named_modules():
+        for pattern, stack in SITE_PATTERNS:
+            match = pattern.search(name)
+            if match:
+                sites.append((module, stack, int(match.group(1))))
+        for pattern, component in EMBEDDING_PATTERNS:
+            if pattern.search(name) and id(module) not in seen:
+                seen.add(id(module))
+                in_decoder: Stack = "decoder" if ".decoder." in f".{name}" else "encoder"
+                key = component
+                if seq2seq and component != "token":  # one token table serves both stacks
+                    key = f"{in_decoder}.{component}"
+                embeddings.append((module, in_decoder, key))
+    if not sites or not hasattr(model, "set_attn_implementation"):
+        raise ValueError(
+            f"{type(model).__name__} has no attention module that Attention Atlas knows; "
+            f"supported: {SUPPORTED}"
+        )
+    _register()
+    model.set_attn_implementation(IMPLEMENTATION)
+    return sites, embeddings

@@ -1,0 +1,1 @@
+"""Hugging Face checkpoints: loading (the packaged MiniLM, LoRA adapters, the hub) and encoding."""

@@ -1,0 +1,92 @@
+"""Text into a Hugging Face model: tokenised with an honest truncation count, run with capture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
+
+from model.core.capture import AttentionCapture, capture
+from model.core.errors import InputError
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One tokenised input, already cut to the model's limit."""
+
+    inputs: dict[str, torch.Tensor]  # input_ids, attention_mask, token_type_ids: (1, seq)
+    tokens: tuple[str, ...]
+    special: tuple[bool, ...]
+    segments: tuple[int, ...]
+    dropped: int  # tokens cut off to fit max_length
+    offsets: tuple[tuple[int, int], ...] = ()  # characters of each token in its segment
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+def max_length(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel | None = None) -> int:
+    limit = int(getattr(getattr(model, "config", None), "max_position_embeddings", 512) or 512)
+    model_max = tokenizer.model_max_length
+    return min(limit, model_max) if model_max and model_max < 100_000 else limit
+
+
+def encode(
+    tokenizer: PreTrainedTokenizerBase,
+    text: str,
+    text_pair: str | None = None,
+    limit: int = 512,
+) -> Encoded:
+    """Tokenise `text` (and an optional second segment), truncating to `limit` tokens.
+
+    Raises InputError for empty or whitespace-only text, before any model call.
+    """
+    if not text or not text.strip():
+        raise InputError("Type some text first: the box is empty.")
+    if text_pair is not None and not text_pair.strip():
+        text_pair = None
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the over-length warning is reported as `dropped`
+    try:
+        full = tokenizer(text, text_pair, truncation=False)["input_ids"]
+        enc = tokenizer(
+            text,
+            text_pair,
+            truncation="longest_first",
+            max_length=limit,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+            return_offsets_mapping=tokenizer.is_fast,
+        )
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    special_mask = enc.pop("special_tokens_mask")[0].tolist()
+    offsets = enc.pop("offset_mapping")[0].tolist() if "offset_mapping" in enc else []
+    ids = enc["input_ids"][0].tolist()
+    segments = enc["token_type_ids"][0].tolist() if "token_type_ids" in enc else [0] * len(ids)
+    return Encoded(
+        inputs=dict(enc),
+        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        special=tuple(bool(s) for s in special_mask),
+        segments=tuple(int(s) for s in segments),
+        dropped=max(0, len(full) - len(ids)),
+        offsets=tuple((int(a), int(b)) for a, b in offsets),
+    )
+
+
+def run_with_capture(
+    model: PreTrainedModel,
+    encoded: Encoded,
+    **options: bool,
+) -> tuple[AttentionCapture, Any]:
+    """One forward pass with attention captured; returns the capture (tokens attached) and the
+    model's own outputs. `options` go to `capture` (scores, qkv, masks, embeddings)."""
+    with torch.inference_mode(), capture(model, **options) as recorder:
+        outputs = model(**encoded.inputs)
+    result = recorder.result.with_tokens(
+        {"source": encoded.tokens}, special={"source": encoded.special}
+    )
+    return result, outputs
