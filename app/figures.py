@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -12,10 +12,37 @@ import plotly.graph_objects as go
 ATTENTION_COLORSCALE = "Blues"
 
 
+WORD_START = ("▁", "Ġ")  # SentencePiece's and byte-level BPE's mark of a piece that starts a word
+
+
+def _special(token: str) -> bool:
+    return (token[:1], token[-1:]) in (("[", "]"), ("<", ">")) and len(token) > 2
+
+
+def readable_tokens(tokens: Sequence[str]) -> list[str]:
+    """Tokens as a reader expects them, with one convention for word boundaries whatever the
+    tokenizer: a piece that starts a word is shown plain, one that continues a word with "##"
+    before it (BERT's own convention). So SentencePiece's "▁The", "▁cat", "s" reads "The",
+    "cat", "##s". Special tokens ([CLS], </s>) and BERT's tokens are shown as they are.
+    For display only: exports keep the raw tokens."""
+    if not any(t.startswith(WORD_START) for t in tokens):
+        return list(tokens)
+    shown = []
+    for token in tokens:
+        if token.startswith(WORD_START):
+            shown.append(token[1:] or "␣")  # a lone marker is a space of its own
+        elif _special(token):
+            shown.append(token)
+        else:
+            shown.append(f"##{token}")
+    return shown
+
+
 def token_labels(tokens: Sequence[str]) -> list[str]:
-    """Axis labels that are unique (a categorical axis would merge repeated tokens) and safe:
-    Plotly reads a little HTML in labels, so every token is escaped and shows as typed."""
-    return [f"{i} {html.escape(tok, quote=True)}" for i, tok in enumerate(tokens)]
+    """Axis labels that are unique (a categorical axis would merge repeated tokens), readable
+    (`readable_tokens`) and safe: Plotly reads a little HTML in labels, so every token is
+    escaped and shows as typed."""
+    return [f"{i} {html.escape(t, quote=True)}" for i, t in enumerate(readable_tokens(tokens))]
 
 
 def attention_heatmap(
@@ -187,7 +214,7 @@ def token_lines(
                 x=[x] * len(tokens),
                 y=list(range(len(tokens))),
                 mode="text",
-                text=[html.escape(t) for t in tokens],
+                text=[html.escape(t) for t in readable_tokens(tokens)],
                 textposition=f"middle {anchor}",
                 hoverinfo="skip",
                 showlegend=False,
@@ -219,8 +246,8 @@ def token_focus(
 
 def matrix_heatmap(
     matrix: np.ndarray,
-    row_labels: Sequence[str],
-    col_labels: Sequence[str],
+    row_labels: Sequence[object],
+    col_labels: Sequence[object],
     title: str,
     diverging: bool = True,
     value_format: str = ".3f",
@@ -248,7 +275,7 @@ def matrix_heatmap(
     return figure
 
 
-def bars(values: Sequence[float], labels: Sequence[str], title: str) -> go.Figure:
+def bars(values: Sequence[float] | np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=[html.escape(label) for label in labels],
@@ -265,7 +292,9 @@ def bars(values: Sequence[float], labels: Sequence[str], title: str) -> go.Figur
     return figure
 
 
-def curves(series: dict[str, np.ndarray], x_title: str, title: str) -> go.Figure:
+def curves(
+    series: Mapping[str, Sequence[float] | np.ndarray], x_title: str, title: str
+) -> go.Figure:
     figure = go.Figure()
     for name, ys in series.items():
         figure.add_trace(go.Scatter(y=np.asarray(ys, dtype=np.float32), mode="lines", name=name))

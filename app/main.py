@@ -11,11 +11,16 @@ if str(ROOT) not in sys.path:  # pages import app/ and model/ from the project r
 
 import streamlit as st  # noqa: E402
 
-from app.navigation import PAGES  # noqa: E402
+from app.navigation import by_section  # noqa: E402
 
-st.set_page_config(page_title="Attention Atlas", page_icon="🔭", layout="wide")
+st.set_page_config(page_title="Attention Atlas", page_icon=":material/hub:", layout="wide")
 from app.theme import lecture_toggle  # noqa: E402
 
-page = st.navigation([st.Page(p.path, title=p.title, icon=p.icon) for p in PAGES])
+page = st.navigation(
+    {
+        section: [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
+        for section, pages in by_section().items()
+    }
+)
 lecture_toggle()
 page.run()

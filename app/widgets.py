@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
 from app.theme import lecture_mode, style_figure
+from model.core.capture import AblationMode, Stack
 from model.core.errors import InputError
 from model.hf.encoding import Encoded, encode
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_CHARS = 200_000  # a guard against absurd pastes; 10,000 words (~60,000 characters) pass
 
@@ -62,7 +66,7 @@ def encode_or_hint(
     return encoded
 
 
-def run_or_hint(call: Callable[[], Any]) -> Any | None:
+def run_or_hint(call: Callable[[], T]) -> T | None:
     """Run a model call; input it refuses becomes a short hint instead of a traceback."""
     try:
         return call()
@@ -89,10 +93,10 @@ def layer_head_selectors(n_layers: int, n_heads: int, key: str) -> tuple[int, in
 
 
 def ablation_picker(
-    n_layers: int, n_heads: int, stacks: Sequence[str], key: str
-) -> tuple[dict[tuple[str, int], list[int]], str]:
-    """Heads (or whole layers) to switch off, as model.capture.ablate takes them."""
-    heads: dict[tuple[str, int], list[int]] = {}
+    n_layers: int, n_heads: int, stacks: Sequence[Stack], key: str
+) -> tuple[dict[tuple[Stack, int], list[int]], AblationMode]:
+    """Heads (or whole layers) to switch off, as model.core.capture.ablate takes them."""
+    heads: dict[tuple[Stack, int], list[int]] = {}
     options = [(s, layer, h) for s in stacks for layer in range(n_layers) for h in range(n_heads)]
     prefix = len(stacks) > 1
 
@@ -111,14 +115,15 @@ def ablation_picker(
         heads.setdefault((stack, layer), []).append(head)
     for stack, layer in layers:
         heads[(stack, layer)] = list(range(n_heads))
+    modes: list[AblationMode] = ["zero", "mean"]
     mode = st.radio(
         "Switched-off heads output",
-        ["zero", "mean"],
+        modes,
         horizontal=True,
         key=f"{key}_mode",
         help="zero: nothing; mean: their average over positions",
     )
-    return heads, str(mode)
+    return heads, mode or "zero"
 
 
 def head_and_mean(
@@ -157,10 +162,10 @@ def head_and_mean(
 def model_choice(
     key: str,
     offline_label: str,
-    load_offline: Callable[[], Any],
+    load_offline: Callable[[], T],
     hub_name: str,
-    load_hub: Callable[[str], Any],
-) -> Any | None:
+    load_hub: Callable[[str], U],
+) -> T | U | None:
     """The shipped model, or a hub checkpoint for users with network. Offline, the hub choice
     shows why it cannot load and returns None."""
     choice = st.radio(

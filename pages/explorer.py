@@ -133,15 +133,19 @@ if run is not None:
             )
     with tabs[3]:
         widgets.keep_in_range("ex_token", len(rows_t))
+        readable = figures.readable_tokens(rows_t)
         token = st.selectbox(
             "Query token",
             range(len(rows_t)),
-            format_func=lambda i: f"{i}: {rows_t[i]}",
+            format_func=lambda i: f"{i}: {readable[i]}",
             key="ex_token",
         )
         widgets.chart(
             figures.token_focus(
-                shown, token, cols_t, title=f"What '{rows_t[token]}' attends to, in every head"
+                shown,
+                token,
+                cols_t,
+                title=f"What '{readable[token]}' attends to, in every head",
             ),
             key="ex_token_focus",
         )
@@ -191,9 +195,8 @@ if run is not None:
         st.caption("Click a column header to sort.")
         st.dataframe(table, hide_index=True, key="ex_stats")
     with tabs[6]:
-        view = st.radio(
-            "bertviz view", ["head", "model", "neuron"], horizontal=True, key="ex_bertviz"
-        )
+        views: list[bertviz_views.View] = ["head", "model", "neuron"]
+        view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
         if view == "neuron" and (source_key == "translator" or stack != "encoder"):
             st.info("The neuron view shows BERT's queries and keys: pick a MiniLM model.")
         else:

@@ -1,4 +1,6 @@
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -54,7 +56,7 @@ if data is not None:
     left, right = st.columns(2)
     max_steps = left.slider("At most this many steps", 5, 200, 40, key="ft_steps")
     max_seconds = right.slider("At most this many seconds", 10, 300, 60, key="ft_seconds")
-    runner = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
+    runner: Any = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
     if st.button("Fine-tune", type="primary", key="ft_go"):
         progress = st.progress(0.0, text="Fine-tuning…")
 
@@ -78,12 +80,13 @@ if tuned is not None and tuned[0] == task:
     widgets.chart(figures.curves({"loss": losses}, "step", title="Fine-tuning loss"), key="ft_loss")
     runner = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
     after_runner = (NerTagger if task == "ner" else QAReader)(model, runner.tokenizer, name="tuned")
+    runners: tuple[Any, Any] = (runner, after_runner)
     st.header("Before and after")
     if task == "ner":
         sentence = st.text_input(
             "Sentence", "Alice flew to Lisbon with Ryanair .", key="ft_sentence", max_chars=2000
         )
-        results = [widgets.run_or_hint(lambda r=r: r(sentence)) for r in (runner, after_runner)]
+        results: list[Any] = [widgets.run_or_hint(partial(r, sentence)) for r in runners]
     else:
         context = st.text_area(
             "Context",
@@ -94,10 +97,10 @@ if tuned is not None and tuned[0] == task:
         question = st.text_input(
             "Question", "Where is Nadia's bakery?", key="ft_question", max_chars=500
         )
-        results = [
-            widgets.run_or_hint(lambda r=r: r(question, context)) for r in (runner, after_runner)
-        ]
-    if all(r is not None for r in results):
+        results = [widgets.run_or_hint(partial(r, question, context)) for r in runners]
+    done = [r for r in results if r is not None]
+    if len(done) == len(runners):
+        results = done
         layer = st.selectbox(
             "Layer", range(results[0].attention.n_layers()), index=5, key="ft_layer"
         )

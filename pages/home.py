@@ -1,6 +1,6 @@
 import streamlit as st
 
-from app.navigation import PAGES
+from app.navigation import by_section
 
 st.title("Attention Atlas")
 st.markdown(
@@ -8,7 +8,11 @@ st.markdown(
     "computed for the text you type: captured from the model's own forward pass, never "
     "re-derived. Everything runs on this machine, with no network."
 )
-st.subheader("Pages")
-for page in PAGES[1:]:
-    st.page_link(page.path, label=page.title, icon=page.icon)
-    st.caption(page.purpose)
+for section, pages in by_section().items():
+    pages = [p for p in pages if p.path != "../pages/home.py"]
+    if not pages:
+        continue
+    st.subheader(section)
+    for page in pages:
+        st.page_link(page.path, label=page.title, icon=page.icon)
+        st.caption(page.purpose)

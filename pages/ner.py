@@ -3,7 +3,7 @@ import streamlit as st
 
 from app import figures, loaders, text, widgets
 from model.core.capture import ablate
-from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME
+from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerTagger
 
 EXAMPLES = {
     "A concert night": "Going to see Taylor Swift at Madison Square Garden tonight with @jess !",
@@ -29,7 +29,10 @@ tagger = widgets.model_choice(
 
 example = widgets.example_picker("ner", EXAMPLES, lambda text: {"ner_text": text})
 typed = widgets.text_box("Text", example, key="ner_text", height=90)
-result = widgets.run_or_hint(lambda: tagger(typed)) if tagger is not None else None
+if tagger is None:
+    st.stop()
+shown_tagger: NerTagger = tagger
+result = widgets.run_or_hint(lambda: shown_tagger(typed))
 if result is not None:
     for notice in result.notices:
         st.warning(notice)
@@ -72,14 +75,15 @@ if result is not None:
 
     if result.entities:
         st.header("What an entity's word pieces attend to")
-        widgets.keep_in_range("ner_entity", len(result.entities))
+        entities = result.entities
+        widgets.keep_in_range("ner_entity", len(entities))
         index = st.selectbox(
             "Entity",
-            range(len(result.entities)),
+            range(len(entities)),
             key="ner_entity",
-            format_func=lambda i: f"{result.entities[i].text} ({result.entities[i].label})",
+            format_func=lambda i: f"{entities[i].text} ({entities[i].label})",
         )
-        entity = result.entities[index]
+        entity = entities[index or 0]
         positions = result.entity_tokens(entity)
         if not positions:
             st.info("This entity lies beyond the first 512-token window, whose attention is shown.")

@@ -75,7 +75,8 @@ st.caption(
 st.header("BERT's learned position embeddings")
 model, tokenizer = loaders.minilm()
 positions = st.slider("Positions to show", 8, 512, 64, key="pe_bert_positions")
-learned = model.embeddings.position_embeddings.weight[:positions].detach().numpy()  # (p, 384)
+bert_positions = model.get_parameter("embeddings.position_embeddings.weight")  # (512, 384)
+learned = bert_positions[:positions].detach().numpy()  # (positions, 384)
 widgets.chart(
     figures.matrix_heatmap(
         learned,

@@ -3,7 +3,7 @@ import streamlit as st
 
 from app import figures, loaders, text, widgets
 from model.core.capture import ablate
-from model.tasks.qa import HUB_QA_NAME
+from model.tasks.qa import HUB_QA_NAME, QAReader
 
 EXAMPLES = {
     "A story (bAbI style)": (
@@ -46,7 +46,10 @@ example = widgets.example_picker(
 )
 context = widgets.text_box("Context", example[0], key="qa_context", height=120)
 question = st.text_input("Question", key="qa_question", max_chars=500)
-result = widgets.run_or_hint(lambda: reader(question, context)) if reader is not None else None
+if reader is None:
+    st.stop()
+shown_reader: QAReader = reader
+result = widgets.run_or_hint(lambda: shown_reader(question, context))
 if result is not None:
     for notice in result.notices:
         st.warning(notice)

@@ -4,7 +4,12 @@ import streamlit as st
 
 from app import figures, loaders, text, widgets
 from model.core.capture import ablate
-from model.tasks.translation import MARIAN_HUB_NAME, sentence_scores
+from model.tasks.translation import (
+    MARIAN_HUB_NAME,
+    MarianTranslator,
+    OurTranslator,
+    sentence_scores,
+)
 
 st.title("Translation")
 st.caption(
@@ -28,11 +33,12 @@ decoding = st.radio(
 )
 beam = 1 if decoding == "greedy" else 4
 
-result = None
-if translator is not None:
-    start = time.perf_counter()
-    result = widgets.run_or_hint(lambda: translator.translate(english, beam=beam))
-    elapsed = time.perf_counter() - start
+if translator is None:
+    st.stop()
+shown_translator: OurTranslator | MarianTranslator = translator
+start = time.perf_counter()
+result = widgets.run_or_hint(lambda: shown_translator.translate(english, beam=beam))
+elapsed = time.perf_counter() - start
 if result is not None:
     st.subheader(text.escape(result.text) or "(empty translation)")
     st.caption(
@@ -62,9 +68,10 @@ if result is not None:
     if len(output) > 1:
         step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
     weights = cross[layer, :, step].mean(0)  # (source,)
-    produced = " ".join(text.escape(t) for t in output[:step])
+    shown = figures.readable_tokens(output)
+    produced = " ".join(text.escape(t) for t in shown[:step])
     st.markdown(
-        f"Step {step + 1} produced :blue-background[{text.escape(output[step])}]"
+        f"Step {step + 1} produced :blue-background[{text.escape(shown[step])}]"
         + (f" after {produced}" if produced else "")
     )
     spans, at, plain = [], 0, []
@@ -78,7 +85,7 @@ if result is not None:
     widgets.chart(
         figures.bars(
             weights,
-            [f"{i} {t}" for i, t in enumerate(source)],
+            figures.token_labels(source),
             title=f"Step {step + 1}: cross-attention over the source (layer {layer}, "
             "mean of heads)",
         ),

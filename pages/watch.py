@@ -1,7 +1,7 @@
 import streamlit as st
 
 from app import figures, widgets
-from model.training.toy import ToySetup, probe_attention, train_toy
+from model.training.toy import Task, ToySetup, probe_attention, train_toy
 
 st.title("Watch attention form")
 st.markdown(
@@ -11,7 +11,8 @@ st.markdown(
     "for copying, the anti-diagonal for reversing."
 )
 left, right = st.columns(2)
-task = left.radio("Task", ["reverse", "copy"], horizontal=True, key="watch_task")
+tasks: list[Task] = ["reverse", "copy"]
+task = left.radio("Task", tasks, horizontal=True, key="watch_task") or "reverse"
 steps = right.slider("Training steps", 50, 600, 300, step=50, key="watch_steps")
 setup = ToySetup(task=task)
 

@@ -40,9 +40,18 @@ from model.core.hooks import STACKS, Point, Site, Stack, instrument, intervene
 from model.core.masks import from_additive
 
 __all__ = [
-    "AXES", "STACKS", "Ablation", "AttentionCapture", "AttentionRecord", "Recorder", "Stack",
-    "ablate", "capture", "instrument",
-]  # fmt: skip
+    "AXES",
+    "STACKS",
+    "Ablation",
+    "AblationMode",
+    "AttentionCapture",
+    "AttentionRecord",
+    "Recorder",
+    "Stack",
+    "ablate",
+    "capture",
+    "instrument",
+]
 # Which token sequence lies along each axis of a stack's attention: (queries, keys).
 AXES: Mapping[str, tuple[str, str]] = MappingProxyType(
     {

@@ -53,7 +53,8 @@ class Site:
 class Handler(Protocol):
     """Hears the hook points of one model (`owner`) while its `intervene` block is open."""
 
-    owner: int
+    @property
+    def owner(self) -> int: ...
 
     def __call__(
         self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]

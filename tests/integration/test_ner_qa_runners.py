@@ -94,9 +94,9 @@ def test_widening_for_casing_changes_nothing_before_training(tokenizer):
 
 
 def test_every_path_gives_each_piece_its_words_casing(cased_tagger):
-    """The runner, the scorer (predict_ner) and the explorer's encoding feed the same casing
-    ids, recomputed here from each piece's word."""
-    from model.finetune import predict_ner
+    """The runner, the scorer (tag_words) and the explorer's encoding feed the same casing
+    ids, recomputed here from each piece's word; training's features carry them too."""
+    from model.training.ner import ner_features
 
     text = "Apple sells the iPhone in NYC , lol"
     words = text.split()
@@ -105,129 +105,52 @@ def test_every_path_gives_each_piece_its_words_casing(cased_tagger):
     hook = embedding.register_forward_hook(lambda m, args, out: seen.append(args[0][0].tolist()))
     try:
         result = cased_tagger(text)
-        predict_ner(cased_tagger.model, cased_tagger.tokenizer, [(tuple(words), ("O",) * 7)])
+        cased_tagger.tag_words(words)
     finally:
         hook.remove()
     expected = [0 if w is None else word_case(words[w]) for w in result.token_words]
     assert expected[1:-1] == [1, 0, 0, 3, 0, 2, 0, 0, 0]  # apple sells the iphone in nyc , lo ##l
     assert seen == [expected, expected]
+    labels = {label: i for i, label in enumerate(LABELS)}
+    (feature,) = ner_features(cased_tagger.tokenizer, [(words, ("O",) * 8)], labels, casing=True)
+    assert feature["token_type_ids"] == expected
     explorer = cased_tagger.encode(text)
     assert explorer.tokens == result.tokens
     assert explorer.inputs["token_type_ids"][0].tolist() == expected
 
 
 def test_a_casing_adapter_trains_saves_and_loads(tmp_path):
-    from model.finetune import main as finetune_main
-    from model.finetune import ner_f1
+    from model.datasets.wnut import load_wnut, split_sentences
+    from model.tasks.ner import f1
+    from model.train import main as train_main
 
-    from model.tasks.ner import load_wnut, split_sentences
-
-    finetune_main(["ner", "--tiny", "--quiet", "--out", str(tmp_path)])
+    train_main(["ner", "--tiny", "--quiet", "--out", str(tmp_path)])
     loaded = NerTagger.load(tmp_path)
     assert uses_casing(loaded.model)
     rows = loaded.model.bert.embeddings.token_type_embeddings.weight
     assert rows.shape[0] == 4 and not torch.equal(rows[0], rows[1])  # trained apart
     valid = split_sentences(load_wnut())["valid"][:32]  # the run's validation slice
     recorded = json.loads((tmp_path / "training.json").read_text())["best_valid"]
-    assert ner_f1(loaded.model, loaded.tokenizer, valid) == pytest.approx(recorded, abs=1e-3)
+    assert f1(loaded, valid) == pytest.approx(recorded, abs=1e-3)  # validated as it is scored
 
     more = tmp_path / "more"  # --resume continues the adapter; its config lists each module once
-    finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--resume", str(tmp_path),
-                   "--out", str(more)])  # fmt: skip
+    train_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--resume", str(tmp_path),
+                "--out", str(more)])  # fmt: skip
     saved = json.loads((more / "adapter_config.json").read_text())["modules_to_save"]
     assert sorted(saved) == sorted(set(saved)) and "token_type_embeddings" in saved
     assert uses_casing(NerTagger.load(more).model)
 
 
-def test_distillation_loss_reduces_to_the_models_own(tokenizer):
-    from model.finetune import distillation_loss, pad_collate, with_targets
+def test_a_qa_adapter_trains_and_validates_as_it_is_scored(tmp_path):
+    from model.datasets.qa_generator import generated_splits
+    from model.train import main as train_main
+    from model.training.qa import generated_em
 
-    model = tiny(BertForTokenClassification, num_labels=len(LABELS))
-    features = [
-        {**tokenizer(["Apple", "rocks"], is_split_into_words=True), "labels": [-100, 3, 0, -100]},
-        {**tokenizer(["see", "NYC"], is_split_into_words=True), "labels": [-100, 0, 5, -100]},
-    ]
-    for feature in features:  # the gold labels as one-hot teacher targets
-        feature["targets"] = [[float(i == y) for i in range(len(LABELS))]
-                              for y in feature["labels"] if y != -100]  # fmt: skip
-    inputs = with_targets(pad_collate(tokenizer))(features)
-    assert inputs["targets"].shape == (4, len(LABELS))
-    own = model(**{k: v for k, v in inputs.items() if k != "targets"}).loss
-    for weight in (0.0, 0.5, 1.0):
-        torch.testing.assert_close(distillation_loss(weight)(model, inputs), own)
-    inputs["targets"] = torch.full((4, len(LABELS)), 1 / len(LABELS))  # a teacher with no idea
-    uniform = distillation_loss(1.0)(model, inputs)
-    assert not torch.allclose(uniform, own)
-    torch.testing.assert_close(distillation_loss(0.0)(model, inputs), own)
-
-
-def test_a_student_learns_from_teachers(tmp_path):
-    from model.finetune import main as finetune_main
-    from model.finetune import ner_features, pad_collate, teacher_targets
-
-    from model.tasks.ner import CHECKPOINT_DIR, load_wnut, split_sentences
-
-    teacher = NerTagger.load()
-    sentences = split_sentences(load_wnut())["train"][:8]
-    label_ids = {label: i for i, label in enumerate(LABELS)}
-    features = ner_features(teacher.tokenizer, sentences, label_ids, casing=True)
-    targets = teacher_targets([teacher.model], features, pad_collate(teacher.tokenizer))
-    assert [len(t) for t in targets] == [len(words) for words, _ in sentences]
-    assert all(sum(row) == pytest.approx(1, abs=1e-5) for t in targets for row in t)
-    words = list(sentences[3][0])  # recomputed alone, without padding
-    enc = teacher.tokenizer(words, is_split_into_words=True, return_tensors="pt")
-    types = torch.tensor([[0 if w is None else word_case(words[w]) for w in enc.word_ids()]])
-    probs = teacher.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                          token_type_ids=types).logits[0].softmax(-1)  # fmt: skip
-    firsts = [enc.word_ids().index(w) for w in range(len(words))]
-    torch.testing.assert_close(torch.tensor(targets[3]), probs[firsts], rtol=0, atol=1e-5)
-
-    finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--out", str(tmp_path),
-                   "--teacher", str(CHECKPOINT_DIR), "--teacher", str(CHECKPOINT_DIR)])  # fmt: skip
-    record = json.loads((tmp_path / "training.json").read_text())
-    assert record["arguments"]["teacher"] == [str(CHECKPOINT_DIR)] * 2
-    assert uses_casing(NerTagger.load(tmp_path).model)
-    with pytest.raises(SystemExit, match="casing"):
-        finetune_main(["ner", "--tiny", "--quiet", "--no-casing", "--out", str(tmp_path / "x"),
-                       "--teacher", str(CHECKPOINT_DIR)])  # fmt: skip
-
-
-def test_a_moving_average_is_what_is_kept(tmp_path):
-    """--ema: with a decay near 0 the average is the last weights (the run without it);
-    with decay 1 it never leaves the start (LoRA's B starts at zero)."""
-    from model.finetune import main as finetune_main
-    from safetensors.torch import load_file
-
-    def adapter(*options):
-        out = tmp_path / "-".join(options or ("plain",))
-        finetune_main(["ner", "--tiny", "--quiet", "--epochs", "1", "--out", str(out), *options])
-        return load_file(out / "adapter_model.safetensors")
-
-    plain, near_zero, one = adapter(), adapter("--ema", "1e-9"), adapter("--ema", "1.0")
-    assert plain.keys() == near_zero.keys() == one.keys()
-    for name, tensor in plain.items():
-        torch.testing.assert_close(near_zero[name], tensor, rtol=1e-5, atol=1e-6)
-    lora_b = [name for name in one if "lora_B" in name]
-    assert lora_b and all(not one[name].any() for name in lora_b)
-    assert all(plain[name].any() for name in lora_b)
-
-
-def test_whole_layer_training_saves_float16_differences_that_load(tmp_path):
-    from model.deltas import DELTAS
-    from model.finetune import main as finetune_main
-    from model.finetune import ner_f1
-
-    from model.tasks.ner import load_wnut, split_sentences
-
-    (tmp_path / "adapter_config.json").write_text("{}")  # left by an earlier LoRA run
-    finetune_main(["ner", "--tiny", "--quiet", "--layers", "1", "--out", str(tmp_path)])
-    assert (tmp_path / DELTAS).exists() and not (tmp_path / "adapter_config.json").exists()
-    assert (tmp_path / DELTAS).stat().st_size < 4e6  # one layer (1.8M values) in float16
-    loaded = NerTagger.load(tmp_path)
-    assert uses_casing(loaded.model)
-    valid = split_sentences(load_wnut())["valid"][:32]
+    train_main(["qa", "--tiny", "--quiet", "--out", str(tmp_path)])
+    loaded = QAReader.load(tmp_path)
+    valid = generated_splits()["valid"][:32]
     recorded = json.loads((tmp_path / "training.json").read_text())["best_valid"]
-    assert ner_f1(loaded.model, loaded.tokenizer, valid) == pytest.approx(recorded, abs=1.0)
+    assert generated_em(loaded, valid) == pytest.approx(recorded, abs=1e-3)
 
 
 @pytest.mark.parametrize("text", ["", "  \n "])
@@ -283,23 +206,20 @@ def shipped_reader():
 
 
 def test_shipped_ner_adapter_scores_on_held_out_sentences(shipped_tagger):
-    from model.finetune import ner_f1
-
-    from model.tasks.ner import load_wnut, split_sentences
+    from model.datasets.wnut import load_wnut, split_sentences
+    from model.tasks.ner import f1
 
     test = split_sentences(load_wnut())["test"][:80]
-    assert ner_f1(shipped_tagger.model, shipped_tagger.tokenizer, test) > 30
+    assert f1(shipped_tagger, test) > 30
 
 
 def test_app_and_evaluation_tag_alike(shipped_tagger):
-    """The runner (what the app shows) and predict_ner (what evaluate scores) decode the same
+    """The runner (what the app shows) and tag_words (what evaluate scores) decode the same
     valid BIO tags for held-out sentences."""
-    from model.finetune import predict_ner
-
-    from model.tasks.ner import load_wnut, split_sentences
+    from model.datasets.wnut import load_wnut, split_sentences
 
     test = split_sentences(load_wnut())["test"][:40]
-    scored = predict_ner(shipped_tagger.model, shipped_tagger.tokenizer, test)
+    scored = [shipped_tagger.tag_words(words) for words, _ in test]
     shown = [list(shipped_tagger(" ".join(words)).word_tags) for words, _ in test]
     assert shown == scored
     for tags in shown:
@@ -316,15 +236,25 @@ def test_shipped_ner_finds_an_obvious_entity(shipped_tagger):
 
 def test_shipped_qa_adapter_scores_on_generated_and_handwritten(shipped_reader):
     from model.datasets.qa_generator import generated_splits
-    from model.evaluate import load_handwritten
+    from model.datasets.qa_handwritten import handwritten_questions
     from model.tasks.qa import exact_match
 
     test = [e for e in generated_splits()["test"] if e.answer][:40]
     em = sum(exact_match(shipped_reader(e.question, e.context).answer, [e.answer]) for e in test)
     assert em / len(test) > 0.9
-    hand = load_handwritten()[:12]
-    em = sum(exact_match(shipped_reader(q, c).answer, t) for q, c, t in hand)
+    hand = handwritten_questions()[:12]
+    em = sum(exact_match(shipped_reader.answer(q, c), t) for q, c, t in hand)
     assert em / len(hand) > 0.5
+
+
+def test_app_and_evaluation_answer_alike(shipped_reader):
+    """What the page shows (the reader's result) and what training validates and evaluate
+    scores (`answer`) come from one decoder."""
+    from model.datasets.qa_generator import generated_splits
+
+    for example in generated_splits()["valid"][:25]:
+        shown = shipped_reader(example.question, example.context).answer
+        assert shipped_reader.answer(example.question, example.context) == shown
 
 
 def test_shipped_qa_says_when_the_context_has_no_answer(shipped_reader):

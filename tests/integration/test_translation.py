@@ -63,11 +63,9 @@ def test_smoke_training_learns_and_writes_a_loadable_checkpoint(tiny_run, tiny_t
 def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
     from safetensors.torch import load_file
 
-    from model.training.average import main as average_main
-
     snapshots = sorted((tiny_run / "snapshots").glob("step-*.safetensors"))
     assert [p.name for p in snapshots] == ["step-20.safetensors", "step-40.safetensors"]
-    average_main([*map(str, snapshots), "--like", str(tiny_run), "--out", str(tmp_path)])
+    train_main(["average", *map(str, snapshots), "--like", str(tiny_run), "--out", str(tmp_path)])
     first, last = (load_file(str(p)) for p in snapshots)
     averaged = OurTranslator.load(tmp_path)
     for name, weight in averaged.model.state_dict().items():

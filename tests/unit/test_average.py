@@ -1,4 +1,4 @@
-"""Checkpoint averaging (model/average.py)."""
+"""Checkpoint averaging (model/training/average.py)."""
 
 import pytest
 import torch

@@ -5,7 +5,6 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from model.core import capture as cap
 from model.analysis.teaching import (
     attention_steps,
     head_outputs,
@@ -15,6 +14,7 @@ from model.analysis.teaching import (
     skip_features,
     soft_lookup,
 )
+from model.core import capture as cap
 
 
 def test_soft_lookup_is_a_softmax_weighted_mix():
