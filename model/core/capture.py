@@ -36,7 +36,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.core.hooks import STACKS, Point, Site, Stack, instrument, intervene
+from model.core.hooks import STACKS, Point, Site, Stack
+from model.core.instrument import instrument, intervene
 from model.core.masks import from_additive
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Any
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from model.core.hooks import instrument
+from model.core.instrument import instrument
 
 MINILM_NAME = "all-MiniLM-L6-v2 (packaged)"
 

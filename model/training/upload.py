@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from model.core.hooks import instrument
+from model.core.instrument import instrument
 from model.hf.loading import minilm_path
 from model.tasks.ner import uses_casing
 from model.training.loop import batches, lora_model

@@ -13,7 +13,8 @@ from typing import cast
 import torch
 from torch import nn
 
-from model.core.hooks import Stack, instrument
+from model.core.hooks import Stack
+from model.core.instrument import instrument
 from model.core.masks import decoder_self_mask, key_padding_mask
 from model.transformer.attention import KVCache
 from model.transformer.config import TransformerConfig

@@ -1,5 +1,6 @@
 """The capture API on a tiny randomly initialised BERT: fast, and the same code path as MiniLM."""
 
+import copy
 import threading
 
 import numpy as np
@@ -8,7 +9,7 @@ import torch
 from transformers import BertConfig, BertModel
 
 from model.core import capture as cap
-from model.core import hooks
+from model.core import hooks, instrument
 from model.core.masks import to_additive
 
 
@@ -145,8 +146,6 @@ def test_unsupported_model_is_a_clear_error():
 
 
 def test_a_deep_copy_of_an_instrumented_model_captures_for_itself(tiny_bert):
-    import copy
-
     twin = cap.instrument(copy.deepcopy(tiny_bert))
     with cap.capture(twin) as rec:
         twin(**batch([5]))
@@ -154,3 +153,57 @@ def test_a_deep_copy_of_an_instrumented_model_captures_for_itself(tiny_bert):
     with cap.capture(tiny_bert) as original:
         twin(**batch([5]))
     assert original.result.records == ()  # the copy does not record into the original's capture
+
+
+# -- the open hook points: recording and ablation are two handlers; a third needs no site change
+class Doubler:
+    """A handler written here, not in model/: scales one head's output and counts what it hears."""
+
+    def __init__(self, owner, head):
+        self.owner, self.head, self.heard = owner, head, []
+
+    def __call__(self, point, site, value, info):
+        self.heard.append((point, site.stack, site.layer))
+        if point != "heads":
+            return None
+        value = value.clone()
+        value.select(info["head_dim"], self.head).mul_(2.0)
+        return value
+
+
+def test_a_new_handler_hears_every_site_and_can_change_a_heads_output(tiny_bert):
+    inputs = batch([6])
+    with torch.no_grad():
+        plain = tiny_bert(**inputs).last_hidden_state
+        handler = Doubler(id(tiny_bert), head=1)
+        with instrument.intervene(tiny_bert, handler):
+            doubled = tiny_bert(**inputs).last_hidden_state
+        again = tiny_bert(**inputs).last_hidden_state
+    heard = {(p, s, layer) for p, s, layer in handler.heard}
+    assert heard >= {("attention", "encoder", 0), ("heads", "encoder", 1)}
+    assert ("embedding", "encoder", -1) in heard
+    assert not torch.allclose(doubled, plain)
+    torch.testing.assert_close(again, plain)  # nothing stays behind after the block
+
+
+def test_handlers_compose_and_stay_with_their_own_model(tiny_bert):
+    """A capture inside an ablation records the ablated run; a handler of another model
+    hears nothing."""
+    other = cap.instrument(copy.deepcopy(tiny_bert))
+    stranger = Doubler(id(other), head=0)
+    inputs = batch([6])
+    with (
+        torch.no_grad(),
+        cap.ablate(tiny_bert, {("encoder", 0): range(4)}),
+        instrument.intervene(other, stranger),
+        cap.capture(tiny_bert) as rec,
+    ):
+        ablated = tiny_bert(**inputs).last_hidden_state
+    assert stranger.heard == [] and len(rec.result.records) == 2
+    with torch.no_grad(), cap.ablate(tiny_bert, {("encoder", 0): range(4)}):
+        torch.testing.assert_close(tiny_bert(**inputs).last_hidden_state, ablated)
+    with (
+        pytest.raises(ValueError, match="another model"),
+        instrument.intervene(tiny_bert, stranger),
+    ):
+        pass

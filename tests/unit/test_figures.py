@@ -2,6 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from app import figures
 from app.figures import attention_heatmap, token_labels
 
 
@@ -100,3 +101,25 @@ def test_start_end_scores_pair_each_token_with_its_two_scores():
     assert [t.name for t in figure.data] == ["start", "end"]
     assert list(figure.data[1].y) == [0.5, 3.0]
     assert list(figure.data[0].x) == ["0 mary", "1 &lt;b&gt;"]
+
+
+def test_token_labels_show_word_boundaries_one_way_and_keep_specials():
+    sentencepiece = ["▁The", "▁cat", "s", "▁", "[EOS]", "<pad>"]
+    assert figures.readable_tokens(sentencepiece) == ["The", "cat", "##s", "␣", "[EOS]", "<pad>"]
+    assert figures.readable_tokens(["ĠHello", "Ġworld", "!"]) == ["Hello", "world", "##!"]
+    bert = ["[CLS]", "play", "##ing", "[SEP]"]
+    assert figures.readable_tokens(bert) == bert  # already BERT's convention
+    labels = figures.token_labels(["▁<b>", "x"])
+    assert labels == ["0 &lt;b&gt;", "1 ##x"]
+    fig = figures.attention_heatmap(np.eye(2), ["▁a", "b"], ["▁a", "b"], title="t")
+    assert list(fig.data[0].x) == ["0 a", "1 ##b"]
+
+
+def test_the_menu_has_sections_and_material_icons_only():
+    from app.navigation import PAGES, SECTIONS, by_section
+
+    assert all(p.icon.startswith(":material/") and p.icon.endswith(":") for p in PAGES)
+    assert all(p.section in SECTIONS for p in PAGES)
+    grouped = by_section()
+    assert sum(len(pages) for pages in grouped.values()) == len(PAGES)
+    assert all(grouped[s] for s in SECTIONS)  # no empty section in the menu

@@ -161,3 +161,43 @@ def test_a_capture_on_one_model_ignores_another():
     with torch.no_grad(), cap.capture(a) as rec:
         b(**encoder_inputs())
     assert rec.result.records == ()
+
+
+# -- what the capture relies on in transformers: a change here must fail loudly --------------
+def test_transformers_still_offers_what_the_capture_relies_on():
+    """model.core.hf_attention registers an attention function through the public interface
+    and delegates to each modeling file's eager_attention_forward. If an upgrade renames or
+    reshapes any of these, this test names what changed."""
+    import inspect
+    import sys
+
+    from transformers import AttentionInterface, PreTrainedModel
+    from transformers.masking_utils import AttentionMaskInterface
+    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+
+    from model.core.hf_attention import IMPLEMENTATION, eager_function
+
+    assert callable(AttentionInterface.register) and callable(AttentionMaskInterface.register)
+    assert hasattr(PreTrainedModel, "set_attn_implementation")
+    model = cap.instrument(build(BertForTokenClassification, bert_config()))
+    assert IMPLEMENTATION in ALL_ATTENTION_FUNCTIONS
+    assert model.config._attn_implementation == IMPLEMENTATION
+    for cls, make in [*ENCODERS, *((m, lambda c=c: seq2seq_config(c)) for m, c in SEQ2SEQ)]:
+        attention = next(
+            m
+            for _, m in build(cls, make()).named_modules()
+            if type(m).__name__.endswith(("SelfAttention", "MultiHeadSelfAttention", "Attention"))
+            and hasattr(sys.modules[type(m).__module__], "eager_attention_forward")
+        )
+        params = list(inspect.signature(eager_function(attention)).parameters)
+        assert params[:5] == ["module", "query", "key", "value", "attention_mask"], cls.__name__
+        assert {"scaling", "dropout"} <= set(params), cls.__name__
+
+
+def test_a_model_whose_attention_bypasses_the_interface_is_refused_by_name():
+    from model.core.hf_attention import eager_function
+
+    with pytest.raises(ValueError, match="supported: our Transformer, BERT"):
+        cap.instrument(torch.nn.Sequential(torch.nn.Linear(2, 2)))
+    with pytest.raises(TypeError, match="eager_attention_forward"):
+        eager_function(torch.nn.Linear(2, 2))

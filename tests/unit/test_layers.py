@@ -1,0 +1,113 @@
+"""The layering of the code, read from its import statements (those inside functions too):
+pages -> app -> tasks, analysis -> transformer, hf, datasets -> core; training beside, never
+imported by what serves; and no import cycle anywhere."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# Lower ranks are imported by higher ones, never the other way; packages of one rank do not
+# import each other (a module may always import its own package's modules).
+RANKS = {
+    "model.core": 0,
+    "model.transformer": 1,
+    "model.hf": 1,
+    "model.datasets": 1,
+    "model.tasks": 2,
+    "model.analysis": 2,
+    "model.training": 3,
+    "model.train": 4,
+    "model.evaluate": 4,
+    "app": 5,
+    "pages": 6,
+}
+TRAINING = ("model.training", "model.train", "model.evaluate")
+# Pages that train on purpose, and the one training module each may use.
+TRAINING_PAGES = {"pages.finetune": "model.training.upload", "pages.watch": "model.training.toy"}
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {
+    module_name(path): path
+    for folder in ("model", "app", "pages")
+    for path in sorted((ROOT / folder).rglob("*.py"))
+}
+
+
+def imports(name: str) -> set[str]:
+    """First-party modules that `name` imports, anywhere in its body."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(MODULES[name].read_text())):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            targets = [f"{node.module}.{alias.name}" for alias in node.names] + [node.module]
+        for target in targets:
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target and target != name and target not in ("model", "pages"):
+                found.add(target)
+    # `from model.core import capture` names a module; `from model.core.capture import x`
+    # also lists the package model.core, which says nothing: keep the deepest module only.
+    return {t for t in found if not any(o.startswith(t + ".") for o in found)}
+
+
+GRAPH = {name: imports(name) for name in MODULES}
+
+
+def rank_of(name: str) -> tuple[str, int]:
+    for package, rank in sorted(RANKS.items(), key=lambda item: -len(item[0])):
+        if name == package or name.startswith(package + "."):
+            return package, rank
+    raise AssertionError(f"{name} belongs to no layer; add its package to RANKS")
+
+
+def reachable(name: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        for target in GRAPH[stack.pop()]:
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
+
+
+def test_the_graph_is_read():
+    assert "model.core.capture" in GRAPH["model.tasks.ner"]
+    assert "model.training.upload" in GRAPH["pages.finetune"]
+    assert len(MODULES) > 40
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "model"))
+def test_imports_point_down_the_layers(name):
+    package, rank = rank_of(name)
+    for target in GRAPH[name]:
+        other, other_rank = rank_of(target)
+        assert other == package or other_rank < rank, (
+            f"{name} ({package}, layer {rank}) imports {target} ({other}, layer {other_rank})"
+        )
+
+
+def test_no_import_cycle():
+    cycles = [name for name in GRAPH if name in reachable(name)]
+    assert not cycles, f"modules on an import cycle: {cycles}"
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_what_serves_never_imports_training(name):
+    if name.startswith(TRAINING):
+        return
+    allowed = TRAINING_PAGES.get(name)
+    for target in GRAPH[name]:
+        if target.startswith(TRAINING):
+            assert target == allowed, f"{name} imports training code: {target}"
+    if allowed:  # a training page runs its one training module, never a command line
+        assert not reachable(name) & {"model.train", "model.evaluate"}
