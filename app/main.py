@@ -13,7 +13,12 @@ import streamlit as st  # noqa: E402
 
 from app.navigation import by_section  # noqa: E402
 
-st.set_page_config(page_title="Attention Atlas", page_icon=":material/hub:", layout="wide")
+# A file, not a Material icon: Streamlit fetches a Material favicon from a font CDN.
+st.set_page_config(
+    page_title="Attention Atlas",
+    page_icon=str(ROOT / "app" / "static" / "favicon.png"),
+    layout="wide",
+)
 from app.theme import lecture_toggle  # noqa: E402
 
 page = st.navigation(

@@ -300,3 +300,27 @@ def test_evaluate_qa_prints_its_fixed_last_line_and_lists_misses(capsys):
     ]
     assert len(hand) == 34  # every hand-written question, marked
     assert len(generated_misses) == round(30 * (1 - float(score[1]) / 100))
+
+
+def test_evaluate_qa_runs_in_a_copy_of_the_repo_without_tests(tmp_path):
+    """As in the Docker image: model/, data/ and checkpoints/, and no tests/."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    shutil.copytree(
+        ROOT / "model", tmp_path / "model", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for folder in ("data", "checkpoints"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "model.evaluate", "qa", "--limit", "3", "--quiet"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1].startswith("qa test EM: ")
+    assert not (tmp_path / "tests").exists()

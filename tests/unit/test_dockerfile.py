@@ -42,3 +42,10 @@ def test_allocator_settings_agree_everywhere():
     for key, value in ALLOCATOR_ENV.items():
         assert f"{key}={value}" in DOCKERFILE, key
         assert re.search(rf"^export {key} := {value}$", makefile, flags=re.M), key
+
+
+def test_evaluation_data_ships_with_the_image_and_nothing_reads_tests():
+    """The Docker image holds no tests/: nothing in model/ may read from there."""
+    for path in (ROOT / "model").rglob("*.py"):
+        assert "tests/" not in path.read_text() and '"tests"' not in path.read_text(), path
+    assert (ROOT / "data" / "qa" / "handwritten.json").is_file()
