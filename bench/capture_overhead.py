@@ -10,7 +10,7 @@ Prints a table of medians and ratios to plain; the last line is
 
     python bench/capture_overhead.py [--reps N] [--default-allocator]
 
-It runs under the allocator settings the app is served with (model/runtime.py),
+It runs under the allocator settings the app is served with (model/core/runtime.py),
 re-starting itself with them if needed; --default-allocator measures glibc's
 defaults instead. Both variants of a row always run in the same process.
 """

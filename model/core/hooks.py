@@ -1,8 +1,8 @@
 """Hook points: where a model hands its tensors out, and who hears them in this call.
 
-Instrumenting a model (`instrument`, once) labels its *sites*: each attention module, by
-stack and layer, and each embedding component, by name. On every forward a site hands
-what it computed to `hook(module, point, value, **info)`:
+Instrumenting a model (`model.core.instrument`, once) labels its *sites*: each attention
+module, by stack and layer, and each embedding component, by name. On every forward a site
+hands what it computed to `hook(module, point, value, **info)`:
 
     point        value                                   info
     "attention"  probs (batch, heads, q_len, k_len)      q, k, v (batch, heads, len, d_head),
@@ -12,14 +12,12 @@ what it computed to `hook(module, point, value, **info)`:
 
 Who hears it is decided per call by a `ContextVar`: `intervene(model, handler)`
 (model.core.instrument) adds a handler for the block, in this thread (one Streamlit
-session) only. Outside every block a
-hook is one lookup and a return, and nothing is ever stored on the modules, so one cached
-model can serve many sessions at once. A handler may return a replacement for `value`
-("heads" and "embedding"; "attention" is observed only, its output already computed).
-Recording (`model.core.capture.capture`) and head ablation (`ablate`) are two handlers;
-a new use is one more handler, written once, with no change at any site.
-
-Which modules are sites is settled once per model by `model.core.instrument.instrument`.
+session) only. Outside every block a hook is one lookup and a return, and nothing is ever
+stored on the modules, so one cached model can serve many sessions at once. A handler may
+return a replacement for `value` ("heads" and "embedding"; "attention" is observed only,
+its output already computed). Recording (`model.core.capture.capture`) and head ablation
+(`ablate`) are two handlers; a new use is one more handler, written once, with no change at
+any site.
 """
 
 from __future__ import annotations
