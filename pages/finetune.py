@@ -5,13 +5,13 @@ from typing import Any
 import streamlit as st
 
 from app import figures, loaders, text, widgets
+from app import tuned as tuned_models
 from model.datasets.uploads import UserDataError, parse_conll, parse_squad
 from model.tasks.ner import NerTagger
 from model.tasks.qa import QAReader
 from model.training.upload import finetune_copy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
-TUNED = "ft_tuned"  # session state: this session's fine-tuned model (never written to disk)
 
 st.title("Fine-tune on your data")
 st.markdown(
@@ -71,11 +71,18 @@ if data is not None:
             st.error(str(error))
         else:
             progress.progress(1.0, text=f"done: {len(losses)} steps")
-            st.session_state[TUNED] = (task, model, losses, note)
+            if not tuned_models.keep(tuned_models.Tuned(task, model, losses, note)):
+                st.error("The tuned model is larger than this server's budget for tuned models.")
 
-tuned = st.session_state.get(TUNED)
-if tuned is not None and tuned[0] == task:
-    _, model, losses, note = tuned
+tuned, released = tuned_models.mine()
+if released:
+    st.info(
+        "Your fine-tuned model was released to keep the server's memory for everyone (it "
+        f"had been idle for {tuned_models.IDLE_MINUTES:.0f} minutes, or newer ones needed "
+        "the room). Fine-tune again to compare."
+    )
+if tuned is not None and tuned.task == task:
+    model, losses, note = tuned.model, tuned.losses, tuned.note
     st.caption(f"The tuned model: {note}; {len(losses)} steps.")
     widgets.chart(figures.curves({"loss": losses}, "step", title="Fine-tuning loss"), key="ft_loss")
     runner = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures, loaders, widgets
+from app import figures, sources, widgets
 from model.analysis.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
-from model.tasks.translation import batch_view
+from model.core.capture import STACKS, Stack
 
 st.title("Masks")
 st.markdown(
@@ -17,11 +17,6 @@ st.markdown(
 )
 
 
-@st.cache_resource(max_entries=16, show_spinner="Translating the batch…")
-def cached_batch(first: str, second: str):
-    return batch_view(loaders.translator(), [first, second])
-
-
 left, right = st.columns(2)
 first = left.text_input("Sentence 1", "The cat sleeps.", key="mask_first", max_chars=500)
 second = right.text_input(
@@ -30,14 +25,14 @@ second = right.text_input(
     key="mask_second",
     max_chars=500,
 )
-view = widgets.run_or_hint(lambda: cached_batch(first, second))
+view = widgets.run_or_hint(lambda: sources.cached_batch(first, second))
 if view is None and (not first.strip() or not second.strip()):
     st.info("Type two sentences: the masks need a batch of two.")
 if view is not None:
     att = view.attention
     st.caption(f"Translations: 1. {view.translations[0]}  2. {view.translations[1]}")
     st.header("The masks of this batch")
-    pad_mask = att.record("encoder", 0).mask[:, 0, 0, :].numpy().astype(np.float32)  # (2, s)
+    pad_mask = att.mask("encoder", 0)[:, 0, 0, :].numpy().astype(np.float32)  # (2, s)
     widgets.chart(
         figures.matrix_heatmap(
             pad_mask,
@@ -58,21 +53,20 @@ if view is not None:
     )
     src, tgt = view.sources[item], view.targets[item]
     columns = st.columns(2)
-    for column, stack, title, rows, cols in (
-        (columns[0], "decoder", "Look-ahead mask (with target padding)", tgt, tgt),
-        (columns[1], "cross", "Cross-attention mask (source padding)", tgt, src),
-    ):
+    masks: list[tuple[Stack, str, tuple[str, ...], tuple[str, ...]]] = [
+        ("decoder", "Look-ahead mask (with target padding)", tgt, tgt),
+        ("cross", "Cross-attention mask (source padding)", tgt, src),
+    ]
+    for column, (stack, title, rows, cols) in zip(columns, masks, strict=True):
         with column:
-            allowed = att.record(stack, 0).mask[item, 0].numpy().astype(np.float32)
+            allowed = att.mask(stack, 0)[item, 0].numpy().astype(np.float32)
             widgets.chart(
                 figures.attention_heatmap(allowed, rows, cols, title=title, zmax=1.0),
                 key=f"mask_{stack}",
             )
 
     st.header("One head, before and after masking")
-    stack = st.radio(
-        "Attention", ["encoder", "decoder", "cross"], horizontal=True, key="mask_stack"
-    )
+    stack = st.radio("Attention", STACKS, horizontal=True, key="mask_stack") or "encoder"
     layer, head = widgets.layer_head_selectors(att.n_layers(stack), att.n_heads(stack), "mask")
     before, after, probs = masking_steps(att.record(stack, layer), head, item)
     rows, cols = {"encoder": (src, src), "decoder": (tgt, tgt), "cross": (tgt, src)}[stack]

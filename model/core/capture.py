@@ -129,6 +129,13 @@ class AttentionCapture:
             )
         return rec
 
+    def mask(self, stack: Stack, layer: int, step: int = 0) -> torch.Tensor:
+        """The boolean mask a layer applied, (batch, 1 or heads, q_len, k_len)."""
+        mask = self.record(stack, layer, step).mask
+        if mask is None:
+            raise ValueError("no mask was recorded: capture with masks=True")
+        return mask
+
     def axis_tokens(self, stack: Stack) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The (query, key) tokens of a stack's attention matrices."""
         q_axis, k_axis = AXES[stack]
@@ -174,6 +181,15 @@ class AttentionCapture:
         array = self.stacked(stack, step, batch).numpy().copy()  # (layers, heads, q_len, k_len)
         array.setflags(write=False)
         return array
+
+    def tensors(self) -> list[torch.Tensor]:
+        """Every tensor the capture holds (to account for its memory)."""
+        held = [*self.embeddings.values()]
+        for rec in self.records:
+            held += [
+                t for t in (rec.probs, rec.scores, rec.q, rec.k, rec.v, rec.mask) if t is not None
+            ]
+        return held
 
     # -- export -----------------------------------------------------------------------------
     def _export_arrays(self) -> dict[str, np.ndarray]:
