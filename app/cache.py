@@ -93,22 +93,24 @@ class BudgetCache(Generic[V]):
             return pending.result()  # the owner's value, or its exception raised here
         try:
             value = compute()
-        except BaseException as error:
+            size = self.size_of(value)
+        except BaseException as error:  # the waiters get it too, never a wait without end
             with self._lock:
                 del self._pending[key]
             pending.set_exception(error)
             raise
         with self._lock:
             del self._pending[key]
-            self._store(key, value)
+            self._store(key, value, size)
         pending.set_result(value)
         return value
 
     def put(self, key: Hashable, value: V) -> bool:
         """Keep `value` under `key`; False when it is larger than the whole budget (not kept)."""
+        size = self.size_of(value)
         with self._lock:
             self._expire()
-            return self._store(key, value)
+            return self._store(key, value, size)
 
     def peek(self, key: Hashable) -> V | None:
         """The value of `key` if it is still kept (a use: it becomes the most recent)."""
@@ -134,9 +136,8 @@ class BudgetCache(Generic[V]):
         self._entries.move_to_end(key)
         return entry.value
 
-    def _store(self, key: Hashable, value: V) -> bool:
+    def _store(self, key: Hashable, value: V, size: int) -> bool:
         self._drop(key)
-        size = self.size_of(value)
         if size > self.budget:
             return False
         while self._entries and self.nbytes + size > self.budget:

@@ -1,36 +1,63 @@
 """Every model the app serves, loaded once per process and shared by all sessions.
 
 The models are read-only at serving time; per-call state (captures, ablations)
-lives in the context variable of `model.core.hooks`, never on the modules.
+lives in the context variable of `model.core.hooks`, never on the modules. A shipped
+checkpoint that is missing or corrupt stops the page that needs it with a message that
+says which and what to do (`shown`), and the other pages go on working.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from model.core.errors import CheckpointError
 from model.datasets.corpus import Pair, held_out_examples, references
 from model.hf.loading import load_bert
 from model.tasks.ner import NerTagger
 from model.tasks.qa import QAReader
 from model.tasks.translation import MarianTranslator, OurTranslator
 
+T = TypeVar("T")
 
+
+def shown(load: Callable[[], T]) -> Callable[[], T]:
+    """A loader whose CheckpointError becomes an error on the page, which then stops."""
+
+    @functools.wraps(load)
+    def loaded() -> T:
+        try:
+            return load()
+        except CheckpointError as error:
+            st.error(str(error))
+            st.stop()
+
+    return loaded
+
+
+@shown
 @st.cache_resource(show_spinner="Loading the packaged MiniLM (first time only, a few seconds)…")
 def minilm() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     return load_bert()
 
 
+@shown
 @st.cache_resource(show_spinner="Loading MiniLM with the NER adapter (first time only)…")
 def ner_tagger() -> NerTagger:
     return NerTagger.load()
 
 
+@shown
 @st.cache_resource(show_spinner="Loading MiniLM with the QA adapter (first time only)…")
 def qa_reader() -> QAReader:
     return QAReader.load()
 
 
+@shown
 @st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
 def translator() -> OurTranslator:
     return OurTranslator.load()

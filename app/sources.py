@@ -10,9 +10,10 @@ import streamlit as st
 
 from app import loaders
 from app.cache import BudgetCache, budget_from_env, tensor_bytes
+from app.slots import model_slot
 from model.core.capture import AttentionCapture, Stack
 from model.hf.encoding import encode, max_length, run_with_capture
-from model.tasks.translation import BatchView, batch_view
+from model.tasks.translation import BatchView, OurTranslator, batch_view
 
 
 @dataclass(frozen=True)
@@ -105,18 +106,24 @@ BATCHES: BudgetCache[BatchView] = BudgetCache(
 def cached_capture(source: str, text: str, pair: str | None = None) -> Run:
     """The capture of a text by a source, from the cache or computed (and then kept)."""
     with st.spinner("Running the model…"):
-        return CAPTURES.get(
-            (source, text, pair),
-            lambda: capture_text(source, text, pair, qkv=source != "translator"),
-        )
+        return CAPTURES.get((source, text, pair), lambda: _run(source, text, pair))
+
+
+def _run(source: str, text: str, pair: str | None) -> Run:
+    with model_slot():
+        return capture_text(source, text, pair, qkv=source != "translator")
 
 
 def cached_batch(first: str, second: str) -> BatchView:
     """Two sentences through the translator as one padded batch (the masks page)."""
     with st.spinner("Translating the batch…"):
-        return BATCHES.get(
-            (first, second), lambda: batch_view(loaders.translator(), [first, second])
-        )
+        translator = loaders.translator()
+        return BATCHES.get((first, second), lambda: _batch(translator, first, second))
+
+
+def _batch(translator: OurTranslator, first: str, second: str) -> BatchView:
+    with model_slot():
+        return batch_view(translator, [first, second])
 
 
 def cache_report() -> str:

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
+from app.slots import model_slot
 from app.theme import lecture_mode, style_figure
 from model.core.capture import AblationMode, Stack
 from model.core.errors import InputError
@@ -67,9 +68,11 @@ def encode_or_hint(
 
 
 def run_or_hint(call: Callable[[], T]) -> T | None:
-    """Run a model call; input it refuses becomes a short hint instead of a traceback."""
+    """Run a model call once a slot is free (app/slots.py); input it refuses becomes a short
+    hint instead of a traceback. Every model call a page makes goes through here."""
     try:
-        return call()
+        with model_slot():
+            return call()
     except InputError as error:
         st.info(str(error))
         return None

@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
+from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerTagger
 
@@ -112,7 +113,7 @@ if result is not None:
             att.n_layers(), att.n_heads(), ["encoder"], key="ner_ablate"
         )
         if heads:
-            with ablate(tagger.model, heads, mode):
+            with model_slot(), ablate(tagger.model, heads, mode):
                 changed = tagger(typed)
             before = {(e.start, e.end, e.label) for e in result.entities}
             after = {(e.start, e.end, e.label) for e in changed.entities}

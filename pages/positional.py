@@ -2,6 +2,7 @@ import numpy as np
 import streamlit as st
 
 from app import figures, loaders, widgets
+from app.slots import model_slot
 from model.hf.encoding import max_length, run_with_capture
 from model.transformer.positional import sinusoidal_encoding
 
@@ -111,7 +112,8 @@ second = st.text_input(
 )
 encoded = widgets.encode_or_hint(tokenizer, first, max_length(tokenizer, model), second)
 if encoded is not None:
-    attention, _ = run_with_capture(model, encoded, embeddings=True)
+    with model_slot():
+        attention, _ = run_with_capture(model, encoded, embeddings=True)
     parts = {
         name: attention.embeddings[name][0].numpy() for name in ("token", "position", "segment")
     }

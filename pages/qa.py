@@ -2,6 +2,7 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
+from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.qa import HUB_QA_NAME, QAReader
 
@@ -107,7 +108,7 @@ if result is not None:
             att.n_layers(), att.n_heads(), ["encoder"], key="qa_ablate"
         )
         if heads:
-            with ablate(reader.model, heads, mode):
+            with model_slot(), ablate(reader.model, heads, mode):
                 changed = reader(question, context)
             was = result.answer or "no answer"
             now = changed.answer or "no answer"

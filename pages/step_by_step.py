@@ -4,6 +4,7 @@ import streamlit as st
 import torch
 
 from app import figures, loaders, widgets
+from app.slots import model_slot
 from model.analysis.teaching import attention_steps, head_outputs, output_projection, soft_lookup
 from model.hf.encoding import max_length, run_with_capture
 
@@ -22,7 +23,8 @@ encoded = widgets.encode_or_hint(tokenizer, text, min(64, max_length(tokenizer, 
 if encoded is not None:
     if encoded.dropped:
         st.caption("This page shows up to 64 tokens, so that every vector fits on screen.")
-    attention, _ = run_with_capture(model, encoded, qkv=True, masks=True)
+    with model_slot():
+        attention, _ = run_with_capture(model, encoded, qkv=True, masks=True)
     tokens = encoded.tokens
     layer, head = widgets.layer_head_selectors(attention.n_layers(), attention.n_heads(), "steps")
     widgets.keep_in_range("steps_token", len(tokens))

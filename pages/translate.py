@@ -3,6 +3,7 @@ import time
 import streamlit as st
 
 from app import figures, loaders, text, widgets
+from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
@@ -124,7 +125,7 @@ if result is not None:
             key="tr_ablate",
         )
         if heads:
-            with ablate(translator.model, heads, mode):
+            with model_slot(), ablate(translator.model, heads, mode):
                 changed = translator.translate(english, beam=beam)
             st.markdown(f"**Original:** {text.escape(result.text)}")
             st.markdown(

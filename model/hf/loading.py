@@ -14,6 +14,7 @@ from typing import Any
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
+from model.core.errors import CheckpointError
 from model.core.instrument import instrument
 
 MINILM_NAME = "all-MiniLM-L6-v2 (packaged)"
@@ -60,8 +61,13 @@ def load_adapted(
     from peft import PeftModel
 
     adapter_dir = Path(adapter_dir)
-    if not (adapter_dir / "adapter_model.safetensors").exists():
-        raise FileNotFoundError(f"no adapter in {adapter_dir}: train it with python -m model.train")
+    remedy = (
+        "Restore the shipped adapters (git checkout checkpoints/) or train a new one: "
+        "python -m model.train ner (or qa)"
+    )
+    for name in ("adapter_model.safetensors", "adapter_config.json"):
+        if not (adapter_dir / name).is_file():
+            raise CheckpointError("adapter", adapter_dir, f"{name} is missing", remedy)
     source = str(base or minilm_path())
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the head is "newly initialised" until the adapter loads
@@ -71,7 +77,11 @@ def load_adapted(
         hf_logging.set_verbosity(verbosity)
     if prepare is not None:
         prepare(model)
-    model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    try:
+        model = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    except Exception as error:  # a corrupt or mismatched adapter: say which folder and why
+        reason = f"{type(error).__name__}: {str(error)[:200]}"
+        raise CheckpointError("adapter", adapter_dir, reason, remedy) from error
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(source)
     instrument(model)

@@ -31,7 +31,7 @@ from typing import Any
 import torch
 
 from model.core.capture import AttentionCapture, capture
-from model.core.errors import InputError
+from model.core.errors import CheckpointError, InputError
 from model.core.paths import CHECKPOINTS
 from model.hf.encoding import Encoded, encode
 from model.hf.loading import load_adapted, load_hub
@@ -122,7 +122,15 @@ def uses_casing(model: Any) -> bool:
 def adapter_uses_casing(directory: Path) -> bool:
     """Whether the fine-tuned weights in `directory` (LoRA adapter or deltas) expect casing."""
     config = directory / "adapter_config.json"
-    return CASING_MODULE in (json.loads(config.read_text()).get("modules_to_save") or [])
+    try:
+        saved = json.loads(config.read_text()).get("modules_to_save") or []
+    except (OSError, ValueError, AttributeError) as error:
+        raise CheckpointError(
+            "NER adapter", directory, f"adapter_config.json cannot be read ({error})",
+            "Restore the shipped files (git checkout checkpoints/ner) or train a new adapter: "
+            "python -m model.train ner",
+        ) from error  # fmt: skip
+    return CASING_MODULE in saved
 
 
 def bio_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:

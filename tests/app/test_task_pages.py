@@ -195,3 +195,26 @@ def test_a_shorter_translation_after_a_late_step_does_not_break():
     at.slider("tr_step").set_value(last).run()
     at.text_area("tr_text").input("Hi.").run()
     assert not at.exception
+
+
+def test_an_unreadable_checkpoint_stops_its_page_with_a_message(monkeypatch):
+    from app import loaders
+    from model.core.errors import CheckpointError
+    from model.tasks.translation import OurTranslator
+
+    def unreadable(*args, **kwargs):
+        raise CheckpointError("translation checkpoint", "checkpoints/translation",
+                              "model.safetensors is missing", "Restore it.")  # fmt: skip
+
+    cached = loaders.translator.__wrapped__  # the st.cache_resource function under `shown`
+    cached.clear()
+    monkeypatch.setattr(OurTranslator, "load", classmethod(unreadable))
+    try:
+        at = open_page("translate.py")
+        assert not at.exception
+        assert any("model.safetensors is missing" in e.value for e in at.error)
+        assert not at.get("plotly_chart")
+        other = open_page("bert_attention.py")  # the other models are not affected
+        assert not other.exception and other.get("plotly_chart")
+    finally:
+        cached.clear()  # the next test loads the real checkpoint again

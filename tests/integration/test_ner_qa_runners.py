@@ -324,3 +324,25 @@ def test_evaluate_qa_runs_in_a_copy_of_the_repo_without_tests(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1].startswith("qa test EM: ")
     assert not (tmp_path / "tests").exists()
+
+
+def test_a_missing_or_corrupt_adapter_is_named_with_what_to_do(tmp_path):
+    import shutil
+
+    from model.core.errors import CheckpointError
+    from model.tasks.ner import CHECKPOINT_DIR as NER_DIR
+    from model.tasks.qa import CHECKPOINT_DIR as QA_DIR
+
+    qa = tmp_path / "qa"
+    shutil.copytree(QA_DIR, qa)
+    (qa / "adapter_model.safetensors").write_bytes(b"not an adapter")
+    with pytest.raises(CheckpointError, match=r"adapter in .*qa cannot be loaded.*model.train"):
+        QAReader.load(qa)
+    (qa / "adapter_model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match=r"adapter_model\.safetensors is missing"):
+        QAReader.load(qa)
+    ner = tmp_path / "ner"
+    shutil.copytree(NER_DIR, ner)
+    (ner / "adapter_config.json").write_text("{ truncated")
+    with pytest.raises(CheckpointError, match=r"adapter_config\.json cannot be read"):
+        NerTagger.load(ner)

@@ -77,6 +77,33 @@ def test_an_error_reaches_every_waiter_and_nothing_is_kept():
     assert cache.get("k", lambda: "fine") == "fine"  # the next request computes again
 
 
+def test_a_value_that_cannot_be_sized_fails_every_waiter_instead_of_hanging():
+    cache = BudgetCache("test", 100, size_of=lambda value: value.missing)
+    started = threading.Event()
+    errors = []
+
+    def compute():
+        started.set()
+        time.sleep(0.1)
+        return "no size"
+
+    def ask():
+        try:
+            cache.get("k", compute)
+        except AttributeError as error:
+            errors.append(error)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    started.wait()
+    others = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    assert len(errors) == 6 and "k" not in cache
+
+
 def test_tensor_bytes_counts_each_storage_once():
     a = torch.zeros(100, 100)  # 40,000 bytes
     assert tensor_bytes([a, a[:10], a.T]) == 40_000
