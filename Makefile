@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app/main.py --server.port $(PORT) --server.address localhost
+	$(BIN)/python -m app.serve --server.port $(PORT) --server.address localhost
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

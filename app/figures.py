@@ -112,61 +112,82 @@ def quantise(matrix: np.ndarray) -> np.ndarray:
     return np.round(255 * matrix / top).astype(np.uint8)
 
 
-def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figure:
-    """Layers x heads small heatmaps. matrices: (layers, heads, q_len, k_len).
-
-    What the browser receives is small at any length: each head is block-averaged to at most
-    max_cells per axis and sent as one byte per cell, scaled to its own maximum.
-    """
-    from plotly.subplots import make_subplots
-
+def grid_tiles(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> np.ndarray:
+    """Every head's map, block-averaged to at most max_cells per axis and scaled to its own
+    maximum (one byte a cell), laid out as one image: layers down, heads across.
+    matrices: (layers, heads, q_len, k_len) -> (layers * rows, heads * cols) uint8."""
     matrices = np.asarray(matrices)
     n_layers, n_heads = matrices.shape[:2]
-    figure = make_subplots(
-        rows=n_layers,
-        cols=n_heads,
-        horizontal_spacing=0.004,
-        vertical_spacing=0.008,
-        row_titles=[f"L{layer}" for layer in range(n_layers)],
-        column_titles=[f"H{head}" for head in range(n_heads)],
+    rows = [
+        np.concatenate(
+            [quantise(downsample(matrices[layer, head], max_cells)) for head in range(n_heads)],
+            axis=1,
+        )
+        for layer in range(n_layers)
+    ]
+    return np.concatenate(rows, axis=0)  # (layers * rows, heads * cols)
+
+
+def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figure:
+    """Layers x heads small heatmaps, drawn as one image. matrices: (layers, heads, q, k).
+
+    What the browser receives is small at any length (one byte per cell, at most max_cells
+    per axis and head), and it is one trace: a figure of 72 subplots took a quarter of a
+    second to build on every rerun, this one a few milliseconds.
+    """
+    matrices = np.asarray(matrices)
+    n_layers, n_heads = matrices.shape[:2]
+    tiles = grid_tiles(matrices, max_cells)
+    height, width = tiles.shape[0] // n_layers, tiles.shape[1] // n_heads  # one tile
+    centres_x = [head * width + (width - 1) / 2 for head in range(n_heads)]
+    centres_y = [layer * height + (height - 1) / 2 for layer in range(n_layers)]
+    figure = go.Figure(
+        go.Heatmap(
+            z=tiles,
+            zmin=0,
+            zmax=255,
+            colorscale=ATTENTION_COLORSCALE,
+            showscale=False,
+            hoverinfo="skip",
+            name="every head",
+        )
     )
-    for layer in range(n_layers):
-        for head in range(n_heads):
-            small = quantise(downsample(matrices[layer, head], max_cells))
-            figure.add_trace(
-                go.Heatmap(
-                    z=small,
-                    zmin=0,
-                    zmax=255,
-                    colorscale=ATTENTION_COLORSCALE,
-                    showscale=False,
-                    name=f"layer {layer}, head {head}",
-                    hoverinfo="skip",
-                ),
-                row=layer + 1,
-                col=head + 1,
-            )
-            # Heatmaps have no selectable points: one invisible marker at the centre of each
-            # small map is what a click selects, and it carries the (layer, head) it stands for.
-            centre = (small.shape[1] - 1) / 2
-            figure.add_trace(
-                go.Scatter(
-                    x=[centre],
-                    y=[(small.shape[0] - 1) / 2],
-                    mode="markers",
-                    marker={"size": 40, "opacity": 0},
-                    customdata=[[layer, head]],
-                    hovertemplate=f"layer {layer}, head {head}: click to open<extra></extra>",
-                    showlegend=False,
-                ),
-                row=layer + 1,
-                col=head + 1,
-            )
-    figure.update_xaxes(showticklabels=False, showgrid=False)
-    figure.update_yaxes(showticklabels=False, showgrid=False, autorange="reversed")
+    # Heatmaps have no selectable points: one invisible marker at the centre of each small
+    # map is what a click selects, and it carries the (layer, head) it stands for.
+    cells = [(layer, head) for layer in range(n_layers) for head in range(n_heads)]
+    figure.add_trace(
+        go.Scatter(
+            x=[centres_x[head] for _, head in cells],
+            y=[centres_y[layer] for layer, _ in cells],
+            mode="markers",
+            marker={"size": 40, "opacity": 0},
+            customdata=[[layer, head] for layer, head in cells],
+            hovertemplate="layer %{customdata[0]}, head %{customdata[1]}: click to open"
+            "<extra></extra>",
+            showlegend=False,
+        )
+    )
+    line = {"color": "white", "width": 3}  # the gaps between the small maps
+    bottom, right = tiles.shape[0] - 0.5, tiles.shape[1] - 0.5
+    shapes = [
+        {"type": "line", "x0": x, "x1": x, "y0": -0.5, "y1": bottom, "line": line}
+        for x in (head * width - 0.5 for head in range(1, n_heads))
+    ] + [
+        {"type": "line", "x0": -0.5, "x1": right, "y0": y, "y1": y, "line": line}
+        for y in (layer * height - 0.5 for layer in range(1, n_layers))
+    ]
+    figure.update_xaxes(
+        tickvals=centres_x, ticktext=[f"H{h}" for h in range(n_heads)], side="top",
+        showgrid=False, zeroline=False,
+    )  # fmt: skip
+    figure.update_yaxes(
+        tickvals=centres_y, ticktext=[f"L{layer}" for layer in range(n_layers)],
+        autorange="reversed", showgrid=False, zeroline=False,
+    )  # fmt: skip
     figure.update_layout(
-        height=max(320, 70 * n_layers + 60),
-        margin={"l": 10, "r": 30, "t": 40, "b": 10},
+        shapes=shapes,
+        height=max(320, 70 * n_layers + 80),
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},  # the toolbar clears the head labels
         clickmode="event+select",
         hoverdistance=60,
         showlegend=False,

@@ -73,7 +73,7 @@ class Server:
         self.log = open(ROOT / "bench" / "classroom-server.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "streamlit", "run", "app/main.py",
+                sys.executable, "-m", "app.serve",
                 "--server.port", str(port), "--server.address", "127.0.0.1",
                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
             ],

@@ -13,12 +13,23 @@ from model.analysis.attention import (
 from model.core.capture import AXES, STACKS
 
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
+TABS = (
+    "One head",
+    "All heads",
+    "Lines",
+    "One token",
+    "Rollout & flow",
+    "Head statistics",
+    "bertviz",
+    "Compare",
+)
 PARAMS = {
     "model": Param("ex_model", str, tuple(sources.SOURCES)),
     "text": Param("ex_text"),
     "stack": Param("ex_stack", str, STACKS),
     "layer": Param("ex_layer", int),
     "head": Param("ex_head", int),
+    "tab": Param("ex_tab", str, TABS),
 }
 
 st.title("Attention explorer")
@@ -84,161 +95,165 @@ if run is not None:
         "this view."
     )
 
-    tabs = st.tabs(
-        [
-            "One head",
-            "All heads",
-            "Lines",
-            "One token",
-            "Rollout & flow",
-            "Head statistics",
-            "bertviz",
-            "Compare",
-        ]
-    )
-    with tabs[0]:
-        widgets.head_and_mean(shown[layer], rows_t, cols_t, layer, head, key="ex")
-    with tabs[1]:
-        st.caption(
-            f"Every head of every layer; click one to open it above. Each small map is "
-            f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
-            "cells and scaled to its own maximum, so the browser receives one byte per cell "
-            "at any length; the exact numbers are in the single-head view."
-        )
-
-        def open_head() -> None:
-            points = st.session_state["ex_grid"].selection.points
-            if points:
-                st.session_state["ex_layer"], st.session_state["ex_head"] = figures.grid_cell(
-                    points[0]
-                )
-
-        widgets.chart(
-            figures.head_grid(shown), key="ex_grid", on_select=open_head, selection_mode="points"
-        )
-    with tabs[2]:
-        if len(rows_t) > 120:
-            st.info(
-                "The lines view is drawn for up to 120 tokens; use the heatmap for longer texts."
-            )
-        else:
-            widgets.chart(
-                figures.token_lines(
-                    shown[layer, head],
-                    rows_t,
-                    cols_t,
-                    title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
-                ),
-                key="ex_lines",
-            )
-    with tabs[3]:
-        widgets.keep_in_range("ex_token", len(rows_t))
-        readable = figures.readable_tokens(rows_t)
-        token = st.selectbox(
-            "Query token",
-            range(len(rows_t)),
-            format_func=lambda i: f"{i}: {readable[i]}",
-            key="ex_token",
-        )
-        widgets.chart(
-            figures.token_focus(
-                shown,
-                token,
-                cols_t,
-                title=f"What '{readable[token]}' attends to, in every head",
-            ),
-            key="ex_token_focus",
-        )
-    with tabs[4]:
-        if stack == "cross":
-            st.info(
-                "Rollout and flow follow the residual stream of one stack's self-attention; "
-                "pick the encoder or the decoder."
-            )
-        else:
+    # Lazy tabs: a click on a tab reruns the page, and only the open tab's view is built, so
+    # a change of layer or head redoes one view, not eight.
+    tabs = st.tabs(TABS, key="ex_tab", on_change="rerun")
+    if tabs[0].open:  # only the open tab is computed
+        with tabs[0]:
+            widgets.head_and_mean(shown[layer], rows_t, cols_t, layer, head, key="ex")
+    if tabs[1].open:  # only the open tab is computed
+        with tabs[1]:
             st.caption(
-                "Abnar & Zuidema (2020). Each layer's heads are averaged, the identity "
-                "is added for the residual connection, rows renormalised; rollout "
-                "multiplies the layers, flow solves a max-flow per token pair."
+                f"Every head of every layer; click one to open it. Each small map is "
+                f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
+                "cells and scaled to its own maximum, so the browser receives one byte per cell "
+                "at any length; the exact numbers are in the single-head view."
             )
-            square = matrices  # rollout needs every token, hidden or not
-            rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
+
+            def open_head() -> None:
+                points = st.session_state["ex_grid"].selection.points
+                if points:
+                    st.session_state["ex_layer"], st.session_state["ex_head"] = figures.grid_cell(
+                        points[0]
+                    )
+                    st.session_state["ex_tab"] = TABS[0]  # show the head that was clicked
+
             widgets.chart(
-                figures.attention_heatmap(
-                    rolled, rows_t, cols_t, title="Attention rollout through all layers"
-                ),
-                key="ex_rollout",
+                figures.head_grid(shown),
+                key="ex_grid",
+                on_select=open_head,
+                selection_mode="points",
             )
-            if len(q_tokens) > FLOW_MAX_TOKENS:
+    if tabs[2].open:  # only the open tab is computed
+        with tabs[2]:
+            if len(rows_t) > 120:
                 st.info(
-                    f"Attention flow is computed for up to {FLOW_MAX_TOKENS} tokens (one "
-                    f"max-flow per token pair); this text has {len(q_tokens)}."
+                    "The lines view is drawn for up to 120 tokens; use the heatmap for longer "
+                    "texts."
                 )
-            elif st.toggle("Compute attention flow", key="ex_flow"):
-                flow = attention_flow(square)[np.ix_(rows, cols)]
+            else:
                 widgets.chart(
-                    figures.attention_heatmap(
-                        flow, rows_t, cols_t, title="Attention flow (max-flow)"
+                    figures.token_lines(
+                        shown[layer, head],
+                        rows_t,
+                        cols_t,
+                        title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
                     ),
-                    key="ex_flow_map",
+                    key="ex_lines",
                 )
-    with tabs[5]:
-        stats = head_statistics(matrices, special=k_special or None)
-        table = pd.DataFrame([vars(s) for s in stats]).round(3)
-        table.columns = [
-            "layer",
-            "head",
-            "entropy (bits)",
-            "mean distance (tokens)",
-            "share on special tokens",
-        ]
-        st.caption("Click a column header to sort.")
-        st.dataframe(table, hide_index=True, key="ex_stats")
-    with tabs[6]:
-        views: list[bertviz_views.View] = ["head", "model", "neuron"]
-        view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
-        if view == "neuron" and (source_key == "translator" or stack != "encoder"):
-            st.info("The neuron view shows BERT's queries and keys: pick a MiniLM model.")
-        else:
-            try:
-                html = bertviz_views.document(att, view, layer, head)
-            except ValueError as error:
-                st.info(str(error))
+    if tabs[3].open:  # only the open tab is computed
+        with tabs[3]:
+            widgets.keep_in_range("ex_token", len(rows_t))
+            readable = figures.readable_tokens(rows_t)
+            token = st.selectbox(
+                "Query token",
+                range(len(rows_t)),
+                format_func=lambda i: f"{i}: {readable[i]}",
+                key="ex_token",
+            )
+            widgets.chart(
+                figures.token_focus(
+                    shown,
+                    token,
+                    cols_t,
+                    title=f"What '{readable[token]}' attends to, in every head",
+                ),
+                key="ex_token_focus",
+            )
+    if tabs[4].open:  # only the open tab is computed
+        with tabs[4]:
+            if stack == "cross":
+                st.info(
+                    "Rollout and flow follow the residual stream of one stack's self-attention; "
+                    "pick the encoder or the decoder."
+                )
             else:
                 st.caption(
-                    "bertviz's own views (Jesse Vig), served with their libraries from "
-                    "this app so they work offline."
+                    "Abnar & Zuidema (2020). Each layer's heads are averaged, the identity "
+                    "is added for the residual connection, rows renormalised; rollout "
+                    "multiplies the layers, flow solves a max-flow per token pair."
                 )
-                st.iframe(html, height=720)
-    with tabs[7]:
-        other = widgets.text_box(
-            "Second text",
-            "The animal didn't cross the street because it was too wide.",
-            key="ex_compare",
-            height=80,
-        )
-        other_run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, other))
-        if other_run is not None:
-            other_att = other_run.attention
-            other_q, other_k = other_att.axis_tokens(stack)
-            left, right = st.columns(2)
-            with left:
+                square = matrices  # rollout needs every token, hidden or not
+                rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
                 widgets.chart(
                     figures.attention_heatmap(
-                        matrices[layer, head], q_tokens, k_tokens, title="First text"
+                        rolled, rows_t, cols_t, title="Attention rollout through all layers"
                     ),
-                    key="ex_cmp_a",
+                    key="ex_rollout",
                 )
-            with right:
-                widgets.chart(
-                    figures.attention_heatmap(
-                        other_att.matrices(stack)[layer, head].numpy(),
-                        other_q,
-                        other_k,
-                        title="Second text",
-                    ),
-                    key="ex_cmp_b",
-                )
+                if len(q_tokens) > FLOW_MAX_TOKENS:
+                    st.info(
+                        f"Attention flow is computed for up to {FLOW_MAX_TOKENS} tokens (one "
+                        f"max-flow per token pair); this text has {len(q_tokens)}."
+                    )
+                elif st.toggle("Compute attention flow", key="ex_flow"):
+                    flow = attention_flow(square)[np.ix_(rows, cols)]
+                    widgets.chart(
+                        figures.attention_heatmap(
+                            flow, rows_t, cols_t, title="Attention flow (max-flow)"
+                        ),
+                        key="ex_flow_map",
+                    )
+    if tabs[5].open:  # only the open tab is computed
+        with tabs[5]:
+            stats = head_statistics(matrices, special=k_special or None)
+            table = pd.DataFrame([vars(s) for s in stats]).round(3)
+            table.columns = [
+                "layer",
+                "head",
+                "entropy (bits)",
+                "mean distance (tokens)",
+                "share on special tokens",
+            ]
+            st.caption("Click a column header to sort.")
+            st.dataframe(table, hide_index=True, key="ex_stats")
+    if tabs[6].open:  # only the open tab is computed
+        with tabs[6]:
+            views: list[bertviz_views.View] = ["head", "model", "neuron"]
+            view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
+            if view == "neuron" and (source_key == "translator" or stack != "encoder"):
+                st.info("The neuron view shows BERT's queries and keys: pick a MiniLM model.")
+            else:
+                try:
+                    html = bertviz_views.document(att, view, layer, head)
+                except ValueError as error:
+                    st.info(str(error))
+                else:
+                    st.caption(
+                        "bertviz's own views (Jesse Vig), served with their libraries from "
+                        "this app so they work offline."
+                    )
+                    st.iframe(html, height=720)
+    if tabs[7].open:  # only the open tab is computed
+        with tabs[7]:
+            other = widgets.text_box(
+                "Second text",
+                "The animal didn't cross the street because it was too wide.",
+                key="ex_compare",
+                height=80,
+            )
+            other_run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, other))
+            if other_run is not None:
+                other_att = other_run.attention
+                other_q, other_k = other_att.axis_tokens(stack)
+                left, right = st.columns(2)
+                with left:
+                    widgets.chart(
+                        figures.attention_heatmap(
+                            matrices[layer, head], q_tokens, k_tokens, title="First text"
+                        ),
+                        key="ex_cmp_a",
+                    )
+                with right:
+                    widgets.chart(
+                        figures.attention_heatmap(
+                            other_att.matrices(stack)[layer, head].numpy(),
+                            other_q,
+                            other_k,
+                            title="Second text",
+                        ),
+                        key="ex_cmp_b",
+                    )
 
     st.subheader("Export")
     left, right = st.columns(2)

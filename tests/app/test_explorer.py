@@ -8,14 +8,28 @@ from tests.app.helpers import chart_spec, decode, heatmap_z, open_page, referenc
 PAGE = "explorer.py"
 
 
+def open_tab(at, name):
+    """Click a tab: the page reruns and builds that tab's view only."""
+    at.session_state["ex_tab"] = name
+    return at.run()
+
+
 def test_default_view_shows_the_models_numbers(minilm, minilm_reference):
     at = open_page(PAGE)
     expected = reference_attention(minilm_reference, minilm[1], at.text_area("ex_text").value)
     np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), expected[0, 0], atol=1e-6)
-    grid = [t for t in chart_spec(at, "ex_grid")["data"] if t["type"] == "heatmap"]
-    assert len(grid) == 72
-    assert decode(grid[0]["z"]).dtype == np.uint8
+    assert not at.get("iframe") and not at.dataframe  # closed tabs are not built
+    open_tab(at, "All heads")
+    assert not at.exception and not at.get("iframe")
+    (grid,) = [t for t in chart_spec(at, "ex_grid")["data"] if t["type"] == "heatmap"]
+    tiles = decode(grid["z"])
+    assert tiles.dtype == np.uint8 and tiles.shape[0] % 6 == 0 and tiles.shape[1] % 12 == 0
+    n = tiles.shape[0] // 6  # 6 layers x 12 heads of n x n tiles; layer 0, head 0 first
+    assert tiles.shape == (6 * n, 12 * n) and tiles[:n, :n].max() == 255
+    assert at.query_params["tab"] == "All heads"  # a link reopens the tab too
+    open_tab(at, "bertviz")
     assert len(at.get("iframe")) == 1  # bertviz's head view
+    open_tab(at, "Head statistics")
     assert at.dataframe[0].value.shape == (72, 5)
 
 
@@ -70,15 +84,16 @@ def test_translator_shows_all_three_stacks():
 
 @pytest.mark.parametrize("view", ["model", "neuron"])
 def test_bertviz_views_render(view):
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "bertviz")
     at.radio("ex_bertviz").set_value(view).run()
     assert not at.exception and len(at.get("iframe")) == 1
 
 
 def test_flow_and_compare():
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "Rollout & flow")
     at.toggle("ex_flow").set_value(True).run()
     assert not at.exception and chart_spec(at, "ex_flow_map")
+    open_tab(at, "Compare")
     at.text_area("ex_compare").input("A different sentence entirely.").run()
     assert chart_spec(at, "ex_cmp_b")
 
@@ -99,7 +114,7 @@ def test_bad_input_gets_a_message_never_a_traceback(text, message):
 
 
 def test_a_shorter_text_after_picking_a_late_token_does_not_break():
-    at = open_page(PAGE)
+    at = open_tab(open_page(PAGE), "One token")
     at.selectbox("ex_token").select(14).run()
     at.text_area("ex_text").input("Hi").run()
     assert not at.exception and at.selectbox("ex_token").value == 0

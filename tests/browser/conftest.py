@@ -53,7 +53,7 @@ def app_url() -> Iterator[str]:
 def _serve(port: int, env: dict[str, str], log) -> Iterator[str]:
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "streamlit", "run", "app/main.py",
+            sys.executable, "-m", "app.serve",  # as `make run` serves it
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ],

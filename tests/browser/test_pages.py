@@ -101,18 +101,28 @@ def test_bertviz_views_draw_offline(app_url, watched):
 def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
     page = watched.page
     open_page(page, app_url, "Attention explorer")
-    page.get_by_role("tab", name="All heads").click()
-    grid = page.locator(".js-plotly-plot").nth(2)
+    page.get_by_role("tab", name="All heads").click()  # builds that tab's view only
+    page.wait_for_function(  # the rerun has written the open tab into the link
+        "() => new URL(location.href).searchParams.get('tab') === 'All heads'", timeout=60_000
+    )
+    wait_for_app(page)
+    grid = (
+        page.locator("[data-testid='stPlotlyChart']")
+        .filter(has=page.locator(".scatterlayer .point"))
+        .first
+    )
     target = grid.locator(".scatterlayer .point").nth(12 * 2 + 5)  # layer 2, head 5
     target.scroll_into_view_if_needed()
     box = target.bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
+    page.wait_for_timeout(300)
     page.mouse.click(x, y)
     page.wait_for_function(
         "() => new URL(location.href).searchParams.get('head') === '5'", timeout=60_000
     )
     assert "layer=2" in page.url
+    page.get_by_text("Layer 2, head 5").first.wait_for()  # and the head opens
     page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
     watched.assert_clean()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, LAUNCH_ARGS, ROOT, _free_port, _serve
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, ROOT, _free_port, _serve
 from tests.browser.test_pages import wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -98,36 +98,32 @@ def _session(browser, url: str, page_title: str | None = None):
     return context, page, answered
 
 
-def test_a_session_stays_on_its_replica_and_others_are_served(proxy_url):
-    from playwright.sync_api import sync_playwright
+def test_a_session_stays_on_its_replica_and_others_are_served(proxy_url, browser):
+    """`browser` is the suite's Chromium (one Playwright per run)."""
+    first, page, answered = _session(browser, proxy_url, "BERT attention")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
+        timeout=120_000,
+    )
+    box = page.get_by_label("Text")
+    box.fill("Students in Lisbon read about Marie Curie.")
+    box.press("Control+Enter")
+    wait_for_app(page)
+    page.get_by_text("Lisbon", exact=False).first.wait_for()
+    page.reload()  # a reconnection keeps the cookie, so the same replica
+    wait_for_app(page)
+    cookie = {c["name"]: c["value"] for c in first.cookies()}.get("atlas_replica")
+    assert cookie and answered and len(set(answered)) == 1, answered
+    home = set(answered)
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        first, page, answered = _session(browser, proxy_url, "BERT attention")
-        page.wait_for_function(
-            "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2",
-            timeout=120_000,
-        )
-        box = page.get_by_label("Text")
-        box.fill("Students in Lisbon read about Marie Curie.")
-        box.press("Control+Enter")
-        wait_for_app(page)
-        page.get_by_text("Lisbon", exact=False).first.wait_for()
-        page.reload()  # a reconnection keeps the cookie, so the same replica
-        wait_for_app(page)
-        cookie = {c["name"]: c["value"] for c in first.cookies()}.get("atlas_replica")
-        assert cookie and answered and len(set(answered)) == 1, answered
-        home = set(answered)
-
-        others: set[str] = set()
-        for _ in range(12):  # new sessions get new cookies, hence any replica
-            context, other, seen = _session(browser, proxy_url)
-            other.get_by_role("heading", name="Attention Atlas").first.wait_for()
-            assert len(set(seen)) == 1, seen
-            others |= set(seen)
-            context.close()
-            if others - home:
-                break
-        assert others - home, "every new session landed on the first session's replica"
-        first.close()
-        browser.close()
+    others: set[str] = set()
+    for _ in range(12):  # new sessions get new cookies, hence any replica
+        context, other, seen = _session(browser, proxy_url)
+        other.get_by_role("heading", name="Attention Atlas").first.wait_for()
+        assert len(set(seen)) == 1, seen
+        others |= set(seen)
+        context.close()
+        if others - home:
+            break
+    assert others - home, "every new session landed on the first session's replica"
+    first.close()

@@ -19,8 +19,10 @@ def test_every_copied_path_exists():
 def test_entry_command_names_the_app_and_serves_publicly():
     (cmd,) = re.findall(r"^CMD\s+(\[.*\])$", DOCKERFILE, flags=re.M)
     argv = json.loads(cmd)
-    assert argv[:2] == ["streamlit", "run"]
-    assert (ROOT / argv[2]).is_file()
+    assert argv[:3] == ["python", "-m", "app.serve"]  # streamlit run, models loading at start
+    assert (ROOT / "app" / "serve.py").is_file()
+    makefile = (ROOT / "Makefile").read_text()
+    assert "python -m app.serve" in makefile  # make run serves the same way
     assert "--server.address=0.0.0.0" in argv and "--server.port=8501" in argv
 
 

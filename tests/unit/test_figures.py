@@ -44,20 +44,22 @@ def test_downsample_takes_exact_block_means():
 
 
 def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
-    from app.figures import grid_cell, head_grid
+    from app.figures import downsample, grid_cell, head_grid, quantise
 
     rng = np.random.default_rng(0)
     matrices = rng.dirichlet(np.ones(200), size=(2, 3, 200))  # (layers, heads, q, k)
     figure = head_grid(matrices, max_cells=50)
-    maps = [t for t in figure.data if t.type == "heatmap"]
-    assert len(maps) == 6
-    for trace in maps:
-        z = np.asarray(trace.z)
-        assert z.dtype == np.uint8 and z.shape == (50, 50) and z.max() == 255
-    assert maps[4].name == "layer 1, head 1"
-    targets = [t for t in figure.data if t.type == "scatter"]  # what a click selects
-    assert len(targets) == 6
-    assert grid_cell({"customdata": list(targets[4].customdata[0])}) == (1, 1)
+    (image,) = [t for t in figure.data if t.type == "heatmap"]  # one trace for every head
+    z = np.asarray(image.z)
+    assert z.dtype == np.uint8 and z.shape == (2 * 50, 3 * 50)
+    tile = z[50:, 50:100]  # layer 1, head 1
+    np.testing.assert_array_equal(tile, quantise(downsample(matrices[1, 1], 50)))
+    assert tile.max() == 255  # each head scaled to its own maximum
+    (targets,) = [t for t in figure.data if t.type == "scatter"]  # what a click selects
+    assert len(targets.x) == 6
+    centre = (targets.x[4], targets.y[4])
+    assert 50 <= centre[0] < 100 and 50 <= centre[1] < 100  # over layer 1, head 1's tile
+    assert grid_cell({"customdata": list(targets.customdata[4])}) == (1, 1)
 
 
 def test_token_lines_draw_only_weights_of_note_and_escape_tokens():

@@ -1,0 +1,52 @@
+"""Serve the app with its models loading from the moment the server starts.
+
+    python -m app.serve [streamlit options]      (what `make run` and the Dockerfile run)
+
+Streamlit runs a page's script only when a browser opens it, so with `streamlit run` the
+first visitor waited for every model it needed (about 7 s for the BERT page). Here the
+shipped models load in a background thread while the server starts, into the same
+process-wide cache the pages read (`app/loaders.py`); a page that needs a model still
+loading waits for it under a spinner that says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+log = logging.getLogger("attention_atlas")
+
+
+def warm_up() -> None:
+    """Load every shipped model, the one most pages need first."""
+    # Outside a page the loaders' cache warns that there is no script context; it still caches.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+        logging.ERROR
+    )
+    from app import loaders
+
+    began = time.monotonic()
+    for load in (loaders.minilm, loaders.translator, loaders.ner_tagger, loaders.qa_reader):
+        try:
+            load()
+        except Exception:  # a broken checkpoint is reported by the page that needs it
+            log.exception("could not load a model in the background")
+    print(f"Attention Atlas: models loaded in {time.monotonic() - began:.1f} s", flush=True)
+
+
+def main(argv: list[str]) -> int:
+    from streamlit.web import cli
+
+    threading.Thread(target=warm_up, name="load-models", daemon=True).start()
+    return int(cli.main(["run", str(ROOT / "app" / "main.py"), *argv], standalone_mode=False) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
