@@ -220,6 +220,7 @@ async def finetune(url: str, outcome: Outcome, steps: float, seconds: float) -> 
     import websockets
 
     tuner = Student(-1, url, ["finetune"], outcome)
+    tuner.others = []  # the students check for leaks; this session only trains
     async with websockets.connect(tuner.url, subprotocols=["streamlit"], max_size=None) as ws:
         await tuner.run(ws, "", {}, measured=False)
         await tuner.run(ws, "finetune", {}, measured=False)

@@ -4,7 +4,7 @@ from typing import Any
 
 import streamlit as st
 
-from app import figures, loaders, text, widgets
+from app import figures, loaders, text, training_queue, widgets
 from app import tuned as tuned_models
 from model.datasets.uploads import UserDataError, parse_conll, parse_squad
 from model.tasks.ner import NerTagger
@@ -58,15 +58,24 @@ if data is not None:
     max_seconds = right.slider("At most this many seconds", 10, 300, 60, key="ft_seconds")
     runner: Any = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
     if st.button("Fine-tune", type="primary", key="ft_go"):
-        progress = st.progress(0.0, text="Fine-tuning…")
+        status = st.empty()
+        st.button("Cancel", key="ft_cancel")  # any click on the page stops the run
+        progress = st.progress(0.0, text="Waiting for a turn…")
 
         def report(step: int, loss: float) -> None:
             progress.progress(min(1.0, step / max_steps), text=f"step {step}, loss {loss:.3f}")
 
-        try:
-            model, losses, note = finetune_copy(
-                runner.model, runner.tokenizer, task, data, max_steps, max_seconds, report
+        def waiting(place: int) -> None:
+            status.info(
+                f"One fine-tune at a time on this server: yours is number {place} in the queue."
             )
+
+        try:
+            with training_queue.turn(waiting):
+                status.empty()
+                model, losses, note = finetune_copy(
+                    runner.model, runner.tokenizer, task, data, max_steps, max_seconds, report
+                )
         except ValueError as error:
             st.error(str(error))
         else:

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from app import figures, widgets
+from app import figures, training_queue, widgets
 from model.training.toy import Task, ToySetup, probe_attention, train_toy
 
 st.title("Watch attention form")
@@ -40,7 +40,13 @@ if st.button("Train", key="watch_train", type="primary"):
                 key=f"watch_attention_{step}",
             )
 
-    model, _ = train_toy(setup, steps, on_step=show)
+    st.button("Cancel", key="watch_cancel")  # any click on the page stops the run
+
+    def waiting(place: int) -> None:
+        progress.progress(0.0, text=f"One training at a time on this server: number {place}")
+
+    with training_queue.turn(waiting):
+        model, _ = train_toy(setup, steps, on_step=show)
     st.session_state["watch_losses"] = losses
     widgets.chart(figures.curves({"training loss": losses}, "step", title="Loss"), key="watch_loss")
 else:
