@@ -135,9 +135,9 @@ class Student:
         parts = (rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(OBJECTS))
         return f"{' '.join(parts)} with {self.marker}."
 
-    async def run(self, ws, page: str, states: dict[str, object], measured: bool) -> None:
+    def rerun_message(self, page: str, states: dict[str, object]) -> bytes:
+        """What the browser sends when a widget changes: a rerun with the widgets' values."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         message = BackMsg()
         message.rerun_script.query_string = self.query
@@ -153,8 +153,14 @@ class Student:
                 widget.double_array_value.data.append(value)
             else:
                 widget.string_value = str(value)
+        return bytes(message.SerializeToString())
+
+    async def run(self, ws, page: str, states: dict[str, object], measured: bool) -> None:
+        """Send a rerun and read every message until the page's run has finished."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
         began = time.monotonic()
-        await ws.send(message.SerializeToString())
+        await ws.send(self.rerun_message(page, states))
         while True:
             data = await asyncio.wait_for(ws.recv(), TIMEOUT)
             if any(other in data for other in self.others):
