@@ -1,3 +1,5 @@
+import functools
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -73,8 +75,7 @@ if run is not None:
             "cross": "cross-attention",
         }[s],
     )
-    matrices = att.matrices(stack).numpy()  # (layers, heads, q_len, k_len)
-    n_layers, n_heads = matrices.shape[:2]
+    n_layers, n_heads = att.n_layers(stack), att.n_heads(stack)
     q_tokens, k_tokens = att.axis_tokens(stack)
     q_special, k_special = (att.special.get(axis, ()) for axis in AXES[stack])
     hide = st.toggle(
@@ -85,7 +86,24 @@ if run is not None:
     )
     rows = [i for i in range(len(q_tokens)) if not (hide and q_special and q_special[i])]
     cols = [j for j in range(len(k_tokens)) if not (hide and k_special and k_special[j])]
-    shown = matrices[:, :, rows][:, :, :, cols]  # (layers, heads, rows, cols)
+
+    @functools.cache
+    def every_layer() -> np.ndarray:
+        """The stack's attention, built only for the views that need every layer (at 512
+        tokens that is 75 MB to assemble on each rerun)."""
+        return att.matrices(stack).numpy()  # (layers, heads, q_len, k_len)
+
+    def one_layer(index: int) -> np.ndarray:
+        if att.n_steps(stack) > 1:  # decoding steps are put together for every layer at once
+            return every_layer()[index]
+        return att.layer(stack, index).numpy()  # (heads, q_len, k_len), no copy
+
+    def shown(array: np.ndarray) -> np.ndarray:
+        """The rows and columns not hidden (a copy only when some are hidden)."""
+        if len(rows) == len(q_tokens) and len(cols) == len(k_tokens):
+            return array
+        return array[..., rows, :][..., cols]
+
     rows_t, cols_t = [q_tokens[i] for i in rows], [k_tokens[j] for j in cols]
     layer, head = widgets.layer_head_selectors(n_layers, n_heads, key="ex")
     write_to_url(PARAMS)
@@ -100,7 +118,7 @@ if run is not None:
     tabs = st.tabs(TABS, key="ex_tab", on_change="rerun")
     if tabs[0].open:  # only the open tab is computed
         with tabs[0]:
-            widgets.head_and_mean(shown[layer], rows_t, cols_t, layer, head, key="ex")
+            widgets.head_and_mean(shown(one_layer(layer)), rows_t, cols_t, layer, head, key="ex")
     if tabs[1].open:  # only the open tab is computed
         with tabs[1]:
             st.caption(
@@ -119,7 +137,7 @@ if run is not None:
                     st.session_state["ex_tab"] = TABS[0]  # show the head that was clicked
 
             widgets.chart(
-                figures.head_grid(shown),
+                figures.head_grid(shown(every_layer())),
                 key="ex_grid",
                 on_select=open_head,
                 selection_mode="points",
@@ -134,7 +152,7 @@ if run is not None:
             else:
                 widgets.chart(
                     figures.token_lines(
-                        shown[layer, head],
+                        shown(one_layer(layer)[head]),
                         rows_t,
                         cols_t,
                         title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
@@ -153,7 +171,7 @@ if run is not None:
             )
             widgets.chart(
                 figures.token_focus(
-                    shown,
+                    shown(every_layer()),
                     token,
                     cols_t,
                     title=f"What '{readable[token]}' attends to, in every head",
@@ -173,7 +191,7 @@ if run is not None:
                     "is added for the residual connection, rows renormalised; rollout "
                     "multiplies the layers, flow solves a max-flow per token pair."
                 )
-                square = matrices  # rollout needs every token, hidden or not
+                square = every_layer()  # rollout needs every token, hidden or not
                 rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
                 widgets.chart(
                     figures.attention_heatmap(
@@ -196,7 +214,7 @@ if run is not None:
                     )
     if tabs[5].open:  # only the open tab is computed
         with tabs[5]:
-            stats = head_statistics(matrices, special=k_special or None)
+            stats = head_statistics(every_layer(), special=k_special or None)
             table = pd.DataFrame([vars(s) for s in stats]).round(3)
             table.columns = [
                 "layer",
@@ -240,7 +258,7 @@ if run is not None:
                 with left:
                     widgets.chart(
                         figures.attention_heatmap(
-                            matrices[layer, head], q_tokens, k_tokens, title="First text"
+                            one_layer(layer)[head], q_tokens, k_tokens, title="First text"
                         ),
                         key="ex_cmp_a",
                     )

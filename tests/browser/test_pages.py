@@ -138,3 +138,41 @@ def test_watching_attention_form_in_the_browser(app_url, watched):
     page.get_by_text("Loss").first.wait_for(timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "watch.png"), full_page=True)
     watched.assert_clean()
+
+
+def test_a_512_token_text_in_the_explorer_measured(app_url, watched):
+    """The heavy views on a 512-token text: the all-heads grid after its tab is clicked, and
+    the single head after the head changes. The times go to artifacts/timings.json (the
+    closing notes quote them); a test never fails on a time."""
+    import json
+    import time
+
+    page = watched.page
+    open_page(page, app_url, "Attention explorer")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    box = page.get_by_label("Text", exact=True)
+    box.fill("The committee discussed the new budget for the library and the museum. " * 50)
+    box.press("Control+Enter")
+    page.get_by_text("512 query tokens").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    timings = {}
+
+    began = time.monotonic()
+    page.get_by_role("tab", name="All heads").click()
+    page.locator("[data-testid='stPlotlyChart'] .scatterlayer .point").first.wait_for(
+        state="attached", timeout=120_000
+    )
+    timings["all-heads grid at 512 tokens, tab click to drawn (s)"] = time.monotonic() - began
+
+    page.get_by_role("tab", name="One head").click()
+    page.get_by_text("Layer 0, head 0").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    began = time.monotonic()
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Head").first.click()
+    page.get_by_role("option", name="7", exact=True).click()
+    page.get_by_text("Layer 0, head 7").first.wait_for(timeout=120_000)
+    timings["head change at 512 tokens, click to drawn (s)"] = time.monotonic() - began
+
+    (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
+    print(timings)
+    watched.assert_clean()
