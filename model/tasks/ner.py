@@ -120,7 +120,7 @@ def uses_casing(model: Any) -> bool:
 
 
 def adapter_uses_casing(directory: Path) -> bool:
-    """Whether the fine-tuned weights in `directory` (LoRA adapter or deltas) expect casing."""
+    """Whether the LoRA adapter in `directory` was trained with casing (its segment rows)."""
     config = directory / "adapter_config.json"
     try:
         saved = json.loads(config.read_text()).get("modules_to_save") or []

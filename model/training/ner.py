@@ -55,8 +55,21 @@ def pad_collate(tokenizer: Any) -> Callable[[list[dict[str, Any]]], dict[str, to
     return collate
 
 
+def tagger_base(labels: Sequence[str]) -> Any:
+    """The packaged MiniLM with a new token-classification head over `labels`."""
+    from transformers import BertForTokenClassification
+
+    return BertForTokenClassification.from_pretrained(
+        minilm_path(),
+        attn_implementation="eager",
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+
+
 def train_ner(config: FinetuneConfig) -> dict[str, Any]:
-    from transformers import AutoTokenizer, BertForTokenClassification
+    from transformers import AutoTokenizer
 
     splits = split_sentences(load_wnut())
     train, valid = splits["train"], splits["valid"]
@@ -65,13 +78,7 @@ def train_ner(config: FinetuneConfig) -> dict[str, Any]:
     tokenizer = AutoTokenizer.from_pretrained(minilm_path())
     label_ids = {label: i for i, label in enumerate(LABELS)}
     torch.manual_seed(config.seed)  # the new head's initial weights
-    base = BertForTokenClassification.from_pretrained(
-        minilm_path(),
-        attn_implementation="eager",
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id=label_ids,
-    )
+    base = tagger_base(LABELS)
     if config.casing:
         add_casing(base)
     casing = [CASING_MODULE] if config.casing else []  # peft adds the head itself

@@ -12,10 +12,9 @@ from typing import Any
 import torch
 
 from model.core.instrument import instrument
-from model.hf.loading import minilm_path
 from model.tasks.ner import uses_casing
 from model.training.loop import batches, lora_model
-from model.training.ner import ner_features, pad_collate
+from model.training.ner import ner_features, pad_collate, tagger_base
 from model.training.qa import qa_collate, qa_features
 
 
@@ -66,7 +65,6 @@ def finetune_copy(
 
     NER tags outside the model's label set get a fresh head on the packaged MiniLM.
     """
-    from transformers import BertForTokenClassification
 
     note = "fine-tuned a copy of the shipped model"
     if task == "ner":
@@ -77,13 +75,7 @@ def finetune_copy(
         else:
             labels = ["O", *(t for t in tags if t != "O")]
             label_ids = {label: i for i, label in enumerate(labels)}
-            base = BertForTokenClassification.from_pretrained(
-                minilm_path(),
-                attn_implementation="eager",
-                num_labels=len(labels),
-                id2label=dict(enumerate(labels)),
-                label2id=label_ids,
-            )
+            base = tagger_base(labels)
             note = "your tags differ from the shipped model's, so a new head was trained on MiniLM"
         features = ner_features(tokenizer, data, label_ids, uses_casing(base))
         collate, task_type = pad_collate(tokenizer), "TOKEN_CLS"
