@@ -99,6 +99,8 @@ def test_bertviz_views_draw_offline(app_url, watched):
 
 
 def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = watched.page
     open_page(page, app_url, "Attention explorer")
     page.get_by_role("tab", name="All heads").click()  # builds that tab's view only
@@ -113,14 +115,21 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
     )
     target = grid.locator(".scatterlayer .point").nth(12 * 2 + 5)  # layer 2, head 5
     target.scroll_into_view_if_needed()
-    box = target.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
-    page.wait_for_timeout(300)
-    page.mouse.click(x, y)
-    page.wait_for_function(
-        "() => new URL(location.href).searchParams.get('head') === '5'", timeout=60_000
-    )
+    opened = "() => new URL(location.href).searchParams.get('head') === '5'"
+    for _ in range(5):  # the chart may still be settling its layout: re-aim and click again
+        page.wait_for_timeout(500)
+        box = target.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x - 5, y)
+        page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
+        page.wait_for_timeout(300)
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function(opened, timeout=10_000)
+            break
+        except PlaywrightTimeout:  # not selected yet
+            continue
+    page.wait_for_function(opened, timeout=10_000)
     assert "layer=2" in page.url
     page.get_by_text("Layer 2, head 5").first.wait_for()  # and the head opens
     page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
