@@ -33,12 +33,17 @@ def warm_up() -> None:
     from app import loaders
 
     began = time.monotonic()
+    failed = 0
     for load in (loaders.minilm, loaders.translator, loaders.ner_tagger, loaders.qa_reader):
         try:
-            load()
+            # The st.cache_resource under `shown`: showing an error is the job of the page
+            # that needs the model, and there is no page here.
+            load.__wrapped__()  # type: ignore[union-attr]
         except Exception:  # a broken checkpoint is reported by the page that needs it
+            failed += 1
             log.exception("could not load a model in the background")
-    print(f"Attention Atlas: models loaded in {time.monotonic() - began:.1f} s", flush=True)
+    note = f" ({failed} could not be loaded)" if failed else ""
+    print(f"Attention Atlas: models loaded in {time.monotonic() - began:.1f} s{note}", flush=True)
 
 
 def main(argv: list[str]) -> int:

@@ -116,10 +116,10 @@ if run is not None:
     # Lazy tabs: a click on a tab reruns the page, and only the open tab's view is built, so
     # a change of layer or head redoes one view, not eight.
     tabs = st.tabs(TABS, key="ex_tab", on_change="rerun")
-    if tabs[0].open:  # only the open tab is computed
+    if tabs[0].open:
         with tabs[0]:
             widgets.head_and_mean(shown(one_layer(layer)), rows_t, cols_t, layer, head, key="ex")
-    if tabs[1].open:  # only the open tab is computed
+    if tabs[1].open:
         with tabs[1]:
             st.caption(
                 f"Every head of every layer; click one to open it. Each small map is "
@@ -142,7 +142,7 @@ if run is not None:
                 on_select=open_head,
                 selection_mode="points",
             )
-    if tabs[2].open:  # only the open tab is computed
+    if tabs[2].open:
         with tabs[2]:
             if len(rows_t) > 120:
                 st.info(
@@ -159,7 +159,7 @@ if run is not None:
                     ),
                     key="ex_lines",
                 )
-    if tabs[3].open:  # only the open tab is computed
+    if tabs[3].open:
         with tabs[3]:
             widgets.keep_in_range("ex_token", len(rows_t))
             readable = figures.readable_tokens(rows_t)
@@ -178,7 +178,7 @@ if run is not None:
                 ),
                 key="ex_token_focus",
             )
-    if tabs[4].open:  # only the open tab is computed
+    if tabs[4].open:
         with tabs[4]:
             if stack == "cross":
                 st.info(
@@ -212,7 +212,7 @@ if run is not None:
                         ),
                         key="ex_flow_map",
                     )
-    if tabs[5].open:  # only the open tab is computed
+    if tabs[5].open:
         with tabs[5]:
             stats = head_statistics(every_layer(), special=k_special or None)
             table = pd.DataFrame([vars(s) for s in stats]).round(3)
@@ -225,7 +225,7 @@ if run is not None:
             ]
             st.caption("Click a column header to sort.")
             st.dataframe(table, hide_index=True, key="ex_stats")
-    if tabs[6].open:  # only the open tab is computed
+    if tabs[6].open:
         with tabs[6]:
             views: list[bertviz_views.View] = ["head", "model", "neuron"]
             view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
@@ -242,7 +242,7 @@ if run is not None:
                         "this app so they work offline."
                     )
                     st.iframe(html, height=720)
-    if tabs[7].open:  # only the open tab is computed
+    if tabs[7].open:
         with tabs[7]:
             other = widgets.text_box(
                 "Second text",
