@@ -103,22 +103,16 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
 
     page = watched.page
     open_page(page, app_url, "Attention explorer")
-    page.get_by_role("tab", name="All heads").click()  # builds that tab's view only
-    page.wait_for_function(  # the rerun has written the open tab into the link
-        "() => new URL(location.href).searchParams.get('tab') === 'All heads'", timeout=60_000
-    )
-    wait_for_app(page)
     grid = (
         page.locator("[data-testid='stPlotlyChart']")
         .filter(has=page.locator(".scatterlayer .point"))
         .first
     )
     target = grid.locator(".scatterlayer .point").nth(12 * 2 + 5)  # layer 2, head 5
-    target.scroll_into_view_if_needed()
     opened = "() => new URL(location.href).searchParams.get('head') === '5'"
-    for _ in range(5):  # the chart may still be settling its layout: re-aim and click again
-        page.wait_for_timeout(500)
-        box = target.bounding_box()
+    for _ in range(5):
+        open_grid_tab(page)
+        box = settled_box(page, target)
         x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
         page.mouse.move(x - 5, y)
         page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
@@ -127,13 +121,38 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
         try:
             page.wait_for_function(opened, timeout=10_000)
             break
-        except PlaywrightTimeout:  # not selected yet
+        except PlaywrightTimeout:
+            # Not selected, or a point beside it was (the chart moved under the mouse), which
+            # opens that head instead and closes the grid: open the grid again and re-aim.
             continue
     page.wait_for_function(opened, timeout=10_000)
     assert "layer=2" in page.url
     page.get_by_text("Layer 2, head 5").first.wait_for()  # and the head opens
     page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
     watched.assert_clean()
+
+
+def open_grid_tab(page) -> None:
+    """Open the explorer's "All heads" tab (a rerun builds that tab's view only)."""
+    page.get_by_role("tab", name="All heads").click()
+    page.wait_for_function(  # the rerun has written the open tab into the link
+        "() => new URL(location.href).searchParams.get('tab') === 'All heads'", timeout=60_000
+    )
+    wait_for_app(page)
+
+
+def settled_box(page, locator, tries: int = 20) -> dict:
+    """The locator's bounding box once two readings 300 ms apart agree (Plotly lays a chart
+    out again after it first draws it, and Streamlit may still be adding elements above)."""
+    locator.scroll_into_view_if_needed(timeout=60_000)
+    box = locator.bounding_box(timeout=60_000)
+    for _ in range(tries):
+        page.wait_for_timeout(300)
+        again = locator.bounding_box(timeout=60_000)
+        if again == box:
+            return box
+        box = again
+    return box
 
 
 def test_watching_attention_form_in_the_browser(app_url, watched):
