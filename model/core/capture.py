@@ -5,6 +5,10 @@
     att = rec.result                       # AttentionCapture, immutable, on CPU
     att.layer("encoder", 3)                # (heads, q_len, k_len)
 
+    with capture(model, activations=True) as rec:
+        model(**inputs)
+    rec.result.block("encoder", 3, "ffn")  # BlockRecord: residual, output, summed, normed, hidden
+
     with ablate(model, {("encoder", 2): [0, 5]}):
         model(**inputs)                    # heads 0 and 5 of layer 2 switched off
 
@@ -36,7 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.core.hooks import STACKS, Point, Site, Stack
+from model.core.hooks import STACKS, Point, Site, Stack, Sublayer
 from model.core.instrument import instrument, intervene
 from model.core.masks import from_additive
 
@@ -47,6 +51,7 @@ __all__ = [
     "AblationMode",
     "AttentionCapture",
     "AttentionRecord",
+    "BlockRecord",
     "Recorder",
     "Stack",
     "ablate",
@@ -84,6 +89,40 @@ class AttentionRecord:
 
 
 @dataclass(frozen=True)
+class BlockRecord:
+    """One sublayer with its Add & Norm, in one call (one decoding step):
+
+        summed = residual + output,  normed = LayerNorm(summed)
+
+    Every tensor is what the model's own modules took or gave, detached, on the CPU,
+    (batch, seq, d_model); `hidden` (feed-forward only) is (batch, seq, d_ff)."""
+
+    stack: Stack
+    layer: int
+    sublayer: Sublayer
+    step: int
+    residual: torch.Tensor  # the stream entering the sublayer (and skipping it)
+    output: torch.Tensor  # the sublayer's output, before the add
+    summed: torch.Tensor  # the norm's input
+    normed: torch.Tensor  # the norm's output: the stream leaving the block
+    eps: float  # the norm's epsilon
+    hidden: torch.Tensor | None = None  # act(x W1 + b1), the feed-forward's hidden units
+
+    def mean(self) -> torch.Tensor:
+        """Each token's mean before the norm, (batch, seq)."""
+        return self.summed.mean(dim=-1)
+
+    def std(self) -> torch.Tensor:
+        """Each token's standard deviation before the norm, as the norm divides by it:
+        sqrt(var + eps), the variance over d_model without Bessel's correction. (batch, seq)"""
+        return torch.sqrt(self.summed.var(dim=-1, unbiased=False) + self.eps)
+
+    def tensors(self) -> list[torch.Tensor]:
+        held = [self.residual, self.output, self.summed, self.normed]
+        return held + ([self.hidden] if self.hidden is not None else [])
+
+
+@dataclass(frozen=True)
 class AttentionCapture:
     """Everything recorded for one call (or one generation), immutable.
 
@@ -97,10 +136,14 @@ class AttentionCapture:
     tokens: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     special: Mapping[str, tuple[bool, ...]] = field(default_factory=lambda: MappingProxyType({}))
     embeddings: Mapping[str, torch.Tensor] = field(default_factory=lambda: MappingProxyType({}))
+    blocks: tuple[BlockRecord, ...] = ()  # with activations=True, for models that label them
+    logits: torch.Tensor | None = None  # (batch, positions, vocab), decoding steps joined
 
     def __post_init__(self) -> None:
         index = {(r.stack, r.layer, r.step): r for r in self.records}
         object.__setattr__(self, "_index", index)
+        blocks = {(b.stack, b.layer, b.sublayer, b.step): b for b in self.blocks}
+        object.__setattr__(self, "_blocks", blocks)
         for name in ("tokens", "special", "embeddings"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
 
@@ -128,6 +171,30 @@ class AttentionCapture:
                 f"steps: {self.n_steps(stack)}"
             )
         return rec
+
+    def block(self, stack: Stack, layer: int, sublayer: Sublayer, step: int = 0) -> BlockRecord:
+        """A sublayer's Add & Norm ("attention" or "ffn"; cross-attention is stack "cross")."""
+        found = self._blocks.get((stack, layer, sublayer, step))  # type: ignore[attr-defined]
+        if found is None:
+            if not self.blocks:
+                raise KeyError(
+                    "no activations were recorded: capture with activations=True (for a "
+                    "Hugging Face model, the BERT family labels its blocks)"
+                )
+            raise KeyError(f"no block recorded for {stack!r} layer {layer} {sublayer} step {step}")
+        return found
+
+    def block_steps(self, stack: Stack, layer: int, sublayer: Sublayer) -> int:
+        return sum(
+            1 for b in self.blocks if (b.stack, b.layer, b.sublayer) == (stack, layer, sublayer)
+        )
+
+    def joined(self, stack: Stack, layer: int, sublayer: Sublayer, name: str) -> torch.Tensor:
+        """One field of a block ("residual", "normed", "hidden"...) over every position: the
+        decoding steps' single positions joined in order. (batch, seq, width)"""
+        steps = self.block_steps(stack, layer, sublayer)
+        parts = [getattr(self.block(stack, layer, sublayer, s), name) for s in range(steps)]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
     def mask(self, stack: Stack, layer: int, step: int = 0) -> torch.Tensor:
         """The boolean mask a layer applied, (batch, 1 or heads, q_len, k_len)."""
@@ -184,7 +251,9 @@ class AttentionCapture:
 
     def tensors(self) -> list[torch.Tensor]:
         """Every tensor the capture holds (to account for its memory)."""
-        held = [*self.embeddings.values()]
+        held = [*self.embeddings.values(), *([self.logits] if self.logits is not None else [])]
+        for block in self.blocks:
+            held += block.tensors()
         for rec in self.records:
             held += [
                 t for t in (rec.probs, rec.scores, rec.q, rec.k, rec.v, rec.mask) if t is not None
@@ -251,20 +320,33 @@ class AttentionCapture:
 
 # -- the two handlers ----------------------------------------------------------------------------
 class Recorder:
-    """Records one model's attention (and, on request, scores, Q/K/V, masks and embedding
-    components) while its `capture` block is open; `result` after."""
+    """Records one model's attention (and, on request, scores, Q/K/V, masks, embedding
+    components and the activations of every block) while its `capture` block is open;
+    `result` after."""
 
     def __init__(
-        self, owner: int, *, scores: bool, qkv: bool, masks: bool, embeddings: bool
+        self,
+        owner: int,
+        *,
+        scores: bool,
+        qkv: bool,
+        masks: bool,
+        embeddings: bool,
+        activations: bool = False,
     ) -> None:
         self.owner = owner
         self.want_scores = scores
         self.want_qkv = qkv
         self.want_masks = masks
         self.want_embeddings = embeddings
+        self.want_activations = activations
         self._records: list[AttentionRecord] = []
         self._steps: dict[tuple[str, int], int] = {}
         self._embeddings: dict[str, list[torch.Tensor]] = {}
+        self._open_blocks: dict[tuple[str, int, str], dict[str, torch.Tensor]] = {}
+        self._blocks: list[BlockRecord] = []
+        self._block_steps: dict[tuple[str, int, str], int] = {}
+        self._logits: list[torch.Tensor] = []
         self._result: AttentionCapture | None = None
 
     def __call__(
@@ -274,6 +356,31 @@ class Recorder:
             self._attention(site, value, **info)
         elif point == "embedding" and self.want_embeddings:
             self._embeddings.setdefault(site.name, []).append(value.detach().cpu())
+        elif point == "logits" and self.want_activations:
+            self._logits.append(value.detach().cpu())
+        elif point in ("residual", "sublayer", "hidden", "norm") and self.want_activations:
+            self._activation(point, site, value, info)
+
+    def _activation(
+        self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
+    ) -> None:
+        """Collect a block's pieces; its norm, the last to run, closes it."""
+        key = (site.stack, site.layer, site.name)
+        pieces = self._open_blocks.setdefault(key, {})
+        pieces[point] = value.detach().cpu()
+        if point != "norm":
+            return
+        del self._open_blocks[key]
+        step = self._block_steps.get(key, 0)
+        self._block_steps[key] = step + 1
+        self._blocks.append(
+            BlockRecord(
+                stack=site.stack, layer=site.layer, sublayer=site.name,  # type: ignore[arg-type]
+                step=step, residual=pieces["residual"], output=pieces["sublayer"],
+                summed=info["summed"].detach().cpu(), normed=pieces["norm"],
+                eps=float(info["eps"]), hidden=pieces.get("hidden"),
+            )  # fmt: skip
+        )
 
     def _attention(
         self,
@@ -317,7 +424,15 @@ class Recorder:
         for name, values in self._embeddings.items():
             # A shared embedding (seq2seq) fires once per stack and per decoding step.
             embeddings[name] = values[0] if len(values) == 1 else torch.cat(values, dim=1)
-        self._result = AttentionCapture(records=tuple(self._records), embeddings=embeddings)
+        logits = None
+        if self._logits:
+            logits = self._logits[0] if len(self._logits) == 1 else torch.cat(self._logits, dim=1)
+        self._result = AttentionCapture(
+            records=tuple(self._records),
+            embeddings=embeddings,
+            blocks=tuple(self._blocks),
+            logits=logits,
+        )
 
     @property
     def result(self) -> AttentionCapture:
@@ -363,13 +478,22 @@ def capture(
     qkv: bool = False,
     masks: bool = False,
     embeddings: bool = False,
+    activations: bool = False,
 ) -> Iterator[Recorder]:
     """Record every attention call `model` makes inside the block (this thread only).
 
-    Probabilities are always recorded; scores, Q/K/V, masks and embedding
-    components on request, since they cost memory.
+    Probabilities are always recorded; scores, Q/K/V, masks, embedding components and
+    activations (each block's residual stream, sublayer output, Add & Norm, feed-forward
+    hidden units, and the logits) on request, since they cost memory.
     """
-    recorder = Recorder(id(model), scores=scores, qkv=qkv, masks=masks, embeddings=embeddings)
+    recorder = Recorder(
+        id(model),
+        scores=scores,
+        qkv=qkv,
+        masks=masks,
+        embeddings=embeddings,
+        activations=activations,
+    )
     try:
         with intervene(model, recorder):
             yield recorder

@@ -24,7 +24,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from model.core.hooks import Stack, hook
+from model.core.hooks import BlockSites, Stack, hook
 
 IMPLEMENTATION = "attention_atlas"
 
@@ -43,6 +43,7 @@ EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions)$"), "position"),
     (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
 )
+_BERT_LAYER = re.compile(r"(?:^|\.)encoder\.layer\.(\d+)$")
 SUPPORTED = "our Transformer, BERT, DistilBERT, Marian and BART families"
 
 
@@ -121,3 +122,35 @@ def switch_to_hooked_attention(
     _register()
     cast(Any, model).set_attn_implementation(IMPLEMENTATION)  # a PreTrainedModel
     return sites, embeddings
+
+
+def hf_blocks(model: nn.Module) -> list[BlockSites]:
+    """The Add & Norm blocks of a BERT-style encoder (BERT, RoBERTa, ELECTRA: each layer has
+    attention.output.{dense, LayerNorm}, intermediate, output.{dense, LayerNorm}). Other
+    families have attention only: their blocks are not labelled, and a capture of activations
+    says so (`AttentionCapture.blocks` is empty)."""
+    blocks: list[BlockSites] = []
+    activation = str(getattr(getattr(model, "config", None), "hidden_act", ""))
+    for name, module in model.named_modules():
+        match = _BERT_LAYER.search(name)
+        if not match or not all(hasattr(module, a) for a in ("attention", "intermediate")):
+            continue
+        layer, attention = int(match.group(1)), cast(Any, module).attention.output
+        ffn = cast(Any, module).output
+        blocks += [
+            # BertSelfOutput(hidden, input_tensor) = LayerNorm(dropout(dense(hidden)) + input)
+            BlockSites("encoder", layer, "attention", attention, 1, attention.dense,
+                       attention.LayerNorm),
+            # BertOutput(intermediate(x), x) = LayerNorm(dropout(dense(hidden)) + x)
+            BlockSites("encoder", layer, "ffn", ffn, 1, ffn.dense, ffn.LayerNorm,
+                       hidden=cast(Any, module).intermediate, activation=activation),
+        ]  # fmt: skip
+    return blocks
+
+
+def hf_logits(model: nn.Module) -> nn.Module | None:
+    """The module whose output is the logits over the vocabulary, if the model has a
+    language-model head (a bare encoder such as the packaged MiniLM has none)."""
+    getter = getattr(model, "get_output_embeddings", None)
+    head = getter() if callable(getter) else None
+    return head if isinstance(head, nn.Module) else None

@@ -9,6 +9,18 @@ hands what it computed to `hook(module, point, value, **info)`:
                                                          scaling, additive_mask, scores
     "heads"      each head's output, before W_O          head_dim (the axis of the heads)
     "embedding"  (batch, seq, d_model)                   -
+    "residual"   the residual stream entering a sublayer     -
+                 (batch, seq, d_model)
+    "sublayer"   the sublayer's output, before the add       -
+    "hidden"     a feed-forward's hidden units act(x W1+b1)  -
+                 (batch, seq, d_ff)
+    "norm"       Add & Norm's output (batch, seq, d_model)   summed (the norm's input, residual +
+                                                             sublayer), eps
+    "logits"     the output projection (batch, seq, vocab)   -
+
+The last five are a model's *blocks* (`BlockSites` in model.core.instrument): each sublayer
+with its Add & Norm, labelled on the model's own modules and heard through PyTorch module
+hooks, so nothing is re-implemented; a site of these points is (stack, layer, sublayer).
 
 Who hears it is decided per call by a `ContextVar`: `intervene(model, handler)`
 (model.core.instrument) adds a handler for the block, in this thread (one Streamlit
@@ -33,7 +45,10 @@ from torch import nn
 
 Stack = Literal["encoder", "decoder", "cross"]
 STACKS: tuple[Stack, ...] = ("encoder", "decoder", "cross")
-Point = Literal["attention", "heads", "embedding"]
+Point = Literal[
+    "attention", "heads", "embedding", "residual", "sublayer", "hidden", "norm", "logits"
+]
+Sublayer = Literal["attention", "ffn"]  # a block's sublayer; the stack says self or cross
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,29 @@ class Site:
     owner: int  # id() of the instrumented model
     stack: Stack
     layer: int = -1  # -1 outside the layers (embeddings)
-    name: str = ""  # an embedding component, e.g. "token" or "encoder.position"
+    name: str = ""  # an embedding component ("token", "encoder.position"), or a block's sublayer
+
+
+@dataclass(frozen=True)
+class BlockSites:
+    """One sublayer with its Add & Norm, as the model's own modules compute it:
+
+        normed = norm(residual + output),  output = sublayer(residual)
+
+    `residual` is the module whose positional argument `residual_arg` is the residual stream
+    entering the block; `output` the module whose output is the sublayer's, before the add;
+    `norm` the layer norm whose input is the sum; `hidden` (feed-forward only) the module
+    whose output is act(x W1 + b1), the activation named by `activation`."""
+
+    stack: Stack
+    layer: int
+    sublayer: Sublayer
+    residual: nn.Module
+    residual_arg: int
+    output: nn.Module
+    norm: nn.Module
+    hidden: nn.Module | None = None
+    activation: str = ""
 
 
 class Handler(Protocol):
@@ -65,9 +102,12 @@ def hook(module: nn.Module, point: Point, value: torch.Tensor, **info: Any) -> t
     handlers = _HANDLERS.get()
     if not handlers:
         return value
-    site: Site | None = getattr(module, "_atlas_site", None)
+    points: dict[str, Site] | None = getattr(module, "_atlas_points", None)
+    site: Site | None = points.get(point) if points else None
     if site is None:
-        return value
+        site = getattr(module, "_atlas_site", None)
+        if site is None:
+            return value
     for handler in handlers:
         if handler.owner == site.owner:
             replaced = handler(point, site, value, info)

@@ -1,8 +1,14 @@
 """Instrumenting a model (labelling its sites, once) and opening a handler on it for a block.
 
-Our transformer names its own sites (`atlas_sites`, `atlas_embeddings`). A Hugging Face
-model is switched to an attention function that runs the model's own eager attention and
-then calls the same hook points (`model.core.hf_attention`).
+Our transformer names its own sites (`atlas_sites`, `atlas_embeddings`, `atlas_blocks`,
+`atlas_logits`). A Hugging Face model is switched to an attention function that runs the
+model's own eager attention and then calls the same hook points, and its blocks are found
+by the module names of its family (`model.core.hf_attention`).
+
+Attention sites call `hook` themselves. Everything else (embedding components, the
+residual stream, sublayer outputs, feed-forward hidden units, Add & Norm, logits) is heard
+through PyTorch hooks on the model's own modules, registered here once: the numbers are the
+ones those modules computed. Outside a capture a module hook costs one lookup.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 from torch import nn
 
-from model.core.hooks import Handler, Site, Stack, hook, listening
+from model.core.hooks import BlockSites, Handler, Point, Site, Stack, hook, listening
 
 
 @contextmanager
@@ -30,18 +36,64 @@ def intervene(model: nn.Module, handler: Handler) -> Iterator[Handler]:
 
 @runtime_checkable
 class SelfLabelling(Protocol):
-    """A model that names its own attention sites and embedding components (ours does)."""
+    """A model that names its own sites (ours does)."""
 
     def atlas_sites(self) -> Iterable[tuple[nn.Module, Stack, int]]: ...
 
     def atlas_embeddings(self) -> Iterable[tuple[nn.Module, Stack, str]]: ...
 
+    def atlas_blocks(self) -> Iterable[BlockSites]: ...
+
+    def atlas_logits(self) -> nn.Module | None: ...
+
 
 _INSTRUMENT_LOCK = threading.Lock()
+_HOOKED = "_atlas_hooked"  # a module's hooks are registered (a deep copy keeps them)
 
 
-def _embedding_hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
-    return hook(module, "embedding", output)
+def _points(module: nn.Module) -> dict[str, Site]:
+    points: dict[str, Site] | None = getattr(module, "_atlas_points", None)
+    if points is None:
+        points = {}
+        module._atlas_points = points  # type: ignore[assignment]
+    return points
+
+
+def _output_hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
+    """Every output point labelled on the module, in turn; a handler may replace the value."""
+    for point in module._atlas_outputs:  # type: ignore[attr-defined]
+        if point == "norm":
+            output = hook(module, point, output, summed=args[0], eps=module.eps)
+        else:
+            output = hook(module, point, output)
+    return output
+
+
+def _residual_hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+    hook(module, "residual", args[module._atlas_residual_arg])  # type: ignore[attr-defined]
+
+
+def _label_output(module: nn.Module, point: Point, site: Site) -> None:
+    _points(module)[point] = site
+    outputs: tuple[str, ...] = getattr(module, "_atlas_outputs", ())
+    if point not in outputs:
+        module._atlas_outputs = (*outputs, point)  # type: ignore[assignment]
+    if not getattr(module, f"{_HOOKED}_output", False):
+        module.register_forward_hook(_output_hook)
+        setattr(module, f"{_HOOKED}_output", True)
+
+
+def _label_block(owner: int, block: BlockSites) -> None:
+    site = Site(owner, block.stack, block.layer, block.sublayer)
+    _points(block.residual)["residual"] = site
+    block.residual._atlas_residual_arg = block.residual_arg  # type: ignore[assignment]
+    if not getattr(block.residual, f"{_HOOKED}_residual", False):
+        block.residual.register_forward_pre_hook(_residual_hook)
+        setattr(block.residual, f"{_HOOKED}_residual", True)
+    _label_output(block.output, "sublayer", site)
+    _label_output(block.norm, "norm", site)
+    if block.hidden is not None:
+        _label_output(block.hidden, "hidden", site)
 
 
 def instrument(model: nn.Module) -> nn.Module:
@@ -53,15 +105,20 @@ def instrument(model: nn.Module) -> nn.Module:
         if isinstance(model, SelfLabelling):
             sites = list(model.atlas_sites())
             embeddings = list(model.atlas_embeddings())
+            blocks = list(model.atlas_blocks())
+            logits = model.atlas_logits()
         else:
-            from model.core.hf_attention import switch_to_hooked_attention
+            from model.core.hf_attention import hf_blocks, hf_logits, switch_to_hooked_attention
 
             sites, embeddings = switch_to_hooked_attention(model)
+            blocks, logits = hf_blocks(model), hf_logits(model)
         for module, stack, layer in sites:
             module._atlas_site = Site(owner, stack, layer)  # type: ignore[assignment]
         for module, stack, name in embeddings:
-            if getattr(module, "_atlas_site", None) is None:  # a copy keeps its hook
-                module.register_forward_hook(_embedding_hook)
-            module._atlas_site = Site(owner, stack, name=name)  # type: ignore[assignment]
+            _label_output(module, "embedding", Site(owner, stack, name=name))
+        for block in blocks:
+            _label_block(owner, block)
+        if logits is not None:
+            _label_output(logits, "logits", Site(owner, "decoder", name="logits"))
         model._atlas_instrumented = owner  # type: ignore[assignment]
         return model

@@ -100,17 +100,22 @@ class OurTranslator:
         return [*ids, self.eos], [*tokens, EOS], notices
 
     @torch.inference_mode()
-    def translate(self, text: str, beam: int = 1, max_new: int | None = None) -> Translation:
+    def translate(
+        self, text: str, beam: int = 1, max_new: int | None = None, detail: bool = False
+    ) -> Translation:
+        """Greedy (beam 1) or beam search. With `detail`, the capture also holds scores, Q/K/V,
+        masks, the embedding components and every block's activations and logits."""
         ids, tokens, notices = self.encode_source(text)
         src = torch.tensor([ids])  # (1, src_len)
         max_new = output_limit(len(ids), max_new)
+        options = dict.fromkeys(("scores", "qkv", "masks", "embeddings", "activations"), detail)
         if beam <= 1:
-            with capture(self.model) as recorder:
+            with capture(self.model, **options) as recorder:
                 hypothesis = greedy_decode(self.model, src, self.bos, self.eos, max_new)
         else:
             hypothesis = beam_search(self.model, src, self.bos, self.eos, beam, max_new)
             # The beams ran batched; replay the winner step by step to record its attention.
-            with capture(self.model) as recorder:
+            with capture(self.model, **options) as recorder:
                 forced_decode_steps(self.model, src, self.bos, hypothesis.ids)
         if not hypothesis.finished:
             notices.append(f"Decoding stopped at the length limit ({len(hypothesis.ids)} tokens).")

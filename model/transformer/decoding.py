@@ -7,6 +7,7 @@ comes first, and never past the model's max_len.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import torch
 
@@ -19,6 +20,29 @@ class Hypothesis:
     ids: tuple[int, ...]  # generated ids, starting after BOS, including EOS if reached
     score: float  # sum of log-probabilities (length-normalised for beams)
     finished: bool  # EOS reached before the length limit
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One extension of a beam that beam search weighed at a step."""
+
+    parent: int  # the beam it extends: an index into the previous step's kept candidates
+    token: int
+    log_prob: float  # log p(token | source, the beam's prefix)
+    score: float  # the prefix's summed log-probability, this token included
+    fate: Literal["kept", "finished", "pruned"]  # kept open, ended with EOS, or cut
+
+
+@dataclass(frozen=True)
+class BeamStep:
+    """The best 2 x beam extensions of one step, best first, and what became of each."""
+
+    step: int
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def kept(self) -> tuple[Candidate, ...]:
+        return tuple(c for c in self.candidates if c.fate == "kept")
 
 
 def _limit(model: Transformer, max_new: int) -> int:
@@ -56,8 +80,10 @@ def beam_search(
     beam_size: int = 4,
     max_new: int = 100,
     length_penalty: float = 0.6,
+    trace: list[BeamStep] | None = None,
 ) -> Hypothesis:
-    """Keep the `beam_size` best prefixes; the beams share one batched cache."""
+    """Keep the `beam_size` best prefixes; the beams share one batched cache. With `trace`,
+    each step's candidates are appended to it: the tree of hypotheses kept and pruned."""
     if beam_size < 1:
         raise ValueError(f"beam_size must be at least 1, not {beam_size}")
     memory, src_allowed = model.encode(src)  # (1, src_len, d_model)
@@ -75,21 +101,31 @@ def beam_search(
             last, memory.expand(n, -1, -1), src_allowed.expand(n, -1, -1, -1), cache, step
         )  # (n, 1, vocab)
         log_probs = torch.log_softmax(logits[:, -1], dim=-1)  # (n, vocab)
-        totals = torch.tensor([s for _, s in beams])[:, None] + log_probs  # (n, vocab)
+        # Scores add up in float64, so a long hypothesis's score is its log-probabilities' sum.
+        scores = torch.tensor([s for _, s in beams], dtype=torch.float64)  # (n,)
+        totals = scores[:, None] + log_probs.double()  # (n, vocab)
         top_scores, top_index = totals.flatten().topk(min(2 * beam_size, totals.numel()))
         vocab = log_probs.shape[-1]
         next_beams: list[tuple[list[int], float]] = []
         origins: list[int] = []
+        weighed: list[Candidate] = []
         for score, index in zip(top_scores.tolist(), top_index.tolist(), strict=True):
             origin, token = divmod(index, vocab)
-            ids = [*beams[origin][0], token]
-            if token == eos:
-                finished.append(Hypothesis(tuple(ids), normalised(score, len(ids)), True))
-            else:
-                next_beams.append((ids, score))
-                origins.append(origin)
-            if len(next_beams) == beam_size:
-                break
+            fate: Literal["kept", "finished", "pruned"] = "pruned"
+            if len(next_beams) < beam_size:
+                ids = [*beams[origin][0], token]
+                if token == eos:
+                    finished.append(Hypothesis(tuple(ids), normalised(score, len(ids)), True))
+                    fate = "finished"
+                else:
+                    next_beams.append((ids, score))
+                    origins.append(origin)
+                    fate = "kept"
+            weighed.append(
+                Candidate(origin, token, float(log_probs[origin, token]), score, fate)
+            )
+        if trace is not None:
+            trace.append(BeamStep(step, tuple(weighed)))
         best_finished = max((h.score for h in finished), default=float("-inf"))
         best_open = max((normalised(s, len(i)) for i, s in next_beams), default=float("-inf"))
         if len(finished) >= beam_size or not next_beams or best_finished > best_open:

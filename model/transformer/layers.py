@@ -17,10 +17,12 @@ class FeedForward(nn.Module):
         super().__init__()
         self.w_1 = nn.Linear(d_model, d_ff)
         self.w_2 = nn.Linear(d_ff, d_model)
+        self.activation = nn.ReLU()  # a module, so a capture can hear the hidden units
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w_2(self.dropout(torch.relu(self.w_1(x))))  # (batch, seq, d_model)
+        hidden = self.activation(self.w_1(x))  # (batch, seq, d_ff)
+        return self.w_2(self.dropout(hidden))  # (batch, seq, d_model)
 
 
 class EncoderLayer(nn.Module):
