@@ -4,6 +4,7 @@ The last line of each command is fixed (progress is read from it):
     python -m model.evaluate translation   ->  translation test BLEU: X chrF: Y   (beam search)
     python -m model.evaluate ner           ->  ner test F1: X
     python -m model.evaluate qa            ->  qa test EM: X F1: Y handwritten EM: Z
+    python -m model.evaluate anatomy       ->  anatomy recompute max abs error: X over N blocks
 
 Every score is computed with the decoder the app shows (`translate`, `tag_words`, `answer`).
 """
@@ -94,6 +95,58 @@ def evaluate_qa(args: argparse.Namespace) -> str:
     return f"qa test EM: {em:.1f} F1: {f1:.1f} handwritten EM: {hand_em:.1f}"
 
 
+ANATOMY_SENTENCES = (
+    "The cat drinks milk from a bowl.",
+    "I would like a cup of coffee.",
+    "Our neighbours have two dogs and three cats.",
+    "The children are playing in the garden.",
+)
+ANATOMY_TOLERANCE = 1e-5
+
+
+def evaluate_anatomy(args: argparse.Namespace) -> str:
+    """Every number the architecture page shows, recomputed from the parameters: our
+    translator (greedy decoding, and beam search of 2 to 5 beams) and MiniLM."""
+    from model.analysis.anatomy import Check, bert_anatomy, recompute, translator_anatomy
+    from model.hf.encoding import encode
+    from model.hf.loading import load_bert
+    from model.tasks.translation import OurTranslator
+
+    translator = (
+        OurTranslator.load(Path(args.checkpoint)) if args.checkpoint else OurTranslator.load()
+    )
+    bert, tokenizer = load_bert()
+    sentences = ANATOMY_SENTENCES[: args.limit or None]
+    checks: dict[str, list[Check]] = {}
+    blocks = 0
+    for index, sentence in enumerate(sentences):
+        beams = 2 + index % 4  # 2, 3, 4, 5
+        runs = {
+            "translator": recompute(
+                translator.model, translator_anatomy(translator, sentence, beams)
+            ),
+            "MiniLM": recompute(bert, bert_anatomy(bert, encode(tokenizer, sentence))),
+        }
+        for model_name, run in runs.items():
+            blocks += run.blocks
+            for check in run.checks:
+                checks.setdefault(f"{model_name}: {check.name}", []).append(check)
+    worst, failed = 0.0, []
+    for name, found in checks.items():
+        error = max(c.error for c in found)
+        count = sum(c.instances for c in found)
+        ok = all(c.ok for c in found) and error <= ANATOMY_TOLERANCE
+        worst = max(worst, error)
+        if not ok:
+            failed.append(name)
+        print(f"{'ok  ' if ok else 'FAIL'} {name:45s} {count:5d} checked  max error {error:.2e}")
+    print(f"{len(sentences)} sentences; tolerance {ANATOMY_TOLERANCE:g}")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+        raise SystemExit(f"anatomy recompute max abs error: {worst:.2e} over {blocks} blocks")
+    return f"anatomy recompute max abs error: {worst:.2e} over {blocks} blocks"
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m model.evaluate",
@@ -105,6 +158,7 @@ def parser() -> argparse.ArgumentParser:
         "translation": "BLEU and chrF on the 1,918 held-out corpus pairs, greedy and beam",
         "ner": "entity F1 on the held-out tenth of WNUT-16",
         "qa": "exact match and F1 on generated questions, exact match on the hand-written set",
+        "anatomy": "recompute every number the architecture page shows from the parameters",
     }
     for task, description in what.items():
         cmd = sub.add_parser(task, help=description, description=description)
@@ -120,7 +174,12 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    task = {"translation": evaluate_translation, "ner": evaluate_ner, "qa": evaluate_qa}
+    task = {
+        "translation": evaluate_translation,
+        "ner": evaluate_ner,
+        "qa": evaluate_qa,
+        "anatomy": evaluate_anatomy,
+    }
     print(task[args.task](args))
 
 
