@@ -15,6 +15,7 @@ embeddings, softmax), so a capture that recorded the wrong tensor fails it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -187,10 +188,7 @@ def stream_norms(
 def quiet_share(hidden: torch.Tensor, activation: str) -> np.ndarray:
     """Each token's share of feed-forward units that are off: exactly 0 after ReLU, or
     smaller than NEAR_ZERO in magnitude after GELU and the like. hidden (seq, d_ff)."""
-    if activation == "relu":
-        off = hidden == 0
-    else:
-        off = hidden.abs() < NEAR_ZERO
+    off = hidden == 0 if activation == "relu" else hidden.abs() < NEAR_ZERO
     return off.float().mean(dim=-1).numpy()  # (seq,)
 
 
@@ -327,7 +325,8 @@ class _Modules:
 
 def _modules(model: nn.Module, arch: Architecture) -> _Modules:
     if isinstance(model, Transformer):
-        enc, dec = model.encoder_layers, model.decoder_layers
+        enc: Any = model.encoder_layers
+        dec: Any = model.decoder_layers
 
         def norm(stack: Stack, layer: int, sublayer: Sublayer) -> nn.Module:
             if stack == "encoder":
@@ -348,8 +347,8 @@ def _modules(model: nn.Module, arch: Architecture) -> _Modules:
     layers: Any = model.encoder.layer  # type: ignore[union-attr]
     return _Modules(
         norm=lambda s, i, sub: (
-            layers[i].attention.output.LayerNorm if sub == "attention" else layers[i].output.LayerNorm
-        ),
+            layers[i].attention if sub == "attention" else layers[i]
+        ).output.LayerNorm,
         w_o=lambda s, i: layers[i].attention.output.dense,
         ffn=lambda s, i: (layers[i].intermediate.dense, layers[i].output.dense),
     )  # fmt: skip
@@ -441,7 +440,7 @@ def _input_checks(model: nn.Module, anatomy: Anatomy) -> Iterator[tuple[str, str
             entering = cap.joined("decoder", 0, "attention", "residual")[0]
             yield "decoder", "input sum", _gap(rows + position, entering)
         return
-    embeddings: Any = model.embeddings  # type: ignore[union-attr]
+    embeddings: Any = model.embeddings
     token = embeddings.word_embeddings.weight[source]
     position = embeddings.position_embeddings.weight[: len(source)]
     segment = embeddings.token_type_embeddings.weight[torch.tensor(anatomy.segments)]
@@ -474,7 +473,7 @@ def _chain_checks(anatomy: Anatomy) -> Iterator[tuple[str, float]]:
             for layer in range(arch.n_layers)
             for sub_stack, sublayer in layer_blocks(arch, stack)
         ]
-        for (s1, l1, b1), (s2, l2, b2) in zip(order, order[1:], strict=False):
+        for (s1, l1, b1), (s2, l2, b2) in itertools.pairwise(order):
             left = cap.joined(s1, l1, b1, "normed")
             right = cap.joined(s2, l2, b2, "residual")
             yield "stream between blocks", _gap(left, right)

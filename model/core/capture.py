@@ -373,14 +373,13 @@ class Recorder:
         del self._open_blocks[key]
         step = self._block_steps.get(key, 0)
         self._block_steps[key] = step + 1
-        self._blocks.append(
-            BlockRecord(
-                stack=site.stack, layer=site.layer, sublayer=site.name,  # type: ignore[arg-type]
-                step=step, residual=pieces["residual"], output=pieces["sublayer"],
-                summed=info["summed"].detach().cpu(), normed=pieces["norm"],
-                eps=float(info["eps"]), hidden=pieces.get("hidden"),
-            )  # fmt: skip
-        )
+        record = BlockRecord(
+            stack=site.stack, layer=site.layer, sublayer=site.name,  # type: ignore[arg-type]
+            step=step, residual=pieces["residual"], output=pieces["sublayer"],
+            summed=info["summed"].detach().cpu(), normed=pieces["norm"],
+            eps=float(info["eps"]), hidden=pieces.get("hidden"),
+        )  # fmt: skip
+        self._blocks.append(record)
 
     def _attention(
         self,

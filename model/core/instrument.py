@@ -61,7 +61,8 @@ def _points(module: nn.Module) -> dict[str, Site]:
 
 def _output_hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Tensor:
     """Every output point labelled on the module, in turn; a handler may replace the value."""
-    for point in module._atlas_outputs:  # type: ignore[attr-defined]
+    points: tuple[Point, ...] = getattr(module, "_atlas_outputs", ())
+    for point in points:
         if point == "norm":
             output = hook(module, point, output, summed=args[0], eps=module.eps)
         else:
@@ -70,7 +71,8 @@ def _output_hook(module: nn.Module, args: Any, output: torch.Tensor) -> torch.Te
 
 
 def _residual_hook(module: nn.Module, args: tuple[Any, ...]) -> None:
-    hook(module, "residual", args[module._atlas_residual_arg])  # type: ignore[attr-defined]
+    index: int = getattr(module, "_atlas_residual_arg", 0)
+    hook(module, "residual", args[index])
 
 
 def _label_output(module: nn.Module, point: Point, site: Site) -> None:

@@ -121,9 +121,7 @@ def beam_search(
                     next_beams.append((ids, score))
                     origins.append(origin)
                     fate = "kept"
-            weighed.append(
-                Candidate(origin, token, float(log_probs[origin, token]), score, fate)
-            )
+            weighed.append(Candidate(origin, token, float(log_probs[origin, token]), score, fate))
         if trace is not None:
             trace.append(BeamStep(step, tuple(weighed)))
         best_finished = max((h.score for h in finished), default=float("-inf"))
