@@ -44,6 +44,15 @@ PAGES: tuple[PageInfo, ...] = (
         "Explore",
     ),
     PageInfo(
+        "../pages/architecture.py",
+        "Inside the Transformer",
+        ":material/account_tree:",
+        "Follow one sentence through every block of the architecture, live: embeddings and "
+        "positions, Q/K/V, attention, Add & Norm, feed-forward, the decoder, Linear and "
+        "Softmax, the chosen word and the beam search tree; a lecture path block by block.",
+        "Learn",
+    ),
+    PageInfo(
         "../pages/positional.py",
         "Positional encodings",
         ":material/waves:",

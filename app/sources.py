@@ -11,6 +11,7 @@ import streamlit as st
 from app import loaders
 from app.cache import BudgetCache, budget_from_env, tensor_bytes
 from app.slots import model_slot
+from model.analysis.anatomy import Anatomy, BeamTree, beam_tree, bert_anatomy, translator_anatomy
 from model.core.capture import AttentionCapture, Stack
 from model.hf.encoding import encode, max_length, run_with_capture
 from model.tasks.translation import BatchView, OurTranslator, batch_view
@@ -126,5 +127,46 @@ def _batch(translator: OurTranslator, first: str, second: str) -> BatchView:
         return batch_view(translator, [first, second])
 
 
+# The architecture page's captures hold every activation (a 64-token MiniLM text: about 12 MB).
+ANATOMIES: BudgetCache[Anatomy] = BudgetCache(
+    "anatomies",
+    budget_from_env("ATLAS_ANATOMY_CACHE_MB", 64),
+    size_of=lambda anatomy: tensor_bytes(anatomy.capture.tensors()),
+)
+BEAM_TREES: BudgetCache[BeamTree] = BudgetCache(
+    "beam trees",
+    budget_from_env("ATLAS_BEAM_CACHE_MB", 4),
+    size_of=lambda tree: 100 * sum(len(step.candidates) for step in tree.steps),  # ~bytes
+)
+ANATOMY_MAX_TOKENS = 64  # MiniLM on the architecture page: every vector fits on screen
+
+
+def cached_anatomy(model_key: str, text: str) -> Anatomy:
+    """Everything one text does inside a model ("translator" or "minilm"), cached.
+    Raises model.core.errors.InputError for text the model cannot run."""
+    label = "our translator" if model_key == "translator" else "MiniLM"
+    with st.spinner(f"Running {label} and recording every block…"):
+        return ANATOMIES.get((model_key, text), lambda: _anatomy(model_key, text))
+
+
+def _anatomy(model_key: str, text: str) -> Anatomy:
+    with model_slot():
+        if model_key == "translator":
+            return translator_anatomy(loaders.translator(), text, beams=0)
+        model, tokenizer = loaders.minilm()
+        encoded = encode(tokenizer, text, limit=min(ANATOMY_MAX_TOKENS, max_length(tokenizer)))
+        return bert_anatomy(model, encoded, name="MiniLM (all-MiniLM-L6-v2)")
+
+
+def cached_beam_tree(source_ids: tuple[int, ...], width: int) -> BeamTree:
+    with st.spinner(f"Running a beam search of {width} beams…"):
+        return BEAM_TREES.get((source_ids, width), lambda: _beams(source_ids, width))
+
+
+def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
+    with model_slot():
+        return beam_tree(loaders.translator(), source_ids, width)
+
+
 def cache_report() -> str:
-    return f"{CAPTURES.report()}; {BATCHES.report()}"
+    return f"{CAPTURES.report()}; {BATCHES.report()}; {ANATOMIES.report()}"

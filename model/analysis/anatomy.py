@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -77,6 +77,17 @@ def architecture_of(model: nn.Module, name: str = "") -> Architecture:
 
 
 @dataclass(frozen=True)
+class BeamTree:
+    """A beam search traced step by step, and where it ended."""
+
+    width: int
+    steps: tuple[BeamStep, ...]
+    tokens: dict[int, str]  # every token id in the tree
+    text: str  # the winning hypothesis, decoded
+    score: float  # its length-normalised score
+
+
+@dataclass(frozen=True)
 class Anatomy:
     """One text through one model, with everything captured."""
 
@@ -90,9 +101,8 @@ class Anatomy:
     output_ids: tuple[int, ...] = ()
     text: str = ""  # the translation
     segments: tuple[int, ...] = ()  # BERT's token type ids
-    beams: tuple[BeamStep, ...] = ()  # the beam search tree, step by step
-    beam_width: int = 0
-    beam_tokens: dict[int, str] = field(default_factory=dict)  # every token id in the tree
+    tree: BeamTree | None = None  # a beam search on the same source, traced
+    notices: tuple[str, ...] = ()  # truncation, unknown characters, length limit
 
     @property
     def steps(self) -> int:
@@ -108,15 +118,7 @@ def translator_anatomy(translator: Any, text: str, beams: int = 3) -> Anatomy:
     out_ids = tuple(
         int(i) for i in (translator.tokenizer.token_to_id(t) for t in result.output_tokens)
     )
-    trace: list[BeamStep] = []
-    if beams >= 2:
-        with torch.inference_mode():
-            beam_search(
-                model, torch.tensor([ids]), translator.bos, translator.eos, beams,
-                max_new=len(out_ids) + 10, trace=trace,
-            )  # fmt: skip
-    tree_ids = {c.token for step in trace for c in step.candidates}
-    return Anatomy(
+    anatomy = Anatomy(
         architecture=architecture_of(model),
         capture=result.attention,
         source=result.source_tokens,
@@ -126,9 +128,38 @@ def translator_anatomy(translator: Any, text: str, beams: int = 3) -> Anatomy:
         output=result.output_tokens,
         output_ids=out_ids,
         text=result.text,
-        beams=tuple(trace),
-        beam_width=beams if trace else 0,
-        beam_tokens={i: translator.tokenizer.id_to_token(i) or "?" for i in tree_ids},
+        notices=result.notices,
+    )
+    return with_beams(translator, anatomy, beams) if beams >= 2 else anatomy
+
+
+def with_beams(translator: Any, anatomy: Anatomy, width: int) -> Anatomy:
+    """The anatomy with the tree of a beam search of `width` beams on the same source."""
+    return with_tree(anatomy, beam_tree(translator, anatomy.source_ids, width))
+
+
+def with_tree(anatomy: Anatomy, tree: BeamTree) -> Anatomy:
+    return replace(anatomy, tree=tree)
+
+
+def beam_tree(translator: Any, source_ids: Sequence[int], width: int) -> BeamTree:
+    """Beam search of `width` beams on a source, traced (as the translation page runs it)."""
+    from model.tasks.translation import output_limit
+
+    trace: list[BeamStep] = []
+    with torch.inference_mode():
+        best = beam_search(
+            translator.model, torch.tensor([list(source_ids)]), translator.bos,
+            translator.eos, width, max_new=output_limit(len(source_ids), None), trace=trace,
+        )  # fmt: skip
+    tree_ids = {c.token for step in trace for c in step.candidates}
+    words = [i for i in best.ids if i != translator.eos]
+    return BeamTree(
+        width=width,
+        steps=tuple(trace),
+        tokens={i: translator.tokenizer.id_to_token(i) or "?" for i in tree_ids},
+        text=translator.tokenizer.decode(words),
+        score=best.score,
     )
 
 
@@ -151,6 +182,14 @@ def bert_anatomy(model: Any, encoded: Any, name: str = "") -> Anatomy:
         source=encoded.tokens,
         source_ids=tuple(int(i) for i in encoded.inputs["input_ids"][0]),
         segments=encoded.segments,
+        notices=(
+            (
+                f"The text was cut to {len(encoded.tokens)} tokens: the last {encoded.dropped} "
+                "were dropped.",
+            )
+            if encoded.dropped
+            else ()
+        ),
     )
 
 
@@ -231,11 +270,13 @@ def beam_nodes(anatomy: Anatomy) -> list[BeamNode]:
     node it extends (a kept candidate of the step before)."""
     nodes: list[BeamNode] = []
     previous_kept: list[int] = [-1]
-    for step in anatomy.beams:
+    if anatomy.tree is None:
+        return nodes
+    for step in anatomy.tree.steps:
         for index, c in enumerate(step.candidates):
             parent = previous_kept[c.parent] if step.step else None
             nodes.append(
-                BeamNode(step.step, index, parent, anatomy.beam_tokens.get(c.token, "?"),
+                BeamNode(step.step, index, parent, anatomy.tree.tokens.get(c.token, "?"),
                          c.log_prob, c.score, c.fate)
             )  # fmt: skip
         previous_kept = [i for i, c in enumerate(step.candidates) if c.fate == "kept"]
@@ -496,10 +537,10 @@ def _output_checks(
         yield ("softmax", step), "softmax sums to 1", abs(float(probs[step].sum()) - 1.0), True
         right = int(probs[step].argmax()) == chosen
         yield ("softmax", step), "arg max is the word chosen", 0.0, right
-    if anatomy.beams:
+    if anatomy.tree is not None:
         source = torch.tensor([anatomy.source_ids])
         bos = anatomy.target_ids[0]
-        for step, index, path, score in beam_paths(anatomy.beams):
+        for step, index, path, score in beam_paths(anatomy.tree.steps):
             with torch.inference_mode():
                 replay = forced_decode_steps(model, source, bos, path)[0]  # (len, vocab)
             log_probs = torch.log_softmax(replay, dim=-1).double()  # (len, vocab)

@@ -136,7 +136,7 @@ def test_stream_norms_and_next_tokens_read_the_capture(translator):
     anatomy = an.translator_anatomy(translator, "A bird sings.", beams=0)
     names, norms = an.stream_norms(anatomy, "decoder")
     assert norms.shape == (len(anatomy.target), len(names)) and len(names) == 1 + 2 * 3 * 2
-    assert anatomy.beams == ()
+    assert anatomy.tree is None
     first = anatomy.capture.joined("decoder", 0, "attention", "residual")[0].norm(dim=-1)
     torch.testing.assert_close(torch.from_numpy(norms[:, 0]), first)
     table = an.next_tokens(anatomy, 0, lambda i: translator.tokenizer.id_to_token(i), k=10)
