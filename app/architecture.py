@@ -52,8 +52,8 @@ BLOCKS: dict[str, Block] = {
               "The heads attend in parallel, each in its own small space. Their outputs are "
               "joined and projected back to d_model numbers per token."),
         Block("addnorm-attention", "Add & Norm (after attention)", "enc.norm1",
-              r"\mathrm{LayerNorm}(x + \mathrm{Sublayer}(x)) = \gamma\,\frac{s-\mu}"
-              r"{\sqrt{\sigma^2+\epsilon}} + \beta,\quad s = x + \mathrm{Sublayer}(x)",
+              r"\begin{aligned} s &= x + \mathrm{Sublayer}(x) \\ \mathrm{LayerNorm}(s) &= "
+              r"\gamma\,\frac{s-\mu}{\sqrt{\sigma^2+\epsilon}} + \beta \end{aligned}",
               "The sublayer's output is added to its input (the residual connection), then each "
               "token's vector is normalised to mean 0 and variance 1 and rescaled."),
         Block("ffn", "Feed-forward", "enc.ffn",
@@ -151,7 +151,8 @@ class Box:
 
 _SUBLAYER, _NORM, _EMBED, _OUT = "#fde2c8", "#fff6bf", "#f7d6e0", "#d8ecd5"
 _ATTN = "#ffd8a8"
-_W, _H = 1.5, 0.62  # box size in axis units
+_W, _H = 2.0, 0.62  # box size in axis units
+_DEC_X = 2.7  # the decoder column
 
 
 def _boxes(arch: Architecture) -> list[Box]:
@@ -160,42 +161,44 @@ def _boxes(arch: Architecture) -> list[Box]:
     boxes = [
         Box("enc.embed", emb, 0, 0, "input", _EMBED),
         Box("enc.position", pos, 0, 1, "position", _EMBED),
-        Box("enc.attention", f"Multi-head attention ({arch.n_heads} heads)", 0, 2.3, "mha", _ATTN),
+        Box("enc.attention", "Multi-head attention", 0, 2.3, "mha", _ATTN),
         Box("enc.norm1", "Add & Norm", 0, 3.2, "addnorm-attention", _NORM),
-        Box("enc.ffn", f"Feed-forward ({arch.d_ff}, {arch.activation})", 0, 4.1, "ffn", _SUBLAYER),
+        Box("enc.ffn", "Feed-forward", 0, 4.1, "ffn", _SUBLAYER),
         Box("enc.norm2", "Add & Norm", 0, 5.0, "addnorm-ffn", _NORM),
         Box("enc.output", "Encoder output", 0, 6.3, "encoder-output", _OUT),
     ]
     if arch.decoder:
-        x = 2.3
+        x = _DEC_X
         boxes += [
-            Box("dec.embed", "Output embedding (shifted right)", x, 0, "output-input", _EMBED),
+            Box("dec.embed", "Output embedding", x, 0, "output-input", _EMBED),
             Box("dec.position", pos, x, 1, "output-position", _EMBED),
-            Box("dec.masked", "Masked multi-head attention", x, 2.3, "masked", _ATTN),
+            Box("dec.masked", "Masked attention", x, 2.3, "masked", _ATTN),
             Box("dec.norm1", "Add & Norm", x, 3.2, "addnorm-masked", _NORM),
-            Box("dec.cross", "Cross-attention (enc-dec)", x, 4.1, "cross", _ATTN),
+            Box("dec.cross", "Cross-attention", x, 4.1, "cross", _ATTN),
             Box("dec.norm2", "Add & Norm", x, 5.0, "addnorm-cross", _NORM),
-            Box("dec.ffn", f"Feed-forward ({arch.d_ff}, {arch.activation})", x, 5.9,
-                "decoder-ffn", _SUBLAYER),
+            Box("dec.ffn", "Feed-forward", x, 5.9, "decoder-ffn", _SUBLAYER),
             Box("dec.norm3", "Add & Norm", x, 6.8, "addnorm-decoder-ffn", _NORM),
-            Box("dec.linear", f"Linear (to {arch.vocab:,} logits)", x, 8.1, "linear", _OUT),
+            Box("dec.linear", f"Linear (to {arch.vocab:,})", x, 8.1, "linear", _OUT),
             Box("dec.softmax", "Softmax", x, 9.0, "softmax", _OUT),
-            Box("dec.word", "Output probabilities: the word", x, 9.9, "word", _OUT),
+            Box("dec.word", "The chosen word", x, 9.9, "word", _OUT),
         ]  # fmt: skip
     else:
-        note = f"Linear (to {arch.vocab:,})" if arch.lm_head else "Linear: no LM head here"
+        note = f"Linear (to {arch.vocab:,})" if arch.lm_head else "No LM head here"
         boxes.append(Box("dec.linear", note, 0, 7.4, "linear", "#eeeeee"))
     return boxes
 
 
-def _stack_frame(figure: go.Figure, x: float, bottom: float, top: float, n: int) -> None:
+def _stack_frame(
+    figure: go.Figure, x: float, bottom: float, top: float, n: int, right: bool
+) -> None:
     figure.add_shape(
-        type="rect", x0=x - _W / 2 - 0.12, x1=x + _W / 2 + 0.12, y0=bottom, y1=top,
+        type="rect", x0=x - _W / 2 - 0.1, x1=x + _W / 2 + 0.1, y0=bottom, y1=top,
         line={"color": "#888888", "dash": "dot", "width": 1.5}, layer="below",
     )  # fmt: skip
+    edge = x + _W / 2 + 0.14 if right else x - _W / 2 - 0.14
     figure.add_annotation(
-        x=x - _W / 2 - 0.16, y=(bottom + top) / 2, text=f"{n} x", showarrow=False,
-        xanchor="right", font={"size": 14},
+        x=edge, y=(bottom + top) / 2, text=f"{n} x", showarrow=False,
+        xanchor="left" if right else "right", font={"size": 14},
     )  # fmt: skip
 
 
@@ -205,11 +208,11 @@ def diagram(arch: Architecture, current: str) -> go.Figure:
     boxes = _boxes(arch)
     lit = BLOCKS[current].box if current in BLOCKS else ""
     figure = go.Figure()
-    _stack_frame(figure, 0, 1.85, 5.45, arch.n_layers)
+    _stack_frame(figure, 0, 1.85, 5.45, arch.n_layers, right=False)
     if arch.decoder:
-        _stack_frame(figure, 2.3, 1.85, 7.25, arch.n_layers)
+        _stack_frame(figure, _DEC_X, 1.85, 7.25, arch.n_layers, right=True)
         figure.add_annotation(  # the memory feeds every cross-attention
-            x=2.3 - _W / 2, y=4.1, ax=_W / 2, ay=6.3, xref="x", yref="y", axref="x", ayref="y",
+            x=_DEC_X - _W / 2, y=4.1, ax=_W / 2, ay=6.3, xref="x", yref="y", axref="x", ayref="y",
             showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#555555", text="",
         )  # fmt: skip
     for box in boxes:
@@ -221,7 +224,7 @@ def diagram(arch: Architecture, current: str) -> go.Figure:
         )  # fmt: skip
         figure.add_annotation(
             x=box.x, y=box.y, text=f"<b>{html.escape(box.label)}</b>" if chosen
-            else html.escape(box.label), showarrow=False, font={"size": 12, "color": "#111111"},
+            else html.escape(box.label), showarrow=False, font={"size": 13, "color": "#111111"},
         )  # fmt: skip
     for column in {b.x for b in boxes}:  # arrows up each column
         ys = sorted(b.y for b in boxes if b.x == column)
@@ -243,13 +246,14 @@ def diagram(arch: Architecture, current: str) -> go.Figure:
     top = max(b.y for b in boxes) + 0.6
     figure.update_layout(
         title={
-            "text": f"{html.escape(arch.name)}: N = {arch.n_layers} layers, h = {arch.n_heads} "
-            f"heads, d_model = {arch.d_model}, d_ff = {arch.d_ff}",
+            "text": f"{html.escape(arch.name)}<br>N = {arch.n_layers} layers, h = "
+            f"{arch.n_heads} heads, d_model = {arch.d_model}, d_ff = {arch.d_ff} "
+            f"({html.escape(arch.activation)})",
             "font": {"size": 13},
         },
-        height=int(130 + 62 * top),
-        margin={"l": 40, "r": 10, "t": 50, "b": 10},
-        xaxis={"visible": False, "range": [-1.2, 3.2 if arch.decoder else 1.0]},
+        height=int(150 + 62 * top),
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        xaxis={"visible": False, "range": [-1.6, _DEC_X + 1.6 if arch.decoder else 1.6]},
         yaxis={"visible": False, "range": [-0.5, top]},
         dragmode=False,
         plot_bgcolor="#ffffff",
@@ -305,11 +309,11 @@ def beam_tree(nodes: Sequence[BeamNode], chosen_path: Sequence[int] = ()) -> go.
     width = max((len(v) for v in by_step.values()), default=1)
     figure.update_layout(
         title={"text": "Beam search: candidates weighed at each step, best first"},
-        height=max(320, 90 + 46 * width),
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        height=max(340, 130 + 46 * width),
+        margin={"l": 10, "r": 10, "t": 50, "b": 70},
         xaxis={"title": {"text": "decoding step"}, "dtick": 1},
         yaxis={"title": {"text": "rank among the step's candidates"}, "autorange": "reversed",
                "dtick": 1},
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
     )  # fmt: skip
     return figure
