@@ -115,6 +115,30 @@ BLOCKS: dict[str, Block] = {
     )
 }  # fmt: skip
 
+# A BERT encoder's input differs: learned positions and a segment embedding, no scaling,
+# and a layer norm before layer 1.
+BERT_INPUT: dict[str, tuple[str, str]] = {
+    "input": (
+        r"x_i = E_{tok}[\mathrm{token}_i] + E_{seg}[\mathrm{segment}_i]",
+        "Each token is looked up in a table of learned vectors; a second table adds which "
+        "segment (first or second text) it belongs to.",
+    ),
+    "position": (
+        r"h^{(0)}_i = \mathrm{LayerNorm}\big(E_{tok}[\mathrm{token}_i] + E_{pos}[i] + "
+        r"E_{seg}[\mathrm{segment}_i]\big)",
+        "BERT learns one vector per position instead of using sinusoids. The three are added "
+        "and normalised: that is what enters layer 1.",
+    ),
+}
+
+
+def text_for(block: Block, arch: Architecture) -> tuple[str, str]:
+    """The block's formula and sentences, for this model."""
+    if arch.kind == "bert" and block.id in BERT_INPUT:
+        return BERT_INPUT[block.id]
+    return block.formula, block.says
+
+
 # The order the lecture decks teach the blocks in ("Next block" walks it).
 TRANSLATOR_PATH: tuple[str, ...] = (
     "input", "position", "qkv", "sdpa", "mha", "addnorm-attention", "ffn", "addnorm-ffn",
@@ -155,7 +179,7 @@ _W, _H = 2.0, 0.62  # box size in axis units
 _DEC_X = 2.7  # the decoder column
 
 
-def _boxes(arch: Architecture) -> list[Box]:
+def boxes_of(arch: Architecture) -> list[Box]:
     emb = "Input embedding" + (" + segment" if arch.segments else "")
     pos = "Positional encoding" if arch.positions == "sinusoidal" else "Learned positions"
     boxes = [
@@ -188,77 +212,93 @@ def _boxes(arch: Architecture) -> list[Box]:
     return boxes
 
 
-def _stack_frame(
-    figure: go.Figure, x: float, bottom: float, top: float, n: int, right: bool
-) -> None:
-    figure.add_shape(
-        type="rect", x0=x - _W / 2 - 0.1, x1=x + _W / 2 + 0.1, y0=bottom, y1=top,
-        line={"color": "#888888", "dash": "dot", "width": 1.5}, layer="below",
-    )  # fmt: skip
-    edge = x + _W / 2 + 0.14 if right else x - _W / 2 - 0.14
-    figure.add_annotation(
-        x=edge, y=(bottom + top) / 2, text=f"{n} x", showarrow=False,
-        xanchor="left" if right else "right", font={"size": 14},
-    )  # fmt: skip
+def _stack_frame(x: float, bottom: float, top: float) -> dict:
+    """The dotted frame around a stack's repeated layer."""
+    return {
+        "type": "rect", "x0": x - _W / 2 - 0.1, "x1": x + _W / 2 + 0.1, "y0": bottom, "y1": top,
+        "line": {"color": "#888888", "dash": "dot", "width": 1.5}, "layer": "below",
+    }  # fmt: skip
 
 
 def diagram(arch: Architecture, current: str) -> go.Figure:
     """The architecture drawn from the model's sizes; the current block's box outlined. Each
-    box carries an invisible point whose customdata is the block a click opens."""
-    boxes = _boxes(arch)
+    box carries an invisible point whose customdata is the block a click opens.
+
+    Labels and arrows are scatter traces, not annotations: the browser redraws this figure
+    on every block change, and 40 annotations took it 0.2-0.4 s; the figure is built in one
+    go for the same reason (grown shape by shape, it took 0.2 s to validate)."""
+    boxes = boxes_of(arch)
     lit = BLOCKS[current].box if current in BLOCKS else ""
-    figure = go.Figure()
-    _stack_frame(figure, 0, 1.85, 5.45, arch.n_layers, right=False)
+    shapes = [_stack_frame(0, 1.85, 5.45)]
+    texts: list[tuple[float, float, str]] = [(-_W / 2 - 0.2, 3.65, f"{arch.n_layers} x")]
+    lines_x: list[float | None] = []
+    lines_y: list[float | None] = []
+    heads: list[tuple[float, float, str]] = []  # arrow tips: x, y, direction
+
+    def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        lines_x.extend([x0, x1, None])
+        lines_y.extend([y0, y1, None])
+        heads.append((x1, y1, "triangle-up" if x0 == x1 else "triangle-right"))
+
     if arch.decoder:
-        _stack_frame(figure, _DEC_X, 1.85, 7.25, arch.n_layers, right=True)
-        figure.add_annotation(  # the memory feeds every cross-attention
-            x=_DEC_X - _W / 2, y=4.1, ax=_W / 2, ay=6.3, xref="x", yref="y", axref="x", ayref="y",
-            showarrow=True, arrowhead=2, arrowwidth=1.5, arrowcolor="#555555", text="",
-        )  # fmt: skip
+        shapes.append(_stack_frame(_DEC_X, 1.85, 7.25))
+        texts.append((_DEC_X + _W / 2 + 0.2, 4.55, f"{arch.n_layers} x"))
+        # the encoder's output feeds every cross-attention: across, then down
+        lines_x.extend([_W / 2, _W / 2 + 0.3, _W / 2 + 0.3, None])
+        lines_y.extend([6.3, 6.3, 4.1, None])
+        arrow(_W / 2 + 0.3, 4.1, _DEC_X - _W / 2 - 0.03, 4.1)
     for box in boxes:
         chosen = box.id == lit
-        figure.add_shape(
-            type="rect", x0=box.x - _W / 2, x1=box.x + _W / 2, y0=box.y - _H / 2,
-            y1=box.y + _H / 2, fillcolor=box.fill,
-            line={"color": "#c0392b" if chosen else "#555555", "width": 4 if chosen else 1},
+        shapes.append(
+            {
+                "type": "rect", "x0": box.x - _W / 2, "x1": box.x + _W / 2,
+                "y0": box.y - _H / 2, "y1": box.y + _H / 2, "fillcolor": box.fill, "layer": "below",
+                "line": {"color": "#c0392b" if chosen else "#555555", "width": 4 if chosen else 1},
+            }
         )  # fmt: skip
-        figure.add_annotation(
-            x=box.x, y=box.y, text=f"<b>{html.escape(box.label)}</b>" if chosen
-            else html.escape(box.label), showarrow=False, font={"size": 13, "color": "#111111"},
-        )  # fmt: skip
-    for column in {b.x for b in boxes}:  # arrows up each column
+        label = html.escape(box.label)
+        texts.append((box.x, box.y, f"<b>{label}</b>" if chosen else label))
+    for column in sorted({b.x for b in boxes}):  # arrows up each column
         ys = sorted(b.y for b in boxes if b.x == column)
         for low, high in itertools.pairwise(ys):
-            figure.add_annotation(
-                x=column, y=high - _H / 2, ax=column, ay=low + _H / 2, xref="x", yref="y",
-                axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=1,
-                arrowcolor="#777777", text="",
-            )  # fmt: skip
-    figure.add_trace(
+            arrow(column, low + _H / 2, column, high - _H / 2 - 0.04)
+    traces = [
+        go.Scatter(x=lines_x, y=lines_y, mode="lines", line={"color": "#666666", "width": 1.2},
+                   hoverinfo="skip", showlegend=False),
+        go.Scatter(x=[h[0] for h in heads], y=[h[1] for h in heads], mode="markers",
+                   marker={"symbol": [h[2] for h in heads], "size": 8, "color": "#666666"},
+                   hoverinfo="skip", showlegend=False),
+        go.Scatter(x=[t[0] for t in texts], y=[t[1] for t in texts], mode="text",
+                   text=[t[2] for t in texts], textfont={"size": 13, "color": "#111111"},
+                   hoverinfo="skip", showlegend=False),
         go.Scatter(
             x=[b.x for b in boxes], y=[b.y for b in boxes], mode="markers",
             marker={"size": 60, "opacity": 0.01, "symbol": "square"},
             customdata=[b.block for b in boxes],
             hovertext=[f"{b.label}: click to open" for b in boxes],
             hoverinfo="text", showlegend=False, name="blocks",
-        )
-    )  # fmt: skip
+        ),
+    ]  # fmt: skip
     top = max(b.y for b in boxes) + 0.6
-    figure.update_layout(
-        title={
-            "text": f"{html.escape(arch.name)}<br>N = {arch.n_layers} layers, h = "
-            f"{arch.n_heads} heads, d_model = {arch.d_model}, d_ff = {arch.d_ff} "
-            f"({html.escape(arch.activation)})",
-            "font": {"size": 13},
+    return go.Figure(
+        data=traces,
+        layout={
+            "title": {
+                "text": f"{html.escape(arch.name)}<br>N = {arch.n_layers} layers, h = "
+                f"{arch.n_heads} heads, d_model = {arch.d_model}, d_ff = {arch.d_ff} "
+                f"({html.escape(arch.activation)})",
+                "font": {"size": 13},
+            },
+            "shapes": shapes,
+            "height": int(150 + 62 * top),
+            "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+            "xaxis": {"visible": False, "range": [-1.6, _DEC_X + 1.6 if arch.decoder else 1.6]},
+            "yaxis": {"visible": False, "range": [-0.5, top]},
+            "dragmode": False,
+            "hovermode": "closest",
+            "plot_bgcolor": "#ffffff",
         },
-        height=int(150 + 62 * top),
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        xaxis={"visible": False, "range": [-1.6, _DEC_X + 1.6 if arch.decoder else 1.6]},
-        yaxis={"visible": False, "range": [-0.5, top]},
-        dragmode=False,
-        plot_bgcolor="#ffffff",
     )
-    return figure
 
 
 def clicked_block(point: dict) -> str | None:

@@ -273,12 +273,16 @@ def matrix_heatmap(
     diverging: bool = True,
     value_format: str = ".3f",
 ) -> go.Figure:
-    """Any labelled matrix (vectors, scores, embeddings); diverging colours around 0."""
+    """Any labelled matrix (vectors, scores, embeddings); diverging colours around 0.
+
+    Columns labelled 0, 1, 2... (the dimensions of a vector) go on a numeric axis: a
+    category axis of hundreds of labels is slow for the browser to lay out and unreadable."""
     matrix = np.asarray(matrix, dtype=np.float32)
+    numbered = list(col_labels) == list(range(matrix.shape[1]))
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=[html.escape(str(c)) for c in col_labels],
+            x=None if numbered else [html.escape(str(c)) for c in col_labels],
             y=[html.escape(str(r)) for r in row_labels],
             colorscale="RdBu" if diverging else ATTENTION_COLORSCALE,
             zmid=0.0 if diverging else None,
@@ -291,7 +295,7 @@ def matrix_heatmap(
         height=max(260, min(900, 90 + 20 * matrix.shape[0])),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"type": "category"},
+        xaxis={"type": "linear" if numbered else "category"},
     )
     return figure
 

@@ -82,7 +82,10 @@ def keep_in_range(key: str, size: int, first: int = 0) -> None:
     """A selector whose options depend on the text: a value left from a longer text (or a
     bigger model) falls back to the first option instead of breaking the widget."""
     value = st.session_state.get(key)
-    if isinstance(value, int) and not first <= value < first + size:
+    valid = isinstance(value, int) and first <= value < first + size
+    # (When a widget's options change under it, the browser may send back the old option's
+    # label, a string: that is reset too.)
+    if value is not None and not valid:
         st.session_state[key] = first
 
 

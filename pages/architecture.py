@@ -1,8 +1,10 @@
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
 from app import architecture as arch_view
 from app import figures, loaders, sources, text, widgets
@@ -84,6 +86,16 @@ back.button("Previous block", on_click=move, args=(-1,), disabled=position == 1,
 forward.button(
     "Next block", on_click=move, args=(1,), disabled=position == len(path), key="arch_next"
 )
+# The block lives in "arch_block" (and the URL); the menu is one widget per model, whose
+# options never change: a menu whose options change under it may send back an old label.
+menu = f"arch_menu_{model_key}"
+
+
+def picked() -> None:
+    st.session_state["arch_block"] = st.session_state[menu]
+
+
+st.session_state[menu] = current
 where.selectbox(
     "Block",
     every_block,
@@ -92,10 +104,12 @@ where.selectbox(
         if b in path
         else f"(off the path) {arch_view.BLOCKS[b].title}"
     ),
-    key="arch_block",
+    key=menu,
+    on_change=picked,
     label_visibility="collapsed",
 )
 block = arch_view.BLOCKS[st.session_state["arch_block"]]
+write_to_url(PARAMS)  # now, so the link names the block while its view is still drawing
 
 left, right = st.columns([2, 3])
 with left:
@@ -107,8 +121,9 @@ with left:
     )
 with right:
     st.header(block.title)
-    st.latex(block.formula)
-    st.markdown(block.says)
+    formula, says = arch_view.text_for(block, arch)
+    st.latex(formula)
+    st.markdown(says)
 
     source = list(anatomy.source)
     src_labels = figures.token_labels(source)
@@ -137,6 +152,15 @@ with right:
             figures.matrix_heatmap(matrix, labels, list(range(matrix.shape[1])), title=title),
             key=key,
         )
+
+    def lazy(views: dict[str, Callable[[], None]]) -> None:
+        """A block's views as tabs, of which only the open one is built and sent: each chart
+        a click sends costs the browser 0.1 s to draw, so a click draws one, not four."""
+        tabs = st.tabs(list(views), key=f"arch_view_{block.id}", on_change="rerun")
+        for tab, draw in zip(tabs, views.values(), strict=True):
+            if tab.open:
+                with tab:
+                    draw()
 
     def head_choice() -> int:
         widgets.keep_in_range("arch_head", arch.n_heads)
@@ -170,11 +194,15 @@ with right:
                     f"Token embeddings x sqrt({arch.d_model}) = "
                     f"{np.sqrt(arch.d_model):.1f}", "arch_input_token")  # fmt: skip
         else:
-            vectors(cap.embeddings["token"][0].numpy(), src_labels, "Token embeddings",
-                    "arch_input_token")  # fmt: skip
-            vectors(cap.embeddings["segment"][0].numpy(), src_labels,
+            lazy({
+                "Token embeddings": lambda: vectors(
+                    cap.embeddings["token"][0].numpy(), src_labels, "Token embeddings",
+                    "arch_input_token"),
+                "Segment embeddings": lambda: vectors(
+                    cap.embeddings["segment"][0].numpy(), src_labels,
                     f"Segment embeddings (segments {sorted(set(anatomy.segments))})",
-                    "arch_input_segment")  # fmt: skip
+                    "arch_input_segment"),
+            })  # fmt: skip
         st.caption(f"{len(source)} tokens x d_model = {arch.d_model} numbers each.")
 
     elif block.id in ("position", "output-position", "output-input"):
@@ -182,47 +210,58 @@ with right:
         labels = figures.token_labels(anatomy.target) if decoder_side else src_labels
         prefix = "decoder." if decoder_side else ("encoder." if arch.decoder else "")
         if block.id == "output-input":
-            vectors(cap.embeddings["decoder.token"][0].numpy(), labels,
-                    "Decoder input embeddings (the previous word at each step)",
-                    "arch_dec_token")  # fmt: skip
+            name = "Decoder input embeddings"
+            part, title = "token", "Decoder input embeddings (the previous word at each step)"
+        elif arch.positions == "sinusoidal":
+            name = title = "Positional encoding (sinusoids)"
+            part = "position"
         else:
-            title = (
-                "Positional encoding (sinusoids)"
-                if arch.positions == "sinusoidal"
-                else "Learned position embeddings"
-            )
-            vectors(cap.embeddings[f"{prefix}position"][0].numpy(), labels, title, "arch_pe")
+            name = title = "Learned position embeddings"
+            part = "position"
         stack: Stack = "decoder" if decoder_side else "encoder"
         entering = cap.joined(stack, 0, "attention", "residual")[0].numpy()
         if arch.kind == "bert":
             sum_title = "LayerNorm(token + position + segment): what enters layer 0"
         else:
             sum_title = "Embedding + positional encoding: what enters layer 0"
-        vectors(entering, labels, sum_title, "arch_entering")
+        lazy({
+            name: lambda: vectors(cap.embeddings[f"{prefix}{part}"][0].numpy(), labels, title,
+                                  f"arch_{prefix}{part}"),
+            "What enters layer 0": lambda: vectors(entering, labels, sum_title, "arch_entering"),
+        })  # fmt: skip
 
     elif block.id in ("qkv", "sdpa"):
         head = head_choice()
         record = cap.record("encoder", layer)
         assert record.q is not None and record.k is not None and record.v is not None
         if block.id == "qkv":
-            for name, tensor in (("Q", record.q), ("K", record.k), ("V", record.v)):
-                vectors(tensor[0, head].numpy(), src_labels,
-                        f"{name} of head {head}, layer {layer} (d_k = {tensor.shape[-1]})",
-                        f"arch_{name.lower()}")  # fmt: skip
+
+            def projection(name: str, tensor: torch.Tensor) -> Callable[[], None]:
+                return lambda: vectors(
+                    tensor[0, head].numpy(), src_labels,
+                    f"{name} of head {head}, layer {layer} (d_k = {tensor.shape[-1]})",
+                    f"arch_{name.lower()}",
+                )  # fmt: skip
+
+            lazy({
+                "Queries Q": projection("Q", record.q),
+                "Keys K": projection("K", record.k),
+                "Values V": projection("V", record.v),
+            })  # fmt: skip
         else:
             assert record.scores is not None
             scores = record.scores[0, head].numpy()
             shown = np.where(np.isfinite(scores) & (scores > -1e4), scores, np.nan)
-            widgets.chart(
-                figures.matrix_heatmap(shown, src_labels, src_labels,
-                                       title=f"QK^T / sqrt(d_k) + mask, head {head}"),
-                key="arch_scores",
-            )  # fmt: skip
-            widgets.chart(
-                figures.attention_heatmap(record.probs[0, head].numpy(), source, source,
-                                          title=f"softmax: head {head}'s weights"),
-                key="arch_probs",
-            )  # fmt: skip
+            lazy({
+                "Scores": lambda: widgets.chart(
+                    figures.matrix_heatmap(shown, src_labels, src_labels,
+                                           title=f"QK^T / sqrt(d_k) + mask, head {head}"),
+                    key="arch_scores"),
+                "Weights (softmax)": lambda: widgets.chart(
+                    figures.attention_heatmap(record.probs[0, head].numpy(), source, source,
+                                              title=f"softmax: head {head}'s weights"),
+                    key="arch_probs"),
+            })  # fmt: skip
             st.page_link("../pages/step_by_step.py", label="Every step for one token, in detail",
                          icon=":material/calculate:")  # fmt: skip
 
@@ -238,14 +277,15 @@ with right:
             matrices = cap.matrices(stack)[layer].numpy()  # every step's row, put together
             output = cap.joined(stack, layer, "attention", "output")[0].numpy()
             out_labels = figures.token_labels(anatomy.target)
-            record = cap.record(stack, layer, step)
-            weights = record.probs[0, :, 0].numpy()  # (heads, keys seen at this step)
-            seen = list(cols[: weights.shape[-1]])
+
+        def this_step() -> None:
+            weights = cap.record(stack, layer, step).probs[0, :, 0].numpy()  # (heads, seen)
+            query = figures.readable_tokens([anatomy.target[step]])[0]
             widgets.chart(
                 figures.attention_heatmap(
-                    weights, [f"head {h}" for h in range(arch.n_heads)], seen,
-                    title=f"Step {step}: each head's weights for the query "
-                    f"'{figures.readable_tokens([anatomy.target[step]])[0]}'",
+                    weights, [f"head {h}" for h in range(arch.n_heads)],
+                    list(cols[: weights.shape[-1]]),
+                    title=f"Step {step}: each head's weights for the query '{query}'",
                 ),
                 key=f"arch_step_{stack}",
             )  # fmt: skip
@@ -254,25 +294,25 @@ with right:
                     f"At step {step} the decoder has seen {step + 1} inputs; the later "
                     "positions do not exist yet (the look-ahead mask in a training batch)."
                 )
-        heads_of(stack, list(rows), list(cols), matrices)
-        vectors(output, out_labels, f"The sublayer's output (after W_O), layer {layer}",
-                f"arch_out_{stack}")  # fmt: skip
+
+        views = {} if stack == "encoder" else {f"Step {step}": this_step}
+        views["Every head" if stack == "encoder" else "Every step, every head"] = lambda: heads_of(
+            stack, list(rows), list(cols), matrices
+        )
+        views["Sublayer output"] = lambda: vectors(
+            output, out_labels, f"The sublayer's output (after W_O), layer {layer}",
+            f"arch_out_{stack}",
+        )  # fmt: skip
+        lazy(views)
 
     elif block.id in SUBLAYERS and block.id.startswith("addnorm"):
         stack, sublayer = SUBLAYERS[block.id]
         labels = src_labels if stack == "encoder" else figures.token_labels(anatomy.target)
-        residual = cap.joined(stack, layer, sublayer, "residual")[0].numpy()
-        output = cap.joined(stack, layer, sublayer, "output")[0].numpy()
-        summed = cap.joined(stack, layer, sublayer, "summed")[0].numpy()
-        normed = cap.joined(stack, layer, sublayer, "normed")[0].numpy()
-        tabs = st.tabs(["x", "Sublayer(x)", "x + Sublayer(x)", "LayerNorm", "The stream"])
-        with tabs[0]:
-            vectors(residual, labels, "x: the residual stream entering the sublayer", "arch_x")
-        with tabs[1]:
-            vectors(output, labels, "Sublayer(x): its output", "arch_sub")
-        with tabs[2]:
-            vectors(summed, labels, "x + Sublayer(x): the residual sum", "arch_sum")
-        with tabs[3]:
+
+        def piece(name: str) -> np.ndarray:
+            return cap.joined(stack, layer, sublayer, name)[0].numpy()
+
+        def layer_norm() -> None:
             steps = cap.block_steps(stack, layer, sublayer)
             blocks = [cap.block(stack, layer, sublayer, s) for s in range(steps)]
             mean = np.concatenate([b.mean()[0].numpy() for b in blocks])
@@ -282,9 +322,10 @@ with right:
                 hide_index=True,
                 key="arch_stats",
             )
-            vectors(normed, labels, "LayerNorm output: mean 0, std 1, then gamma and beta",
-                    "arch_normed")  # fmt: skip
-        with tabs[4]:
+            title = "LayerNorm output: mean 0, std 1, then gamma and beta"
+            vectors(piece("normed"), labels, title, "arch_normed")
+
+        def stream() -> None:
             which: Literal["encoder", "decoder"] = "encoder" if stack == "encoder" else "decoder"
             names, norms = an.stream_norms(anatomy, which)
             widgets.chart(
@@ -300,44 +341,72 @@ with right:
                 "post-norm design the stream is renormalised after every sublayer."
             )
 
+        lazy({
+            "x": lambda: vectors(piece("residual"), labels,
+                                 "x: the residual stream entering the sublayer", "arch_x"),
+            "Sublayer(x)": lambda: vectors(piece("output"), labels, "Sublayer(x): its output",
+                                           "arch_sub"),
+            "x + Sublayer(x)": lambda: vectors(piece("summed"), labels,
+                                               "x + Sublayer(x): the residual sum", "arch_sum"),
+            "LayerNorm": layer_norm,
+            "The stream": stream,
+        })  # fmt: skip
+
     elif block.id in ("ffn", "decoder-ffn"):
         stack, sublayer = SUBLAYERS[block.id]
         labels = src_labels if stack == "encoder" else figures.token_labels(anatomy.target)
         hidden = cap.joined(stack, layer, sublayer, "hidden")[0]
-        widgets.chart(
-            figures.matrix_heatmap(hidden.numpy(), labels, list(range(arch.d_ff)),
-                                   title=f"Hidden units act(x W1 + b1): {arch.d_ff} per token"),
-            key="arch_hidden",
-        )  # fmt: skip
-        off = an.quiet_share(hidden, arch.activation)
         quiet = "zero (ReLU)" if arch.activation == "relu" else f"|h| < {an.NEAR_ZERO} (GELU)"
-        widgets.chart(
-            figures.bars(off, labels, title=f"Share of units that are {quiet}"),
-            key="arch_quiet",
-        )
-        widgets.keep_in_range("arch_token", len(labels))
-        token = int(st.selectbox("Token", range(len(labels)), format_func=labels.__getitem__,
-                                 key="arch_token"))  # fmt: skip
-        units, values = an.top_units(hidden[token])
-        widgets.chart(
-            figures.bars(values, [f"unit {u}" for u in units],
-                         title=f"The 10 most active units for {labels[token]}"),
-            key="arch_top_units",
-        )  # fmt: skip
+
+        def top_units() -> None:
+            widgets.keep_in_range("arch_token", len(labels))
+            token = int(
+                st.selectbox(
+                    "Token", range(len(labels)), format_func=labels.__getitem__, key="arch_token"
+                )
+            )
+            units, values = an.top_units(hidden[token])
+            widgets.chart(
+                figures.bars(
+                    values,
+                    [f"unit {u}" for u in units],
+                    title=f"The 10 most active units for {labels[token]}",
+                ),
+                key="arch_top_units",
+            )
+
+        lazy({
+            "Hidden units": lambda: widgets.chart(
+                figures.matrix_heatmap(hidden.numpy(), labels, list(range(arch.d_ff)),
+                                       title=f"Hidden units act(x W1 + b1): {arch.d_ff} per token"),
+                key="arch_hidden"),
+            "Units switched off": lambda: widgets.chart(
+                figures.bars(an.quiet_share(hidden, arch.activation), labels,
+                             title=f"Share of units that are {quiet}"),
+                key="arch_quiet"),
+            "Top units of a token": top_units,
+        })  # fmt: skip
 
     elif block.id == "encoder-output":
         memory = cap.block("encoder", arch.n_layers - 1, "ffn").normed[0].numpy()
-        vectors(memory, src_labels, "The encoder's output, one vector per source token",
-                "arch_memory")  # fmt: skip
-        names, norms = an.stream_norms(anatomy, "encoder")
-        widgets.chart(
-            figures.curves(
-                {label: norms[i] for i, label in enumerate(src_labels)},
-                x_title="point along the stream",
-                title="Each token's norm through the encoder",
-            ).update_xaxes(tickvals=list(range(len(names))), ticktext=names, tickangle=-45),
-            key="arch_stream_encoder",
-        )
+
+        def encoder_stream() -> None:
+            names, norms = an.stream_norms(anatomy, "encoder")
+            widgets.chart(
+                figures.curves(
+                    {label: norms[i] for i, label in enumerate(src_labels)},
+                    x_title="point along the stream",
+                    title="Each token's norm through the encoder",
+                ).update_xaxes(tickvals=list(range(len(names))), ticktext=names, tickangle=-45),
+                key="arch_stream_encoder",
+            )
+
+        lazy({
+            "The output": lambda: vectors(memory, src_labels,
+                                          "The encoder's output, one vector per source token",
+                                          "arch_memory"),
+            "The stream, layer by layer": encoder_stream,
+        })  # fmt: skip
         if arch.decoder:
             st.caption("Every cross-attention layer of the decoder reads these vectors.")
 
@@ -350,21 +419,22 @@ with right:
             )
         else:
             last = cap.joined("decoder", arch.n_layers - 1, "ffn", "normed")[0, step].numpy()
-            vectors(last[None], ["h"], f"The decoder's last vector at step {step}", "arch_h")
             assert cap.logits is not None
             logits = cap.logits[0, step]
             top = logits.topk(10)
-            widgets.chart(
-                figures.bars(
-                    top.values.numpy(),
-                    figures.readable_tokens(
-                        [loaders.translator().tokenizer.id_to_token(int(i)) or "?"
-                         for i in top.indices]
+            vocab = loaders.translator().tokenizer
+            lazy({
+                "Logits": lambda: widgets.chart(
+                    figures.bars(
+                        top.values.numpy(),
+                        figures.readable_tokens(
+                            [vocab.id_to_token(int(i)) or "?" for i in top.indices]),
+                        title=f"The 10 largest of {logits.shape[0]:,} logits at step {step}",
                     ),
-                    title=f"The 10 largest of {logits.shape[0]:,} logits at step {step}",
-                ),
-                key="arch_logits",
-            )  # fmt: skip
+                    key="arch_logits"),
+                "The vector it reads": lambda: vectors(
+                    last[None], ["h"], f"The decoder's last vector at step {step}", "arch_h"),
+            })  # fmt: skip
 
     elif block.id == "softmax":
         vocab = loaders.translator().tokenizer
@@ -409,4 +479,4 @@ with right:
                 f"**Greedy:** {text.escape(anatomy.text)}"
             )
 
-write_to_url(PARAMS)
+write_to_url(PARAMS)  # and the layer, head, step and beams the view chose

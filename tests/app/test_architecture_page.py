@@ -21,10 +21,21 @@ def translator():
     return OurTranslator.load()
 
 
+def menu(at):
+    """The block menu (one per model: its key is arch_menu_<model>)."""
+    return next(box for box in at.selectbox if str(box.key).startswith("arch_menu_"))
+
+
+def open_view(at, block: str, view: str):
+    """Open one of a block's lazy tabs (only the open one is built)."""
+    at.session_state[f"arch_view_{block}"] = view
+    return at.run()
+
+
 def walk(at, path):
     """Press "Next block" along the path; the block is in the URL at each step."""
     for expected in path:
-        assert at.selectbox("arch_block").value == expected
+        assert menu(at).value == expected
         assert at.query_params["block"] == expected
         assert not at.exception, (expected, [e.message for e in at.exception])
         assert at.header[0].value == BLOCKS[expected].title
@@ -35,25 +46,25 @@ def walk(at, path):
 def test_the_lecture_path_walks_every_block_of_the_translator_in_order():
     at = open_page(PAGE)
     walk(at, TRANSLATOR_PATH)
-    assert at.selectbox("arch_block").value == TRANSLATOR_PATH[-1]  # the end stays the end
+    assert menu(at).value == TRANSLATOR_PATH[-1]  # the end stays the end
     assert at.button("arch_next").disabled
     at.button("arch_prev").click().run()
-    assert at.selectbox("arch_block").value == TRANSLATOR_PATH[-2]
+    assert menu(at).value == TRANSLATOR_PATH[-2]
 
 
 def test_the_lecture_path_of_minilm_and_its_missing_language_model_head():
     at = open_page(PAGE)
     at.radio("arch_model").set_value("minilm").run()
     walk(at, ENCODER_PATH)
-    assert at.selectbox("arch_block").value == "linear"
+    assert menu(at).value == "linear"
     assert any("no masked-language-model head" in i.value for i in at.info)
-    assert "masked" not in at.selectbox("arch_block").options  # no decoder blocks offered
+    assert "masked" not in menu(at).options  # no decoder blocks offered
 
 
 def test_every_block_off_the_path_renders_too():
     at = open_page(PAGE)
     for block in set(BLOCKS) - set(TRANSLATOR_PATH):
-        at.selectbox("arch_block").set_value(block).run()
+        menu(at).set_value(block).run()
         assert not at.exception, (block, [e.message for e in at.exception])
         assert at.header[0].value == BLOCKS[block].title
 
@@ -67,13 +78,13 @@ def test_a_bookmarked_step_reopens_it_and_a_bad_link_is_ignored():
     at.query_params.update({"block": "cross", "layer": "2", "step": "1", "model": "translator"})
     at.run()
     at.switch_page(f"../pages/{PAGE}").run()
-    assert at.selectbox("arch_block").value == "cross" and at.header[0].value == "Cross-attention"
+    assert menu(at).value == "cross" and at.header[0].value == "Cross-attention"
     assert at.select_slider("arch_layer").value == 2 and at.select_slider("arch_step").value == 1
     at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
     at.query_params.update({"block": "no-such-block", "layer": "99"})
     at.run()
     at.switch_page(f"../pages/{PAGE}").run()
-    assert not at.exception and at.selectbox("arch_block").value == "input"
+    assert not at.exception and menu(at).value == "input"
 
 
 def test_input_and_add_and_norm_show_the_models_numbers(translator):
@@ -84,27 +95,30 @@ def test_input_and_add_and_norm_show_the_models_numbers(translator):
     with torch.no_grad():
         token = model.src_embed.table.weight[ids] * math.sqrt(model.config.d_model)
     np.testing.assert_allclose(heatmap_z(at, "arch_input_token"), token.numpy(), atol=1e-5)
-    at.selectbox("arch_block").set_value("addnorm-ffn").run()
+    menu(at).set_value("addnorm-ffn").run()
     at.select_slider("arch_layer").set_value(1).run()
-    summed = torch.from_numpy(heatmap_z(at, "arch_sum").astype(np.float32))
+    views = {}
+    for view, key in (("x", "arch_x"), ("Sublayer(x)", "arch_sub"), ("x + Sublayer(x)", "arch_sum"),
+                      ("LayerNorm", "arch_normed")):  # fmt: skip
+        views[key] = heatmap_z(open_view(at, "addnorm-ffn", view), key)
+    stats = at.dataframe[0].value
+    summed = torch.from_numpy(views["arch_sum"].astype(np.float32))
     norm = model.encoder_layers[1].norm_2
     with torch.no_grad():
         expected = (summed - summed.mean(-1, keepdim=True)) / torch.sqrt(
             summed.var(-1, unbiased=False, keepdim=True) + norm.eps
         ) * norm.weight + norm.bias
-    np.testing.assert_allclose(heatmap_z(at, "arch_normed"), expected.numpy(), atol=1e-5)
-    np.testing.assert_allclose(
-        heatmap_z(at, "arch_sum"), heatmap_z(at, "arch_x") + heatmap_z(at, "arch_sub"), atol=1e-5
-    )
-    stats = at.dataframe[0].value
+    np.testing.assert_allclose(views["arch_normed"], expected.numpy(), atol=1e-5)
+    np.testing.assert_allclose(views["arch_sum"], views["arch_x"] + views["arch_sub"], atol=1e-5)
     np.testing.assert_allclose(stats["mean"], summed.mean(-1).numpy(), atol=1e-4)
 
 
 def test_feed_forward_shows_relu_units_and_their_zeros(translator):
     at = open_page(PAGE)
-    at.selectbox("arch_block").set_value("ffn").run()
+    menu(at).set_value("ffn").run()
     hidden = heatmap_z(at, "arch_hidden")
     assert hidden.shape[1] == translator.model.config.d_ff and hidden.min() == 0.0
+    open_view(at, "ffn", "Units switched off")
     quiet = decode(chart_spec(at, "arch_quiet")["data"][0]["y"])
     np.testing.assert_allclose(quiet, (hidden == 0).mean(axis=1), atol=1e-6)
 
@@ -112,21 +126,22 @@ def test_feed_forward_shows_relu_units_and_their_zeros(translator):
 def test_softmax_and_the_chosen_word_follow_greedy_decoding(translator):
     at = open_page(PAGE)
     result = translator.translate("The cat drinks milk from a bowl.")
-    at.selectbox("arch_block").set_value("softmax").run()
+    menu(at).set_value("softmax").run()
     for step in (0, 2):
         at.select_slider("arch_step").set_value(step).run()
         bars = chart_spec(at, "arch_softmax")["data"][0]
         probs = decode(bars["y"])
         assert len(probs) == 10 and np.all(np.diff(probs) <= 0) and probs.sum() <= 1 + 1e-6
         assert bars["x"][0].endswith("(chosen)")  # greedy takes the likeliest
-    at.selectbox("arch_block").set_value("word").run()
+    menu(at).set_value("word").run()
     assert len(at.dataframe[0].value) == len(result.output_tokens)
 
 
 def test_a_head_button_opens_the_explorer_at_that_head():
     at = open_page(PAGE)
-    at.selectbox("arch_block").set_value("mha").run()
+    menu(at).set_value("mha").run()
     at.select_slider("arch_layer").set_value(2).run()
+    open_view(at, "mha", "Every head")
     at.button("arch_open_encoder_3").click().run()
     assert not at.exception
     assert at.session_state["ex_layer"] == 2 and at.session_state["ex_head"] == 3
@@ -145,3 +160,17 @@ def test_bad_input_gets_a_message_never_a_traceback(text):
             assert any("empty" in i.value for i in at.info)
         else:
             assert at.header[0].value == BLOCKS["input"].title
+
+
+@pytest.mark.parametrize("model", ["translator", "minilm"])
+def test_every_view_of_every_block_renders(model):
+    at = open_page(PAGE)
+    at.radio("arch_model").set_value(model).run()
+    seen = 0
+    for block in menu(at).options:
+        menu(at).set_value(block).run()
+        for label in [tab.label for tab in at.tabs]:
+            open_view(at, block, label)
+            assert not at.exception, (block, label, [e.message for e in at.exception])
+            seen += 1
+    assert seen >= (25 if model == "translator" else 15)
