@@ -2,7 +2,8 @@
 process, as the server runs them:
 
   models  every default model loaded (MiniLM, MiniLM + NER, MiniLM + QA, our translator)
-  fill    N different 512-token texts through the explorer's cached capture, one after another
+  fill    N different 512-token texts through the explorer's cached capture, one after another,
+          then A texts through the architecture page's cache (every activation recorded)
   soak    K interactions (a capture of one of 60 texts of 8 to 512 tokens, any model), first
           from one thread, then from S threads as S browser sessions would send them; growth
           is the RSS at the end of each against the RSS after its first fifth (the warm-up)
@@ -13,7 +14,7 @@ them if needed. The last line is
 `memory: rss peak X MB with models and full caches, soak growth Y%` (Y: the larger of
 the two soaks).
 
-    python bench/memory.py [--texts 40] [--soak 1000] [--sessions 4]
+    python bench/memory.py [--texts 40] [--anatomies 30] [--soak 1000] [--sessions 4]
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def text_of(tokens: int, seed: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--texts", type=int, default=40, help="512-token texts in the fill")
+    parser.add_argument("--anatomies", type=int, default=30, help="architecture-page texts")
     parser.add_argument("--soak", type=int, default=1000, help="interactions in the soak")
     parser.add_argument("--sessions", type=int, default=4, help="threads in the soak")
     args = parser.parse_args()
@@ -95,9 +97,11 @@ def main() -> None:
     began = time.monotonic()
     for i in range(args.texts):
         sources.cached_capture("minilm", text_of(600, seed=i))  # cut to 512 tokens
+    for i in range(args.anatomies):  # the architecture page's cache: every activation
+        sources.cached_anatomy(("minilm", "translator")[i % 2], text_of(70, seed=500 + i))
     fill_peak = peak.peak
     print(
-        f"fill: {args.texts} texts of 512 tokens in {time.monotonic() - began:.0f} s; "
+        f"fill: {args.texts} texts of 512 tokens and {args.anatomies} anatomies in {time.monotonic() - began:.0f} s; "
         f"rss now {rss_mb():.0f} MB, peak {fill_peak:.0f} MB; "
         f"{sources.cache_report()}"
     )

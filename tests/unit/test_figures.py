@@ -125,3 +125,27 @@ def test_the_menu_has_sections_and_material_icons_only():
     grouped = by_section()
     assert sum(len(pages) for pages in grouped.values()) == len(PAGES)
     assert all(grouped[s] for s in SECTIONS)  # no empty section in the menu
+
+
+def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
+    from app.architecture import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH, blocks_for, diagram
+    from model.analysis.anatomy import Architecture
+
+    arch = Architecture("translator", "a model", n_layers=7, n_heads=5, d_model=40, d_ff=123,
+                        vocab=999, activation="relu", positions="sinusoidal",
+                        scaled_embeddings=True, segments=False, lm_head=True)  # fmt: skip
+    figure = diagram(arch, "ffn")
+    title = figure.layout.title.text
+    assert "N = 7 layers" in title and "h = 5 heads" in title and "d_ff = 123" in title
+    labels = [t for trace in figure.data if trace.mode == "text" for t in trace.text]
+    assert labels.count("7 x") == 2 and "Linear (to 999)" in labels
+    assert "<b>Feed-forward</b>" in labels  # the current block is the one lit
+    clickable = next(trace for trace in figure.data if trace.name == "blocks")
+    assert set(clickable.customdata) <= set(BLOCKS) and "cross" in clickable.customdata
+    encoder = Architecture("bert", "b", 2, 2, 8, 16, 30, "gelu", "learned", False, True, False)
+    clickable = next(t for t in diagram(encoder, "input").data if t.name == "blocks")
+    assert "cross" not in clickable.customdata and "No LM head here" in str(diagram(encoder, "x"))
+    assert set(TRANSLATOR_PATH) <= set(BLOCKS) and set(ENCODER_PATH) <= set(TRANSLATOR_PATH)
+    assert blocks_for(encoder) == ENCODER_PATH and blocks_for(arch)[: len(TRANSLATOR_PATH)] == (
+        TRANSLATOR_PATH
+    )
