@@ -45,6 +45,7 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py --default-allocator
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/anatomy.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from model.core.capture import AttentionCapture, BlockRecord, Stack, capture
 from model.core.hooks import Sublayer
-from model.transformer.decoding import BeamStep, beam_search, forced_decode_steps
+from model.transformer.decoding import BeamStep, beam_search, forced_decode_steps, output_limit
 from model.transformer.model import Transformer
 
 Kind = Literal["translator", "bert"]
@@ -144,8 +144,6 @@ def with_tree(anatomy: Anatomy, tree: BeamTree) -> Anatomy:
 
 def beam_tree(translator: Any, source_ids: Sequence[int], width: int) -> BeamTree:
     """Beam search of `width` beams on a source, traced (as the translation page runs it)."""
-    from model.tasks.translation import output_limit
-
     trace: list[BeamStep] = []
     with torch.inference_mode():
         best = beam_search(

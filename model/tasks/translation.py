@@ -21,19 +21,17 @@ from model.core.capture import AttentionCapture, capture, instrument
 from model.core.errors import InputError
 from model.core.paths import CHECKPOINTS
 from model.transformer.checkpoint import load_checkpoint
-from model.transformer.decoding import beam_search, forced_decode_steps, greedy_decode
+from model.transformer.decoding import (
+    beam_search,
+    forced_decode_steps,
+    greedy_decode,
+    output_limit,
+)
 from model.transformer.model import Transformer
 from model.transformer.tokenizer import BOS, EOS, UNK, token_id
 
 CHECKPOINT_DIR = CHECKPOINTS / "translation"
 MARIAN_HUB_NAME = "Helsinki-NLP/opus-mt-en-es"
-MAX_NEW = 80  # output tokens at most
-
-
-def output_limit(source_tokens: int, max_new: int | None) -> int:
-    """How many tokens decoding may produce: as asked, or twice the source plus ten (a
-    translation is rarely much longer than its source), never more than MAX_NEW."""
-    return max_new if max_new is not None else min(MAX_NEW, 2 * source_tokens + 10)
 
 
 @dataclass(frozen=True)

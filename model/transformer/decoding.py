@@ -14,6 +14,14 @@ import torch
 from model.transformer.attention import KVCache
 from model.transformer.model import Transformer
 
+MAX_NEW = 80  # output tokens at most, for a translation
+
+
+def output_limit(source_tokens: int, max_new: int | None) -> int:
+    """How many tokens decoding may produce: as asked, or twice the source plus ten (a
+    translation is rarely much longer than its source), never more than MAX_NEW."""
+    return max_new if max_new is not None else min(MAX_NEW, 2 * source_tokens + 10)
+
 
 @dataclass(frozen=True)
 class Hypothesis:

@@ -241,7 +241,7 @@ def test_evaluate_translation_prints_its_fixed_last_line_and_clears_the_goal(cap
 
 
 def test_output_length_is_bounded_by_the_source():
-    from model.tasks.translation import MAX_NEW, output_limit
+    from model.transformer.decoding import MAX_NEW, output_limit
 
     assert output_limit(5, None) == 20 and output_limit(60, None) == MAX_NEW
     assert output_limit(5, 3) == 3

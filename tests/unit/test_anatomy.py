@@ -205,3 +205,32 @@ def test_a_deep_copy_records_its_own_blocks_and_sessions_do_not_mix(tiny_bert):
     assert {b.residual.shape[1] for b in results["a"].blocks} == {3}
     assert {b.residual.shape[1] for b in results["b"].blocks} == {6}
     assert len(results["a"].blocks) == len(results["b"].blocks) == 20 * 4
+
+
+@pytest.mark.parametrize("family", ["roberta", "electra"])
+def test_other_bert_layout_encoders_have_their_blocks_recorded(family):
+    """RoBERTa and ELECTRA keep BERT's module layout, so their blocks are labelled too."""
+    from transformers import ElectraConfig, ElectraModel, RobertaConfig, RobertaModel
+
+    torch.manual_seed(0)
+    sizes = {
+        "vocab_size": 60,
+        "hidden_size": 16,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": 24,
+        "max_position_embeddings": 40,
+    }
+    if family == "roberta":
+        model = RobertaModel(RobertaConfig(**sizes), add_pooling_layer=False)
+    else:
+        model = ElectraModel(ElectraConfig(embedding_size=16, **sizes))
+    model = cap.instrument(model.eval())
+    with torch.inference_mode(), cap.capture(model, activations=True) as rec:
+        out = model(input_ids=torch.tensor([[0, 7, 8, 9, 2]]))
+    blocks = rec.result.blocks
+    assert len(blocks) == 4 and {b.sublayer for b in blocks} == {"attention", "ffn"}
+    last = rec.result.block("encoder", 1, "ffn")
+    assert torch.equal(last.normed, out.last_hidden_state)
+    for block in blocks:
+        assert torch.equal(block.residual + block.output, block.summed)
