@@ -220,13 +220,14 @@ def _stack_frame(x: float, bottom: float, top: float) -> dict:
     }  # fmt: skip
 
 
-def diagram(arch: Architecture, current: str) -> go.Figure:
+def diagram(arch: Architecture, current: str, large: bool = False) -> go.Figure:
     """The architecture drawn from the model's sizes; the current block's box outlined. Each
     box carries an invisible point whose customdata is the block a click opens.
 
     Labels and arrows are scatter traces, not annotations: the browser redraws this figure
     on every block change, and 40 annotations took it 0.2-0.4 s; the figure is built in one
-    go for the same reason (grown shape by shape, it took 0.2 s to validate)."""
+    go for the same reason (grown shape by shape, it took 0.2 s to validate). `large`: labels
+    for a projector. The sizes (layers, heads, widths) are the page's caption, which wraps."""
     boxes = boxes_of(arch)
     lit = BLOCKS[current].box if current in BLOCKS else ""
     shapes = [_stack_frame(0, 1.85, 5.45)]
@@ -269,7 +270,8 @@ def diagram(arch: Architecture, current: str) -> go.Figure:
                    marker={"symbol": [h[2] for h in heads], "size": 8, "color": "#666666"},
                    hoverinfo="skip", showlegend=False),
         go.Scatter(x=[t[0] for t in texts], y=[t[1] for t in texts], mode="text",
-                   text=[t[2] for t in texts], textfont={"size": 13, "color": "#111111"},
+                   text=[t[2] for t in texts],
+                   textfont={"size": 17 if large else 13, "color": "#111111"},
                    hoverinfo="skip", showlegend=False),
         go.Scatter(
             x=[b.x for b in boxes], y=[b.y for b in boxes], mode="markers",
@@ -283,15 +285,10 @@ def diagram(arch: Architecture, current: str) -> go.Figure:
     return go.Figure(
         data=traces,
         layout={
-            "title": {
-                "text": f"{html.escape(arch.name)}<br>N = {arch.n_layers} layers, h = "
-                f"{arch.n_heads} heads, d_model = {arch.d_model}, d_ff = {arch.d_ff} "
-                f"({html.escape(arch.activation)})",
-                "font": {"size": 13},
-            },
+            "title": {"text": html.escape(arch.name)},
             "shapes": shapes,
-            "height": int(150 + 62 * top),
-            "margin": {"l": 10, "r": 10, "t": 70, "b": 10},
+            "height": int(120 + (78 if large else 62) * top),
+            "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
             "xaxis": {"visible": False, "range": [-1.6, _DEC_X + 1.6 if arch.decoder else 1.6]},
             "yaxis": {"visible": False, "range": [-0.5, top]},
             "dragmode": False,

@@ -137,6 +137,17 @@ def test_softmax_and_the_chosen_word_follow_greedy_decoding(translator):
     assert len(at.dataframe[0].value) == len(result.output_tokens)
 
 
+def test_the_sizes_shown_are_read_from_the_model(translator):
+    at = open_page(PAGE)
+    c = translator.model.config
+    sizes = (
+        f"N = {c.n_layers} layers, h = {c.n_heads} heads, d_model = {c.d_model}, d_ff = {c.d_ff}"
+    )
+    assert any(sizes in caption.value for caption in at.caption)
+    at.radio("arch_model").set_value("minilm").run()
+    assert any("N = 6 layers, h = 12 heads, d_model = 384" in c.value for c in at.caption)
+
+
 def test_a_head_button_opens_the_explorer_at_that_head():
     at = open_page(PAGE)
     menu(at).set_value("mha").run()
@@ -174,3 +185,12 @@ def test_every_view_of_every_block_renders(model):
             assert not at.exception, (block, label, [e.message for e in at.exception])
             seen += 1
     assert seen >= (25 if model == "translator" else 15)
+
+
+def test_lecture_mode_puts_the_block_first_and_still_walks():
+    at = open_page(PAGE)
+    at.session_state["lecture_mode"] = True
+    at.run()
+    assert not at.markdown or "Follow one sentence" not in at.markdown[0].value
+    walk(at, TRANSLATOR_PATH[:6])
+    assert at.text_area("arch_text").value == "The cat drinks milk from a bowl."

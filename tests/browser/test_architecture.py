@@ -42,6 +42,7 @@ def open_architecture(page, app_url: str, model: str, lecture: bool) -> None:
         page.wait_for_function(  # the lecture styles have reached the page
             "() => getComputedStyle(document.body).fontSize === '22px'", timeout=60_000
         )
+        page.get_by_text("Follow one sentence").wait_for(state="detached", timeout=60_000)
         wait_for_app(page)
     heading(page, "input").wait_for(timeout=120_000)
 
@@ -56,16 +57,13 @@ def test_the_lecture_path_in_the_browser(app_url, watched, model, lecture):
     mode = "lecture" if lecture else "normal"
     times = []
     for index, block in enumerate(path):
-        try:
-            heading(page, block).wait_for(timeout=60_000)
-        except Exception:
-            page.screenshot(path=str(SHOTS / f"FAILED-{model}-{mode}-{block}.png"), full_page=True)
-            raise
+        heading(page, block).wait_for(timeout=60_000)
         wait_for_app(page)
         page.wait_for_function(  # a lecturer can bookmark each step
             f"() => new URL(location.href).searchParams.get('block') === '{block}'"
         )
         page.wait_for_selector(".js-plotly-plot .main-svg")
+        heading(page, block).scroll_into_view_if_needed()  # the shot shows the block
         page.screenshot(path=str(SHOTS / f"{model}-{mode}-{index + 1:02d}-{block}.png"))
         if index + 1 < len(path):
             began = time.monotonic()
