@@ -304,24 +304,26 @@ def clicked_block(point: dict) -> str | None:
 
 
 # -- the beam search tree ---------------------------------------------------------------------
-def beam_tree(nodes: Sequence[BeamNode], chosen_path: Sequence[int] = ()) -> go.Figure:
+def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
     """Steps left to right; each step's candidates top to bottom, best first. Kept beams are
     filled, hypotheses ended by the end token are stars, pruned candidates hollow and grey;
-    each kept or ended candidate is linked to the beam it extends."""
+    each candidate is linked to the beam it extends (a pruned one by a dotted line)."""
     by_step: dict[int, list[BeamNode]] = {}
     for node in nodes:
         by_step.setdefault(node.step, []).append(node)
     figure = go.Figure()
-    edge_x: list[float | None] = []
-    edge_y: list[float | None] = []
-    for node in nodes:
-        if node.parent is not None and node.fate != "pruned":
-            edge_x += [node.step - 1, node.step, None]
-            edge_y += [node.parent, node.index, None]
-    figure.add_trace(
-        go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#999999", "width": 1.5},
-                   hoverinfo="skip", showlegend=False)
-    )  # fmt: skip
+    for pruned, line in ((True, {"color": "#cccccc", "width": 1, "dash": "dot"}),
+                         (False, {"color": "#888888", "width": 1.5})):  # fmt: skip
+        edge_x: list[float | None] = []
+        edge_y: list[float | None] = []
+        for node in nodes:
+            if node.parent is not None and (node.fate == "pruned") == pruned:
+                edge_x += [node.step - 1, node.step, None]
+                edge_y += [node.parent, node.index, None]
+        figure.add_trace(
+            go.Scatter(x=edge_x, y=edge_y, mode="lines", line=line, hoverinfo="skip",
+                       showlegend=False)
+        )  # fmt: skip
     styles = {
         "kept": {"symbol": "circle", "color": "#1f77b4", "size": 14},
         "finished": {"symbol": "star", "color": "#2ca02c", "size": 18},

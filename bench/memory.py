@@ -101,7 +101,8 @@ def main() -> None:
         sources.cached_anatomy(("minilm", "translator")[i % 2], text_of(70, seed=500 + i))
     fill_peak = peak.peak
     print(
-        f"fill: {args.texts} texts of 512 tokens and {args.anatomies} anatomies in {time.monotonic() - began:.0f} s; "
+        f"fill: {args.texts} texts of 512 tokens and {args.anatomies} anatomies in "
+        f"{time.monotonic() - began:.0f} s; "
         f"rss now {rss_mb():.0f} MB, peak {fill_peak:.0f} MB; "
         f"{sources.cache_report()}"
     )

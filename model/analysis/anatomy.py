@@ -456,28 +456,17 @@ def _input_checks(model: nn.Module, anatomy: Anatomy) -> Iterator[tuple[str, str
     source = torch.tensor(anatomy.source_ids)
     first = cap.block("encoder", 0, "attention").residual
     if isinstance(model, Transformer):
-        scale = math.sqrt(arch.d_model)
-        token = model.src_embed.table.weight[source] * scale
-        yield "encoder", "token embedding", _gap(token, cap.embeddings["encoder.token"][0])
-        position = torch.from_numpy(sinusoids(len(source), arch.d_model)).float()
-        yield (
-            "encoder",
-            "positional encoding",
-            _gap(position, cap.embeddings["encoder.position"][0]),
-        )
-        yield "encoder", "input sum", _gap(token + position, first[0])
+        sides = [("encoder", anatomy.source_ids, model.src_embed, first[0])]
         if anatomy.target_ids:
-            target = torch.tensor(anatomy.target_ids)
-            rows = model.tgt_embed.table.weight[target] * scale
-            yield "decoder", "token embedding", _gap(rows, cap.embeddings["decoder.token"][0])
-            position = torch.from_numpy(sinusoids(len(target), arch.d_model)).float()
-            yield (
-                "decoder",
-                "positional encoding",
-                _gap(position, cap.embeddings["decoder.position"][0]),
-            )
             entering = cap.joined("decoder", 0, "attention", "residual")[0]
-            yield "decoder", "input sum", _gap(rows + position, entering)
+            sides.append(("decoder", anatomy.target_ids, model.tgt_embed, entering))
+        for stack, ids, embed, into_layer_0 in sides:
+            token = embed.table.weight[torch.tensor(ids)] * math.sqrt(arch.d_model)
+            position = torch.from_numpy(sinusoids(len(ids), arch.d_model)).float()
+            captured = cap.embeddings[f"{stack}.token"][0], cap.embeddings[f"{stack}.position"][0]
+            yield stack, "token embedding", _gap(token, captured[0])
+            yield stack, "positional encoding", _gap(position, captured[1])
+            yield stack, "input sum", _gap(token + position, into_layer_0)
         return
     embeddings: Any = model.embeddings
     token = embeddings.word_embeddings.weight[source]
