@@ -73,13 +73,17 @@ def select(sentences: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return kept
 
 
-def apertium_translate(lines: list[str], chunk: int = 5000) -> list[str]:
-    """Translate one sentence per line; Apertium keeps line breaks, which we check."""
+def apertium_translate(
+    lines: list[str], chunk: int = 5000, marks: bool = True, quiet: bool = False
+) -> list[str]:
+    """Translate one sentence per line; Apertium keeps line breaks, which we check. With
+    `marks`, what Apertium could not translate keeps its mark (* # @) so it can be dropped;
+    without (`apertium -u`), its output is plain text, as a user sees it."""
     out: list[str] = []
     for start in range(0, len(lines), chunk):
         batch = lines[start : start + chunk]
         result = subprocess.run(
-            ["apertium", APERTIUM_MODE],
+            ["apertium", *([] if marks else ["-u"]), APERTIUM_MODE],
             input="\n".join(batch) + "\n",
             capture_output=True,
             text=True,
@@ -91,7 +95,8 @@ def apertium_translate(lines: list[str], chunk: int = 5000) -> list[str]:
                 f"apertium returned {len(translated)} lines for {len(batch)} (from line {start})"
             )
         out.extend(_clean(t) for t in translated)
-        print(f"  translated {min(start + chunk, len(lines)):,} / {len(lines):,}", flush=True)
+        if not quiet:
+            print(f"  translated {min(start + chunk, len(lines)):,} / {len(lines):,}", flush=True)
     return out
 
 

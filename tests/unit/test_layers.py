@@ -20,6 +20,7 @@ RANKS = {
     "model.training": 3,
     "model.train": 4,
     "model.evaluate": 4,
+    "model.translate": 4,
     "app": 5,
     "pages": 6,
 }
