@@ -21,8 +21,10 @@ def lecture_toggle() -> None:
     st.sidebar.toggle(
         "Lecture mode", key=LECTURE_KEY, help="Large type and high contrast for projecting."
     )
-    if lecture_mode():
-        st.html(CSS)
+    # The styles go in the sidebar, below the switch, and an empty style stands in when off:
+    # an element that appeared at the top of the page in lecture mode only shifted every
+    # element below it, and the browser mounted them anew, emptying the text boxes.
+    st.sidebar.html(CSS if lecture_mode() else "<style></style>")
 
 
 def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:

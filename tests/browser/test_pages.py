@@ -28,6 +28,10 @@ def open_page(page, app_url: str, title: str) -> None:
     """Arrive at / and click through the menu, as a person does. (Opening a sub-URL directly
     makes Streamlit's front end probe <page>/_stcore/health for its base path: benign 404s.)"""
     page.goto(app_url)
+    # Home's run must have finished before the menu is used: a keyed text box pre-set through
+    # session state can come up blank when its page is opened while the previous page's run
+    # is still going (streamlit/streamlit#7338), and the page then runs on an empty text.
+    page.get_by_role("link", name=PAGES[-1].title).last.wait_for(timeout=120_000)
     wait_for_app(page)
     if title != PAGES[0].title:
         page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
