@@ -22,9 +22,16 @@ MAX_CHARS = 200_000  # a guard against absurd pastes; 10,000 words (~60,000 char
 
 
 def text_box(label: str, default: str, key: str, height: int = 100) -> str:
-    """A text area whose default goes through session state, so a link can set it."""
-    st.session_state.setdefault(key, default)
-    return st.text_area(label, key=key, height=height, max_chars=MAX_CHARS)
+    """A text area that starts at `default`; a link (state.seed_from_url) or another page may
+    set it first through session state.
+
+    The default goes in as the widget's own value, not through session state: a box pre-set
+    through session state can come up blank in the browser when its page opens while another
+    run is still going (streamlit/streamlit#7338), and the page then runs on an empty text.
+    (With a key, the value is not part of the widget's identity: the box stays one widget.)"""
+    if key in st.session_state:
+        return st.text_area(label, key=key, height=height, max_chars=MAX_CHARS)
+    return st.text_area(label, value=default, key=key, height=height, max_chars=MAX_CHARS)
 
 
 def example_picker(

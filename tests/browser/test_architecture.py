@@ -4,7 +4,6 @@ artifacts/architecture/; the re-render times to artifacts/timings.json (never a 
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 
@@ -12,19 +11,10 @@ import pytest
 
 from app.architecture import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_pages import open_page, settled_box, wait_for_app
+from tests.browser.test_pages import open_page, record_timings, settled_box, wait_for_app
 
 pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "architecture"
-
-
-def record_timings(found: dict[str, float]) -> None:
-    """Merge into artifacts/timings.json (other tests write there too)."""
-    path = ARTIFACTS / "timings.json"
-    timings = json.loads(path.read_text()) if path.exists() else {}
-    timings.update({k: round(v, 3) for k, v in found.items()})
-    path.write_text(json.dumps(timings, indent=2) + "\n")
-    print(found)
 
 
 def heading(page, block: str):

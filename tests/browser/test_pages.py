@@ -38,6 +38,17 @@ def open_page(page, app_url: str, title: str) -> None:
         wait_for_app(page)
 
 
+def record_timings(found: dict[str, float]) -> None:
+    """Merge into artifacts/timings.json (several tests write there)."""
+    import json
+
+    path = ARTIFACTS / "timings.json"
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    timings.update({name: round(seconds, 3) for name, seconds in found.items()})
+    path.write_text(json.dumps(timings, indent=2) + "\n")
+    print(found)
+
+
 def wait_for_app(page) -> None:
     page.wait_for_selector("[data-testid='stApp']")
     page.wait_for_function(
@@ -176,7 +187,6 @@ def test_a_512_token_text_in_the_explorer_measured(app_url, watched):
     """The heavy views on a 512-token text: the all-heads grid after its tab is clicked, and
     the single head after the head changes. The times go to artifacts/timings.json (the
     closing notes quote them); a test never fails on a time."""
-    import json
     import time
 
     page = watched.page
@@ -218,6 +228,5 @@ def test_a_512_token_text_in_the_explorer_measured(app_url, watched):
     linked.wait_for_selector(".js-plotly-plot .main-svg")
     timings["a copied link to a new 512-token text, open to drawn (s)"] = time.monotonic() - began
     linked.context.close()
-    (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
-    print(timings)
+    record_timings(timings)
     watched.assert_clean()
