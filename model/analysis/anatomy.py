@@ -48,7 +48,6 @@ class Architecture:
     vocab: int
     activation: str  # "relu", "gelu"...
     positions: Literal["sinusoidal", "learned"]
-    scaled_embeddings: bool  # token embeddings times sqrt(d_model)
     segments: bool  # BERT's segment (token type) embedding
     lm_head: bool  # Linear + Softmax over a vocabulary
 
@@ -62,7 +61,7 @@ def architecture_of(model: nn.Module, name: str = "") -> Architecture:
         c = model.config
         return Architecture(
             "translator", name or "our translator", c.n_layers, c.n_heads, c.d_model, c.d_ff,
-            c.tgt_vocab_size, "relu", "sinusoidal", scaled_embeddings=True, segments=False,
+            c.tgt_vocab_size, "relu", "sinusoidal", segments=False,
             lm_head=True,
         )  # fmt: skip
     config: Any = model.config
@@ -71,7 +70,7 @@ def architecture_of(model: nn.Module, name: str = "") -> Architecture:
         "bert", name or config.name_or_path or type(model).__name__,
         config.num_hidden_layers, config.num_attention_heads, config.hidden_size,
         config.intermediate_size, config.vocab_size, str(config.hidden_act), "learned",
-        scaled_embeddings=False, segments=bool(getattr(config, "type_vocab_size", 0)),
+        segments=bool(getattr(config, "type_vocab_size", 0)),
         lm_head=callable(getter) and getter() is not None,
     )  # fmt: skip
 

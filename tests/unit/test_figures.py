@@ -133,7 +133,7 @@ def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
 
     arch = Architecture("translator", "a model", n_layers=7, n_heads=5, d_model=40, d_ff=123,
                         vocab=999, activation="relu", positions="sinusoidal",
-                        scaled_embeddings=True, segments=False, lm_head=True)  # fmt: skip
+                        segments=False, lm_head=True)  # fmt: skip
     figure = diagram(arch, "ffn")
     assert figure.layout.title.text == "a model"
     labels = [t for trace in figure.data if trace.mode == "text" for t in trace.text]
@@ -142,7 +142,7 @@ def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
     assert "Multi-head attention" in labels and "Cross-attention" in labels
     clickable = next(trace for trace in figure.data if trace.name == "blocks")
     assert set(clickable.customdata) <= set(BLOCKS) and "cross" in clickable.customdata
-    encoder = Architecture("bert", "b", 2, 2, 8, 16, 30, "gelu", "learned", False, True, False)
+    encoder = Architecture("bert", "b", 2, 2, 8, 16, 30, "gelu", "learned", True, False)
     clickable = next(t for t in diagram(encoder, "input").data if t.name == "blocks")
     assert "cross" not in clickable.customdata and "No LM head here" in str(diagram(encoder, "x"))
     assert set(TRANSLATOR_PATH) <= set(BLOCKS) and set(ENCODER_PATH) <= set(TRANSLATOR_PATH)
