@@ -446,17 +446,14 @@ with main_area:
                 )
             else:
                 last = cap.joined("decoder", arch.n_layers - 1, "ffn", "normed")[0, step].numpy()
-                assert cap.logits is not None
-                logits = cap.logits[0, step]
-                top = logits.topk(10)
                 vocab = loaders.translator().tokenizer
+                top = an.top_logits(anatomy, step, lambda i: vocab.id_to_token(i) or "?")
                 lazy({
                     "Logits": lambda: widgets.chart(
                         figures.bars(
-                            top.values.numpy(),
-                            figures.readable_tokens(
-                                [vocab.id_to_token(int(i)) or "?" for i in top.indices]),
-                            title=f"The 10 largest of {logits.shape[0]:,} logits at step {step}",
+                            [value for _, value in top],
+                            figures.readable_tokens([token for token, _ in top]),
+                            title=f"The 10 largest of {arch.vocab:,} logits at step {step}",
                         ),
                         key="arch_logits"),
                     "The vector it reads": lambda: vectors(

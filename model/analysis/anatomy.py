@@ -234,6 +234,17 @@ def top_units(hidden_row: torch.Tensor, k: int = 10) -> tuple[np.ndarray, np.nda
     return index.numpy(), values.numpy()
 
 
+def top_logits(
+    anatomy: Anatomy, step: int, vocab: Callable[[int], str], k: int = 10
+) -> list[tuple[str, float]]:
+    """Linear at one decoding step: the `k` largest logits, with their tokens."""
+    logits = anatomy.capture.logits
+    if logits is None:
+        raise ValueError("this capture holds no logits (the model has no output layer)")
+    values, index = logits[0, step].topk(k)
+    return [(vocab(int(i)), float(v)) for v, i in zip(values.tolist(), index.tolist(), strict=True)]
+
+
 def next_tokens(
     anatomy: Anatomy, step: int, vocab: Callable[[int], str], k: int = 10
 ) -> list[tuple[str, float, bool]]:

@@ -143,6 +143,9 @@ def test_stream_norms_and_next_tokens_read_the_capture(translator):
     probs = [p for _, p, _ in table]
     assert len(table) == 10 and probs == sorted(probs, reverse=True)
     assert table[0][2] and sum(chosen for *_, chosen in table) == 1  # greedy took the best
+    logits = an.top_logits(anatomy, 0, lambda i: translator.tokenizer.id_to_token(i), k=10)
+    assert [token for token, _ in logits] == [token for token, _, _ in table]  # same order
+    assert logits[0][1] == float(anatomy.capture.logits[0, 0].max())
 
 
 def test_quiet_share_counts_relu_zeros_and_small_gelu_units():
