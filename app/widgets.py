@@ -25,12 +25,14 @@ def text_box(label: str, default: str, key: str, height: int = 100) -> str:
     """A text area that starts at `default`; a link (state.seed_from_url) or another page may
     set it first through session state.
 
-    The default goes in as the widget's own value, not through session state: a box pre-set
-    through session state can come up blank in the browser when its page opens while another
-    run is still going (streamlit/streamlit#7338), and the page then runs on an empty text.
-    (With a key, the value is not part of the widget's identity: the box stays one widget.)"""
-    if key in st.session_state:
-        return st.text_area(label, key=key, height=height, max_chars=MAX_CHARS)
+    The default goes in as the widget's own value on every run, even when session state
+    holds the text: the browser falls back to the widget's default whenever it mounts the box
+    again without a value of its own (a page opened while another run is still going,
+    streamlit/streamlit#7338, or a rerun that changes the elements around it), and a default
+    that became "" on the second run sent back an empty text (the page then said "Type some
+    text first"). With a key, the value is not part of the widget's identity, so the box stays
+    one widget; Streamlit's warning about a default beside a session-state value is turned
+    off in .streamlit/config.toml."""
     return st.text_area(label, value=default, key=key, height=height, max_chars=MAX_CHARS)
 
 

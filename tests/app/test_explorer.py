@@ -118,3 +118,18 @@ def test_a_shorter_text_after_picking_a_late_token_does_not_break():
     at.selectbox("ex_token").select(14).run()
     at.text_area("ex_text").input("Hi").run()
     assert not at.exception and at.selectbox("ex_token").value == 0
+
+
+
+def test_the_text_box_sends_the_same_default_on_every_run():
+    """The browser falls back to a box's default when it mounts the box again without a value
+    of its own; a default that turned into "" after the first run once sent an empty text back
+    (the page then said "Type some text first"), so it stays the page's default."""
+    at = open_page(PAGE)
+    default = at.text_area("ex_text").proto.default
+    assert default == at.text_area("ex_text").value != ""
+    at.text_area("ex_text").input("Paris is lovely in spring.").run()
+    at.session_state["ex_tab"] = "All heads"
+    at.run()
+    box = at.text_area("ex_text")
+    assert (box.proto.default, box.value) == (default, "Paris is lovely in spring.")

@@ -149,7 +149,14 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
 
 def open_grid_tab(page) -> None:
     """Open the explorer's "All heads" tab (a rerun builds that tab's view only)."""
-    page.get_by_role("tab", name="All heads").click()
+    tab = page.get_by_role("tab", name="All heads")
+    try:
+        tab.wait_for(timeout=60_000)
+    except Exception as error:  # say what the page showed instead (CI keeps no screenshots)
+        page.screenshot(path=str(ARTIFACTS / "explorer-no-tabs.png"), full_page=True)
+        main = page.locator("[data-testid='stMain']").inner_text()
+        raise AssertionError(f"no tabs on the explorer; it shows:\n{main[:1500]}") from error
+    tab.click()
     page.wait_for_function(  # the rerun has written the open tab into the link
         "() => new URL(location.href).searchParams.get('tab') === 'All heads'", timeout=60_000
     )
