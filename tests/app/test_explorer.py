@@ -120,7 +120,6 @@ def test_a_shorter_text_after_picking_a_late_token_does_not_break():
     assert not at.exception and at.selectbox("ex_token").value == 0
 
 
-
 def test_the_text_box_sends_the_same_default_on_every_run():
     """The browser falls back to a box's default when it mounts the box again without a value
     of its own; a default that turned into "" after the first run once sent an empty text back
