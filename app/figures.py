@@ -15,7 +15,8 @@ ATTENTION_COLORSCALE = "Blues"
 WORD_START = ("▁", "Ġ")  # SentencePiece's and byte-level BPE's mark of a piece that starts a word
 
 
-def _special(token: str) -> bool:
+def is_special(token: str) -> bool:
+    """[CLS], [EOS], </s> and their kind: tokens the tokenizer adds, not pieces of text."""
     return (token[:1], token[-1:]) in (("[", "]"), ("<", ">")) and len(token) > 2
 
 
@@ -31,18 +32,61 @@ def readable_tokens(tokens: Sequence[str]) -> list[str]:
     for token in tokens:
         if token.startswith(WORD_START):
             shown.append(token[1:] or "␣")  # a lone marker is a space of its own
-        elif _special(token):
+        elif is_special(token):
             shown.append(token)
         else:
             shown.append(f"##{token}")
     return shown
 
 
-def token_labels(tokens: Sequence[str]) -> list[str]:
+def token_labels(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[str]:
     """Axis labels that are unique (a categorical axis would merge repeated tokens), readable
     (`readable_tokens`) and safe: Plotly reads a little HTML in labels, so every token is
-    escaped and shows as typed."""
-    return [f"{i} {html.escape(t, quote=True)}" for i, t in enumerate(readable_tokens(tokens))]
+    escaped and shows as typed. Each is numbered by its position in the text (`positions`,
+    when only some tokens are shown, else 0, 1, 2...)."""
+    numbers = range(len(tokens)) if positions is None else positions
+    return [
+        f"{i} {html.escape(t, quote=True)}"
+        for i, t in zip(numbers, readable_tokens(tokens), strict=True)
+    ]
+
+
+LABEL_EVERY = 64  # up to this many tokens on an axis, every token gets its label
+
+
+def tick_size(n: int) -> int:
+    """Tick label font size for an axis of n labels: smaller as they crowd."""
+    return 12 if n <= 24 else 10 if n <= 48 else 9
+
+
+def token_axis(n: int, **extra: object) -> dict:
+    """A category axis of n tokens. Up to LABEL_EVERY, every token is labelled (left to
+    itself Plotly drops every other label once they crowd); past that Plotly picks the labels
+    and shows more as the user zooms in, and the hover names the token. Its margin grows to
+    fit its labels and title."""
+    axis: dict = {"type": "category", "automargin": True, "tickfont": {"size": tick_size(n)}}
+    if n <= LABEL_EVERY:
+        axis.update(tickmode="linear", tick0=0, dtick=1)
+    return axis | extra
+
+
+def chart_title(text: str) -> dict:
+    """A title above the plot that pushes the margin (title.automargin with yref "paper"),
+    so it never runs into a top axis's labels or title, whatever the font size."""
+    return {
+        "text": html.escape(text),
+        "x": 0,
+        "xanchor": "left",
+        "xref": "paper",
+        "y": 1,
+        "yanchor": "bottom",
+        "yref": "paper",
+        "automargin": True,
+        "pad": {"b": 10},
+    }
+
+
+MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}  # automargin adds what labels and titles need
 
 
 def attention_heatmap(
@@ -51,8 +95,11 @@ def attention_heatmap(
     key_tokens: Sequence[str],
     title: str,
     zmax: float | None = None,
+    query_positions: Sequence[int] | None = None,
+    key_positions: Sequence[int] | None = None,
 ) -> go.Figure:
-    """One attention matrix: rows are query tokens (top to bottom), columns key tokens.
+    """One attention matrix: rows are query tokens (top to bottom), columns key tokens
+    (numbered by `*_positions` in the text when only some are shown).
 
     The z values are the matrix itself as float32, exactly what the model computed.
     """
@@ -67,8 +114,8 @@ def attention_heatmap(
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=token_labels(key_tokens),
-            y=token_labels(query_tokens),
+            x=token_labels(key_tokens, key_positions),
+            y=token_labels(query_tokens, query_positions),
             zmin=0.0,
             zmax=zmax,
             colorscale=ATTENTION_COLORSCALE,
@@ -76,16 +123,24 @@ def attention_heatmap(
             hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",
         )
     )
-    size = max(360, min(900, 120 + 18 * len(query_tokens)))
+    n = max(len(query_tokens), len(key_tokens))
     figure.update_layout(
-        title={"text": html.escape(title), "y": 0.99, "yanchor": "top"},
-        height=size,
-        margin={"l": 10, "r": 10, "t": 130, "b": 10},
-        xaxis={"title": {"text": "key (attended to)"}, "tickangle": -60, "side": "top"},
-        yaxis={"title": {"text": "query (attending)"}, "autorange": "reversed"},
+        title=chart_title(title),
+        height=min(900, max(420, 200 + 16 * n)),
+        margin=MARGIN,
+        # keys along the bottom: a title above a top axis's labels has no margin of its own
+        # (Plotly's margins take the larger push per side, not the sum), and they overlapped
+        xaxis=token_axis(len(key_tokens), title={"text": "key (attended to)"}, tickangle=-60),
+        # square cells: a 512-token map is a square to zoom into, not a strip
+        yaxis=token_axis(
+            len(query_tokens),
+            title={"text": "query (attending)"},
+            autorange="reversed",
+            scaleanchor="x",
+            constrain="domain",
+        ),
     )
-    figure.update_xaxes(type="category")
-    figure.update_yaxes(type="category")
+    figure.update_xaxes(constrain="domain")
     return figure
 
 
@@ -242,27 +297,57 @@ def token_lines(
             )
         )
     figure.update_layout(
-        title={"text": html.escape(title)},
+        title=chart_title(title),
         height=max(300, 22 * max(len(query_tokens), len(key_tokens)) + 80),
         xaxis={"visible": False, "range": [-0.6, 1.6]},
         yaxis={"visible": False, "autorange": "reversed"},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        margin=MARGIN,
         legend={"orientation": "h"},
     )
     return figure
 
 
 def token_focus(
-    matrices: np.ndarray, token: int, key_tokens: Sequence[str], title: str
+    matrices: np.ndarray,
+    token: int,
+    key_tokens: Sequence[str],
+    title: str,
+    key_positions: Sequence[int] | None = None,
 ) -> go.Figure:
     """What one query token attends to in every head: rows are layer.head, columns keys."""
     matrices = np.asarray(matrices, dtype=np.float32)  # (layers, heads, q_len, k_len)
     n_layers, n_heads = matrices.shape[:2]
     rows = matrices[:, :, token, :].reshape(n_layers * n_heads, -1)  # (layers*heads, k_len)
     labels = [f"L{layer} H{head}" for layer in range(n_layers) for head in range(n_heads)]
-    figure = attention_heatmap(rows, labels, key_tokens, title=title)
-    figure.update_yaxes(title={"text": "layer, head"})
+    figure = attention_heatmap(rows, labels, key_tokens, title=title, key_positions=key_positions)
+    figure.update_traces(y=labels)  # "L2 H5", not numbered as tokens are
+    figure.update_layout(height=min(1100, max(420, 200 + 12 * len(labels))))
+    figure.update_yaxes(  # one row per head, every one labelled
+        title={"text": "layer, head"}, scaleanchor=None, tickmode="linear", tick0=0, dtick=1
+    )
     return figure
+
+
+OUTLIER_FACTOR = 1.5  # a value this far beyond the bulk's range counts as an outlier
+
+
+def robust_limit(matrix: np.ndarray, percent: float = 1.0) -> float:
+    """The half-width of a colour scale centred on 0 that holds the values from the
+    `percent`th to the (100 - percent)th percentile, so one outlier (a learned position of
+    1.87 among values within 0.07) no longer turns the rest of the map white. Where nothing
+    lies more than OUTLIER_FACTOR beyond that range, the scale holds every value."""
+    finite = np.asarray(matrix, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 1.0
+    low, high = np.percentile(finite, [percent, 100 - percent])
+    limit, extreme = max(abs(low), abs(high)), float(np.abs(finite).max())
+    if extreme <= OUTLIER_FACTOR * limit:  # bounded data (sinusoids): nothing stands out
+        return extreme or 1.0
+    return float(limit)
+
+
+OUTLIERS_SHOWN = 2000  # the most extreme cells beyond the colour scale get a marker
 
 
 def matrix_heatmap(
@@ -273,30 +358,69 @@ def matrix_heatmap(
     diverging: bool = True,
     value_format: str = ".3f",
 ) -> go.Figure:
-    """Any labelled matrix (vectors, scores, embeddings); diverging colours around 0.
+    """Any labelled matrix (vectors, scores, embeddings).
 
-    Columns labelled 0, 1, 2... (the dimensions of a vector) go on a numeric axis: a
-    category axis of hundreds of labels is slow for the browser to lay out and unreadable."""
+    Diverging data is centred on 0, its colour scale running over the 1st to 99th percentile
+    (`robust_limit`); the cells beyond it keep their true value (in the hover) and are marked
+    with a dot, and the colour bar's title gives the true minimum and maximum. Columns
+    labelled 0, 1, 2... (the dimensions of a vector) go on a numeric axis: a category axis of
+    hundreds of labels is slow for the browser to lay out and unreadable."""
     matrix = np.asarray(matrix, dtype=np.float32)
     numbered = list(col_labels) == list(range(matrix.shape[1]))
+    rows = [html.escape(str(r)) for r in row_labels]
+    cols = None if numbered else [html.escape(str(c)) for c in col_labels]
+    scale: dict = {"colorscale": ATTENTION_COLORSCALE}
+    colorbar: dict = {"thickness": 12}
+    outliers = None
+    if diverging:
+        limit = robust_limit(matrix)
+        scale = {"colorscale": "RdBu", "zmid": 0.0, "zmin": -limit, "zmax": limit}
+        finite = matrix[np.isfinite(matrix)]
+        if finite.size:
+            colorbar["title"] = {
+                "text": f"min {finite.min():.3g}<br>max {finite.max():.3g}",
+                "side": "top",
+                "font": {"size": 11},
+            }
+        beyond = np.argwhere(np.abs(np.nan_to_num(matrix)) > limit)  # (cells, 2)
+        if len(beyond) > OUTLIERS_SHOWN:
+            extremes = np.abs(matrix[beyond[:, 0], beyond[:, 1]])
+            beyond = beyond[np.argsort(-extremes)[:OUTLIERS_SHOWN]]
+        if len(beyond):
+            outliers = go.Scatter(
+                x=[int(j) if cols is None else cols[j] for j in beyond[:, 1]],
+                y=[rows[i] for i in beyond[:, 0]],
+                customdata=matrix[beyond[:, 0], beyond[:, 1]],
+                mode="markers",
+                marker={"symbol": "circle", "size": 4, "color": "#ffd700",
+                        "line": {"width": 0.5, "color": "#000000"}},
+                name=f"beyond ±{limit:.3g}",
+                hovertemplate=f"%{{y}}, %{{x}}: %{{customdata:{value_format}}} (beyond the "
+                "colour scale)<extra></extra>",
+                showlegend=False,
+            )  # fmt: skip
     figure = go.Figure(
         go.Heatmap(
             z=matrix,
-            x=None if numbered else [html.escape(str(c)) for c in col_labels],
-            y=[html.escape(str(r)) for r in row_labels],
-            colorscale="RdBu" if diverging else ATTENTION_COLORSCALE,
-            zmid=0.0 if diverging else None,
+            x=cols,
+            y=rows,
             hovertemplate=f"%{{y}}, %{{x}}: %{{z:{value_format}}}<extra></extra>",
-            colorbar={"thickness": 12},
+            colorbar=colorbar,
+            **scale,
         )
     )
     figure.update_layout(
-        title={"text": html.escape(title)},
+        title=chart_title(title),
         height=max(260, min(900, 90 + 20 * matrix.shape[0])),
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        yaxis={"autorange": "reversed", "type": "category"},
-        xaxis={"type": "linear" if numbered else "category"},
+        margin=MARGIN,
+        yaxis=token_axis(len(rows), autorange="reversed"),
+        xaxis={"type": "linear", "automargin": True} if numbered else token_axis(len(col_labels)),
     )
+    if outliers is not None:
+        figure.add_trace(outliers)
+        # the markers must not widen the axes beyond the map (autorange pads for markers)
+        figure.update_xaxes(autorange=False, range=[-0.5, matrix.shape[1] - 0.5])
+        figure.update_yaxes(autorange=False, range=[matrix.shape[0] - 0.5, -0.5])
     return figure
 
 
@@ -309,10 +433,7 @@ def bars(values: Sequence[float] | np.ndarray, labels: Sequence[str], title: str
         )
     )
     figure.update_layout(
-        title={"text": html.escape(title)},
-        height=320,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        xaxis={"type": "category"},
+        title=chart_title(title), height=320, margin=MARGIN, xaxis=token_axis(len(labels))
     )
     return figure
 
@@ -324,10 +445,10 @@ def curves(
     for name, ys in series.items():
         figure.add_trace(go.Scatter(y=np.asarray(ys, dtype=np.float32), mode="lines", name=name))
     figure.update_layout(
-        title={"text": html.escape(title)},
+        title=chart_title(title),
         height=340,
-        xaxis={"title": {"text": x_title}},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"title": {"text": x_title}, "automargin": True},
+        margin=MARGIN,
     )
     return figure
 
@@ -351,10 +472,10 @@ def start_end_scores(
         ]
     )
     figure.update_layout(
-        title={"text": html.escape(title)},
+        title=chart_title(title),
         barmode="group",
         height=340,
-        xaxis={"type": "category"},
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis=token_axis(len(labels)),
+        margin=MARGIN,
     )
     return figure

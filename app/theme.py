@@ -27,17 +27,31 @@ def lecture_toggle() -> None:
     st.sidebar.html(CSS if lecture_mode() else "<style></style>")
 
 
+LECTURE_SCALE = 1.4  # charts, their cells and their labels grow by this much
+
+
 def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
-    """Pure: the figure as it should look in lecture mode (unchanged otherwise)."""
+    """Pure: the figure as it should look in lecture mode (unchanged otherwise): taller, so
+    every cell is larger, with larger type everywhere, tick labels included (titles push the
+    margins, figures.chart_title, so larger type cannot make them overlap), black on white.
+    Sequential heatmaps (attention) turn grey; diverging ones keep their two colours, the
+    sign is what they show."""
     if not lecture:
         return figure
     figure = go.Figure(figure)
+    height = figure.layout.height or 450
     figure.update_layout(
         font={"size": 20, "color": "#000000"},
         title_font={"size": 26},
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
+        height=round(height * LECTURE_SCALE),
     )
-    figure.update_traces(colorscale=LECTURE_COLORSCALE, selector={"type": "heatmap"})
+    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
+        size = axis.tickfont.size
+        axis.tickfont.size = min(20, round(size * LECTURE_SCALE)) if size else 16
+    figure.update_traces(
+        colorscale=LECTURE_COLORSCALE, selector=lambda t: t.type == "heatmap" and t.zmid is None
+    )
     figure.update_traces(line={"width": 4}, selector={"type": "scatter", "mode": "lines"})
     return figure

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import plotly.graph_objects as go
@@ -76,11 +77,27 @@ def encode_or_hint(
     return encoded
 
 
-def run_or_hint(call: Callable[[], T]) -> T | None:
-    """Run a model call once a slot is free (app/slots.py); input it refuses becomes a short
-    hint instead of a traceback. Every model call a page makes goes through here."""
+@contextmanager
+def working(doing: str) -> Iterator[None]:
+    """A model call: a spinner that says what is running ("Running MiniLM on 512 tokens…")
+    and one of the server's model slots (app/slots.py). Streamlit shows the spinner once the
+    call has taken half a second, so quick reruns do not flicker; it stands in place, where
+    the results will appear, and goes when they come."""
+    with st.spinner(doing), model_slot():
+        yield
+
+
+def words(text: str) -> str:
+    """ "12 words": how much text a run reads, for a spinner."""
+    count = len(text.split())
+    return f"{count:,} word{'s' * (count != 1)}"
+
+
+def run_or_hint(call: Callable[[], T], doing: str) -> T | None:
+    """Run a model call, `working` on it; input it refuses becomes a short hint instead of a
+    traceback. Every model call a page makes goes through here or through `working`."""
     try:
-        with model_slot():
+        with working(doing):
             return call()
     except InputError as error:
         st.info(str(error))
@@ -149,16 +166,28 @@ def head_and_mean(
     head: int,
     key: str,
     what: str = "",
+    positions: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> None:
-    """A layer's chosen head and the mean of its heads, side by side (keys {key}_head_heatmap
-    and {key}_mean_heatmap)."""
-    from app.figures import attention_heatmap
+    """A layer's chosen head and the mean of its heads (keys {key}_head_heatmap and
+    {key}_mean_heatmap): side by side, or one above the other, each the page's whole width,
+    in lecture mode and for texts longer than every token can be labelled on half a page.
+    `positions`: where the rows and columns shown sit in the text, when not all are shown."""
+    from app.figures import LABEL_EVERY, attention_heatmap
 
-    left, right = st.columns(2)
+    at_rows, at_cols = positions or (None, None)
+    if lecture_mode() or max(len(rows), len(cols)) > LABEL_EVERY:
+        left = right = st.container()
+    else:
+        left, right = st.columns(2)
     with left:
         chart(
             attention_heatmap(
-                layer_matrices[head], rows, cols, title=f"{what}Layer {layer}, head {head}"
+                layer_matrices[head],
+                rows,
+                cols,
+                title=f"{what}Layer {layer}, head {head}",
+                query_positions=at_rows,
+                key_positions=at_cols,
             ),
             key=f"{key}_head_heatmap",
         )
@@ -169,6 +198,8 @@ def head_and_mean(
                 rows,
                 cols,
                 title=f"{what}Layer {layer}, mean of {len(layer_matrices)} heads",
+                query_positions=at_rows,
+                key_positions=at_cols,
             ),
             key=f"{key}_mean_heatmap",
         )

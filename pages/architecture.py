@@ -59,7 +59,10 @@ with setup:
     )
     typed = widgets.text_box("Text", DEFAULT_TEXT, key="arch_text", height=68)
 with main_area:  # a hint about the text shows where the block would
-    run = widgets.run_or_hint(lambda: sources.cached_anatomy(model_key, typed))
+    run = widgets.run_or_hint(
+        lambda: sources.cached_anatomy(model_key, typed),
+        f"Running {MODELS[model_key]} on {widgets.words(typed)} and keeping every block's tensors…",
+    )
 if run is None:
     st.stop()
 anatomy: an.Anatomy = run
@@ -493,7 +496,10 @@ with main_area:
         elif block.id == "beam":
             st.session_state.setdefault("arch_beams", 3)
             width = int(st.select_slider("Beams", [2, 3, 4, 5], key="arch_beams"))
-            tree = widgets.run_or_hint(lambda: sources.cached_beam_tree(anatomy.source_ids, width))
+            tree = widgets.run_or_hint(
+                lambda: sources.cached_beam_tree(anatomy.source_ids, width),
+                f"Searching with {width} beams…",
+            )
             if tree is not None:
                 nodes = an.beam_nodes(an.with_tree(anatomy, tree))
                 widgets.chart(arch_view.beam_tree(nodes), key="arch_beam_tree")

@@ -1,7 +1,6 @@
 import streamlit as st
 
 from app import loaders, widgets
-from app.slots import model_slot
 from model.hf.encoding import max_length, run_with_capture
 from model.hf.loading import MINILM_NAME
 
@@ -17,7 +16,7 @@ model, tokenizer = loaders.minilm()
 text = widgets.text_box("Text", DEFAULT_TEXT, key="bert_text")
 encoded = widgets.encode_or_hint(tokenizer, text, limit=max_length(tokenizer, model))
 if encoded is not None:
-    with model_slot():
+    with widgets.working(f"Running MiniLM on {len(encoded)} tokens…"):
         attention, _ = run_with_capture(model, encoded)
     layer, head = widgets.layer_head_selectors(
         attention.n_layers(), attention.n_heads(), key="bert"

@@ -53,7 +53,10 @@ if source.pairs:
         or None
     )
 
-run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, text, pair))
+run = widgets.run_or_hint(
+    lambda: sources.cached_capture(source_key, text, pair),
+    f"Running {source.label} on {widgets.words(text + ' ' + (pair or ''))}…",
+)
 if run is not None:
     att = run.attention
     for note in run.notes:
@@ -86,6 +89,25 @@ if run is not None:
     )
     rows = [i for i in range(len(q_tokens)) if not (hide and q_special and q_special[i])]
     cols = [j for j in range(len(k_tokens)) if not (hide and k_special and k_special[j])]
+    if len(k_tokens) > figures.LABEL_EVERY:  # a long text: a window of it to focus on
+        window = st.session_state.get("ex_window")
+        if not (isinstance(window, tuple) and 0 <= window[0] < window[1] <= len(k_tokens)):
+            st.session_state["ex_window"] = (0, len(k_tokens))  # a new text, or a shorter one
+        start, end = st.slider(
+            "Tokens shown",
+            0,
+            len(k_tokens),
+            (0, len(k_tokens)),
+            key="ex_window",
+            help="A window of the text: every view below shows these tokens only, numbered "
+            f"by their place in the whole text. Up to {figures.LABEL_EVERY} tokens, each "
+            "one is labelled; a wider map has zoom (drag a box on it, double-click to "
+            "zoom out).",
+        )
+        end = max(end, start + 1)
+        cols = [j for j in cols if start <= j < end]
+        if AXES[stack][0] == AXES[stack][1]:  # self-attention: the same tokens down the side
+            rows = [i for i in rows if start <= i < end]
 
     @functools.cache
     def every_layer() -> np.ndarray:
@@ -118,7 +140,15 @@ if run is not None:
     tabs = st.tabs(TABS, key="ex_tab", on_change="rerun")
     if tabs[0].open:
         with tabs[0]:
-            widgets.head_and_mean(shown(one_layer(layer)), rows_t, cols_t, layer, head, key="ex")
+            widgets.head_and_mean(
+                shown(one_layer(layer)),
+                rows_t,
+                cols_t,
+                layer,
+                head,
+                key="ex",
+                positions=(rows, cols),
+            )
     if tabs[1].open:
         with tabs[1]:
             st.caption(
@@ -166,7 +196,7 @@ if run is not None:
             token = st.selectbox(
                 "Query token",
                 range(len(rows_t)),
-                format_func=lambda i: f"{i}: {readable[i]}",
+                format_func=lambda i: f"{rows[i]}: {readable[i]}",
                 key="ex_token",
             )
             widgets.chart(
@@ -175,6 +205,7 @@ if run is not None:
                     token,
                     cols_t,
                     title=f"What '{readable[token]}' attends to, in every head",
+                    key_positions=cols,
                 ),
                 key="ex_token_focus",
             )
@@ -195,7 +226,12 @@ if run is not None:
                 rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
                 widgets.chart(
                     figures.attention_heatmap(
-                        rolled, rows_t, cols_t, title="Attention rollout through all layers"
+                        rolled,
+                        rows_t,
+                        cols_t,
+                        title="Attention rollout through all layers",
+                        query_positions=rows,
+                        key_positions=cols,
                     ),
                     key="ex_rollout",
                 )
@@ -205,10 +241,19 @@ if run is not None:
                         f"max-flow per token pair); this text has {len(q_tokens)}."
                     )
                 elif st.toggle("Compute attention flow", key="ex_flow"):
-                    flow = attention_flow(square)[np.ix_(rows, cols)]
+                    pairs = len(q_tokens) ** 2
+                    with widgets.working(
+                        f"Solving {pairs:,} max-flow problems, one per pair of tokens…"
+                    ):
+                        flow = attention_flow(square)[np.ix_(rows, cols)]
                     widgets.chart(
                         figures.attention_heatmap(
-                            flow, rows_t, cols_t, title="Attention flow (max-flow)"
+                            flow,
+                            rows_t,
+                            cols_t,
+                            title="Attention flow (max-flow)",
+                            query_positions=rows,
+                            key_positions=cols,
                         ),
                         key="ex_flow_map",
                     )
@@ -250,7 +295,10 @@ if run is not None:
                 key="ex_compare",
                 height=80,
             )
-            other_run = widgets.run_or_hint(lambda: sources.cached_capture(source_key, other))
+            other_run = widgets.run_or_hint(
+                lambda: sources.cached_capture(source_key, other),
+                f"Running {source.label} on the second text ({widgets.words(other)})…",
+            )
             if other_run is not None:
                 other_att = other_run.attention
                 other_q, other_k = other_att.axis_tokens(stack)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import figures, loaders, text, training_queue, widgets
 from app import tuned as tuned_models
+from model.datasets import uploads
 from model.datasets.uploads import UserDataError, parse_conll, parse_squad
 from model.tasks.ner import NerTagger
 from model.tasks.qa import QAReader
@@ -41,6 +42,7 @@ upload = st.file_uploader(
     "Your file",
     type=["conll", "txt", "tsv"] if task == "ner" else ["json"],
     key=f"ft_upload_{task}",
+    max_upload_size=uploads.MAX_MB,  # what the parser takes, so what the box advertises
 )
 use_sample = st.toggle("Use the example file instead", key="ft_use_sample")
 raw = sample.read_bytes() if use_sample else upload.getvalue() if upload is not None else None
@@ -102,7 +104,9 @@ if tuned is not None and tuned.task == task:
         sentence = st.text_input(
             "Sentence", "Alice flew to Lisbon with Ryanair .", key="ft_sentence", max_chars=2000
         )
-        results: list[Any] = [widgets.run_or_hint(partial(r, sentence)) for r in runners]
+        results: list[Any] = [
+            widgets.run_or_hint(partial(r, sentence), f"Tagging with {r.name}…") for r in runners
+        ]
     else:
         context = st.text_area(
             "Context",
@@ -113,7 +117,10 @@ if tuned is not None and tuned.task == task:
         question = st.text_input(
             "Question", "Where is Nadia's bakery?", key="ft_question", max_chars=500
         )
-        results = [widgets.run_or_hint(partial(r, question, context)) for r in runners]
+        results = [
+            widgets.run_or_hint(partial(r, question, context), f"Reading with {r.name}…")
+            for r in runners
+        ]
     done = [r for r in results if r is not None]
     if len(done) == len(runners):
         results = done

@@ -25,7 +25,9 @@ second = right.text_input(
     key="mask_second",
     max_chars=500,
 )
-view = widgets.run_or_hint(lambda: sources.cached_batch(first, second))
+view = widgets.run_or_hint(
+    lambda: sources.cached_batch(first, second), "Running our translator on the batch of two…"
+)
 if view is None and (not first.strip() or not second.strip()):
     st.info("Type two sentences: the masks need a batch of two.")
 if view is not None:
@@ -80,8 +82,8 @@ if view is not None:
         with column:
             figure = figures.matrix_heatmap(
                 matrix,
-                [f"{i} {t}" for i, t in enumerate(rows)],
-                [f"{j} {t}" for j, t in enumerate(cols)],
+                [f"{i} {t}" for i, t in enumerate(figures.readable_tokens(rows))],
+                [f"{j} {t}" for j, t in enumerate(figures.readable_tokens(cols))],
                 title=title,
                 diverging=key != "mask_softmax",
             )

@@ -2,7 +2,6 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerTagger
 
@@ -33,7 +32,9 @@ typed = widgets.text_box("Text", example, key="ner_text", height=90)
 if tagger is None:
     st.stop()
 shown_tagger: NerTagger = tagger
-result = widgets.run_or_hint(lambda: shown_tagger(typed))
+result = widgets.run_or_hint(
+    lambda: shown_tagger(typed), f"Tagging {widgets.words(typed)} with {shown_tagger.name}…"
+)
 if result is not None:
     for notice in result.notices:
         st.warning(notice)
@@ -113,7 +114,10 @@ if result is not None:
             att.n_layers(), att.n_heads(), ["encoder"], key="ner_ablate"
         )
         if heads:
-            with model_slot(), ablate(tagger.model, heads, mode):
+            with (
+                widgets.working("Tagging again with those heads off…"),
+                ablate(tagger.model, heads, mode),
+            ):
                 changed = tagger(typed)
             before = {(e.start, e.end, e.label) for e in result.entities}
             after = {(e.start, e.end, e.label) for e in changed.entities}

@@ -2,7 +2,6 @@ import numpy as np
 import streamlit as st
 
 from app import figures, loaders, widgets
-from app.slots import model_slot
 from model.hf.encoding import max_length, run_with_capture
 from model.transformer.positional import sinusoidal_encoding
 
@@ -112,7 +111,7 @@ second = st.text_input(
 )
 encoded = widgets.encode_or_hint(tokenizer, first, max_length(tokenizer, model), second)
 if encoded is not None:
-    with model_slot():
+    with widgets.working(f"Running MiniLM on {len(encoded)} tokens…"):
         attention, _ = run_with_capture(model, encoded, embeddings=True)
     parts = {
         name: attention.embeddings[name][0].numpy() for name in ("token", "position", "segment")

@@ -2,7 +2,6 @@ import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.qa import HUB_QA_NAME, QAReader
 
@@ -50,7 +49,10 @@ question = st.text_input("Question", key="qa_question", max_chars=500)
 if reader is None:
     st.stop()
 shown_reader: QAReader = reader
-result = widgets.run_or_hint(lambda: shown_reader(question, context))
+result = widgets.run_or_hint(
+    lambda: shown_reader(question, context),
+    f"Reading {widgets.words(context)} of context with {shown_reader.name}…",
+)
 if result is not None:
     for notice in result.notices:
         st.warning(notice)
@@ -68,11 +70,16 @@ if result is not None:
             )
         )
     if result.alternatives:
+        # The scores as computed: beside a confident answer they are tiny (2e-05), and
+        # rounding them showed every one as 0.
         st.dataframe(
-            pd.DataFrame(
-                [{"alternative": a.text, "score": round(a.score, 4)} for a in result.alternatives]
-            ),
+            pd.DataFrame([{"alternative": a.text, "score": a.score} for a in result.alternatives]),
             hide_index=True,
+            column_config={
+                "score": st.column_config.NumberColumn(
+                    "score", help="p(start) x p(end), as for the answer", format="%.2e"
+                )
+            },
         )
 
     positions = result.context_positions
@@ -108,7 +115,10 @@ if result is not None:
             att.n_layers(), att.n_heads(), ["encoder"], key="qa_ablate"
         )
         if heads:
-            with model_slot(), ablate(reader.model, heads, mode):
+            with (
+                widgets.working("Reading again with those heads off…"),
+                ablate(reader.model, heads, mode),
+            ):
                 changed = reader(question, context)
             was = result.answer or "no answer"
             now = changed.answer or "no answer"

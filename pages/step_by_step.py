@@ -4,7 +4,6 @@ import streamlit as st
 import torch
 
 from app import figures, loaders, widgets
-from app.slots import model_slot
 from model.analysis.teaching import attention_steps, head_outputs, output_projection, soft_lookup
 from model.hf.encoding import max_length, run_with_capture
 
@@ -23,7 +22,7 @@ encoded = widgets.encode_or_hint(tokenizer, text, min(64, max_length(tokenizer, 
 if encoded is not None:
     if encoded.dropped:
         st.caption("This page shows up to 64 tokens, so that every vector fits on screen.")
-    with model_slot():
+    with widgets.working(f"Running MiniLM on {len(encoded)} tokens…"):
         attention, _ = run_with_capture(model, encoded, qkv=True, masks=True)
     tokens = encoded.tokens
     layer, head = widgets.layer_head_selectors(attention.n_layers(), attention.n_heads(), "steps")

@@ -3,7 +3,6 @@ import time
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from app.slots import model_slot
 from model.core.capture import ablate
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
@@ -38,7 +37,10 @@ if translator is None:
     st.stop()
 shown_translator: OurTranslator | MarianTranslator = translator
 start = time.perf_counter()
-result = widgets.run_or_hint(lambda: shown_translator.translate(english, beam=beam))
+result = widgets.run_or_hint(
+    lambda: shown_translator.translate(english, beam=beam),
+    f"Translating {widgets.words(english)}" + (f" with {beam} beams…" if beam > 1 else ", greedy…"),
+)
 elapsed = time.perf_counter() - start
 if result is not None:
     st.subheader(text.escape(result.text) or "(empty translation)")
@@ -77,7 +79,8 @@ if result is not None:
     )
     spans, at, plain = [], 0, []
     for token, weight in zip(source, weights, strict=True):
-        piece = token.replace("▁", " ")
+        # a special token ([EOS]) stands apart from the sentence, not glued to its last word
+        piece = f" {token}" if figures.is_special(token) else token.replace("▁", " ")
         plain.append(piece)
         if weight >= 0.15:
             spans.append((at, at + len(piece), "orange", f"{weight:.2f}"))
@@ -125,7 +128,10 @@ if result is not None:
             key="tr_ablate",
         )
         if heads:
-            with model_slot(), ablate(translator.model, heads, mode):
+            with (
+                widgets.working("Translating again with those heads off…"),
+                ablate(translator.model, heads, mode),
+            ):
                 changed = translator.translate(english, beam=beam)
             st.markdown(f"**Original:** {text.escape(result.text)}")
             st.markdown(

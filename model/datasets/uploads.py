@@ -12,7 +12,9 @@ from typing import Any
 
 from model.datasets.qa_generator import QAExample
 
-MAX_BYTES = 2_000_000
+# The uploader's limit and the server's (.streamlit/config.toml), in MiB as Streamlit counts.
+MAX_MB = 2
+MAX_BYTES = MAX_MB * 1024 * 1024
 MAX_ITEMS = 2_000
 _TAG = re.compile(r"^(O|[BI]-[\w-]+)$")
 
@@ -23,7 +25,9 @@ class UserDataError(ValueError):
 
 def _text(data: bytes | str) -> str:
     if len(data) > MAX_BYTES:
-        raise UserDataError(f"the file is {len(data):,} bytes; the limit is {MAX_BYTES:,}")
+        raise UserDataError(
+            f"the file is {len(data):,} bytes; the limit is {MAX_MB} MB ({MAX_BYTES:,} bytes)"
+        )
     if isinstance(data, bytes):
         try:
             return data.decode("utf-8")

@@ -51,3 +51,37 @@ def reference_attention(minilm_reference, tokenizer, text: str) -> np.ndarray:
     with torch.inference_mode():
         out = minilm_reference(**inputs, output_attentions=True)
     return torch.stack(out.attentions)[:, 0].numpy()
+
+
+SAME_COLOUR = 16.0  # RGB distance (0-255 per channel) under which two cells read as one colour
+
+
+def one_colour_share(trace: dict) -> float:
+    """The largest share of a heatmap's cells drawn in what reads as one colour.
+
+    Each cell's value is placed on the trace's colour scale as Plotly places it (zmin..zmax,
+    else the data's range, centred on zmid when given) and turned into its RGB colour; the
+    share is the most cells within SAME_COLOUR of one cell's colour. A map whose scale one
+    outlier sets is almost all the scale's middle colour: close to 1."""
+    from plotly.colors import get_colorscale, sample_colorscale, unlabel_rgb
+
+    z = decode(trace["z"]).astype(np.float64)
+    z = z[np.isfinite(z)]
+    if z.size == 0:
+        return 1.0
+    low, high = trace.get("zmin"), trace.get("zmax")
+    if low is None or high is None:
+        low, high = float(z.min()), float(z.max())
+        if trace.get("zmid") is not None:
+            half = max(abs(low - trace["zmid"]), abs(high - trace["zmid"]))
+            low, high = trace["zmid"] - half, trace["zmid"] + half
+    if high <= low:
+        return 1.0
+    scale = trace["colorscale"]
+    scale = get_colorscale(scale) if isinstance(scale, str) else scale
+    levels = np.linspace(0, 1, 256)
+    palette = np.array([unlabel_rgb(c) for c in sample_colorscale(scale, list(levels))])
+    level = np.round(np.clip((z - low) / (high - low), 0, 1) * 255).astype(int)
+    counts = np.bincount(level, minlength=256)  # cells per colour level
+    near = np.linalg.norm(palette[:, None, :] - palette[None, :, :], axis=2) < SAME_COLOUR
+    return float((near @ counts).max() / z.size)

@@ -132,3 +132,20 @@ def test_the_text_box_sends_the_same_default_on_every_run():
     at.run()
     box = at.text_area("ex_text")
     assert (box.proto.default, box.value) == (default, "Paris is lovely in spring.")
+
+
+def test_a_long_text_offers_a_window_numbered_by_place_in_the_text(minilm, minilm_reference):
+    long_text = "The committee met in the old library to discuss the budget. " * 12
+    at = open_page(PAGE)
+    assert not at.slider  # a short text has no window
+    at.text_area("ex_text").input(long_text).run()
+    full = reference_attention(minilm_reference, minilm[1], long_text)[0, 0]
+    n = full.shape[0]
+    assert n > 64 and at.slider("ex_window").value == (0, n)
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), full, atol=1e-6)
+    at.slider("ex_window").set_value((40, 60)).run()
+    np.testing.assert_allclose(heatmap_z(at, "ex_head_heatmap"), full[40:60, 40:60], atol=1e-6)
+    spec = chart_spec(at, "ex_head_heatmap")["data"][0]
+    assert spec["x"][0].startswith("40 ") and spec["y"][-1].startswith("59 ")
+    at.text_area("ex_text").input("Short again.").run()  # the window of a longer text goes
+    assert not at.exception and not at.slider

@@ -12,6 +12,28 @@ def markdown_text(at) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def test_the_highlighted_source_keeps_eos_apart_from_the_last_word():
+    at = open_page("translate.py")
+    at.text_area("tr_text").input("The cat sleeps.").run()
+    (source,) = [m.value for m in at.markdown if m.value.startswith("Source, attended")]
+    plain = source.replace("\\", "")  # the Markdown unescaped
+    assert " [EOS]" in plain and ".[EOS]" not in plain
+
+
+def test_the_uploader_advertises_the_limit_the_parser_keeps():
+    import tomllib
+    from pathlib import Path
+
+    from model.datasets import uploads
+
+    at = open_page("finetune.py")
+    (uploader,) = at.get("file_uploader")
+    assert uploader.proto.max_upload_size_mb == uploads.MAX_MB
+    assert uploads.MAX_BYTES == uploads.MAX_MB * 1024 * 1024  # Streamlit's megabyte
+    config = tomllib.loads((Path(__file__).parents[2] / ".streamlit/config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == uploads.MAX_MB
+
+
 def test_translation_shows_attention_of_every_step():
     from model.tasks.translation import load_translator
 
@@ -113,6 +135,11 @@ def test_qa_answers_with_span_scores_and_attention():
     assert chart_spec(at, "qa_scores") and chart_spec(at, "qa_attention_head_heatmap")
     z = heatmap_z(at, "qa_attention_head_heatmap")
     assert z.shape[0] == 5  # where is the football ?
+    # the alternatives carry their real scores (rounding showed every one as 0)
+    shown = at.dataframe[0].value
+    assert list(shown["alternative"]) == [a.text for a in expected.alternatives]
+    np.testing.assert_allclose(shown["score"], [a.score for a in expected.alternatives])
+    assert (shown["score"] > 0).all() and (shown["score"] < 1e-3).any()
 
 
 def test_qa_says_when_there_is_no_answer():

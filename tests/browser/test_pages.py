@@ -177,6 +177,29 @@ def settled_box(page, locator, tries: int = 20) -> dict:
     return box
 
 
+def test_a_long_run_says_what_it_is_doing(app_url, watched):
+    """Attention flow on 62 tokens solves 3,844 max-flow problems (seconds): a spinner says
+    so while it runs, where the map will appear, and goes when the map comes."""
+    page = watched.page
+    open_page(page, app_url, "Attention explorer")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    box = page.get_by_label("Text", exact=True)
+    box.fill("Rivers carry the rain from the hills down to the sea. " * 5)
+    box.press("Control+Enter")
+    page.get_by_text("62 query tokens").first.wait_for(timeout=120_000)
+    wait_for_app(page)
+    page.get_by_role("tab", name="Rollout & flow").click()
+    page.get_by_text("Compute attention flow").wait_for(timeout=60_000)
+    wait_for_app(page)
+    page.get_by_text("Compute attention flow").click()
+    spinner = page.locator("[data-testid='stSpinner']").filter(has_text="max-flow")
+    spinner.wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "spinner.png"))
+    page.get_by_text("Attention flow (max-flow)").first.wait_for(timeout=120_000)
+    spinner.wait_for(state="detached", timeout=60_000)
+    watched.assert_clean()
+
+
 def test_watching_attention_form_in_the_browser(app_url, watched):
     page = watched.page
     open_page(page, app_url, "Watch attention form")
@@ -204,6 +227,10 @@ def test_a_512_token_text_in_the_explorer_measured(app_url, watched):
     box.press("Control+Enter")
     page.get_by_text("512 query tokens").first.wait_for(timeout=120_000)
     wait_for_app(page)
+    page.get_by_text("Tokens shown").first.wait_for()  # a window of the text to focus on
+    # the single head is a large square to zoom into, not a strip
+    area = page.locator(".js-plotly-plot").first.locator(".nsewdrag").first.bounding_box()
+    assert area["width"] >= 600 and abs(area["width"] - area["height"]) <= 0.02 * area["width"]
     timings = {}
 
     began = time.monotonic()

@@ -4,6 +4,7 @@ import pytest
 
 from app import figures
 from app.figures import attention_heatmap, token_labels
+from tests.app.helpers import one_colour_share
 
 
 def test_heatmap_carries_the_matrix_and_labels():
@@ -81,7 +82,8 @@ def test_token_focus_rows_are_layer_head_pairs():
     z = np.asarray(figure.data[0].z)
     assert z.shape == (6, 4)
     np.testing.assert_allclose(z[5], matrices[1, 2, 2], atol=1e-6)
-    assert list(figure.data[0].y)[5] == "5 L1 H2"
+    assert list(figure.data[0].y)[5] == "L1 H2"  # a head, not a numbered token
+    assert figure.layout.yaxis.dtick == 1  # every head labelled
 
 
 def test_lecture_mode_styles_every_heatmap_and_leaves_the_original():
@@ -149,3 +151,99 @@ def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
     assert blocks_for(encoder) == ENCODER_PATH and blocks_for(arch)[: len(TRANSLATOR_PATH)] == (
         TRANSLATOR_PATH
     )
+
+
+# -- what a projector and a newcomer see (issue 21) ---------------------------------------------
+def labelled(axis) -> bool:
+    """Whether a category axis labels every category (Plotly otherwise thins crowded ones)."""
+    return axis.tickmode == "linear" and axis.dtick == 1 and axis.tick0 == 0
+
+
+@pytest.mark.parametrize("n", [3, 13, 64])
+def test_every_token_is_labelled_up_to_64(n):
+    tokens = [f"t{i}" for i in range(n)]
+    heat = attention_heatmap(np.full((n, n), 1 / n), tokens, tokens, title="t")
+    assert labelled(heat.layout.xaxis) and labelled(heat.layout.yaxis)
+    assert len(heat.data[0].x) == len(set(heat.data[0].x)) == n  # one category per token
+    matrix = figures.matrix_heatmap(np.ones((n, 4)), tokens, ["a", "b", "c", "d"], title="t")
+    assert labelled(matrix.layout.yaxis) and labelled(matrix.layout.xaxis)
+    assert labelled(figures.bars(np.ones(n), tokens, title="t").layout.xaxis)
+    scores = figures.start_end_scores(tokens, np.ones(n), np.ones(n), title="t")
+    assert labelled(scores.layout.xaxis)
+
+
+def test_past_64_tokens_plotly_picks_labels_and_the_map_is_square():
+    tokens = [f"t{i}" for i in range(512)]
+    heat = attention_heatmap(np.full((512, 512), 1 / 512), tokens, tokens, title="t")
+    assert heat.layout.xaxis.dtick is None and heat.layout.xaxis.tickmode is None
+    assert heat.layout.yaxis.scaleanchor == "x"  # square cells, so a square map
+    assert heat.layout.height == 900
+    assert "key %{x}" in heat.data[0].hovertemplate and "query %{y}" in heat.data[0].hovertemplate
+
+
+def test_labels_carry_the_tokens_place_in_the_text():
+    heat = attention_heatmap(
+        np.eye(2), ["a", "b"], ["c", "d"], title="t", query_positions=[7, 9], key_positions=[3, 4]
+    )
+    assert list(heat.data[0].y) == ["7 a", "9 b"] and list(heat.data[0].x) == ["3 c", "4 d"]
+
+
+def test_titles_push_the_margins_instead_of_overlapping_the_axes():
+    """The title sits above the plot area and grows the top margin (Plotly's title.automargin
+    with yref "paper"); the browser test measures that nothing overlaps."""
+    for figure in (
+        attention_heatmap(np.eye(2), ["a", "b"], ["a", "b"], title="t"),
+        figures.matrix_heatmap(np.eye(2), [0, 1], [0, 1], title="t"),
+        figures.bars([1, 2], ["a", "b"], title="t"),
+        figures.curves({"x": [1, 2]}, "step", title="t"),
+    ):
+        title = figure.layout.title
+        assert (title.automargin, title.yref, title.yanchor) == (True, "paper", "bottom")
+
+
+def test_diverging_maps_scale_to_the_bulk_and_mark_the_outliers():
+    rng = np.random.default_rng(0)
+    # MiniLM's learned positions: 99% of values within +-0.07, one of 1.87
+    matrix = rng.normal(0, 0.03, (64, 48)).astype(np.float32)
+    matrix[3, 5] = 1.9
+    figure = figures.matrix_heatmap(matrix, list(range(64)), list(range(48)), title="t")
+    heat, marks = figure.data
+    assert heat.zmid == 0 and heat.zmin == -heat.zmax
+    assert 0.05 < heat.zmax < 0.1  # about the 99th percentile, not the outlier
+    np.testing.assert_array_equal(heat.z, matrix)  # the numbers themselves are untouched
+    beyond = np.abs(matrix) > heat.zmax
+    assert len(marks.x) == beyond.sum()
+    top = int(np.argmax(marks.customdata))  # the outlier's marker sits on its cell
+    assert (marks.x[top], marks.y[top]) == (5, "3")
+    assert max(marks.customdata) == pytest.approx(1.9, abs=1e-6)
+    assert "max 1.9" in heat.colorbar.title.text and "min -" in heat.colorbar.title.text
+    assert one_colour_share(heat.to_plotly_json()) < 0.95
+    # before: a scale set by the outlier left the map nearly one colour
+    plain = go.Heatmap(z=matrix, zmid=0.0, colorscale="RdBu").to_plotly_json()
+    assert one_colour_share(plain) > 0.95
+
+
+def test_the_sequential_scale_of_attention_is_unchanged():
+    heat = attention_heatmap(np.eye(3), ["a", "b", "c"], ["a", "b", "c"], title="t").data[0]
+    assert heat.zmin == 0 and heat.zmax is None and heat.colorscale[0][1] == "rgb(247,251,255)"
+
+
+def test_lecture_mode_enlarges_cells_and_labels_and_keeps_diverging_colours():
+    from app.theme import LECTURE_SCALE, style_figure
+
+    heat = attention_heatmap(np.eye(3), ["a", "b", "c"], ["a", "b", "c"], title="t")
+    styled = style_figure(heat, lecture=True)
+    assert styled.layout.height == round(heat.layout.height * LECTURE_SCALE)
+    assert styled.layout.xaxis.tickfont.size > heat.layout.xaxis.tickfont.size
+    assert styled.layout.title.automargin  # the title still pushes the margin
+    pe = figures.matrix_heatmap(np.eye(3) - 0.5, [0, 1, 2], [0, 1, 2], title="t")
+    assert style_figure(pe, lecture=True).data[0].colorscale == pe.data[0].colorscale
+
+
+def test_bounded_data_keeps_its_whole_range_and_marks_nothing():
+    from model.transformer.positional import sinusoidal_encoding
+
+    pe = sinusoidal_encoding(64, 128).numpy()
+    figure = figures.matrix_heatmap(pe, list(range(64)), list(range(128)), title="PE")
+    assert len(figure.data) == 1  # no outlier markers
+    assert figure.data[0].zmax == pytest.approx(np.abs(pe).max())
