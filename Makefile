@@ -46,6 +46,7 @@ bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py --default-allocator
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/anatomy.py
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/byo.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

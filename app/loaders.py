@@ -17,6 +17,8 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from model.core.errors import CheckpointError
 from model.datasets.corpus import Pair, held_out_examples, references
+from model.hf import byo
+from model.hf.families import Family
 from model.hf.loading import load_bert
 from model.tasks.ner import NerTagger
 from model.tasks.qa import QAReader
@@ -88,3 +90,11 @@ def hub_tagger(name: str) -> NerTagger:
 @st.cache_resource(show_spinner="Fetching the QA checkpoint from the Hugging Face hub…")
 def hub_reader(name: str) -> QAReader:
     return QAReader.from_hub(name)
+
+
+@st.cache_resource(show_spinner="Loading a listed model (first time only)…", max_entries=4)
+def listed(name: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Family]:
+    """A model from the operator's models file (ATLAS_MODELS), by its name there. Raises
+    model.hf.byo.ModelRefused, with the reason, for one the server will not load."""
+    entry = {e.name: e for e in byo.listed_models()}[name]
+    return byo.load(entry)

@@ -1,6 +1,6 @@
 """Serve the app with its models loading from the moment the server starts.
 
-    python -m app.serve [streamlit options]      (what `make run` and the Dockerfile run)
+    python -m app.serve [--models FILE] [streamlit options]   (what `make run` runs)
 
 Streamlit runs a page's script only when a browser opens it, so with `streamlit run` the
 first visitor waited for every model it needed (about 7 s for the BERT page). Here the
@@ -12,6 +12,7 @@ loading waits for it under a spinner that says so.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 import time
@@ -46,9 +47,30 @@ def warm_up() -> None:
     print(f"Attention Atlas: models loaded in {time.monotonic() - began:.1f} s{note}", flush=True)
 
 
+def models_option(argv: list[str]) -> list[str]:
+    """`--models FILE`: the operator's models file (model/hf/byo.py), checked now so that a
+    mistake stops the server with a message; the rest of argv goes to Streamlit."""
+    if "--models" not in argv:
+        return argv
+    at = argv.index("--models")
+    if at + 1 >= len(argv):
+        raise SystemExit("--models needs the path of a models file")
+    path = Path(argv[at + 1]).resolve()
+    from model.hf.byo import MODELS_ENV, read_models_file
+
+    try:
+        entries = read_models_file(path)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    os.environ[MODELS_ENV] = str(path)
+    print(f"Attention Atlas: {len(entries)} listed models from {path}", flush=True)
+    return argv[:at] + argv[at + 2 :]
+
+
 def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
+    argv = models_option(argv)
     threading.Thread(target=warm_up, name="load-models", daemon=True).start()
     return int(cli.main(["run", str(ROOT / "app" / "main.py"), *argv], standalone_mode=False) or 0)
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import streamlit as st
 
 from app import loaders
 from app.cache import BudgetCache, budget_from_env, tensor_bytes
 from app.slots import model_slot
 from model.analysis.anatomy import Anatomy, BeamTree, beam_tree, bert_anatomy, translator_anatomy
 from model.core.capture import AttentionCapture, Stack
+from model.hf import byo
 from model.hf.encoding import encode, max_length, run_with_capture
 from model.tasks.translation import BatchView, OurTranslator, batch_view
 
@@ -85,6 +85,54 @@ RUNNERS: dict[str, Callable[[str, str | None, bool], Run]] = {
 }
 
 
+def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
+    def run(text: str, pair: str | None, qkv: bool) -> Run:
+        model, tokenizer, family = loaders.listed(name)
+        attention, dropped, wrote = byo.run_text(model, tokenizer, family, text, pair, qkv)
+        notes = [f"The model wrote: {wrote}"] if wrote.strip() else []
+        record = attention.record(attention.stacks[0], 0)
+        if record.kv_heads:  # grouped-query attention: say which heads share keys and values
+            group = record.probs.shape[1] // record.kv_heads
+            notes.append(
+                f"Grouped-query attention: {record.probs.shape[1]} query heads share "
+                f"{record.kv_heads} key/value heads, {group} each (head h reads key/value head "
+                f"h // {group}); every view shows the query heads."
+            )
+        return Run(attention, dropped, tuple(notes))
+
+    return run
+
+
+_listed_from: list[object] = [None]  # the models file (path, mtime) SOURCES was last given
+
+
+def refresh_listed() -> None:
+    """Put the models of the operator's models file (ATLAS_MODELS) in SOURCES, after ours;
+    again only when the file (or the variable) changed. Pages call it on each run: os.stat
+    only."""
+    path = os.environ.get(byo.MODELS_ENV, "")
+    stamp = (path, os.stat(path).st_mtime if path and os.path.exists(path) else None)
+    if _listed_from[0] == stamp:
+        return
+    for key in [k for k in SOURCES if k.startswith(LISTED)]:
+        del SOURCES[key], RUNNERS[key]
+    for entry in byo.listed_models():
+        family = byo.family_or_none(entry)
+        key = f"{LISTED}{entry.name}"
+        kind = f"{family.name}, " if family else ""
+        SOURCES[key] = Source(
+            f"{entry.name} (listed: {family.name if family else 'unreadable'})",
+            family.stacks if family else ("encoder",),
+            bool(family and family.kind == "encoder"),
+            f"{entry.note} ({kind}from {entry.source})".strip(),
+        )
+        RUNNERS[key] = _listed_run(entry.name)
+    _listed_from[0] = stamp
+
+
+LISTED = "listed:"  # the key prefix of a listed model
+
+
 def capture_text(source: str, text: str, pair: str | None = None, qkv: bool = False) -> Run:
     """Raises model.core.errors.InputError for text the model cannot run (the page shows it)."""
     return RUNNERS[source](text, pair, qkv)
@@ -105,9 +153,9 @@ BATCHES: BudgetCache[BatchView] = BudgetCache(
 
 
 def cached_capture(source: str, text: str, pair: str | None = None) -> Run:
-    """The capture of a text by a source, from the cache or computed (and then kept)."""
-    with st.spinner("Running the model…"):
-        return CAPTURES.get((source, text, pair), lambda: _run(source, text, pair))
+    """The capture of a text by a source, from the cache or computed (and then kept). (The
+    page's spinner says what runs: widgets.run_or_hint.)"""
+    return CAPTURES.get((source, text, pair), lambda: _run(source, text, pair))
 
 
 def _run(source: str, text: str, pair: str | None) -> Run:
@@ -117,9 +165,8 @@ def _run(source: str, text: str, pair: str | None) -> Run:
 
 def cached_batch(first: str, second: str) -> BatchView:
     """Two sentences through the translator as one padded batch (the masks page)."""
-    with st.spinner("Translating the batch…"):
-        translator = loaders.translator()
-        return BATCHES.get((first, second), lambda: _batch(translator, first, second))
+    translator = loaders.translator()
+    return BATCHES.get((first, second), lambda: _batch(translator, first, second))
 
 
 def _batch(translator: OurTranslator, first: str, second: str) -> BatchView:
@@ -144,9 +191,7 @@ ANATOMY_MAX_TOKENS = 64  # MiniLM on the architecture page: every vector fits on
 def cached_anatomy(model_key: str, text: str) -> Anatomy:
     """Everything one text does inside a model ("translator" or "minilm"), cached.
     Raises model.core.errors.InputError for text the model cannot run."""
-    label = "our translator" if model_key == "translator" else "MiniLM"
-    with st.spinner(f"Running {label} and recording every block…"):
-        return ANATOMIES.get((model_key, text), lambda: _anatomy(model_key, text))
+    return ANATOMIES.get((model_key, text), lambda: _anatomy(model_key, text))
 
 
 def _anatomy(model_key: str, text: str) -> Anatomy:
@@ -159,8 +204,7 @@ def _anatomy(model_key: str, text: str) -> Anatomy:
 
 
 def cached_beam_tree(source_ids: tuple[int, ...], width: int) -> BeamTree:
-    with st.spinner(f"Running a beam search of {width} beams…"):
-        return BEAM_TREES.get((source_ids, width), lambda: _beams(source_ids, width))
+    return BEAM_TREES.get((source_ids, width), lambda: _beams(source_ids, width))
 
 
 def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:

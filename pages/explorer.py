@@ -14,6 +14,7 @@ from model.analysis.attention import (
 )
 from model.core.capture import AXES, STACKS
 
+sources.refresh_listed()  # the operator's models file (ATLAS_MODELS), if any
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
 TABS = (
     "One head",
@@ -274,8 +275,13 @@ if run is not None:
         with tabs[6]:
             views: list[bertviz_views.View] = ["head", "model", "neuron"]
             view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
-            if view == "neuron" and (source_key == "translator" or stack != "encoder"):
-                st.info("The neuron view shows BERT's queries and keys: pick a MiniLM model.")
+            if view == "neuron" and (stack != "encoder" or att.record("encoder", 0).q is None):
+                st.info(
+                    "The neuron view shows the queries and keys of encoder self-attention: pick "
+                    "the encoder stack of MiniLM or of a listed model. (A decoder's steps are "
+                    "captured one query at a time as it writes, and the translator's capture "
+                    "here keeps no queries and keys.)"
+                )
             else:
                 try:
                     html = bertviz_views.document(att, view, layer, head)

@@ -31,3 +31,26 @@ def minilm_reference():
     from model.hf.loading import minilm_path
 
     return AutoModel.from_pretrained(minilm_path(), attn_implementation="eager").eval()
+
+
+LISTED = {"tiny-bert": "bert", "tiny-gpt2": "gpt2", "tiny-llama": "llama", "tiny-t5": "t5"}
+
+
+@pytest.fixture(scope="session")
+def models_file(tmp_path_factory):
+    """A models file as an operator writes one, listing tiny random models saved the way a
+    user's checkpoints are (safetensors, config, tokenizer): one of each kind, Llama for
+    grouped-query attention, and one with pickle weights only, which must be refused."""
+    from model.hf.families import BY_TYPE, write_tiny
+
+    root = tmp_path_factory.mktemp("listed")
+    lines = []
+    for name, model_type in LISTED.items():
+        write_tiny(BY_TYPE[model_type], root / name)
+        lines.append(f'[[model]]\nname = "{name}"\nsource = "{name}"\nnote = "random weights"\n')
+    pickled = write_tiny(BY_TYPE["bert"], root / "pickled")
+    (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
+    lines.append('[[model]]\nname = "pickled"\nsource = "pickled"\n')
+    path = root / "models.toml"
+    path.write_text("\n".join(lines))
+    return path

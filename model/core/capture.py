@@ -86,6 +86,15 @@ class AttentionRecord:
     k: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
     v: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
     mask: torch.Tensor | None = None  # (batch, 1 or heads, q_len, k_len) bool, True = may attend
+    bias: torch.Tensor | None = None  # (1|batch, heads, q_len, k_len) added to the scores (T5)
+    kv_heads: int = 0  # grouped-query attention: key/value heads, each shared by heads/kv_heads
+    # query heads (k and v above are expanded per query head); 0 when every head has its own
+
+    def kv_head(self, head: int) -> int:
+        """The key/value head a query head reads (itself without grouped-query attention)."""
+        if not self.kv_heads:
+            return head
+        return head // (self.probs.shape[1] // self.kv_heads)
 
 
 @dataclass(frozen=True)
@@ -256,7 +265,9 @@ class AttentionCapture:
             held += block.tensors()
         for rec in self.records:
             held += [
-                t for t in (rec.probs, rec.scores, rec.q, rec.k, rec.v, rec.mask) if t is not None
+                t
+                for t in (rec.probs, rec.scores, rec.q, rec.k, rec.v, rec.mask, rec.bias)
+                if t is not None
             ]
         return held
 
@@ -392,22 +403,37 @@ class Recorder:
         scaling: float,
         additive_mask: torch.Tensor | None = None,  # broadcastable to probs, 0 = may attend
         scores: torch.Tensor | None = None,  # (batch, heads, q_len, k_len) if the site has them
+        kv_groups: int = 1,  # query heads per key/value head (grouped-query attention)
+        bias: torch.Tensor | None = None,  # added to the scores before the mask (T5)
     ) -> None:
-        step = self._steps.get((site.stack, site.layer), 0)
-        self._steps[(site.stack, site.layer)] = step + 1
+        layer = site.layer
+        if site.shared:  # one module, called once per layer in turn (ALBERT)
+            calls = self._steps.get((site.stack, -1), 0)
+            self._steps[(site.stack, -1)] = calls + 1
+            layer = calls % site.shared
+        step = self._steps.get((site.stack, layer), 0)
+        self._steps[(site.stack, layer)] = step + 1
+        kv_heads = 0
+        if kv_groups > 1:  # each query head with the key/value head it shares, as eager does
+            kv_heads = k.shape[1]
+            k, v = k.repeat_interleave(kv_groups, dim=1), v.repeat_interleave(kv_groups, dim=1)
         rec = AttentionRecord(
-            stack=site.stack, layer=site.layer, step=step, probs=probs.detach().cpu(),
-            scaling=scaling,
+            stack=site.stack, layer=layer, step=step, probs=probs.detach().cpu(),
+            scaling=scaling, kv_heads=kv_heads,
         )  # fmt: skip
         if self.want_scores:
             if scores is None:
                 # The same operations, in the same order, as the eager function that made probs.
                 scores = torch.matmul(q, k.transpose(2, 3)) * scaling  # (b, heads, q_len, k_len)
+                if bias is not None:
+                    scores = scores + bias
                 if additive_mask is not None:
                     scores = scores + additive_mask
             rec = replace(rec, scores=scores.detach().cpu())
         if self.want_qkv:
             rec = replace(rec, q=q.detach().cpu(), k=k.detach().cpu(), v=v.detach().cpu())
+            if bias is not None:
+                rec = replace(rec, bias=bias.detach().cpu())
         if self.want_masks:
             batch, _, q_len, k_len = probs.shape
             if additive_mask is None:
@@ -512,6 +538,12 @@ def ablate(
     """
     if mode not in ("zero", "mean"):
         raise ValueError(f"ablation mode must be 'zero' or 'mean', not {mode!r}")
+    instrument(model)
+    if getattr(model, "_atlas_shared", False):
+        raise ValueError(
+            "this model runs one attention module as every layer (ALBERT): switching a head "
+            "off would switch it off in all of them"
+        )
     frozen = {key: frozenset(int(h) for h in hs) for key, hs in heads.items()}
     with intervene(model, Ablation(id(model), frozen, mode)):
         yield

@@ -28,23 +28,37 @@ from model.core.hooks import BlockSites, Stack, hook
 
 IMPLEMENTATION = "attention_atlas"
 
-# Module paths of attention sites in the Hugging Face families we support.
+# Module paths of attention sites in the Hugging Face families we support; the first pattern
+# a module's path matches decides.
 SITE_PATTERNS: tuple[tuple[re.Pattern[str], Stack], ...] = (
-    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.attention\.self$"), "encoder"),  # BERT
+    # BERT, RoBERTa, ELECTRA
+    (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.attention\.self$"), "encoder"),
     (re.compile(r"(?:^|\.)encoder\.layer\.(\d+)\.crossattention\.self$"), "cross"),
     (re.compile(r"(?:^|\.)transformer\.layer\.(\d+)\.attention$"), "encoder"),  # DistilBERT
-    (re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.self_attn$"), "encoder"),  # Marian / BART
+    (re.compile(r"(?:^|\.)encoder\.layers\.(\d+)\.self_attn$"), "encoder"),  # Marian, BART
     (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.self_attn$"), "decoder"),
     (re.compile(r"(?:^|\.)decoder\.layers\.(\d+)\.encoder_attn$"), "cross"),
+    (re.compile(r"(?:^|\.)encoder\.block\.(\d+)\.layer\.0\.SelfAttention$"), "encoder"),  # T5
+    (re.compile(r"(?:^|\.)decoder\.block\.(\d+)\.layer\.0\.SelfAttention$"), "decoder"),
+    (re.compile(r"(?:^|\.)decoder\.block\.(\d+)\.layer\.1\.EncDecAttention$"), "cross"),
+    (re.compile(r"(?:^|\.)h\.(\d+)\.attn$"), "decoder"),  # GPT-2
+    (re.compile(r"^(?:model\.)?layers\.(\d+)\.self_attn$"), "decoder"),  # Llama, Qwen2, Mistral
+)
+# ALBERT runs one attention module for every layer: its calls are counted (Site.shared).
+SHARED_PATTERN = re.compile(
+    r"(?:^|\.)encoder\.albert_layer_groups\.0\.albert_layers\.0\.attention$"
 )
 # Embedding modules whose outputs are the components of the input representation.
 EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|shared)$"), "token"),
-    (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions)$"), "position"),
+    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|shared|wte)$"), "token"),
+    (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions|wpe)$"), "position"),
     (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
 )
 _BERT_LAYER = re.compile(r"(?:^|\.)encoder\.layer\.(\d+)$")
-SUPPORTED = "our Transformer, BERT, DistilBERT, Marian and BART families"
+SUPPORTED = (
+    "our Transformer; BERT, RoBERTa, DistilBERT, ALBERT, ELECTRA; GPT-2, Llama, Qwen2, "
+    "Mistral; T5, BART and Marian"
+)
 
 
 def eager_function(module: nn.Module) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -68,7 +82,11 @@ def hooked_attention(
     dropout: float = 0.0,
     **kwargs: Any,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The model's own eager attention, then the "attention" and "heads" hook points."""
+    """The model's own eager attention, then the "attention" and "heads" hook points.
+
+    Grouped-query attention (Llama, Qwen2, Mistral) hands over its fewer key/value heads as
+    they are, with `kv_groups` query heads sharing each (a recorder expands them, as the
+    eager function does); T5 hands over its relative position bias, added to the scores."""
     output, probs = eager_function(module)(
         module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
     )  # output (batch, q_len, heads, d_head), probs (batch, heads, q_len, k_len)
@@ -78,7 +96,8 @@ def hooked_attention(
         attention_mask = attention_mask[:, :, :, : key.shape[-2]]  # (batch, 1, q_len, k_len)
     hook(
         module, "attention", probs, q=query, k=key, v=value, scaling=scaling,
-        additive_mask=attention_mask,
+        additive_mask=attention_mask, kv_groups=query.shape[1] // key.shape[1],
+        bias=kwargs.get("position_bias"),
     )  # fmt: skip
     return hook(module, "heads", output, head_dim=2), probs
 
@@ -101,11 +120,21 @@ def switch_to_hooked_attention(
     embeddings: list[tuple[nn.Module, Stack, str]] = []
     seq2seq = bool(getattr(getattr(model, "config", None), "is_encoder_decoder", False))
     seen: set[int] = set()
+    layers = int(getattr(getattr(model, "config", None), "num_hidden_layers", 0) or 0)
     for name, module in model.named_modules():
         for pattern, stack in SITE_PATTERNS:
             match = pattern.search(name)
             if match:
                 sites.append((module, stack, int(match.group(1))))
+                break
+        if SHARED_PATTERN.search(name):
+            groups = getattr(getattr(model, "config", None), "num_hidden_groups", 1)
+            if groups != 1 or getattr(model.config, "inner_group_num", 1) != 1:
+                raise ValueError(
+                    "ALBERT is supported with one shared layer group (num_hidden_groups = "
+                    "inner_group_num = 1), as every released ALBERT has"
+                )
+            sites.append((module, "encoder", -layers))  # see instrument: one module, n layers
         for pattern, component in EMBEDDING_PATTERNS:
             if pattern.search(name) and id(module) not in seen:
                 seen.add(id(module))

@@ -59,6 +59,7 @@ class Site:
     stack: Stack
     layer: int = -1  # -1 outside the layers (embeddings)
     name: str = ""  # an embedding component ("token", "encoder.position"), or a block's sublayer
+    shared: int = 0  # > 0: one module that runs as this many layers in turn (ALBERT)
 
 
 @dataclass(frozen=True)

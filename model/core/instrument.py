@@ -115,7 +115,11 @@ def instrument(model: nn.Module) -> nn.Module:
             sites, embeddings = switch_to_hooked_attention(model)
             blocks, logits = hf_blocks(model), hf_logits(model)
         for module, stack, layer in sites:
-            module._atlas_site = Site(owner, stack, layer)  # type: ignore[assignment]
+            # a negative layer labels one module that serves -layer layers in turn (ALBERT);
+            # a recorder counts its calls to tell them apart
+            site = Site(owner, stack, layer) if layer >= 0 else Site(owner, stack, 0, shared=-layer)
+            module._atlas_site = site  # type: ignore[assignment]
+        model._atlas_shared = any(layer < 0 for _, _, layer in sites)  # type: ignore[assignment]
         for module, stack, name in embeddings:
             _label_output(module, "embedding", Site(owner, stack, name=name))
         for block in blocks:

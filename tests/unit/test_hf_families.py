@@ -197,7 +197,7 @@ def test_transformers_still_offers_what_the_capture_relies_on():
 def test_a_model_whose_attention_bypasses_the_interface_is_refused_by_name():
     from model.core.hf_attention import eager_function
 
-    with pytest.raises(ValueError, match="supported: our Transformer, BERT"):
+    with pytest.raises(ValueError, match="supported: our Transformer; BERT"):
         cap.instrument(torch.nn.Sequential(torch.nn.Linear(2, 2)))
     with pytest.raises(TypeError, match="eager_attention_forward"):
         eager_function(torch.nn.Linear(2, 2))

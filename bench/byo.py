@@ -1,0 +1,93 @@
+"""What does capturing a model you bring cost? A small GPT-2-style and a small T5-style model
+(random weights, 4 layers, d_model 256, 4 heads), a 128-token input, variants interleaved in
+one run:
+
+  bare     an uninstrumented copy with Transformers' own eager attention
+  capture  the instrumented model inside `capture(model)`: every head's probabilities
+
+Prints medians and the ratio capture / bare per family; the last line is
+`byo capture overhead ratio (worst family): X`.
+
+    python bench/byo.py [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import torch
+import transformers
+
+from model.core.capture import capture, instrument
+
+LENGTH = 128  # tokens in; T5's decoder reads 32
+
+
+def models() -> dict[str, tuple[torch.nn.Module, dict[str, torch.Tensor]]]:
+    torch.manual_seed(0)
+    gpt2 = transformers.GPT2LMHeadModel(
+        transformers.GPT2Config(
+            vocab_size=5000, n_embd=256, n_layer=4, n_head=4, n_positions=512,
+            attn_implementation="eager",
+        )
+    )  # fmt: skip
+    t5 = transformers.T5ForConditionalGeneration(
+        transformers.T5Config(
+            vocab_size=5000, d_model=256, d_kv=64, d_ff=1024, num_layers=4, num_heads=4,
+            attn_implementation="eager",
+        )
+    )  # fmt: skip
+    ids = torch.randint(5, 5000, (1, LENGTH))
+    return {
+        "GPT-2": (gpt2.eval(), {"input_ids": ids}),
+        "T5": (t5.eval(), {"input_ids": ids, "decoder_input_ids": ids[:, :32]}),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reps", type=int, default=30, help="repetitions of each variant")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
+          f"{torch.get_num_threads()} threads; {LENGTH} tokens in")  # fmt: skip
+    worst = 0.0
+    for name, (bare, inputs) in models().items():
+        hooked = instrument(copy.deepcopy(bare))  # the same weights, switched to our attention
+
+        def run(variant: str, bare=bare, hooked=hooked, inputs=inputs) -> None:
+            with torch.inference_mode():
+                if variant == "bare":
+                    bare(**inputs)
+                else:
+                    with capture(hooked) as recorder:
+                        hooked(**inputs)
+                    assert recorder.result.records
+
+        variants = ("bare", "capture")
+        for variant in variants:  # warm up
+            run(variant)
+        times: dict[str, list[float]] = {v: [] for v in variants}
+        for rep in range(args.reps):
+            for variant in variants if rep % 2 == 0 else variants[::-1]:  # alternate the order
+                start = time.perf_counter()
+                run(variant)
+                times[variant].append(time.perf_counter() - start)
+        medians = {v: statistics.median(t) * 1000 for v, t in times.items()}
+        ratio = medians["capture"] / medians["bare"]
+        worst = max(worst, ratio)
+        print(f"{name:6s} bare {medians['bare']:7.2f} ms  capture {medians['capture']:7.2f} ms  "
+              f"ratio {ratio:.3f}")  # fmt: skip
+    print(f"byo capture overhead ratio (worst family): {worst:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Bring your own model: the operator's models file, the checks before a model loads, and a
+text run through any supported family with every attention call captured.
+
+The models file (TOML; its path in ATLAS_MODELS, or `python -m app.serve --models FILE`):
+
+    [[model]]
+    name = "my-bert"                      # shown in the explorer's model menu
+    source = "/srv/models/my-bert"        # a local folder, or a hub id
+    note = "BERT fine-tuned on our tickets"
+
+Only what the operator lists is ever loaded: the app never loads a path typed into a
+browser. Before a model loads: its family must be supported (`model.hf.families`), its
+weights must be safetensors (pickle .bin files can run code when loaded), and its parameter
+count, read from the config on the meta device, must fit the machine's memory.
+`trust_remote_code` is never set.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import torch
+import transformers
+from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from model.core.capture import AttentionCapture, capture
+from model.core.errors import InputError
+from model.core.instrument import instrument
+from model.hf.encoding import encode, max_length
+from model.hf.families import Family, UnsupportedModel, family_of
+
+MODELS_ENV = "ATLAS_MODELS"  # the models file's path
+MAX_PARAMS_ENV = "ATLAS_MAX_PARAMS"  # the largest model a server loads, in parameters
+MEMORY_SHARE = 0.25  # by default a model's float32 weights may take this share of the RAM
+GENERATE_STEPS = 8  # tokens a decoder writes in the explorer, each step captured
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+class ModelRefused(InputError):
+    """A listed model the server will not load; the message says why, to show as it is."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    source: str  # a local folder or a hub id
+    note: str = ""
+
+
+def read_models_file(path: str | Path) -> tuple[ModelEntry, ...]:
+    """The entries of a models file; a malformed file raises ValueError saying where."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"the models file {path} cannot be read: {error}") from error
+    entries = []
+    for index, item in enumerate(data.get("model", [])):
+        if not isinstance(item, dict) or not item.get("name") or not item.get("source"):
+            raise ValueError(f"{path}: [[model]] number {index + 1} needs a name and a source")
+        source = str(item["source"])
+        if not Path(source).is_absolute() and (path.parent / source).exists():
+            source = str((path.parent / source).resolve())  # relative to the file
+        entries.append(ModelEntry(str(item["name"]), source, str(item.get("note", ""))))
+    names = [e.name for e in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: two models have the same name")
+    return tuple(entries)
+
+
+def listed_models() -> tuple[ModelEntry, ...]:
+    """The models the operator listed (none when ATLAS_MODELS is unset)."""
+    path = os.environ.get(MODELS_ENV)
+    return read_models_file(path) if path else ()
+
+
+def family_or_none(entry: ModelEntry) -> Family | None:
+    """The family a listed model's config names, or None when it cannot be read or is not
+    supported (loading it then says why). Reads config.json only."""
+    try:
+        return family_of(AutoConfig.from_pretrained(entry.source, trust_remote_code=False))
+    except (OSError, ValueError):
+        return None
+
+
+def max_params() -> int:
+    """The largest model this machine loads: ATLAS_MAX_PARAMS, else float32 weights within
+    MEMORY_SHARE of the RAM."""
+    if os.environ.get(MAX_PARAMS_ENV):
+        return int(float(os.environ[MAX_PARAMS_ENV]))
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return int(ram * MEMORY_SHARE / 4)
+
+
+def _model_class(config: Any, family: Family) -> Any:
+    """The class the checkpoint was saved as (its config says), else the family's base."""
+    for name in getattr(config, "architectures", None) or ():
+        cls = getattr(transformers, str(name), None)
+        if cls is not None:
+            return cls
+    auto = {
+        "encoder": transformers.AutoModel,
+        "decoder": transformers.AutoModelForCausalLM,
+        "seq2seq": transformers.AutoModelForSeq2SeqLM,
+    }
+    return auto[family.kind]
+
+
+def count_parameters(config: Any, family: Family) -> int:
+    """Parameters of the model a config describes, built on the meta device (no memory)."""
+    with torch.device("meta"):
+        model = _model_class(config, family)._from_config(config)
+    return sum(p.numel() for p in model.parameters())
+
+
+@dataclass(frozen=True)
+class Checked:
+    entry: ModelEntry
+    family: Family
+    config: Any
+    parameters: int
+
+
+def check(entry: ModelEntry) -> Checked:
+    """Everything decided before a byte of weights is read; ModelRefused says why not."""
+    try:
+        config = AutoConfig.from_pretrained(entry.source, trust_remote_code=False)
+    except (OSError, ValueError) as error:
+        where = "folder" if Path(entry.source).exists() else "hub id (needs the network)"
+        raise ModelRefused(
+            f"{entry.name}: its config could not be read from the {where} {entry.source}: "
+            f"{str(error)[:200]}"
+        ) from error
+    try:
+        family = family_of(config)
+    except UnsupportedModel as error:
+        raise ModelRefused(f"{entry.name}: {error}") from error
+    folder = Path(entry.source)
+    if folder.is_dir():
+        files = [p.name for p in folder.iterdir()]
+        if not any(name.endswith(".safetensors") for name in files):
+            pickled = [name for name in files if name.endswith(PICKLE_SUFFIXES)]
+            raise ModelRefused(
+                f"{entry.name}: only safetensors weights are loaded, and {folder} has "
+                + (f"only {', '.join(sorted(pickled))}" if pickled else "no weights")
+                + ". Pickle files can run code when loaded; convert them with "
+                "model.save_pretrained(folder, safe_serialization=True) on a trusted machine."
+            )
+    parameters = count_parameters(config, family)
+    limit = max_params()
+    if parameters > limit:
+        raise ModelRefused(
+            f"{entry.name} has {parameters / 1e6:,.1f}M parameters "
+            f"({parameters * 4 / 1e9:.2f} GB as float32); this server loads models up to "
+            f"{limit / 1e6:,.1f}M parameters ({limit * 4 / 1e9:.2f} GB, {MAX_PARAMS_ENV})."
+        )
+    return Checked(entry, family, config, parameters)
+
+
+def load(entry: ModelEntry) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Family]:
+    """A listed model, checked, loaded from safetensors with eager attention, instrumented."""
+    checked = check(entry)
+    model = _model_class(checked.config, checked.family).from_pretrained(
+        entry.source, attn_implementation="eager", use_safetensors=True, trust_remote_code=False
+    )
+    tokenizer = AutoTokenizer.from_pretrained(entry.source, trust_remote_code=False)
+    model.eval()
+    instrument(model)
+    return model, tokenizer, checked.family
+
+
+def _inputs(model: PreTrainedModel, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """What the model's forward takes: token type ids only for models that have segments
+    (GPT-2 would add them through its token embedding)."""
+    kept = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
+    segments = int(getattr(cast(Any, model.config), "type_vocab_size", 0) or 0)
+    if "token_type_ids" in inputs and segments:
+        kept["token_type_ids"] = inputs["token_type_ids"]
+    return kept
+
+
+def run_text(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    family: Family,
+    text: str,
+    pair: str | None = None,
+    qkv: bool = False,
+    steps: int = GENERATE_STEPS,
+) -> tuple[AttentionCapture, int, str]:
+    """One text through a model of any supported family, every attention call captured:
+    read once (encoders), or continued / answered `steps` tokens by greedy decoding, each
+    step captured. Returns the capture (tokens attached), the tokens dropped to fit, and what
+    the model wrote ("" for encoders). Raises InputError on text it cannot run."""
+    limit = max_length(tokenizer, model)
+    if family.kind != "encoder":
+        limit = max(2, limit - steps)  # room for what it writes
+    encoded = encode(tokenizer, text, pair if family.kind == "encoder" else None, limit=limit)
+    inputs = _inputs(model, encoded.inputs)
+    options = {"scores": qkv, "qkv": qkv, "masks": qkv}
+    with torch.inference_mode(), capture(model, **options) as recorder:
+        if family.kind == "encoder":
+            model(**inputs)
+        else:
+            written = cast(Any, model).generate(
+                **inputs, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
+                num_beams=1, pad_token_id=_pad_id(model, tokenizer),
+            )  # fmt: skip
+    att = recorder.result
+    tokens: dict[str, Sequence[str]] = {"source": encoded.tokens}
+    special: dict[str, Sequence[bool]] = {"source": encoded.special}
+    if family.kind == "encoder":
+        return att.with_tokens(tokens, special), encoded.dropped, ""
+    ids: list[int] = written[0].tolist()
+    if family.kind == "decoder":  # the text and what was written, minus the last token
+        fed = ids[: att.record("decoder", 0).probs.shape[-2] + att.n_steps("decoder") - 1]
+        new = ids[len(encoded.tokens) :]
+        tokens, special = {}, {}  # one sequence: the target axis
+    else:  # the decoder's inputs: its start token and what it wrote, minus the last token
+        fed = ids[: att.n_steps("decoder")]
+        new = ids[1:]
+    special_ids = set(tokenizer.all_special_ids)
+    tokens["target"] = list(tokenizer.convert_ids_to_tokens(fed))
+    special["target"] = [i in special_ids for i in fed]
+    wrote = str(tokenizer.decode(new, skip_special_tokens=True))
+    return att.with_tokens(tokens, special), encoded.dropped, wrote
+
+
+def _pad_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:
+    for value in (tokenizer.pad_token_id, model.config.pad_token_id, tokenizer.eos_token_id):
+        if value is not None:
+            return int(value)
+    return 0
