@@ -119,12 +119,12 @@ def refresh_listed() -> None:
     for entry in byo.listed_models():
         family = byo.family_or_none(entry)
         key = f"{LISTED}{entry.name}"
-        kind = f"{family.name}, " if family else ""
         SOURCES[key] = Source(
             f"{entry.name} (listed: {family.name if family else 'unreadable'})",
             family.stacks if family else ("encoder",),
             bool(family and family.kind == "encoder"),
-            f"{entry.note} ({kind}from {entry.source})".strip(),
+            # (not the folder: a visitor need not learn the server's paths)
+            f"{entry.note} ({family.name if family else 'config unreadable'})".strip(),
         )
         RUNNERS[key] = _listed_run(entry.name)
     _listed_from[0] = stamp

@@ -38,7 +38,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
+def app_url(models_file) -> Iterator[str]:
+    """The app as `make run` serves it, with an operator's models file (tiny random models
+    of four families, tests/conftest.py) given as `--models`."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run should have installed chromium")
@@ -47,13 +49,13 @@ def app_url() -> Iterator[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "server.log", "w") as log:
-        yield from _serve(port, env, log)
+        yield from _serve(port, env, log, ["--models", str(models_file)])
 
 
-def _serve(port: int, env: dict[str, str], log) -> Iterator[str]:
+def _serve(port: int, env: dict[str, str], log, options: list[str]) -> Iterator[str]:
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "app.serve",  # as `make run` serves it
+            sys.executable, "-m", "app.serve", *options,  # as `make run` serves it
             "--server.port", str(port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ],

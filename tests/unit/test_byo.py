@@ -128,3 +128,18 @@ def test_remote_code_is_never_trusted(tmp_path):
     (folder / "evil.py").write_text("raise SystemExit('remote code ran')\n")
     model, _, _ = byo.load(byo.ModelEntry("plain", str(folder)))
     assert type(model).__module__.startswith("transformers.")
+
+
+def test_the_readme_notebook_example_runs(tmp_path):
+    """The five lines the README shows for a model of your own, run on a saved tiny GPT-2."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Your own model") :]
+    code = section[section.index("```python") + len("```python") : section.index("```\n", 20)]
+    folder = write_tiny(BY_TYPE["gpt2"], tmp_path / "gpt2")
+    names: dict = {}
+    exec(code.replace('"my-gpt2"', repr(str(folder))), names)
+    assert names["rec"].result.n_layers("decoder") == 2
+    figure = eval(code.strip().splitlines()[-1], names)
+    assert figure.data[0].z.shape == (len(names["tokens"]),) * 2
