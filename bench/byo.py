@@ -1,6 +1,6 @@
-"""What does capturing a model you bring cost? A small GPT-2-style and a small T5-style model
-(random weights, 4 layers, d_model 256, 4 heads), a 128-token input, variants interleaved in
-one run:
+"""What does capturing a model you bring cost? A small GPT-2 and a small T5 (`--all`: every
+supported family) with random weights, 4 layers, d_model 256, 4 heads, on a 128-token input
+(T5, BART and Marian: 32 decoder tokens), variants interleaved in one run:
 
   bare     an uninstrumented copy with Transformers' own eager attention
   capture  the instrumented model inside `capture(model)`: every head's probabilities
@@ -8,7 +8,7 @@ one run:
 Prints medians and the ratio capture / bare per family; the last line is
 `byo capture overhead ratio (worst family): X`.
 
-    python bench/byo.py [--reps N]
+    python bench/byo.py [--reps N] [--all]
 """
 
 from __future__ import annotations
@@ -28,39 +28,37 @@ import torch
 import transformers
 
 from model.core.capture import capture, instrument
+from model.hf.families import FAMILIES, Size
 
 LENGTH = 128  # tokens in; T5's decoder reads 32
 
 
-def models() -> dict[str, tuple[torch.nn.Module, dict[str, torch.Tensor]]]:
-    torch.manual_seed(0)
-    gpt2 = transformers.GPT2LMHeadModel(
-        transformers.GPT2Config(
-            vocab_size=5000, n_embd=256, n_layer=4, n_head=4, n_positions=512,
-            attn_implementation="eager",
-        )
-    )  # fmt: skip
-    t5 = transformers.T5ForConditionalGeneration(
-        transformers.T5Config(
-            vocab_size=5000, d_model=256, d_kv=64, d_ff=1024, num_layers=4, num_heads=4,
-            attn_implementation="eager",
-        )
-    )  # fmt: skip
+BENCH = Size(d_model=256, layers=4, heads=4, positions=512)
+
+
+def models(names: list[str]) -> dict[str, tuple[torch.nn.Module, dict[str, torch.Tensor]]]:
+    """Each family's model at the bench's size, random weights, and its 128-token input."""
     ids = torch.randint(5, 5000, (1, LENGTH))
-    return {
-        "GPT-2": (gpt2.eval(), {"input_ids": ids}),
-        "T5": (t5.eval(), {"input_ids": ids, "decoder_input_ids": ids[:, :32]}),
-    }
+    built = {}
+    for family in FAMILIES:
+        if family.name in names:
+            inputs = {"input_ids": ids}
+            if family.kind == "seq2seq":
+                inputs["decoder_input_ids"] = ids[:, :32]
+            built[family.name] = (family.tiny(vocab_size=5000, size=BENCH), inputs)
+    return built
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=30, help="repetitions of each variant")
+    parser.add_argument("--all", action="store_true", help="every family, not GPT-2 and T5")
     args = parser.parse_args()
+    names = [f.name for f in FAMILIES] if args.all else ["GPT-2", "T5"]
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, "
           f"{torch.get_num_threads()} threads; {LENGTH} tokens in")  # fmt: skip
     worst = 0.0
-    for name, (bare, inputs) in models().items():
+    for name, (bare, inputs) in models(names).items():
         hooked = instrument(copy.deepcopy(bare))  # the same weights, switched to our attention
 
         def run(variant: str, bare=bare, hooked=hooked, inputs=inputs) -> None:
@@ -84,7 +82,7 @@ def main() -> None:
         medians = {v: statistics.median(t) * 1000 for v, t in times.items()}
         ratio = medians["capture"] / medians["bare"]
         worst = max(worst, ratio)
-        print(f"{name:6s} bare {medians['bare']:7.2f} ms  capture {medians['capture']:7.2f} ms  "
+        print(f"{name:10s} bare {medians['bare']:7.2f} ms  capture {medians['capture']:7.2f} ms  "
               f"ratio {ratio:.3f}")  # fmt: skip
     print(f"byo capture overhead ratio (worst family): {worst:.2f}")
 

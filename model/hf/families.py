@@ -34,7 +34,7 @@ class Family:
     name: str
     model_type: str  # the config's model_type
     kind: Kind
-    config: Callable[[int], PretrainedConfig]  # a tiny config for a vocabulary of this size
+    config: Callable[[int, Size], PretrainedConfig]  # (vocabulary size, model size)
     model_class: str  # the transformers class of the tiny model
     grouped: bool = False  # grouped-query attention: fewer key/value heads than query heads
     position_bias: bool = False  # a relative position bias added to the scores (T5)
@@ -43,60 +43,81 @@ class Family:
     def stacks(self) -> tuple[Stack, ...]:
         return STACKS_OF[self.kind]
 
-    def tiny(self, vocab_size: int = 99, seed: int = 0) -> PreTrainedModel:
-        """A random model of the family: 2 layers, 4 heads, d_model 32, eager attention."""
-        config = self.config(vocab_size)
+    def tiny(
+        self, vocab_size: int = 99, seed: int = 0, size: Size | None = None
+    ) -> PreTrainedModel:
+        """A random model of the family (by default 2 layers, 4 heads, d_model 32), with
+        Transformers' eager attention."""
+        config = self.config(vocab_size, size or TINY)
         config._attn_implementation = "eager"
         torch.manual_seed(seed)
         model: PreTrainedModel = getattr(transformers, self.model_class)(config)
         return model.eval()
 
 
-# The same small sizes for every family: 2 layers, 4 heads of 8 dimensions, d_ff 64.
-def _bert_like(cls: str) -> Callable[[int], PretrainedConfig]:
-    def make(vocab: int) -> PretrainedConfig:
+@dataclass(frozen=True)
+class Size:
+    """How big a built model is: the tests' tiny one by default, bench/byo.py's larger."""
+
+    d_model: int = 32
+    layers: int = 2
+    heads: int = 4  # of d_model / heads dimensions; d_ff = 2 d_model
+    positions: int = 128
+
+
+TINY = Size()
+ConfigMaker = Callable[[int, Size], PretrainedConfig]
+
+
+def _bert_like(cls: str) -> ConfigMaker:
+    def make(vocab: int, s: Size) -> PretrainedConfig:
         config: PretrainedConfig = getattr(transformers, cls)(
-            vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-            intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
+            vocab_size=vocab, hidden_size=s.d_model, num_hidden_layers=s.layers,
+            num_attention_heads=s.heads, intermediate_size=2 * s.d_model,
+            max_position_embeddings=s.positions, pad_token_id=0,
         )  # fmt: skip
         return config
 
     return make
 
 
-def _albert(vocab: int) -> PretrainedConfig:
+def _albert(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.AlbertConfig(
-        vocab_size=vocab, embedding_size=16, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
+        vocab_size=vocab, embedding_size=s.d_model // 2, hidden_size=s.d_model,
+        num_hidden_layers=s.layers, num_attention_heads=s.heads,
+        intermediate_size=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
-def _electra(vocab: int) -> PretrainedConfig:
+def _electra(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.ElectraConfig(
-        vocab_size=vocab, embedding_size=32, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=4, intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
+        vocab_size=vocab, embedding_size=s.d_model, hidden_size=s.d_model,
+        num_hidden_layers=s.layers, num_attention_heads=s.heads,
+        intermediate_size=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
-def _distilbert(vocab: int) -> PretrainedConfig:
+def _distilbert(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.DistilBertConfig(
-        vocab_size=vocab, dim=32, n_layers=2, n_heads=4, hidden_dim=64,
-        max_position_embeddings=128, pad_token_id=0,
+        vocab_size=vocab, dim=s.d_model, n_layers=s.layers, n_heads=s.heads,
+        hidden_dim=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
-def _gpt2(vocab: int) -> PretrainedConfig:
+def _gpt2(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.GPT2Config(
-        vocab_size=vocab, n_embd=32, n_layer=2, n_head=4, n_inner=64, n_positions=128,
-        bos_token_id=1, eos_token_id=2, pad_token_id=0,
+        vocab_size=vocab, n_embd=s.d_model, n_layer=s.layers, n_head=s.heads,
+        n_inner=2 * s.d_model, n_positions=s.positions, bos_token_id=1, eos_token_id=2,
+        pad_token_id=0,
     )  # fmt: skip
 
 
-def _llama_like(cls: str) -> Callable[[int], PretrainedConfig]:
-    def make(vocab: int) -> PretrainedConfig:
+def _llama_like(cls: str) -> ConfigMaker:
+    def make(vocab: int, s: Size) -> PretrainedConfig:
         config: PretrainedConfig = getattr(transformers, cls)(
-            vocab_size=vocab, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-            num_key_value_heads=2, intermediate_size=64, max_position_embeddings=128,
+            vocab_size=vocab, hidden_size=s.d_model, num_hidden_layers=s.layers,
+            num_attention_heads=s.heads, num_key_value_heads=s.heads // 2,
+            intermediate_size=2 * s.d_model, max_position_embeddings=s.positions,
             bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False,
         )  # fmt: skip
         return config
@@ -104,23 +125,26 @@ def _llama_like(cls: str) -> Callable[[int], PretrainedConfig]:
     return make
 
 
-def _t5(vocab: int) -> PretrainedConfig:
+def _t5(vocab: int, s: Size) -> PretrainedConfig:
     config = transformers.T5Config(
-        vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
-        num_heads=4, relative_attention_num_buckets=8, relative_attention_max_distance=16,
+        vocab_size=vocab, d_model=s.d_model, d_kv=s.d_model // s.heads, d_ff=2 * s.d_model,
+        num_layers=s.layers, num_decoder_layers=s.layers, num_heads=s.heads,
+        relative_attention_num_buckets=8, relative_attention_max_distance=16,
         pad_token_id=0, eos_token_id=2,
     )  # fmt: skip
     config.decoder_start_token_id = 1
     return config
 
 
-def _seq2seq(cls: str) -> Callable[[int], PretrainedConfig]:
-    def make(vocab: int) -> PretrainedConfig:
+def _seq2seq(cls: str) -> ConfigMaker:
+    def make(vocab: int, s: Size) -> PretrainedConfig:
         config: PretrainedConfig = getattr(transformers, cls)(
-            vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=2,
-            encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64,
-            decoder_ffn_dim=64, max_position_embeddings=128, pad_token_id=0, bos_token_id=1,
-            eos_token_id=2, decoder_start_token_id=1, forced_eos_token_id=None,
+            vocab_size=vocab, d_model=s.d_model, encoder_layers=s.layers,
+            decoder_layers=s.layers, encoder_attention_heads=s.heads,
+            decoder_attention_heads=s.heads, encoder_ffn_dim=2 * s.d_model,
+            decoder_ffn_dim=2 * s.d_model, max_position_embeddings=s.positions,
+            pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
+            forced_eos_token_id=None,
         )  # fmt: skip
         return config
 

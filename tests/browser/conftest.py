@@ -49,10 +49,10 @@ def app_url(models_file) -> Iterator[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "server.log", "w") as log:
-        yield from _serve(port, env, log, ["--models", str(models_file)])
+        yield from _serve(port, env, log, ("--models", str(models_file)))
 
 
-def _serve(port: int, env: dict[str, str], log, options: list[str]) -> Iterator[str]:
+def _serve(port: int, env: dict[str, str], log, options: tuple[str, ...] = ()) -> Iterator[str]:
     server = subprocess.Popen(
         [
             sys.executable, "-m", "app.serve", *options,  # as `make run` serves it
