@@ -1,5 +1,6 @@
 """What does capturing a model you bring cost? A small GPT-2 and a small T5 (`--all`: every
-supported family) with random weights, 4 layers, d_model 256, 4 heads, on a 128-token input
+supported family) with random weights, 4 layers, d_model 256, 4 heads, d_ff 1024, on a
+128-token input
 (T5, BART and Marian: 32 decoder tokens), variants interleaved in one run:
 
   bare     an uninstrumented copy with Transformers' own eager attention
@@ -33,7 +34,7 @@ from model.hf.families import FAMILIES, Size
 LENGTH = 128  # tokens in; T5's decoder reads 32
 
 
-BENCH = Size(d_model=256, layers=4, heads=4, positions=512)
+BENCH = Size(d_model=256, layers=4, heads=4, positions=512, ffn=4)  # d_ff 1024, as released
 
 
 def models(names: list[str]) -> dict[str, tuple[torch.nn.Module, dict[str, torch.Tensor]]]:

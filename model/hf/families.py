@@ -61,8 +61,9 @@ class Size:
 
     d_model: int = 32
     layers: int = 2
-    heads: int = 4  # of d_model / heads dimensions; d_ff = 2 d_model
+    heads: int = 4  # of d_model / heads dimensions
     positions: int = 128
+    ffn: int = 2  # d_ff = ffn x d_model (4 in the released models of most families)
 
 
 TINY = Size()
@@ -73,7 +74,7 @@ def _bert_like(cls: str) -> ConfigMaker:
     def make(vocab: int, s: Size) -> PretrainedConfig:
         config: PretrainedConfig = getattr(transformers, cls)(
             vocab_size=vocab, hidden_size=s.d_model, num_hidden_layers=s.layers,
-            num_attention_heads=s.heads, intermediate_size=2 * s.d_model,
+            num_attention_heads=s.heads, intermediate_size=s.ffn * s.d_model,
             max_position_embeddings=s.positions, pad_token_id=0,
         )  # fmt: skip
         return config
@@ -85,7 +86,7 @@ def _albert(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.AlbertConfig(
         vocab_size=vocab, embedding_size=s.d_model // 2, hidden_size=s.d_model,
         num_hidden_layers=s.layers, num_attention_heads=s.heads,
-        intermediate_size=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
+        intermediate_size=s.ffn * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
@@ -93,21 +94,21 @@ def _electra(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.ElectraConfig(
         vocab_size=vocab, embedding_size=s.d_model, hidden_size=s.d_model,
         num_hidden_layers=s.layers, num_attention_heads=s.heads,
-        intermediate_size=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
+        intermediate_size=s.ffn * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
 def _distilbert(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.DistilBertConfig(
         vocab_size=vocab, dim=s.d_model, n_layers=s.layers, n_heads=s.heads,
-        hidden_dim=2 * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
+        hidden_dim=s.ffn * s.d_model, max_position_embeddings=s.positions, pad_token_id=0,
     )  # fmt: skip
 
 
 def _gpt2(vocab: int, s: Size) -> PretrainedConfig:
     return transformers.GPT2Config(
         vocab_size=vocab, n_embd=s.d_model, n_layer=s.layers, n_head=s.heads,
-        n_inner=2 * s.d_model, n_positions=s.positions, bos_token_id=1, eos_token_id=2,
+        n_inner=s.ffn * s.d_model, n_positions=s.positions, bos_token_id=1, eos_token_id=2,
         pad_token_id=0,
     )  # fmt: skip
 
@@ -117,7 +118,7 @@ def _llama_like(cls: str) -> ConfigMaker:
         config: PretrainedConfig = getattr(transformers, cls)(
             vocab_size=vocab, hidden_size=s.d_model, num_hidden_layers=s.layers,
             num_attention_heads=s.heads, num_key_value_heads=s.heads // 2,
-            intermediate_size=2 * s.d_model, max_position_embeddings=s.positions,
+            intermediate_size=s.ffn * s.d_model, max_position_embeddings=s.positions,
             bos_token_id=1, eos_token_id=2, pad_token_id=0, tie_word_embeddings=False,
         )  # fmt: skip
         return config
@@ -127,7 +128,7 @@ def _llama_like(cls: str) -> ConfigMaker:
 
 def _t5(vocab: int, s: Size) -> PretrainedConfig:
     config = transformers.T5Config(
-        vocab_size=vocab, d_model=s.d_model, d_kv=s.d_model // s.heads, d_ff=2 * s.d_model,
+        vocab_size=vocab, d_model=s.d_model, d_kv=s.d_model // s.heads, d_ff=s.ffn * s.d_model,
         num_layers=s.layers, num_decoder_layers=s.layers, num_heads=s.heads,
         relative_attention_num_buckets=8, relative_attention_max_distance=16,
         pad_token_id=0, eos_token_id=2,
@@ -141,8 +142,8 @@ def _seq2seq(cls: str) -> ConfigMaker:
         config: PretrainedConfig = getattr(transformers, cls)(
             vocab_size=vocab, d_model=s.d_model, encoder_layers=s.layers,
             decoder_layers=s.layers, encoder_attention_heads=s.heads,
-            decoder_attention_heads=s.heads, encoder_ffn_dim=2 * s.d_model,
-            decoder_ffn_dim=2 * s.d_model, max_position_embeddings=s.positions,
+            decoder_attention_heads=s.heads, encoder_ffn_dim=s.ffn * s.d_model,
+            decoder_ffn_dim=s.ffn * s.d_model, max_position_embeddings=s.positions,
             pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
             forced_eos_token_id=None,
         )  # fmt: skip
