@@ -17,6 +17,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from model.core.errors import CheckpointError
 from model.datasets.corpus import Pair, held_out_examples, references
+from model.datasets.everyday import everyday_test
 from model.hf import byo
 from model.hf.families import Family
 from model.hf.loading import load_bert
@@ -74,6 +75,12 @@ def translation_references() -> dict[str, str]:
 @st.cache_resource(show_spinner=False)
 def translation_held_out() -> list[Pair]:
     return held_out_examples()
+
+
+@st.cache_resource(show_spinner=False)
+def everyday() -> dict[str, str]:
+    """The hand-written everyday sentences (data/everyday) and their references (read-only)."""
+    return {pair.english: pair.spanish for pair in everyday_test()}
 
 
 @st.cache_resource(show_spinner="Fetching the MarianMT checkpoint from the Hugging Face hub…")

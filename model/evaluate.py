@@ -2,6 +2,8 @@
 The last line of each command is fixed (progress is read from it):
 
     python -m model.evaluate translation   ->  translation test BLEU: X chrF: Y   (beam search)
+    python -m model.evaluate translation --set everyday
+        ->  translation everyday BLEU: X chrF: Y apertium BLEU: A chrF: B
     python -m model.evaluate ner           ->  ner test F1: X
     python -m model.evaluate qa            ->  qa test EM: X F1: Y handwritten EM: Z
     python -m model.evaluate anatomy       ->  anatomy recompute max abs error: X over N blocks
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -21,12 +24,15 @@ from tqdm import tqdm
 def evaluate_translation(args: argparse.Namespace) -> str:
     import sacrebleu
 
-    from model.datasets.corpus import read_split
     from model.tasks.translation import OurTranslator
 
     translator = (
         OurTranslator.load(Path(args.checkpoint)) if args.checkpoint else OurTranslator.load()
     )
+    if args.set == "everyday":
+        return evaluate_everyday(translator, args)
+    from model.datasets.corpus import read_split
+
     test = read_split("test")[: args.limit or None]
     references = [[p.spanish for p in test]]
     scores = {}
@@ -46,6 +52,59 @@ def evaluate_translation(args: argparse.Namespace) -> str:
         )
     beam_bleu, beam_chrf = scores["beam"]
     return f"translation test BLEU: {beam_bleu:.1f} chrF: {beam_chrf:.1f}"
+
+
+def evaluate_everyday(translator: Any, args: argparse.Namespace) -> str:
+    """The hand-written everyday set (data/everyday), ours (beam search) beside Apertium, the
+    teacher (`apertium -u eng-spa`), per kind of sentence and overall; and the share of
+    outputs, for the set as typed and in capitals, that repeat a 3-gram the source does not."""
+    import sacrebleu
+
+    from model.datasets.corpus import apertium_translate
+    from model.datasets.everyday import KINDS, everyday_test, repeats_a_trigram
+
+    pairs = everyday_test()[: args.limit or None]
+    english = [p.english for p in pairs]
+    ours = [
+        translator.translate(s, beam=args.beam).text
+        for s in tqdm(english, desc="ours", disable=args.quiet)
+    ]
+    shouted = [
+        translator.translate(s.upper(), beam=args.beam).text
+        for s in tqdm(english, desc="ours, in capitals", disable=args.quiet)
+    ]
+    lowered = [
+        translator.translate(s.lower(), beam=args.beam).text
+        for s in tqdm(english, desc="ours, in lower case", disable=args.quiet)
+    ]
+    teacher = apertium_translate(english, marks=False, quiet=True)
+    scored = {}
+    for name, outputs in (("ours", ours), ("apertium", teacher)):
+        scored[name] = (
+            sacrebleu.corpus_bleu(outputs, [[p.spanish for p in pairs]]).score,
+            sacrebleu.corpus_chrf(outputs, [[p.spanish for p in pairs]]).score,
+        )
+    print(f"{'kind':10s} {'n':>4s}  {'ours BLEU':>9s}  {'apertium BLEU':>13s}")
+    for kind in KINDS:
+        index = [i for i, p in enumerate(pairs) if p.kind == kind]
+        if not index:
+            continue
+        refs = [[pairs[i].spanish for i in index]]
+        mine = sacrebleu.corpus_bleu([ours[i] for i in index], refs).score
+        theirs = sacrebleu.corpus_bleu([teacher[i] for i in index], refs).score
+        print(f"{kind:10s} {len(index):4d}  {mine:9.1f}  {theirs:13.1f}")
+    for label, outputs, sources in (("as typed", ours, english), ("in capitals", shouted, english)):
+        looping = sum(repeats_a_trigram(s, o) for s, o in zip(sources, outputs, strict=True))
+        print(
+            f"outputs repeating a 3-gram the source does not ({label}): {looping} of {len(pairs)}"
+        )
+    same = sum(a.lower() == b.lower() for a, b in zip(lowered, shouted, strict=True))
+    print(f"the same words in capitals as in lower case: {same} of {len(pairs)}")
+    (bleu, chrf), (a_bleu, a_chrf) = scored["ours"], scored["apertium"]
+    return (
+        f"translation everyday BLEU: {bleu:.1f} chrF: {chrf:.1f} "
+        f"apertium BLEU: {a_bleu:.1f} chrF: {a_chrf:.1f}"
+    )
 
 
 def evaluate_ner(args: argparse.Namespace) -> str:
@@ -200,6 +259,13 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
         if task == "translation":
             cmd.add_argument("--beam", type=int, default=4, help="beams of the beam search")
+            cmd.add_argument(
+                "--set",
+                choices=("test", "everyday"),
+                default="test",
+                help="the held-out corpus pairs, or the hand-written everyday sentences "
+                "(scored beside Apertium)",
+            )
         if task == "qa":
             cmd.add_argument("--verbose", action="store_true", help="list every miss")
     return root

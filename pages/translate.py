@@ -15,17 +15,21 @@ st.title("Translation")
 st.caption(
     "English to Spanish with a transformer this project trained from scratch (on "
     "WordNet sentences translated by Apertium), showing the attention of every "
-    "decoding step."
+    "decoding step. A sentence typed in capitals or Title Case is read in lower case, so "
+    "casing does not change the words, and its translation is written back the same way."
 )
 
 translator = widgets.model_choice(
     "tr_model", "Ours (offline)", loaders.translator, MARIAN_HUB_NAME, loaders.marian
 )
 OWN = "The old man keeps his bicycle in the garden."
-examples = {f"{OWN} (not in the corpus's style)": OWN} | {
-    f"{pair.english} (held-out test sentence)": pair.english
-    for pair in loaders.translation_held_out()
-}
+EVERYDAY_SHOWN = 12  # one or two of each kind of the hand-written everyday set
+everyday = list(loaders.everyday())
+examples = (
+    {f"{OWN} (not in the corpus's style)": OWN}
+    | {f"{e} (everyday, with a reference)": e for e in everyday[:: len(everyday) // EVERYDAY_SHOWN]}
+    | {f"{p.english} (held-out test sentence)": p.english for p in loaders.translation_held_out()}
+)
 widgets.example_picker("tr", examples, lambda sentence: {"tr_text": sentence})
 english = widgets.text_box("English", OWN, key="tr_text", height=80)
 decoding = st.radio(
@@ -50,13 +54,19 @@ if result is not None:
     )
     for notice in result.notices:
         st.warning(notice)
-    reference = loaders.translation_references().get(english.strip())
-    if reference is not None:
-        scores = sentence_scores(result.text, reference)
+    typed = english.strip()
+    reference = loaders.translation_references().get(typed)
+    written = loaders.everyday().get(typed)
+    if reference is not None or written is not None:
+        scores = sentence_scores(result.text, written or reference or "")
+        where = (
+            "written by hand; this sentence is in the everyday test set"
+            if written
+            else "Apertium's translation; this sentence is in the held-out test set"
+        )
         st.markdown(
-            f"**Reference** (Apertium's translation; this sentence is in the held-out test "
-            f"set): {text.escape(reference)}  \nSentence BLEU {scores.bleu:.1f}, "
-            f"chrF {scores.chrf:.1f}."
+            f"**Reference** ({where}): {text.escape(written or reference or '')}  \n"
+            f"Sentence BLEU {scores.bleu:.1f}, chrF {scores.chrf:.1f}."
         )
     att = result.attention
     source, output = result.source_tokens, result.output_tokens

@@ -34,3 +34,17 @@ def everyday_test() -> list[EverydayPair]:
     if unknown:
         raise ValueError(f"{EVERYDAY}: unknown kinds {sorted(unknown)}; known: {KINDS}")
     return pairs
+
+
+def trigrams(text: str) -> list[tuple[str, ...]]:
+    words = text.lower().split()
+    return [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+
+
+def repeats_a_trigram(source: str, output: str) -> bool:
+    """Whether `output` says some 3 words twice while `source` repeats no 3 words of its own:
+    the sign of a decoder caught in a loop ("tres lenguas tres lenguas")."""
+    if len(set(trigrams(source))) < len(trigrams(source)):
+        return False  # the source repeats itself; a faithful translation may too
+    found = trigrams(output)
+    return len(set(found)) < len(found)

@@ -62,6 +62,37 @@ def _check_text(text: str) -> str:
     return " ".join(text.split())
 
 
+@dataclass(frozen=True)
+class Casing:
+    """How a sentence was typed, so that its translation can be written back the same way."""
+
+    upper: bool  # ALL CAPS
+    title: bool  # Every Word Capitalised
+
+
+def read_casing(text: str) -> tuple[str, Casing]:
+    """The text as the model reads it, and how it was typed. In capitals or Title Case it is
+    read in lower case, like the corpus's WordNet phrases, so ALL CAPS, Title Case and lower
+    case give the same words (in capitals the model once looped on "ADN de ADN ..."). A
+    sentence typed the usual way is read as typed: its capitals carry names and acronyms
+    ("DNA", "Paris"), and reading everything in lower case cost 4 BLEU on the test set."""
+    letters = [c for c in text if c.isalpha()]
+    upper = len(letters) >= 2 and all(c.isupper() for c in letters)
+    words = [w for w in text.split() if any(c.isalpha() for c in w)]
+    title = not upper and len(words) >= 3 and all(w[:1].isupper() for w in words)
+    return (text.lower() if upper or title else text), Casing(upper, title)
+
+
+def write_casing(text: str, casing: Casing) -> str:
+    """A translation cased as its source was typed: all capitals for a source in capitals, a
+    capital first letter for one in Title Case, as the model wrote it otherwise."""
+    if casing.upper:
+        return text.upper()
+    if casing.title and text:
+        return text[:1].upper() + text[1:]
+    return text
+
+
 class OurTranslator:
     """The from-scratch transformer trained by `python -m model.train translation`."""
 
@@ -78,9 +109,11 @@ class OurTranslator:
         return cls(*load_checkpoint(directory))
 
     def encode_source(self, text: str) -> tuple[list[int], list[str], list[str]]:
-        """Source ids (truncated to fit max_len, EOS appended), their tokens, and notices."""
+        """Source ids (truncated to fit max_len, EOS appended), their tokens, and notices. Text in
+        capitals or Title Case is read in lower case (`read_casing`)."""
         notices = []
-        encoding = self.tokenizer.encode(_check_text(text))
+        reading, _ = read_casing(_check_text(text))
+        encoding = self.tokenizer.encode(reading)
         ids, tokens = list(encoding.ids), list(encoding.tokens)
         limit = self.model.config.max_len - 1
         if len(ids) > limit:
@@ -102,7 +135,9 @@ class OurTranslator:
         self, text: str, beam: int = 1, max_new: int | None = None, detail: bool = False
     ) -> Translation:
         """Greedy (beam 1) or beam search. With `detail`, the capture also holds scores, Q/K/V,
-        masks, the embedding components and every block's activations and logits."""
+        masks, the embedding components and every block's activations and logits. Text in
+        capitals or Title Case is read in lower case and its translation written back so."""
+        _, casing = read_casing(_check_text(text))
         ids, tokens, notices = self.encode_source(text)
         src = torch.tensor([ids])  # (1, src_len)
         max_new = output_limit(len(ids), max_new)
@@ -129,7 +164,7 @@ class OurTranslator:
         )
         text_ids = [i for i in out_ids if i != self.eos]
         return Translation(
-            text=self.tokenizer.decode(text_ids),
+            text=write_casing(self.tokenizer.decode(text_ids), casing),
             source_tokens=tuple(tokens),
             output_tokens=tuple(out_tokens),
             attention=attention,

@@ -72,6 +72,22 @@ def test_a_held_out_example_shows_its_reference_and_scores():
     assert "Reference" not in markdown_text(at)
 
 
+def test_everyday_examples_come_with_their_hand_written_reference():
+    from model.datasets.everyday import everyday_test
+    from model.tasks.translation import load_translator, sentence_scores
+
+    at = open_page("translate.py")
+    everyday = [o for o in at.selectbox("tr_example").options if "(everyday" in o]
+    assert len(everyday) >= 10
+    at.selectbox("tr_example").set_value(everyday[1]).run()
+    typed = at.text_area("tr_text").value
+    (pair,) = [p for p in everyday_test() if p.english == typed]
+    output = load_translator().translate(typed, beam=1).text
+    shown = markdown_text(at).replace("\\", "")
+    assert "written by hand" in shown and pair.spanish in shown
+    assert f"chrF {sentence_scores(output, pair.spanish).chrf:.1f}" in shown
+
+
 def test_translation_ablation_shows_the_new_output_next_to_the_original():
     at = open_page("translate.py")
     at.multiselect("tr_ablate_layers").set_value([("cross", 0), ("cross", 1), ("cross", 2)]).run()

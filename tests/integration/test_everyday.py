@@ -27,3 +27,21 @@ def test_apertium_translates_every_everyday_sentence_as_plain_text(apertium_avai
     assert not any(mark in line for line in output for mark in "*#@")  # -u: no marks
     bleu = sacrebleu.corpus_bleu(output, [[p.spanish for p in pairs]]).score
     assert 20 < bleu < 90  # a real teacher that still errs (51.2 with Debian 12's package)
+
+
+def test_evaluate_everyday_prints_its_fixed_last_line_beside_apertium(apertium_available, capsys):
+    import re
+
+    from model.evaluate import main as evaluate_main
+
+    evaluate_main(["translation", "--set", "everyday", "--limit", "30", "--quiet"])
+    out = capsys.readouterr().out.strip().splitlines()
+    number = r"(\d+\.\d)"
+    pattern = (
+        rf"translation everyday BLEU: {number} chrF: {number} "
+        rf"apertium BLEU: {number} chrF: {number}"
+    )
+    assert re.fullmatch(pattern, out[-1]), out[-1]
+    # casing never changes the words, and nothing loops, as typed or in capitals
+    assert "the same words in capitals as in lower case: 30 of 30" in out
+    assert "outputs repeating a 3-gram the source does not (in capitals): 0 of 30" in out
