@@ -67,6 +67,13 @@ def _translation_parser(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--resume", default="", help="continue training the checkpoint in this folder")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     tr.add_argument(
+        "--everyday",
+        type=int,
+        default=0,
+        help="add N generated everyday sentence pairs to the training split "
+        "(python -m model.datasets.sentences)",
+    )
+    tr.add_argument(
         "--snapshots",
         default="",
         help="also keep the weights of every validation here (to average them: "

@@ -60,6 +60,7 @@ class TranslationConfig:
     resume: str = ""
     quiet: bool = False
     snapshots: str = ""  # keep the weights of every validation here (for averaging)
+    everyday: int = 0  # generated everyday sentence pairs added to the corpus's training split
 
     def __post_init__(self) -> None:
         for name in ("epochs", "max_tokens", "warmup", "validate_every", "max_len"):
@@ -189,6 +190,11 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     train, valid = read_split("train"), read_split("valid")
     if run.tiny:  # a smoke run: a slice of the corpus and a toy model
         train, valid = train[:400], valid[:50]
+    if run.everyday:  # full sentences built with Apertium's generators (datasets/sentences.py)
+        from model.datasets.sentences import generate
+
+        made = generate(run.everyday, seed=run.seed)
+        train = train + [Pair(english, spanish, "generated") for english, spanish in made]
     previous: dict[str, Any] = {}
     if run.resume:  # continue a run: same tokenizer, config and weights, schedule carried on
         resume_dir = Path(run.resume)
