@@ -272,6 +272,7 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
             "arguments": asdict(run),
             "history": history,
         }
+        out_dir.mkdir(parents=True, exist_ok=True)  # a resumed run may never beat its start
         (out_dir / "training.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
         return summary
 
@@ -310,8 +311,15 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
                 break
     summary = write_summary(step, epoch)
     minutes = summary["minutes"]
+    written = (out_dir / "model.safetensors").exists()
     print(
         f"trained {step} steps ({epoch} epochs) in {minutes:.1f} min; "
-        f"best validation loss {best:.3f}; checkpoint in {out_dir}"
+        f"best validation loss {best:.3f}; "
+        + (
+            f"checkpoint in {out_dir}"
+            if written
+            else f"no validation beat the resumed checkpoint's, so {out_dir} holds no weights "
+            "(the snapshots, if kept, can be averaged: python -m model.train average)"
+        )
     )
     return summary
