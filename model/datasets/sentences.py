@@ -92,23 +92,28 @@ class ApertiumMissing(RuntimeError):
     """apertium-eng-spa is not installed (the message says how to get it)."""
 
 
-def _run(binary: Path, flag: str, units: Sequence[str]) -> list[str]:
-    """One lt-proc call for many lexical units (one a line); its outputs, in order."""
+def _lt_proc(binary: Path, flag: str, lines: Sequence[str]) -> list[str]:
+    """One lt-proc call over many lines; its output lines, one for each, in order."""
     if not binary.exists():
         raise ApertiumMissing(
             f"{binary} is missing: apt-get install apertium-eng-spa (.ci/run installs it)"
         )
     done = subprocess.run(
         ["lt-proc", flag, str(binary)],
-        input="".join(f"^{u}$\n" for u in units),
+        input="".join(f"{line}\n" for line in lines),
         capture_output=True,
         text=True,
         check=True,
     )
-    lines = done.stdout.split("\n")[: len(units)]
-    if len(lines) != len(units):
-        raise RuntimeError(f"lt-proc {flag} returned {len(lines)} lines for {len(units)} units")
-    return lines
+    out = done.stdout.split("\n")[: len(lines)]
+    if len(out) != len(lines):
+        raise RuntimeError(f"lt-proc {flag} returned {len(out)} lines for {len(lines)}")
+    return out
+
+
+def _run(binary: Path, flag: str, units: Sequence[str]) -> list[str]:
+    """One lt-proc call for many lexical units (one a line); its outputs, in order."""
+    return _lt_proc(binary, flag, [f"^{u}$" for u in units])
 
 
 def spanish_forms(units: Sequence[str]) -> list[str]:
@@ -269,18 +274,7 @@ def realise_each(plans: Sequence[Plan]) -> list[tuple[str, str] | None]:
 def post_generate(sentences: Sequence[str]) -> list[str]:
     """Apertium's Spanish post-generation ("~la" before a stressed a), then the two
     contractions of Spanish spelling, "a el" -> "al" and "de el" -> "del"."""
-    if not sentences:
-        return []
-    done = subprocess.run(
-        ["lt-proc", "-p", str(POSTGEN)],
-        input="\n".join(sentences) + "\n",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    out = done.stdout.rstrip("\n").split("\n")
-    if len(out) != len(sentences):
-        raise RuntimeError(f"post-generation returned {len(out)} lines for {len(sentences)}")
+    out = _lt_proc(POSTGEN, "-p", sentences)
     return [re.sub(r"\b([Aa]|[Dd]e) el\b", lambda m: {"a": "al", "A": "Al", "de": "del",
                    "De": "Del"}[m[1]], line) for line in out]  # fmt: skip
 

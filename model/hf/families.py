@@ -36,8 +36,6 @@ class Family:
     kind: Kind
     config: Callable[[int, Size], PretrainedConfig]  # (vocabulary size, model size)
     model_class: str  # the transformers class of the tiny model
-    grouped: bool = False  # grouped-query attention: fewer key/value heads than query heads
-    position_bias: bool = False  # a relative position bias added to the scores (T5)
 
     @property
     def stacks(self) -> tuple[Stack, ...]:
@@ -159,12 +157,10 @@ FAMILIES: tuple[Family, ...] = (
     Family("ALBERT", "albert", "encoder", _albert, "AlbertModel"),
     Family("ELECTRA", "electra", "encoder", _electra, "ElectraModel"),
     Family("GPT-2", "gpt2", "decoder", _gpt2, "GPT2LMHeadModel"),
-    Family("Llama", "llama", "decoder", _llama_like("LlamaConfig"), "LlamaForCausalLM", True),
-    Family("Qwen2", "qwen2", "decoder", _llama_like("Qwen2Config"), "Qwen2ForCausalLM", True),
-    Family(
-        "Mistral", "mistral", "decoder", _llama_like("MistralConfig"), "MistralForCausalLM", True
-    ),
-    Family("T5", "t5", "seq2seq", _t5, "T5ForConditionalGeneration", position_bias=True),
+    Family("Llama", "llama", "decoder", _llama_like("LlamaConfig"), "LlamaForCausalLM"),
+    Family("Qwen2", "qwen2", "decoder", _llama_like("Qwen2Config"), "Qwen2ForCausalLM"),
+    Family("Mistral", "mistral", "decoder", _llama_like("MistralConfig"), "MistralForCausalLM"),
+    Family("T5", "t5", "seq2seq", _t5, "T5ForConditionalGeneration"),
     Family("BART", "bart", "seq2seq", _seq2seq("BartConfig"), "BartForConditionalGeneration"),
     Family("Marian", "marian", "seq2seq", _seq2seq("MarianConfig"), "MarianMTModel"),
 )
