@@ -2,23 +2,29 @@
 
 The translator learned from WordNet phrases, which hold few full sentences with a subject and
 a conjugated verb, so it misreads "The lion sleeps" (and so does Apertium, its teacher). Here
-each pair is built from one plan (subject, verb, tense, polarity, question or statement,
-object), and both sides are spelled by Apertium's own tools from Debian's apertium-eng-spa:
+each pair is built from one plan (a frame, a subject, a verb, a tense, statement, negation or
+question, an object, a place, a time), and both sides are spelled by Apertium's own tools from
+Debian's apertium-eng-spa:
 
 - the English lemmas below are everyday words; their Spanish lemmas and each noun's gender
   come from the package's bilingual dictionary (`lt-proc -b eng-spa.autobil.bin`), and a word
   it does not translate, or translates only with an unknown gender, is left out;
-- every inflected Spanish form (determiners, nouns, adjectives in agreement, verbs conjugated
-  for person, number and tense, numerals) comes from the package's Spanish generator
-  (`lt-proc -g eng-spa.autogen.bin`), and every English form from its English generator
+- every inflected Spanish form (determiners, possessives and demonstratives, nouns,
+  adjectives in agreement, verbs conjugated for person, number and tense, gerunds, the
+  conditional of "gustar") comes from the package's Spanish generator (`lt-proc -g
+  eng-spa.autogen.bin`), and every inflected English form from its English generator
   (`lt-proc -g spa-eng.autogen.bin`): no inflection is written by hand.
 
-What is written by hand is the sentence frames (word order, "no", "¿…?", "does/did/will",
-the "a" before a person seen), a few closed-class words (subject pronouns, numerals' lemmas),
-the everyday sense where the dictionary lists it after a rarer one (SENSES), and Spanish
-spelling's two contractions (al, del) after Apertium's post-generation.
+The frames: actions ("The lion sleeps near the river."), the progressive ("The children are
+playing in the park."), "going to", "would like" ("I would like a cup of coffee." -> "Me
+gustaría una taza de café."), "be" with an adjective or a place (ser or estar by the
+adjective), "there is", ages, clock times ("It is half past three."). What is written by hand
+is the frames (word order, "no", "¿…?", "do/does/did/will", the "a" before a person seen,
+clitic pronouns before the verb), closed-class words (pronouns, numerals, times of day,
+days of the week), the everyday sense where the dictionary lists it after a rarer one
+(SENSES), and Spanish spelling's two contractions (al, del) after Apertium's post-generation.
 tests/integration/test_sentences.py reads the Spanish back with Apertium's Spanish analyser
-and checks that determiner, noun and adjective agree and that the verb has the subject's
+and checks that determiner, noun and adjective agree and that each verb has the subject's
 person and number and the plan's tense.
 
     python -m model.datasets.sentences --count 20 [--seed N]     # prints pairs as TSV
@@ -42,50 +48,109 @@ SPANISH = APERTIUM / "eng-spa.autogen.bin"  # generates Spanish forms
 ENGLISH = APERTIUM / "spa-eng.autogen.bin"  # generates English forms
 
 # Everyday nouns by what they can do or undergo (English lemmas; Spanish from the dictionary).
-AGENTS = (
-    "dog",
-    "cat",
-    "bird",
-    "horse",
-    "lion",
-    "child",
-    "boy",
-    "girl",
-    "man",
-    "woman",
-    "teacher",
-    "doctor",
-    "farmer",
-    "student",
-    "friend",
-    "neighbour",
-    "baby",
-    "cow",
-)
+PEOPLE = ("child", "boy", "girl", "man", "woman", "teacher", "doctor", "farmer", "student",
+          "friend", "neighbour", "mother", "father", "sister", "brother", "son", "daughter",
+          "grandmother", "grandfather")  # fmt: skip
+ANIMALS = ("dog", "cat", "bird", "horse", "lion", "cow", "spider")
+AGENTS = PEOPLE + ANIMALS
 DRINKS = ("milk", "water", "coffee", "tea", "juice", "wine")
-FOODS = ("bread", "apple", "fish", "cheese", "soup", "cake", "rice", "egg")
-READS = ("book", "letter", "newspaper", "story", "message")
-THINGS = ("house", "car", "door", "window", "ball", "table", "chair", "bicycle", "key", "box")
-PLACES = ("garden", "park", "kitchen", "school", "street", "river", "city", "market", "field")
-ADJECTIVES = ("small", "big", "old", "new", "red", "white", "black", "happy", "tired", "beautiful",
-              "young", "tall", "green", "clean")  # fmt: skip
-INTRANSITIVE = ("sleep", "run", "sing", "walk", "swim", "play", "work", "eat", "laugh", "cry")
+FOODS = ("bread", "apple", "orange", "cheese", "soup", "cake", "rice", "egg", "chicken")
+READS = ("book", "letter", "newspaper", "story", "message", "menu")
+THINGS = ("house", "car", "door", "window", "ball", "table", "chair", "bicycle", "key", "box",
+          "phone", "pen", "bag", "shoe", "ticket", "shirt", "dress", "hat", "umbrella",
+          "computer", "picture", "map", "clock", "guitar", "bottle", "cup")  # fmt: skip
+PLACES = ("garden", "park", "kitchen", "school", "street", "river", "city", "market", "field",
+          "station", "hospital", "airport", "beach", "office", "museum", "restaurant", "shop",
+          "library", "hotel", "room", "church", "mountain", "sea")  # fmt: skip
+CONTAINERS = {"cup": DRINKS[:5], "glass": ("milk", "water", "juice", "wine"),
+              "bottle": ("water", "wine", "milk"), "piece": ("bread", "cheese", "cake")}  # fmt: skip
+# Adjectives that describe (Spanish "ser") and states (Spanish "estar").
+DESCRIBE = ("small", "big", "old", "new", "red", "white", "black", "beautiful", "young",
+            "tall", "green", "kind", "good", "cheap", "expensive", "long", "short")  # fmt: skip
+STATES = ("happy", "tired", "sad", "busy", "ready", "angry", "clean", "dirty", "open", "hot",
+          "cold")  # fmt: skip
+MOODS = STATES[:6]  # a person's states; the rest are a thing's
+ADJECTIVES = DESCRIBE + STATES
+# Which describing adjectives fit which nouns (a black orange, a short daughter: never)
+FITS = {PEOPLE: ("old", "young", "tall", "kind", "good", "beautiful"),
+        ANIMALS: ("small", "big", "old", "young", "black", "white", "beautiful"),
+        THINGS + PLACES: ("small", "big", "old", "new", "red", "white", "black", "green",
+                          "cheap", "expensive", "beautiful")}  # fmt: skip
+MASS = DRINKS + ("bread", "cheese", "soup", "rice", "chicken")  # never plural here
+INTRANSITIVE = ("sleep", "run", "sing", "walk", "swim", "play", "work", "eat", "laugh", "cry",
+                "dance", "cook", "travel", "arrive", "live")  # fmt: skip
+MOTION = ("go", "come", "walk", "run", "travel", "arrive")  # "to the park": "al parque"
 TRANSITIVE = {
-    "drink": DRINKS, "eat": FOODS, "read": READS, "write": ("letter", "story", "message"),
-    "buy": FOODS + THINGS[:6], "open": ("door", "window", "box", "book"),
-    "see": AGENTS + THINGS, "clean": ("house", "car", "table", "kitchen", "window"),
+    "drink": DRINKS, "eat": FOODS, "read": READS, "write": ("letter", "story", "message", "book"),
+    "buy": FOODS + THINGS, "open": ("door", "window", "box", "book", "bottle", "shop"),
+    "close": ("door", "window", "box", "book", "shop"), "see": AGENTS + THINGS + PLACES,
+    "clean": ("house", "car", "table", "kitchen", "window", "room", "shoe"),
+    "have": ANIMALS + THINGS + FOODS + ("brother", "sister", "son", "daughter", "friend"), "need": FOODS + THINGS + DRINKS, "want": FOODS + THINGS,
+    "sell": FOODS + THINGS, "find": THINGS + ANIMALS, "wash": ("car", "shirt", "dress", "cup"),
+    "carry": ("bag", "box", "chair", "bottle", "umbrella", "book"), "cook": FOODS,
+    "help": PEOPLE, "call": PEOPLE, "visit": PEOPLE + PLACES, "know": PEOPLE + PLACES,
+    "love": AGENTS, "wait": PEOPLE, "watch": ANIMALS, "build": ("house", "school", "hotel"),
+    "learn": ("song", "story"), "speak": (), "play": (),
 }  # fmt: skip
+STATIVE = ("know", "have", "love", "want", "need")  # never "is knowing"
+PERSONAL = ("see", "help", "call", "visit", "know", "love", "wait", "find", "watch")
+PREPOSITION = {"wait": "for"}  # English only: "wait for the bus", "esperar el autobús"
 # Where the dictionary's first sense is not the everyday one, the sense to take among those it
 # lists (a word it does not list is never taken).
-SENSES = {"play": "jugar", "work": "trabajar", "letter": "carta", "market": "mercado"}
-NUMBERS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
-# Subject pronouns (closed class): English, Spanish ("" where Spanish drops it), person, number
+SENSES = {"play": "jugar", "work": "trabajar", "letter": "carta", "market": "mercado",
+          "station": "estación", "room": "habitación", "key": "llave", "ball": "pelota",
+          "cup": "taza", "bottle": "botella", "piece": "pedazo", "juice": "zumo",
+          "know": "conocer", "love": "querer", "watch": "mirar", "plane": "avión",
+          "picture": "fotografía", "table": "mesa", "chair": "silla", "bag": "bolso",
+          "ticket": "entrada", "office": "oficina", "field": "campo", "run": "correr",
+          "cry": "llorar", "beautiful": "bonito", "ready": "listo", "short": "corto"}  # fmt: skip
+# Numerals (closed class): English, Spanish, value
+NUMBERS = (("two", "dos"), ("three", "tres"), ("four", "cuatro"), ("five", "cinco"),
+           ("six", "seis"), ("seven", "siete"), ("eight", "ocho"), ("nine", "nueve"),
+           ("ten", "diez"), ("eleven", "once"), ("twelve", "doce"), ("fifteen", "quince"),
+           ("twenty", "veinte"), ("thirty", "treinta"), ("forty", "cuarenta"),
+           ("fifty", "cincuenta"), ("eighty", "ochenta"), ("a hundred", "cien"))  # fmt: skip
+HOURS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve")  # fmt: skip
+MINUTES = ("", "", "o'clock", "half past", "a quarter past", "a quarter to")
+HOURS_ES = ("una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez",
+            "once", "doce")  # fmt: skip
+PERIODS = {"in the morning": "de la mañana", "in the afternoon": "de la tarde",
+           "in the evening": "de la tarde", "at night": "de la noche"}  # fmt: skip
+DAYS = (("Monday", "lunes"), ("Tuesday", "martes"), ("Wednesday", "miércoles"),
+        ("Thursday", "jueves"), ("Friday", "viernes"), ("Saturday", "sábado"),
+        ("Sunday", "domingo"))  # fmt: skip
+# Times that fit any tense, and those that fit one (English, Spanish)
+WHEN_ANY = (("in the morning", "por la mañana"), ("in the afternoon", "por la tarde"),
+            ("at night", "por la noche"), ("at noon", "al mediodía"),
+            ("at midnight", "a medianoche"), ("early", "temprano"), ("late", "tarde"))  # fmt: skip
+WHEN = {
+    "present": (("every day", "todos los días"), ("every morning", "todas las mañanas"),
+                ("today", "hoy"), ("every week", "cada semana")),
+    "past": (("yesterday", "ayer"), ("last week", "la semana pasada"),
+             ("last night", "anoche"), ("last month", "el mes pasado"),
+             ("last year", "el año pasado"), ("this morning", "esta mañana")),
+    "future": (("tomorrow", "mañana"), ("next week", "la semana que viene"),
+               ("tonight", "esta noche"), ("soon", "pronto"), ("next year", "el año que viene")),
+}  # fmt: skip
+# Subject pronouns (closed class): English, Spanish ("" where Spanish drops it), person,
+# number, object form in English, clitic in Spanish, "would like" clitic
 PRONOUNS = (
     ("I", "", "p1", "sg"), ("you", "", "p2", "sg"), ("he", "él", "p3", "sg"),
     ("she", "ella", "p3", "sg"), ("we", "", "p1", "pl"), ("they", "", "p3", "pl"),
 )  # fmt: skip
+LANGUAGES = {"English": "inglés", "Spanish": "español", "French": "francés",
+             "German": "alemán", "Italian": "italiano", "Chinese": "chino"}  # fmt: skip
+OBJECTS = {"me": "me", "you": "te", "him": "lo", "her": "la", "us": "nos", "them": "los"}
+DATIVE = {"I": "me", "you": "te", "he": "le", "she": "le", "we": "nos", "they": "les"}
+BE = {("p1", "sg"): ("am", "was"), ("p2", "sg"): ("are", "were"), ("p3", "sg"): ("is", "was"),
+      ("p1", "pl"): ("are", "were"), ("p2", "pl"): ("are", "were"),
+      ("p3", "pl"): ("are", "were")}  # fmt: skip
+DETERMINERS = ("the", "a", "my", "your", "his", "her", "our", "their", "this", "that")
 TENSES = {"present": "pri", "past": "ifi", "future": "fti"}  # Apertium's Spanish tense tags
 KINDS = ("statement", "negation", "question")
+FRAMES = {"action": 40, "progressive": 8, "going": 7, "wouldlike": 12, "copula": 12,
+          "there": 6, "age": 4, "clock": 5, "where": 6}  # fmt: skip
 
 
 class ApertiumMissing(RuntimeError):
@@ -116,16 +181,6 @@ def _run(binary: Path, flag: str, units: Sequence[str]) -> list[str]:
     return _lt_proc(binary, flag, [f"^{u}$" for u in units])
 
 
-def spanish_forms(units: Sequence[str]) -> list[str]:
-    """Spanish surface forms of lexical units ("gato<n><m><pl>" -> "gatos"); "" where the
-    generator has none."""
-    return ["" if f.startswith("#") or not f else f for f in _run(SPANISH, "-g", units)]
-
-
-def english_forms(units: Sequence[str]) -> list[str]:
-    return ["" if f.startswith("#") or not f else f for f in _run(ENGLISH, "-g", units)]
-
-
 @dataclass(frozen=True)
 class Noun:
     english: str
@@ -137,8 +192,10 @@ class Noun:
 def lexicon() -> tuple[dict[str, Noun], dict[str, str], dict[str, str]]:
     """Nouns (with gender), verbs and adjectives: English lemma -> Spanish, from the
     bilingual dictionary; words it cannot translate plainly are left out."""
-    nouns = sorted(set(AGENTS + DRINKS + FOODS + READS + THINGS + PLACES))
-    verbs = sorted(set(INTRANSITIVE) | set(TRANSITIVE))
+    objects = {o for options in TRANSITIVE.values() for o in options}
+    nouns = sorted(set(AGENTS + DRINKS + FOODS + READS + THINGS + PLACES) | objects
+                   | set(CONTAINERS))  # fmt: skip
+    verbs = sorted(set(INTRANSITIVE) | set(TRANSITIVE) | set(MOTION))
     units = [f"{n}<n><sg>" for n in nouns] + [f"{v}<vblex><inf>" for v in verbs]
     units += [f"{a}<adj><sint>" for a in ADJECTIVES] + [f"{a}<adj>" for a in ADJECTIVES]
     lemmas = [u.partition("<")[0] for u in units]
@@ -175,40 +232,425 @@ def _pick(line: str, prefer: str | None = None) -> tuple[str, str]:
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """A noun phrase: "the two small dogs" is Phrase("dog", "two", True, "small")."""
+
+    noun: str  # English lemma
+    det: str  # DETERMINERS or an English numeral ("two")
+    plural: bool
+    adjective: str = ""
+    container: str = ""  # "cup": "a cup of coffee" (the noun is what it holds)
+
+
+@dataclass(frozen=True)
 class Plan:
     """One sentence, before either language spells it."""
 
-    subject: str  # a noun (English lemma) or a pronoun
-    plural: bool  # a noun subject's number
-    number: str  # "" or a numeral ("two") for a plural noun subject
-    adjective: str  # "" or an adjective on the subject noun
-    verb: str
-    obj: str  # "" or the object noun
-    tense: str  # TENSES
-    kind: str  # KINDS
-    place: str = ""  # "" or a place: "in the garden"
+    frame: str  # FRAMES
+    subject: Phrase | str  # a noun phrase, a pronoun (PRONOUNS), or "" (it, there)
+    verb: str = ""
+    obj: Phrase | str = ""  # a noun phrase, an object pronoun (OBJECTS) or ""
+    tense: str = "present"  # TENSES
+    kind: str = "statement"  # KINDS
+    place: str = ""  # "" or a place noun
+    when: tuple[str, str] = ("", "")  # a time (English, Spanish)
+    adjective: str = ""  # copula: the adjective said of the subject
+    number: str = ""  # age: the years (English numeral); clock: the hour
+    minutes: str = ""  # clock: "", "o'clock", "half past", "a quarter past", "a quarter to"
+    wh: str = ""  # "where", "when", "what", "why" for a question that asks one
+
+
+def person_number(subject: Phrase | str) -> tuple[str, str]:
+    """The subject's person and number for the verb ("p3", "pl")."""
+    if isinstance(subject, Phrase):
+        return "p3", "pl" if subject.plural else "sg"
+    pronoun = next((p for p in PRONOUNS if p[0] == subject), None)
+    return (pronoun[2], pronoun[3]) if pronoun else ("p3", "sg")
+
+
+def _phrase(rng: random.Random, nouns: Sequence[str], plural: float = 0.35) -> Phrase:
+    nouns_known, _, adjectives = lexicon()
+    noun = rng.choice([n for n in nouns if n in nouns_known])
+    many = noun not in MASS and rng.random() < plural
+    if many and rng.random() < 0.3:
+        det = rng.choice(NUMBERS)[0]
+    else:
+        det = rng.choice(("the",) * 5 + DETERMINERS[1:])
+        if (many or noun in MASS) and det == "a":
+            det = "the"
+    fitting = next((fit for group, fit in FITS.items() if noun in group), ())
+    fitting = tuple(a for a in fitting if a in adjectives)
+    adjective = rng.choice(fitting) if fitting and rng.random() < 0.25 else ""
+    return Phrase(noun, det, many, adjective)
+
+
+def _subject(rng: random.Random, pronoun: float = 0.35) -> Phrase | str:
+    if rng.random() < pronoun:
+        return rng.choice(PRONOUNS)[0]
+    return _phrase(rng, AGENTS)
+
+
+def _when(rng: random.Random, tense: str, chance: float = 0.3) -> tuple[str, str]:
+    if rng.random() >= chance:
+        return ("", "")
+    roll = rng.random()
+    if roll < 0.3:
+        return _clock(rng, at=True)
+    if roll < 0.55:
+        return rng.choice(WHEN_ANY)
+    if roll < 0.65 and tense != "past":
+        english, spanish = rng.choice(DAYS)
+        plural = tense == "present" and rng.random() < 0.5
+        return (f"on {english}s", f"los {spanish}") if plural else (
+            f"on {english}", f"el {spanish}"
+        )
+    return rng.choice(WHEN[tense])
+
+
+def _clock(rng: random.Random, at: bool) -> tuple[str, str]:
+    """A clock time, "at seven in the morning" / "a las siete de la mañana"."""
+    hour = rng.randrange(12)
+    minutes = rng.choice(MINUTES)
+    english, spanish = _hour(hour, minutes)
+    if at:
+        english, spanish = f"at {english}", f"a {spanish}"
+        if minutes in ("", "o'clock") and rng.random() < 0.3:
+            period = rng.choice(list(PERIODS))
+            english, spanish = f"{english} {period}", f"{spanish} {PERIODS[period]}"
+    return english, spanish
+
+
+def _hour(hour: int, minutes: str) -> tuple[str, str]:
+    """English and Spanish for a time ("half past three", "las tres y media")."""
+    if minutes == "a quarter to":  # "a quarter to four": "las cuatro menos cuarto"
+        hour = (hour + 1) % 12
+        return f"a quarter to {HOURS[hour]}", f"{_las(hour)} menos cuarto"
+    tail = {"half past": " y media", "a quarter past": " y cuarto"}.get(minutes, "")
+    english = {"o'clock": f"{HOURS[hour]} o'clock", "": HOURS[hour]}.get(
+        minutes, f"{minutes} {HOURS[hour]}"
+    )
+    return english, _las(hour) + tail
+
+
+def _las(hour: int) -> str:
+    return f"{'la' if hour == 0 else 'las'} {HOURS_ES[hour]}"
 
 
 def plan(rng: random.Random) -> Plan:
-    nouns, verbs, adjectives = lexicon()
-    agents = [a for a in AGENTS if a in nouns]
-    verb = rng.choice([v for v in (*INTRANSITIVE, *TRANSITIVE) if v in verbs])
-    objects = [o for o in TRANSITIVE.get(verb, ()) if o in nouns]
-    pronoun = rng.random() < 0.3
-    plural = not pronoun and rng.random() < 0.4
-    return Plan(
-        subject=rng.choice(PRONOUNS)[0] if pronoun else rng.choice(agents),
-        plural=plural,
-        number=rng.choice(NUMBERS) if plural and rng.random() < 0.3 else "",
-        adjective=rng.choice(list(adjectives)) if not pronoun and rng.random() < 0.4 else "",
-        verb=verb,
-        obj=rng.choice(objects) if objects and rng.random() < 0.8 else "",
-        tense=rng.choice(list(TENSES)),
-        kind=rng.choice(KINDS),
-        place=rng.choice([p for p in PLACES if p in nouns])
-        if not objects and rng.random() < 0.5
-        else "",
+    """A random plan: its frame, then what that frame needs."""
+    _, verbs, adjectives = lexicon()
+    frame = rng.choices(list(FRAMES), weights=list(FRAMES.values()))[0]
+    tense = rng.choice(list(TENSES))
+    kind = rng.choice(KINDS)
+    if frame == "clock":
+        minutes = rng.choice(MINUTES)
+        return Plan(frame, "", number=HOURS[rng.randrange(12)], minutes=minutes,
+                    kind=rng.choice(("statement",) * 9 + ("question",)))  # fmt: skip
+    if frame == "there":
+        nouns = lexicon()[0]
+        found = _phrase(rng, AGENTS + THINGS + FOODS, plural=0.5)
+        det = (rng.choice(NUMBERS)[0] if rng.random() < 0.6 else "") if found.plural else "a"
+        obj = Phrase(found.noun, det, found.plural, found.adjective)
+        assert found.noun in nouns
+        return Plan(frame, "", obj=obj, tense=tense,
+                    kind="question" if kind == "question" else "statement", place=rng.choice(PLACES) if rng.random() < 0.7 else "")  # fmt: skip
+    if frame == "age":
+        return Plan(frame, _subject(rng), number=rng.choice(NUMBERS)[0],
+                    kind=rng.choice(("statement", "question")))  # fmt: skip
+    if frame == "copula":
+        subject = _subject(rng, pronoun=0.4)
+        if rng.random() < 0.3:
+            return Plan(frame, subject, tense=tense, kind=kind, place=rng.choice(PLACES))
+        nouns = PLACES + THINGS + FOODS if rng.random() < 0.4 else AGENTS
+        if isinstance(subject, Phrase):
+            subject = _phrase(rng, nouns)
+            subject = Phrase(subject.noun, subject.det, subject.plural)  # no adjective twice
+        person = not isinstance(subject, Phrase) or subject.noun in AGENTS
+        fits = next((fit for group, fit in FITS.items() if subject in group or
+                     getattr(subject, "noun", "") in group), FITS[PEOPLE])  # fmt: skip
+        choices = fits + (MOODS if person else STATES[4:])
+        adjective = rng.choice([a for a in choices if a in adjectives])
+        return Plan(frame, subject, tense=tense, kind=kind, adjective=adjective)
+    if frame == "wouldlike":
+        subject = _subject(rng, pronoun=0.75)
+        kind = rng.choice(("statement", "statement", "negation", "question"))
+        if kind == "question" and rng.random() < 0.8:
+            subject = "you"  # "Would you like…?"
+        if rng.random() < 0.5:
+            verb = rng.choice([v for v in TRANSITIVE if v in verbs] + ["go", "dance", "sleep"])
+            obj = _object(rng, verb)
+            return Plan(frame, subject, verb=verb, obj=obj, kind=kind,
+                        place=_place(rng, verb, obj))  # fmt: skip
+        if rng.random() < 0.4:
+            container = rng.choice(list(CONTAINERS))
+            obj = Phrase(rng.choice(CONTAINERS[container]), "a", False, container=container)
+        else:
+            obj = _phrase(rng, FOODS + THINGS, plural=0.25)
+        return Plan(frame, subject, obj=obj, kind=kind)
+    if frame == "where":  # "Where is the station?" / "Where does your brother live?"
+        subject = _subject(rng, pronoun=0.3)
+        if rng.random() < 0.5:
+            found = _phrase(rng, PLACES + THINGS + AGENTS)
+            det = found.det if found.det in DETERMINERS[2:] else "the"  # not "a", "two"
+            found = Phrase(found.noun, det, found.plural)
+            return Plan(frame, found, kind="question",
+                        tense=rng.choice(("present", "past")))  # fmt: skip
+        verb = rng.choice([v for v in INTRANSITIVE if v in verbs])
+        wh = rng.choice(("where", "when", "why"))
+        return Plan(frame, subject, verb=verb, tense=tense, kind="question", wh=wh)
+    subject = _subject(rng)
+    verb = rng.choice([v for v in (*INTRANSITIVE, *TRANSITIVE, *MOTION) if v in verbs
+                       and not (frame == "progressive" and v in STATIVE)])  # fmt: skip
+    if frame == "progressive":
+        tense = rng.choice(("present", "present", "past"))
+    elif frame == "going":
+        tense = "present"
+    obj = _object(rng, verb)
+    wh = "what" if obj and kind == "question" and rng.random() < 0.25 else ""
+    return Plan(frame, subject, verb=verb, obj=obj, tense=tense, kind=kind,
+                place=_place(rng, verb, obj), wh=wh,
+                when=_when(rng, "future" if frame == "going" else tense))  # fmt: skip
+
+
+def _object(rng: random.Random, verb: str) -> Phrase | str:
+    options = TRANSITIVE.get(verb, ())
+    if verb in ("speak", "learn") and rng.random() < 0.85:
+        return rng.choice(list(LANGUAGES))
+    if verb in PERSONAL and rng.random() < 0.3:
+        return rng.choice(list(OBJECTS))
+    if not options or (verb in INTRANSITIVE and rng.random() < 0.3):
+        return ""
+    return _phrase(rng, options, plural=0.3)
+
+
+def _place(rng: random.Random, verb: str, obj: Phrase | str = "") -> str:
+    """Where: always after "go" and "come", often after another verb of motion or an
+    intransitive verb with no object, never after a verb that needs its object."""
+    if verb in ("go", "come"):
+        return rng.choice(PLACES)
+    if verb in MOTION:
+        return rng.choice(PLACES) if rng.random() < 0.8 else ""
+    return rng.choice(PLACES) if verb in INTRANSITIVE and not obj and rng.random() < 0.6 else ""
+
+
+# ---- Spelling: each side a line of words and lexical units for Apertium's generators ----
+
+
+def _np(phrase: Phrase) -> tuple[str, str]:
+    """English and Spanish (with lexical units) for a noun phrase."""
+    nouns, _, adjectives = lexicon()
+    noun = nouns[phrase.noun]
+    g, n = noun.gender, "pl" if phrase.plural else "sg"
+    numeral = dict(NUMBERS).get(phrase.det)
+    if phrase.container:
+        box = nouns[phrase.container]
+        english = f"a {phrase.container} of {phrase.noun}"
+        return english, f"^uno<det><ind><{box.gender}><sg>$ ^{box.spanish}<n><{box.gender}><sg>$ de {noun.spanish}"
+    spanish_det = {
+        "the": f"^el<det><def><{g}><{n}>$", "a": f"^uno<det><ind><{g}><sg>$",
+        "my": f"^mío<det><pos><mf><{n}>$", "your": f"^tuyo<det><pos><mf><{n}>$",
+        "his": f"^suyo<det><pos><mf><{n}>$", "her": f"^suyo<det><pos><mf><{n}>$",
+        "their": f"^suyo<det><pos><mf><{n}>$", "our": f"^nuestro<det><pos><{g}><{n}>$",
+        "this": f"^este<det><dem><{g}><{n}>$", "that": f"^ese<det><dem><{g}><{n}>$",
+    }.get(phrase.det, numeral or "")  # fmt: skip
+    spanish = f"{spanish_det} ^{noun.spanish}<n><{g}><{n}>$"
+    english_det = {"this": "these", "that": "those"}.get(phrase.det, phrase.det)
+    if not phrase.plural:
+        english_det = phrase.det
+    adjective = ""
+    if phrase.adjective:
+        spanish += f" ^{adjectives[phrase.adjective]}<adj><{g}><{n}>$"
+        adjective = phrase.adjective
+    return _join(english_det, adjective, f"^{phrase.noun}<n><{n}>$"), spanish.strip()
+
+
+def _subject_words(subject: Phrase | str) -> tuple[str, str]:
+    if isinstance(subject, Phrase):
+        return _np(subject)
+    pronoun = next(p for p in PRONOUNS if p[0] == subject)
+    return subject, pronoun[1]
+
+
+def _gender(subject: Phrase | str) -> str:
+    """The gender an adjective takes after this subject (the masculine for I, you, we,
+    they: Spanish's default where the sentence does not say)."""
+    if isinstance(subject, Phrase):
+        return lexicon()[0][subject.noun].gender
+    return "f" if subject == "she" else "m"
+
+
+def _spanish_verb(lemma: str, tense: str, person: str, number: str, kind: str = "vblex") -> str:
+    return f"^{lemma}<{kind}><{TENSES[tense]}><{person}><{number}>$"
+
+
+def _english_verb(verb: str, tense: str, person: str, number: str) -> str:
+    """The English verb of a statement ("sleeps", "slept", "will sleep")."""
+    if tense == "past":
+        return f"^{verb}<vblex><past>$"
+    if tense == "future":
+        return f"will ^{verb}<vblex><inf>$"
+    return f"^{verb}<vblex><pri><p3><sg>$" if (person, number) == ("p3", "sg") else verb
+
+
+def _object_words(plan: Plan) -> tuple[str, str, str]:
+    """English object, Spanish clitic (before the verb), Spanish object (after it)."""
+    if not plan.obj:
+        return "", "", ""
+    if plan.obj in LANGUAGES:
+        return plan.obj, "", LANGUAGES[plan.obj]
+    if isinstance(plan.obj, str):
+        return plan.obj, OBJECTS[plan.obj], ""
+    english, spanish = _np(plan.obj)
+    personal = plan.verb in PERSONAL and plan.obj.noun in AGENTS
+    preposition = PREPOSITION.get(plan.verb, "")
+    return (f"{preposition} {english}".strip(), "", f"a {spanish}" if personal else spanish)
+
+
+def _place_words(plan: Plan) -> tuple[str, str]:
+    """"in the garden" / "en el jardín"; "to the park" / "al parque" after a verb of motion,
+    "at the station" / "a la estación" after "arrive"."""
+    if not plan.place:
+        return "", ""
+    noun = lexicon()[0][plan.place]
+    english, spanish = {"arrive": ("at", "a")}.get(
+        plan.verb, ("to", "a") if plan.verb in MOTION else ("in", "en")
     )
+    g = noun.gender
+    return f"{english} the {plan.place}", f"{spanish} ^el<det><def><{g}><sg>$ ^{noun.spanish}<n><{g}><sg>$"
+
+
+def _join(*words: str) -> str:
+    return " ".join(w for w in words if w)
+
+
+def spell(plan: Plan) -> tuple[str, str]:
+    """English and Spanish lines of one plan, with lexical units (^lemma<tags>$) still to be
+    generated; the final mark included."""
+    _, verbs, adjectives = lexicon()
+    person, number = person_number(plan.subject)
+    subject_en, subject_es = _subject_words(plan.subject) if plan.subject else ("", "")
+    when_en, when_es = plan.when
+    question, negation = plan.kind == "question", plan.kind == "negation"
+    no = "no" if negation else ""
+    if plan.frame == "clock":
+        english, spanish = _hour(HOURS.index(plan.number), plan.minutes)
+        verb = "es" if spanish.startswith("la ") else "son"
+        if question:
+            return "What time is it?", "¿Qué hora es?"
+        return f"It is {english}.", f"{verb} {spanish}."
+    if plan.frame == "there":
+        assert isinstance(plan.obj, Phrase)
+        obj_en, obj_es = _np(plan.obj)
+        place_en, place_es = _place_words(Plan("there", "", place=plan.place))
+        be = {"present": ("is", "are"), "past": ("was", "were")}.get(plan.tense)
+        there = {"present": "hay", "past": "había", "future": "habrá"}[plan.tense]
+        if be:
+            be_en = be[1] if plan.obj.plural else be[0]
+            if question:
+                return f"{be_en} there {obj_en} {place_en}".strip() + "?", f"¿{_join(there, obj_es, place_es)}?"
+            return _join("there", be_en, "not" if negation else "", obj_en, place_en) + ".", _join(no, there, obj_es, place_es) + "."
+        if question:
+            return _join("will there be", obj_en, place_en) + "?", f"¿{_join(there, obj_es, place_es)}?"
+        return _join("there will", "not" if negation else "", "be", obj_en, place_en) + ".", _join(no, there, obj_es, place_es) + "."
+    if plan.frame == "age":
+        years = dict(NUMBERS)[plan.number]
+        have = _spanish_verb("tener", "present", person, number)
+        be_en = BE[(person, number)][0]
+        if question:
+            return f"How old {be_en} {subject_en}?", f"¿Cuántos años {have} {subject_es}".strip() + "?"
+        return _join(subject_en, be_en, plan.number, "years old") + ".", _join(subject_es, have, years, "años") + "."
+    if plan.frame == "copula":
+        be_en = BE[(person, number)][0 if plan.tense != "past" else 1]
+        if plan.tense == "future":
+            be_en = "will be"
+        if plan.adjective:
+            estar = plan.adjective in STATES
+            gender = _gender(plan.subject)
+            predicate_en = plan.adjective
+            predicate_es = f"^{adjectives[plan.adjective]}<adj><{gender}><{number}>$"
+        else:
+            estar = True
+            predicate_en, predicate_es = _place_words(Plan("copula", "", place=plan.place))
+            predicate_en = predicate_en.replace("in the", "at the") if plan.place in ("school", "station", "airport") else predicate_en
+        tense_es = "pii" if plan.tense == "past" else TENSES[plan.tense]  # era, estaba
+        lemma, kind = ("estar", "vblex") if estar else ("ser", "vbser")
+        verb_es = f"^{lemma}<{kind}><{tense_es}><{person}><{number}>$"
+        if question:
+            first, _, rest = be_en.partition(" ")
+            english = _join(first, subject_en, rest, predicate_en)
+            if plan.place:  # "¿Están los niños en la escuela?"
+                return english + "?", f"¿{_join(verb_es, subject_es, predicate_es)}?"
+            return english + "?", f"¿{_join(verb_es, predicate_es, subject_es)}?"
+        if negation:
+            be_en = be_en.replace("will be", "will not be") if " " in be_en else f"{be_en} not"
+        return _join(subject_en, be_en, predicate_en) + ".", _join(subject_es, no, verb_es, predicate_es) + "."
+    if plan.frame == "wouldlike":
+        dative = DATIVE.get(plan.subject) if isinstance(plan.subject, str) else None
+        if dative is None:  # "A mi hijo le gustaría"
+            dative = "les" if number == "pl" else "le"
+            lead = f"a {subject_es}"
+        else:  # "Le gustaría" for he and she alike
+            lead = ""
+        if plan.verb:
+            obj_en, clitic, obj_es = _object_words(plan)
+            place_en, place_es = _place_words(plan)
+            wanted_en = _join("to", plan.verb, obj_en, place_en)
+            wanted_es = _join(_attach(verbs[plan.verb], clitic), obj_es, place_es)
+            like = "gustaría"
+        else:
+            assert isinstance(plan.obj, Phrase)
+            wanted_en, wanted_es = _np(plan.obj)
+            like = "gustarían" if plan.obj.plural and not plan.obj.container else "gustaría"
+        if question:
+            return _join("would", subject_en, "like", wanted_en) + "?", f"¿{_join(lead, no, dative, like, wanted_es)}?"
+        would = "would not" if negation else "would"
+        return _join(subject_en, would, "like", wanted_en) + ".", _join(lead, no, dative, like, wanted_es) + "."
+    if plan.frame == "where":
+        if not plan.verb:
+            be_en = BE[(person, number)][0 if plan.tense == "present" else 1]
+            verb_es = f"^estar<vblex><{'pri' if plan.tense == 'present' else 'pii'}><{person}><{number}>$"
+            return f"Where {be_en} {subject_en}?", f"¿Dónde {verb_es} {subject_es}".strip() + "?"
+        wh_es = {"where": "dónde", "when": "cuándo", "why": "por qué"}[plan.wh]
+        aux = {"present": "does" if (person, number) == ("p3", "sg") else "do", "past": "did", "future": "will"}[plan.tense]
+        verb_es = _spanish_verb(verbs[plan.verb], plan.tense, person, number)
+        return _join(plan.wh, aux, subject_en, plan.verb) + "?", f"¿{_join(wh_es, verb_es, subject_es)}?"
+    # action, progressive, going
+    obj_en, clitic, obj_es = _object_words(plan)
+    place_en, place_es = _place_words(plan)
+    tail_en = _join(obj_en, place_en, when_en)
+    tail_es = _join(obj_es, place_es, when_es)
+    lemma = verbs[plan.verb]
+    if plan.frame == "progressive":
+        be_en = BE[(person, number)][0 if plan.tense == "present" else 1]
+        tense_es = "pri" if plan.tense == "present" else "pii"
+        estar = f"^estar<vblex><{tense_es}><{person}><{number}>$"
+        verb_es = _join(clitic, estar, f"^{lemma}<vblex><ger>$")  # "te está mirando"
+        ing = f"^{plan.verb}<vblex><ger>$"
+        if question:
+            return _join(be_en, subject_en, ing, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
+        return _join(subject_en, be_en, "not" if negation else "", ing, tail_en) + ".", _join(subject_es, no, verb_es, tail_es) + "."
+    if plan.frame == "going":
+        be_en = BE[(person, number)][0]
+        verb_es = _join(f"^ir<vblex><pri><{person}><{number}>$", "a", _attach(lemma, clitic))
+        if question:
+            return _join(be_en, subject_en, "going to", plan.verb, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
+        return _join(subject_en, be_en, "not" if negation else "", "going to", plan.verb, tail_en) + ".", _join(subject_es, no, verb_es, tail_es) + "."
+    verb_es = _join(clitic, _spanish_verb(lemma, plan.tense, person, number))
+    third_singular = (person, number) == ("p3", "sg")
+    aux = {"present": "does" if third_singular else "do", "past": "did", "future": "will"}[plan.tense]
+    if question:
+        if plan.wh == "what" and isinstance(plan.obj, Phrase):
+            tail_en = _join(PREPOSITION.get(plan.verb, ""), place_en, when_en)
+            return _join("what", aux, subject_en, plan.verb, tail_en) + "?", f"¿{_join('qué', verb_es, subject_es, place_es, when_es)}?"
+        return _join(aux, subject_en, plan.verb, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
+    if negation:
+        return _join(subject_en, aux, "not", plan.verb, tail_en) + ".", _join(subject_es, "no", verb_es, tail_es) + "."
+    return _join(subject_en, _english_verb(plan.verb, plan.tense, person, number), tail_en) + ".", _join(subject_es, verb_es, tail_es) + "."
+
+
+def _attach(infinitive: str, clitic: str) -> str:
+    """An infinitive with its clitic attached ("ver" + "te" -> "verte")."""
+    return f"{infinitive}{clitic}"
 
 
 def realise(plans: Sequence[Plan]) -> list[tuple[str, str]]:
@@ -219,56 +661,21 @@ def realise(plans: Sequence[Plan]) -> list[tuple[str, str]]:
 def realise_each(plans: Sequence[Plan]) -> list[tuple[str, str] | None]:
     """English and Spanish for each plan, in order (None where a generator lacked a form);
     every inflected form from Apertium's generators, in three lt-proc calls for the batch."""
-    nouns, verbs, adjectives = lexicon()
-    es_units: list[str] = []
-    en_units: list[str] = []
+    lines = [spell(p) for p in plans]
+    english = _lt_proc(ENGLISH, "-g", [e for e, _ in lines])
+    spanish = _lt_proc(SPANISH, "-g", [s for _, s in lines])
+    whole = [not ("#" in e or "#" in s) for e, s in zip(english, spanish, strict=True)]
+    done = iter(post_generate([s for s, ok in zip(spanish, whole, strict=True) if ok]))
+    return [
+        (_english(e), _capital(next(done))) if ok else None
+        for e, ok in zip(english, whole, strict=True)
+    ]
 
-    def es(unit: str) -> int:
-        es_units.append(unit)
-        return len(es_units) - 1
 
-    def en(unit: str) -> int:
-        en_units.append(unit)
-        return len(en_units) - 1
-
-    layouts = []
-    for p in plans:
-        pronoun = next((x for x in PRONOUNS if x[0] == p.subject), None)
-        person, num = (pronoun[2], pronoun[3]) if pronoun else ("p3", "pl" if p.plural else "sg")
-        es_tense = TENSES[p.tense]
-        layout: dict[str, object] = {"plan": p, "pronoun": pronoun, "person": person, "num": num}
-        if not pronoun:
-            noun = nouns[p.subject]
-            g, n = noun.gender, num
-            layout["s_det"] = es(f"el<det><def><{g}><{n}>")
-            layout["s_noun"] = es(f"{noun.spanish}<n><{g}><{n}>")
-            layout["s_noun_en"] = en(f"{p.subject}<n><{n}>")
-            if p.number:
-                layout["s_num"] = es(f"{_number(p.number)}<num><mf><sp>")
-            if p.adjective:
-                layout["s_adj"] = es(f"{adjectives[p.adjective]}<adj><{g}><{n}>")
-        layout["verb"] = es(f"{verbs[p.verb]}<vblex><{es_tense}><{person}><{num}>")
-        third_singular = person == "p3" and num == "sg"
-        if p.tense == "present" and p.kind == "statement":
-            tags = "<pri><p3><sg>" if third_singular else "<inf>"
-            layout["verb_en"] = en(f"{p.verb}<vblex>{tags}")
-        elif p.tense == "past" and p.kind == "statement":
-            layout["verb_en"] = en(f"{p.verb}<vblex><past>")
-        else:
-            layout["verb_en"] = en(f"{p.verb}<vblex><inf>")
-        if p.obj:
-            obj = nouns[p.obj]
-            layout["o_det"] = es(f"el<det><def><{obj.gender}><sg>")
-            layout["o_noun"] = es(f"{obj.spanish}<n><{obj.gender}><sg>")
-        if p.place:
-            place = nouns[p.place]
-            layout["p_det"] = es(f"el<det><def><{place.gender}><sg>")
-            layout["p_noun"] = es(f"{place.spanish}<n><{place.gender}><sg>")
-        layouts.append(layout)
-    es_forms, en_forms = spanish_forms(es_units), english_forms(en_units)
-    spelled = [_spell(layout, es_forms, en_forms, nouns) for layout in layouts]
-    spanish = iter(post_generate([pair[1] for pair in spelled if pair is not None]))
-    return [None if pair is None else (pair[0], _capital(next(spanish))) for pair in spelled]
+def _english(sentence: str) -> str:
+    """"a" before a vowel is "an"; a capital first letter."""
+    sentence = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", lambda m: m[1] + "n ", sentence)
+    return _capital(sentence)
 
 
 def post_generate(sentences: Sequence[str]) -> list[str]:
@@ -277,69 +684,6 @@ def post_generate(sentences: Sequence[str]) -> list[str]:
     out = _lt_proc(POSTGEN, "-p", sentences)
     return [re.sub(r"\b([Aa]|[Dd]e) el\b", lambda m: {"a": "al", "A": "Al", "de": "del",
                    "De": "Del"}[m[1]], line) for line in out]  # fmt: skip
-
-
-def _number(english: str) -> str:
-    spanish = {"two": "dos", "three": "tres", "four": "cuatro", "five": "cinco", "six": "seis",
-               "seven": "siete", "eight": "ocho", "nine": "nueve", "ten": "diez"}  # fmt: skip
-    return spanish[english]
-
-
-def _spell(
-    layout: dict, es: list[str], en: list[str], nouns: dict[str, Noun]
-) -> tuple[str, str] | None:
-    """The two sentences of one plan, or None where a generator lacked a form."""
-    p: Plan = layout["plan"]
-    needed = [es[i] for k, i in layout.items() if k.startswith(("s_", "o_", "p_", "verb"))
-              and not k.endswith("_en") and isinstance(i, int)]  # fmt: skip
-    needed += [en[i] for k, i in layout.items() if k.endswith("_en")]
-    if not all(needed):
-        return None
-    # Spanish: [det (num) noun (adj) | pronoun] [no] verb [det noun] [en det noun]
-    if layout["pronoun"]:
-        subject_es = layout["pronoun"][1]
-        subject_en = p.subject
-    else:
-        words = [es[layout["s_det"]]]
-        if p.number:
-            words = [es[layout["s_num"]]]  # "dos perros", not "los dos perros"
-        words.append(es[layout["s_noun"]])
-        if p.adjective:
-            words.append(es[layout["s_adj"]])
-        subject_es = " ".join(words)
-        words_en = ["the" if not p.number else p.number]
-        if p.adjective:
-            words_en.append(p.adjective)
-        words_en.append(en[layout["s_noun_en"]])
-        subject_en = " ".join(words_en)
-    verb_es = es[layout["verb"]]
-    verb_en = en[layout["verb_en"]]
-    tail_es, tail_en = [], []
-    if p.obj:
-        personal = "a " if p.obj in AGENTS else ""  # a person or an animal seen: "ve al perro"
-        tail_es.append(f"{personal}{es[layout['o_det']]} {es[layout['o_noun']]}")
-        tail_en.append(f"the {p.obj}")
-    if p.place:
-        tail_es.append(f"en {es[layout['p_det']]} {es[layout['p_noun']]}")
-        tail_en.append(f"in the {p.place}")
-    third_singular = layout["person"] == "p3" and layout["num"] == "sg"
-    aux = {"present": "does" if third_singular else "do", "past": "did", "future": "will"}
-    if p.kind == "question":
-        english = f"{aux[p.tense].capitalize()} {subject_en} {verb_en}"
-        spanish = " ".join(w for w in (verb_es, subject_es, *tail_es) if w)
-        return _sentence(english, tail_en, "?"), f"¿{_capital(spanish)}?"
-    if p.kind == "negation":
-        english = f"{subject_en} {aux[p.tense]} not {verb_en}"
-        spanish = " ".join(w for w in (subject_es, "no", verb_es, *tail_es) if w)
-    else:
-        will = "will " if p.tense == "future" else ""
-        english = f"{subject_en} {will}{verb_en}"
-        spanish = " ".join(w for w in (subject_es, verb_es, *tail_es) if w)
-    return _sentence(english, tail_en, "."), _capital(spanish) + "."
-
-
-def _sentence(head: str, tail: list[str], mark: str) -> str:
-    return _capital(" ".join([head, *tail])) + mark
 
 
 def _capital(text: str) -> str:

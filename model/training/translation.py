@@ -193,7 +193,11 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     if run.everyday:  # full sentences built with Apertium's generators (datasets/sentences.py)
         from model.datasets.sentences import generate
 
-        made = generate(run.everyday, seed=run.seed)
+        from model.datasets.everyday import everyday_test
+
+        held_out = {pair.english.lower() for pair in everyday_test()}
+        made = [(e, s) for e, s in generate(run.everyday, seed=run.seed)
+                if e.lower() not in held_out]  # the test set's sentences never train  # fmt: skip
         train = train + [Pair(english, spanish, "generated") for english, spanish in made]
     previous: dict[str, Any] = {}
     if run.resume:  # continue a run: same tokenizer, config and weights, schedule carried on
