@@ -63,7 +63,8 @@ PLACES = ("garden", "park", "kitchen", "school", "street", "river", "city", "mar
           "station", "hospital", "airport", "beach", "office", "museum", "restaurant", "shop",
           "library", "hotel", "room", "church", "mountain", "sea")  # fmt: skip
 CONTAINERS = {"cup": DRINKS[:5], "glass": ("milk", "water", "juice", "wine"),
-              "bottle": ("water", "wine", "milk"), "piece": ("bread", "cheese", "cake")}  # fmt: skip
+              "bottle": ("water", "wine", "milk"),
+              "piece": ("bread", "cheese", "cake")}  # fmt: skip
 # Adjectives that describe (Spanish "ser") and states (Spanish "estar").
 DESCRIBE = ("small", "big", "old", "new", "red", "white", "black", "beautiful", "young",
             "tall", "green", "kind", "good", "cheap", "expensive", "long", "short")  # fmt: skip
@@ -76,7 +77,7 @@ FITS = {PEOPLE: ("old", "young", "tall", "kind", "good", "beautiful"),
         ANIMALS: ("small", "big", "old", "young", "black", "white", "beautiful"),
         THINGS + PLACES: ("small", "big", "old", "new", "red", "white", "black", "green",
                           "cheap", "expensive", "beautiful")}  # fmt: skip
-MASS = DRINKS + ("bread", "cheese", "soup", "rice", "chicken")  # never plural here
+MASS = (*DRINKS, "bread", "cheese", "soup", "rice", "chicken")  # never plural here
 INTRANSITIVE = ("sleep", "run", "sing", "walk", "swim", "play", "work", "eat", "laugh", "cry",
                 "dance", "cook", "travel", "arrive", "live")  # fmt: skip
 MOTION = ("go", "come", "walk", "run", "travel", "arrive")  # "to the park": "al parque"
@@ -85,7 +86,8 @@ TRANSITIVE = {
     "buy": FOODS + THINGS, "open": ("door", "window", "box", "book", "bottle", "shop"),
     "close": ("door", "window", "box", "book", "shop"), "see": AGENTS + THINGS + PLACES,
     "clean": ("house", "car", "table", "kitchen", "window", "room", "shoe"),
-    "have": ANIMALS + THINGS + FOODS + ("brother", "sister", "son", "daughter", "friend"), "need": FOODS + THINGS + DRINKS, "want": FOODS + THINGS,
+    "have": (*ANIMALS, *THINGS, *FOODS, "brother", "sister", "son", "daughter", "friend"),
+    "need": FOODS + THINGS + DRINKS, "want": FOODS + THINGS,
     "sell": FOODS + THINGS, "find": THINGS + ANIMALS, "wash": ("car", "shirt", "dress", "cup"),
     "carry": ("bag", "box", "chair", "bottle", "umbrella", "book"), "cook": FOODS,
     "help": PEOPLE, "call": PEOPLE, "visit": PEOPLE + PLACES, "know": PEOPLE + PLACES,
@@ -188,10 +190,26 @@ class Noun:
     gender: str  # "m" or "f"
 
 
+def _form(lemma: str, gender: str) -> str:
+    """The gender tag Apertium's generator wants: "mf" for a word with one form for both
+    genders (estudiante, mar, joven, feliz), else the gender it agrees with."""
+    return "mf" if lemma in lexicon_both_genders() else gender
+
+
 @cache
+def lexicon_both_genders() -> frozenset[str]:
+    """Spanish lemmas (nouns and adjectives) the dictionary marks <mf>."""
+    return _lexicon()[1]
+
+
 def lexicon() -> tuple[dict[str, Noun], dict[str, str], dict[str, str]]:
     """Nouns (with gender), verbs and adjectives: English lemma -> Spanish, from the
     bilingual dictionary; words it cannot translate plainly are left out."""
+    return _lexicon()[0]
+
+
+@cache
+def _lexicon() -> tuple[tuple[dict[str, Noun], dict[str, str], dict[str, str]], frozenset[str]]:
     objects = {o for options in TRANSITIVE.values() for o in options}
     nouns = sorted(set(AGENTS + DRINKS + FOODS + READS + THINGS + PLACES) | objects
                    | set(CONTAINERS))  # fmt: skip
@@ -217,7 +235,8 @@ def lexicon() -> tuple[dict[str, Noun], dict[str, str], dict[str, str]]:
         for lemma, _ in (adj_part[index], adj_part[len(ADJECTIVES) + index]):
             if lemma and english not in adjective_map:
                 adjective_map[english] = lemma
-    return noun_map, verb_map, adjective_map
+    both = frozenset(lemma for lemma, tags in found if "<mf>" in tags)
+    return (noun_map, verb_map, adjective_map), both
 
 
 def _pick(line: str, prefer: str | None = None) -> tuple[str, str]:
@@ -301,8 +320,8 @@ def _when(rng: random.Random, tense: str, chance: float = 0.3) -> tuple[str, str
     if roll < 0.65 and tense != "past":
         english, spanish = rng.choice(DAYS)
         plural = tense == "present" and rng.random() < 0.5
-        return (f"on {english}s", f"los {spanish}") if plural else (
-            f"on {english}", f"el {spanish}"
+        return (
+            (f"on {english}s", f"los {spanish}") if plural else (f"on {english}", f"el {spanish}")
         )
     return rng.choice(WHEN[tense])
 
@@ -347,13 +366,14 @@ def plan(rng: random.Random) -> Plan:
         return Plan(frame, "", number=HOURS[rng.randrange(12)], minutes=minutes,
                     kind=rng.choice(("statement",) * 9 + ("question",)))  # fmt: skip
     if frame == "there":
-        nouns = lexicon()[0]
+        known = lexicon()[0]
         found = _phrase(rng, AGENTS + THINGS + FOODS, plural=0.5)
         det = (rng.choice(NUMBERS)[0] if rng.random() < 0.6 else "") if found.plural else "a"
-        obj = Phrase(found.noun, det, found.plural, found.adjective)
-        assert found.noun in nouns
-        return Plan(frame, "", obj=obj, tense=tense,
-                    kind="question" if kind == "question" else "statement", place=rng.choice(PLACES) if rng.random() < 0.7 else "")  # fmt: skip
+        obj: Phrase | str = Phrase(found.noun, det, found.plural, found.adjective)
+        assert found.noun in known
+        place = rng.choice(PLACES) if rng.random() < 0.7 else ""
+        kind = "question" if kind == "question" else "statement"
+        return Plan(frame, "", obj=obj, tense=tense, kind=kind, place=place)
     if frame == "age":
         return Plan(frame, _subject(rng), number=rng.choice(NUMBERS)[0],
                     kind=rng.choice(("statement", "question")))  # fmt: skip
@@ -444,8 +464,8 @@ def _np(phrase: Phrase) -> tuple[str, str]:
     numeral = dict(NUMBERS).get(phrase.det)
     if phrase.container:
         box = nouns[phrase.container]
-        english = f"a {phrase.container} of {phrase.noun}"
-        return english, f"^uno<det><ind><{box.gender}><sg>$ ^{box.spanish}<n><{box.gender}><sg>$ de {noun.spanish}"
+        units = f"^uno<det><ind><{box.gender}><sg>$ ^{box.spanish}<n><{box.gender}><sg>$"
+        return f"a {phrase.container} of {phrase.noun}", f"{units} de {noun.spanish}"
     spanish_det = {
         "the": f"^el<det><def><{g}><{n}>$", "a": f"^uno<det><ind><{g}><sg>$",
         "my": f"^mío<det><pos><mf><{n}>$", "your": f"^tuyo<det><pos><mf><{n}>$",
@@ -453,13 +473,14 @@ def _np(phrase: Phrase) -> tuple[str, str]:
         "their": f"^suyo<det><pos><mf><{n}>$", "our": f"^nuestro<det><pos><{g}><{n}>$",
         "this": f"^este<det><dem><{g}><{n}>$", "that": f"^ese<det><dem><{g}><{n}>$",
     }.get(phrase.det, numeral or "")  # fmt: skip
-    spanish = f"{spanish_det} ^{noun.spanish}<n><{g}><{n}>$"
+    spanish = f"{spanish_det} ^{noun.spanish}<n><{_form(noun.spanish, g)}><{n}>$"
     english_det = {"this": "these", "that": "those"}.get(phrase.det, phrase.det)
     if not phrase.plural:
         english_det = phrase.det
     adjective = ""
     if phrase.adjective:
-        spanish += f" ^{adjectives[phrase.adjective]}<adj><{g}><{n}>$"
+        lemma = adjectives[phrase.adjective]
+        spanish += f" ^{lemma}<adj><{_form(lemma, g)}><{n}>$"
         adjective = phrase.adjective
     return _join(english_det, adjective, f"^{phrase.noun}<n><{n}>$"), spanish.strip()
 
@@ -507,7 +528,7 @@ def _object_words(plan: Plan) -> tuple[str, str, str]:
 
 
 def _place_words(plan: Plan) -> tuple[str, str]:
-    """"in the garden" / "en el jardín"; "to the park" / "al parque" after a verb of motion,
+    """ "in the garden" / "en el jardín"; "to the park" / "al parque" after a verb of motion,
     "at the station" / "a la estación" after "arrive"."""
     if not plan.place:
         return "", ""
@@ -516,7 +537,10 @@ def _place_words(plan: Plan) -> tuple[str, str]:
         plan.verb, ("to", "a") if plan.verb in MOTION else ("in", "en")
     )
     g = noun.gender
-    return f"{english} the {plan.place}", f"{spanish} ^el<det><def><{g}><sg>$ ^{noun.spanish}<n><{g}><sg>$"
+    return (
+        f"{english} the {plan.place}",
+        f"{spanish} ^el<det><def><{g}><sg>$ ^{noun.spanish}<n><{_form(noun.spanish, g)}><sg>$",
+    )
 
 
 def _join(*words: str) -> str:
@@ -525,127 +549,202 @@ def _join(*words: str) -> str:
 
 def spell(plan: Plan) -> tuple[str, str]:
     """English and Spanish lines of one plan, with lexical units (^lemma<tags>$) still to be
-    generated; the final mark included."""
-    _, verbs, adjectives = lexicon()
-    person, number = person_number(plan.subject)
-    subject_en, subject_es = _subject_words(plan.subject) if plan.subject else ("", "")
-    when_en, when_es = plan.when
-    question, negation = plan.kind == "question", plan.kind == "negation"
-    no = "no" if negation else ""
-    if plan.frame == "clock":
-        english, spanish = _hour(HOURS.index(plan.number), plan.minutes)
-        verb = "es" if spanish.startswith("la ") else "son"
-        if question:
-            return "What time is it?", "¿Qué hora es?"
-        return f"It is {english}.", f"{verb} {spanish}."
-    if plan.frame == "there":
+    generated; the final mark included ("?" and "¿…?" for a question)."""
+    english, spanish = SPELLERS[plan.frame](plan, _Subject.of(plan.subject))
+    if plan.kind == "question" or plan.frame == "where":
+        return english + "?", f"¿{spanish}?"
+    return english + ".", spanish + "."
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What every frame needs of its subject: both languages' words, person, number."""
+
+    english: str
+    spanish: str  # "" where Spanish drops the pronoun
+    person: str
+    number: str
+
+    @classmethod
+    def of(cls, subject: Phrase | str) -> _Subject:
+        english, spanish = _subject_words(subject) if subject else ("", "")
+        return cls(english, spanish, *person_number(subject))
+
+    @property
+    def agrees(self) -> str:  # "<p3><pl>"
+        return f"<{self.person}><{self.number}>"
+
+    def be(self, tense: str) -> str:
+        """English "be": "am", "were", "will be"."""
+        if tense == "future":
+            return "will be"
+        return BE[(self.person, self.number)][tense == "past"]
+
+    def do(self, tense: str) -> str:
+        """English auxiliary of a question or a negation: "does", "did", "will"."""
+        third_singular = (self.person, self.number) == ("p3", "sg")
+        return {"present": "does" if third_singular else "do", "past": "did"}.get(tense, "will")
+
+
+def _not(plan: Plan) -> tuple[str, str]:
+    return ("not", "no") if plan.kind == "negation" else ("", "")
+
+
+def _spell_clock(plan: Plan, _: _Subject) -> tuple[str, str]:
+    if plan.kind == "question":
+        return "What time is it", "Qué hora es"
+    english, spanish = _hour(HOURS.index(plan.number), plan.minutes)
+    return f"It is {english}", f"{'es' if spanish.startswith('la ') else 'son'} {spanish}"
+
+
+def _spell_there(plan: Plan, _: _Subject) -> tuple[str, str]:
+    assert isinstance(plan.obj, Phrase)
+    obj_en, obj_es = _np(plan.obj)
+    place_en, place_es = _place_words(Plan("there", "", place=plan.place))
+    there = {"present": "hay", "past": "había", "future": "habrá"}[plan.tense]
+    spanish = _join(_not(plan)[1], there, obj_es, place_es)
+    if plan.tense == "future":
+        be = (
+            "will there be" if plan.kind == "question" else _join("there will", _not(plan)[0], "be")
+        )
+    else:
+        be_en = {"present": ("is", "are"), "past": ("was", "were")}[plan.tense][plan.obj.plural]
+        be = f"{be_en} there" if plan.kind == "question" else _join("there", be_en, _not(plan)[0])
+    return _join(be, obj_en, place_en), spanish
+
+
+def _spell_age(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    have = f"^tener<vblex><pri>{subject.agrees}$"
+    if plan.kind == "question":
+        return f"How old {subject.be('present')} {subject.english}", _join(
+            "Cuántos años", have, subject.spanish
+        )
+    years = dict(NUMBERS)[plan.number]
+    return (
+        _join(subject.english, subject.be("present"), plan.number, "years old"),
+        _join(subject.spanish, have, years, "años"),
+    )
+
+
+def _spell_copula(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "The soup is hot" / "La sopa está caliente"; "ser" for what describes, "estar" for
+    states and places."""
+    if plan.adjective:
+        estar = plan.adjective in STATES
+        predicate_en = plan.adjective
+        lemma = lexicon()[2][plan.adjective]
+        gender = _form(lemma, _gender(plan.subject))
+        predicate_es = f"^{lemma}<adj><{gender}><{subject.number}>$"
+    else:
+        estar = True
+        predicate_en, predicate_es = _place_words(Plan("copula", "", place=plan.place))
+        if plan.place in ("school", "station", "airport"):
+            predicate_en = predicate_en.replace("in the", "at the")
+    tense = "pii" if plan.tense == "past" else TENSES[plan.tense]  # era, estaba
+    lemma, kind = ("estar", "vblex") if estar else ("ser", "vbser")
+    verb_es = f"^{lemma}<{kind}><{tense}>{subject.agrees}$"
+    be = subject.be(plan.tense)
+    if plan.kind == "question":  # "Is the dog tired?", "Will they be ready?"
+        first, _, rest = be.partition(" ")
+        english = _join(first, subject.english, rest, predicate_en)
+        if plan.place:  # "¿Están los niños en la escuela?"
+            return english, _join(verb_es, subject.spanish, predicate_es)
+        return english, _join(verb_es, predicate_es, subject.spanish)  # "¿Está cansado el perro?"
+    if plan.kind == "negation":
+        be = "will not be" if be == "will be" else f"{be} not"
+    return _join(subject.english, be, predicate_en), _join(
+        subject.spanish, _not(plan)[1], verb_es, predicate_es
+    )
+
+
+def _spell_wouldlike(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "I would like a cup of coffee" / "Me gustaría una taza de café"; "My son would like to
+    go home" / "A mi hijo le gustaría ir a casa"."""
+    if isinstance(plan.subject, Phrase):  # "A mi hijo le gustaría"
+        lead, dative = f"a {subject.spanish}", "les" if subject.number == "pl" else "le"
+    else:  # "Le gustaría" for he and she alike
+        lead, dative = "", DATIVE[plan.subject]
+    if plan.verb:
+        obj_en, clitic, obj_es = _object_words(plan)
+        place_en, place_es = _place_words(plan)
+        wanted_en = _join("to", plan.verb, obj_en, place_en)
+        wanted_es = _join(_attach(lexicon()[1][plan.verb], clitic), obj_es, place_es)
+        like = "gustaría"
+    else:
         assert isinstance(plan.obj, Phrase)
-        obj_en, obj_es = _np(plan.obj)
-        place_en, place_es = _place_words(Plan("there", "", place=plan.place))
-        be = {"present": ("is", "are"), "past": ("was", "were")}.get(plan.tense)
-        there = {"present": "hay", "past": "había", "future": "habrá"}[plan.tense]
-        if be:
-            be_en = be[1] if plan.obj.plural else be[0]
-            if question:
-                return f"{be_en} there {obj_en} {place_en}".strip() + "?", f"¿{_join(there, obj_es, place_es)}?"
-            return _join("there", be_en, "not" if negation else "", obj_en, place_en) + ".", _join(no, there, obj_es, place_es) + "."
-        if question:
-            return _join("will there be", obj_en, place_en) + "?", f"¿{_join(there, obj_es, place_es)}?"
-        return _join("there will", "not" if negation else "", "be", obj_en, place_en) + ".", _join(no, there, obj_es, place_es) + "."
-    if plan.frame == "age":
-        years = dict(NUMBERS)[plan.number]
-        have = _spanish_verb("tener", "present", person, number)
-        be_en = BE[(person, number)][0]
-        if question:
-            return f"How old {be_en} {subject_en}?", f"¿Cuántos años {have} {subject_es}".strip() + "?"
-        return _join(subject_en, be_en, plan.number, "years old") + ".", _join(subject_es, have, years, "años") + "."
-    if plan.frame == "copula":
-        be_en = BE[(person, number)][0 if plan.tense != "past" else 1]
-        if plan.tense == "future":
-            be_en = "will be"
-        if plan.adjective:
-            estar = plan.adjective in STATES
-            gender = _gender(plan.subject)
-            predicate_en = plan.adjective
-            predicate_es = f"^{adjectives[plan.adjective]}<adj><{gender}><{number}>$"
-        else:
-            estar = True
-            predicate_en, predicate_es = _place_words(Plan("copula", "", place=plan.place))
-            predicate_en = predicate_en.replace("in the", "at the") if plan.place in ("school", "station", "airport") else predicate_en
-        tense_es = "pii" if plan.tense == "past" else TENSES[plan.tense]  # era, estaba
-        lemma, kind = ("estar", "vblex") if estar else ("ser", "vbser")
-        verb_es = f"^{lemma}<{kind}><{tense_es}><{person}><{number}>$"
-        if question:
-            first, _, rest = be_en.partition(" ")
-            english = _join(first, subject_en, rest, predicate_en)
-            if plan.place:  # "¿Están los niños en la escuela?"
-                return english + "?", f"¿{_join(verb_es, subject_es, predicate_es)}?"
-            return english + "?", f"¿{_join(verb_es, predicate_es, subject_es)}?"
-        if negation:
-            be_en = be_en.replace("will be", "will not be") if " " in be_en else f"{be_en} not"
-        return _join(subject_en, be_en, predicate_en) + ".", _join(subject_es, no, verb_es, predicate_es) + "."
-    if plan.frame == "wouldlike":
-        dative = DATIVE.get(plan.subject) if isinstance(plan.subject, str) else None
-        if dative is None:  # "A mi hijo le gustaría"
-            dative = "les" if number == "pl" else "le"
-            lead = f"a {subject_es}"
-        else:  # "Le gustaría" for he and she alike
-            lead = ""
-        if plan.verb:
-            obj_en, clitic, obj_es = _object_words(plan)
-            place_en, place_es = _place_words(plan)
-            wanted_en = _join("to", plan.verb, obj_en, place_en)
-            wanted_es = _join(_attach(verbs[plan.verb], clitic), obj_es, place_es)
-            like = "gustaría"
-        else:
-            assert isinstance(plan.obj, Phrase)
-            wanted_en, wanted_es = _np(plan.obj)
-            like = "gustarían" if plan.obj.plural and not plan.obj.container else "gustaría"
-        if question:
-            return _join("would", subject_en, "like", wanted_en) + "?", f"¿{_join(lead, no, dative, like, wanted_es)}?"
-        would = "would not" if negation else "would"
-        return _join(subject_en, would, "like", wanted_en) + ".", _join(lead, no, dative, like, wanted_es) + "."
-    if plan.frame == "where":
-        if not plan.verb:
-            be_en = BE[(person, number)][0 if plan.tense == "present" else 1]
-            verb_es = f"^estar<vblex><{'pri' if plan.tense == 'present' else 'pii'}><{person}><{number}>$"
-            return f"Where {be_en} {subject_en}?", f"¿Dónde {verb_es} {subject_es}".strip() + "?"
-        wh_es = {"where": "dónde", "when": "cuándo", "why": "por qué"}[plan.wh]
-        aux = {"present": "does" if (person, number) == ("p3", "sg") else "do", "past": "did", "future": "will"}[plan.tense]
-        verb_es = _spanish_verb(verbs[plan.verb], plan.tense, person, number)
-        return _join(plan.wh, aux, subject_en, plan.verb) + "?", f"¿{_join(wh_es, verb_es, subject_es)}?"
-    # action, progressive, going
+        wanted_en, wanted_es = _np(plan.obj)
+        like = "gustarían" if plan.obj.plural and not plan.obj.container else "gustaría"
+    spanish = _join(lead, _not(plan)[1], dative, like, wanted_es)
+    if plan.kind == "question":
+        return _join("would", subject.english, "like", wanted_en), spanish
+    return _join(subject.english, "would", _not(plan)[0], "like", wanted_en), spanish
+
+
+def _spell_where(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "Where is the station?" / "Where does your brother live?" (also when, why)."""
+    if not plan.verb:
+        tense = "pri" if plan.tense == "present" else "pii"
+        verb_es = f"^estar<vblex><{tense}>{subject.agrees}$"
+        return f"Where {subject.be(plan.tense)} {subject.english}", _join(
+            "Dónde", verb_es, subject.spanish
+        )
+    wh_es = {"where": "dónde", "when": "cuándo", "why": "por qué"}[plan.wh]
+    verb_es = _spanish_verb(lexicon()[1][plan.verb], plan.tense, subject.person, subject.number)
+    return (
+        _join(plan.wh, subject.do(plan.tense), subject.english, plan.verb),
+        _join(wh_es, verb_es, subject.spanish),
+    )
+
+
+def _spell_verb(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """Actions ("The lion sleeps near the river."), the progressive ("are playing": "están
+    jugando") and "going to" ("voy a verte")."""
     obj_en, clitic, obj_es = _object_words(plan)
     place_en, place_es = _place_words(plan)
-    tail_en = _join(obj_en, place_en, when_en)
-    tail_es = _join(obj_es, place_es, when_es)
-    lemma = verbs[plan.verb]
-    if plan.frame == "progressive":
-        be_en = BE[(person, number)][0 if plan.tense == "present" else 1]
-        tense_es = "pri" if plan.tense == "present" else "pii"
-        estar = f"^estar<vblex><{tense_es}><{person}><{number}>$"
-        verb_es = _join(clitic, estar, f"^{lemma}<vblex><ger>$")  # "te está mirando"
-        ing = f"^{plan.verb}<vblex><ger>$"
+    when_en, when_es = plan.when
+    tail_en, tail_es = _join(obj_en, place_en, when_en), _join(obj_es, place_es, when_es)
+    lemma = lexicon()[1][plan.verb]
+    not_en, not_es = _not(plan)
+    question = plan.kind == "question"
+    if plan.frame in ("progressive", "going"):
+        if plan.frame == "progressive":
+            tense = "pri" if plan.tense == "present" else "pii"
+            estar = f"^estar<vblex><{tense}>{subject.agrees}$"
+            verb_es = _join(clitic, estar, f"^{lemma}<vblex><ger>$")  # "te está mirando"
+            verb_en = f"^{plan.verb}<vblex><ger>$"
+        else:
+            verb_es = _join(f"^ir<vblex><pri>{subject.agrees}$", "a", _attach(lemma, clitic))
+            verb_en = f"going to {plan.verb}"
+        be = subject.be(plan.tense)
         if question:
-            return _join(be_en, subject_en, ing, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
-        return _join(subject_en, be_en, "not" if negation else "", ing, tail_en) + ".", _join(subject_es, no, verb_es, tail_es) + "."
-    if plan.frame == "going":
-        be_en = BE[(person, number)][0]
-        verb_es = _join(f"^ir<vblex><pri><{person}><{number}>$", "a", _attach(lemma, clitic))
-        if question:
-            return _join(be_en, subject_en, "going to", plan.verb, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
-        return _join(subject_en, be_en, "not" if negation else "", "going to", plan.verb, tail_en) + ".", _join(subject_es, no, verb_es, tail_es) + "."
-    verb_es = _join(clitic, _spanish_verb(lemma, plan.tense, person, number))
-    third_singular = (person, number) == ("p3", "sg")
-    aux = {"present": "does" if third_singular else "do", "past": "did", "future": "will"}[plan.tense]
+            return _join(be, subject.english, verb_en, tail_en), _join(
+                verb_es, subject.spanish, tail_es
+            )
+        return _join(subject.english, be, not_en, verb_en, tail_en), _join(
+            subject.spanish, not_es, verb_es, tail_es
+        )
+    verb_es = _join(clitic, _spanish_verb(lemma, plan.tense, subject.person, subject.number))
+    do = subject.do(plan.tense)
+    if question and plan.wh == "what" and isinstance(plan.obj, Phrase):
+        tail_en = _join(PREPOSITION.get(plan.verb, ""), place_en, when_en)
+        return _join("what", do, subject.english, plan.verb, tail_en), _join(
+            "qué", verb_es, subject.spanish, place_es, when_es
+        )
     if question:
-        if plan.wh == "what" and isinstance(plan.obj, Phrase):
-            tail_en = _join(PREPOSITION.get(plan.verb, ""), place_en, when_en)
-            return _join("what", aux, subject_en, plan.verb, tail_en) + "?", f"¿{_join('qué', verb_es, subject_es, place_es, when_es)}?"
-        return _join(aux, subject_en, plan.verb, tail_en) + "?", f"¿{_join(verb_es, subject_es, tail_es)}?"
-    if negation:
-        return _join(subject_en, aux, "not", plan.verb, tail_en) + ".", _join(subject_es, "no", verb_es, tail_es) + "."
-    return _join(subject_en, _english_verb(plan.verb, plan.tense, person, number), tail_en) + ".", _join(subject_es, verb_es, tail_es) + "."
+        return _join(do, subject.english, plan.verb, tail_en), _join(
+            verb_es, subject.spanish, tail_es
+        )
+    if plan.kind == "negation":
+        return _join(subject.english, do, "not", plan.verb, tail_en), _join(
+            subject.spanish, "no", verb_es, tail_es
+        )
+    verb_en = _english_verb(plan.verb, plan.tense, subject.person, subject.number)
+    return _join(subject.english, verb_en, tail_en), _join(subject.spanish, verb_es, tail_es)
+
+
+SPELLERS = {"clock": _spell_clock, "there": _spell_there, "age": _spell_age,
+            "copula": _spell_copula, "wouldlike": _spell_wouldlike, "where": _spell_where,
+            "action": _spell_verb, "progressive": _spell_verb, "going": _spell_verb}  # fmt: skip
 
 
 def _attach(infinitive: str, clitic: str) -> str:
@@ -673,7 +772,7 @@ def realise_each(plans: Sequence[Plan]) -> list[tuple[str, str] | None]:
 
 
 def _english(sentence: str) -> str:
-    """"a" before a vowel is "an"; a capital first letter."""
+    """ "a" before a vowel is "an"; a capital first letter."""
     sentence = re.sub(r"\b([Aa]) (?=[aeiouAEIOU])", lambda m: m[1] + "n ", sentence)
     return _capital(sentence)
 

@@ -191,9 +191,8 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     if run.tiny:  # a smoke run: a slice of the corpus and a toy model
         train, valid = train[:400], valid[:50]
     if run.everyday:  # full sentences built with Apertium's generators (datasets/sentences.py)
-        from model.datasets.sentences import generate
-
         from model.datasets.everyday import everyday_test
+        from model.datasets.sentences import generate
 
         held_out = {pair.english.lower() for pair in everyday_test()}
         made = [(e, s) for e, s in generate(run.everyday, seed=run.seed)

@@ -5,6 +5,7 @@ gender and number, and every verb has the subject's person and number and the pl
 
 import os
 import random
+import re
 import subprocess
 
 import pytest
@@ -38,42 +39,197 @@ def has(readings: set[str], *tags: str) -> bool:
     return any(all(tag in r for tag in tags) for r in readings)
 
 
+DETERMINER = {"the": "el<det><def>", "a": "uno<det><ind>", "my": "mío<det><pos>",
+              "your": "tuyo<det><pos>", "his": "suyo<det><pos>", "her": "suyo<det><pos>",
+              "their": "suyo<det><pos>", "our": "nuestro<det><pos>", "this": "este<det><dem>",
+              "that": "ese<det><dem>"}  # fmt: skip
+# The Spanish clitic of "would like" for each subject pronoun: person and number
+DATIVE = {"I": ("p1", "sg"), "you": ("p2", "sg"), "he": ("p3", "sg"), "she": ("p3", "sg"),
+          "we": ("p1", "pl"), "they": ("p3", "pl")}  # fmt: skip
+
+
+def expected_readings(plan: gen.Plan) -> list[tuple[str, ...]]:
+    """What the Spanish must hold, worked out from the plan alone: for each item, tags that
+    one word's reading must all carry (the determiner, noun and adjective of every noun
+    phrase in agreement; each verb with its person, number and tense)."""
+    nouns, verbs, adjectives = gen.lexicon()
+    want: list[tuple[str, ...]] = []
+
+    def phrase(p: gen.Phrase) -> None:
+        noun = nouns[p.noun]
+        number = "<pl>" if p.plural else "<sg>"
+        if p.container:  # "una taza de café": the container agrees with "una"
+            box = nouns[p.container]
+            want.append(("uno<det><ind>", f"<{box.gender}>", "<sg>"))
+            want.append((f"{box.spanish}<n>", "<sg>"))
+            return
+        want.append((f"{noun.spanish}<n>", number))
+        if p.det in DETERMINER:
+            gender = (
+                "<mf>" if p.det in ("my", "your", "his", "her", "their") else f"<{noun.gender}>"
+            )
+            want.append((DETERMINER[p.det], gender, number))
+        if p.adjective:
+            want.append((f"{adjectives[p.adjective]}<adj>", number))
+
+    if isinstance(plan.subject, gen.Phrase):
+        phrase(plan.subject)
+    if isinstance(plan.obj, gen.Phrase) and plan.wh != "what":  # "¿Qué…?" asks for it
+        phrase(plan.obj)
+    if isinstance(plan.subject, gen.Phrase):
+        person, number = "p3", "pl" if plan.subject.plural else "sg"
+    else:
+        pronoun = next((p for p in gen.PRONOUNS if p[0] == plan.subject), ("", "", "p3", "sg"))
+        person, number = pronoun[2], pronoun[3]
+    agree = (f"<{person}>", f"<{number}>")
+    tense = gen.TENSES[plan.tense]
+    past = "<pii>" if plan.tense == "past" else f"<{tense}>"  # was: estaba, era
+    if plan.frame == "action" or (plan.frame == "where" and plan.verb):
+        want.append((f"{verbs[plan.verb]}<vblex>", f"<{tense}>", *agree))
+    elif plan.frame == "where":
+        want.append(("estar<vblex>", past, *agree))
+    elif plan.frame == "progressive":
+        want.append(("estar<vblex>", past, *agree))
+        if plan.verb != "wait":  # the analyser reads "esperando a" as one preposition
+            want.append((f"{verbs[plan.verb]}<vblex>", "<ger>"))
+    elif plan.frame == "going":
+        want += [("ir<vblex>", "<pri>", *agree), (f"{verbs[plan.verb]}<vblex>", "<inf>")]
+    elif plan.frame == "age":
+        want.append(("tener<vblex>", "<pri>", *agree))
+    elif plan.frame == "copula":
+        copula = "estar<vblex>" if plan.place or plan.adjective in gen.STATES else "ser<vbser>"
+        want.append((copula, past, *agree))
+        if plan.adjective:
+            if isinstance(plan.subject, gen.Phrase):
+                gender = nouns[plan.subject.noun].gender
+            else:
+                gender = "f" if plan.subject == "she" else "m"
+            want.append((f"{adjectives[plan.adjective]}<adj>", f"<{number}>"))
+            want.append((f"{adjectives[plan.adjective]}<adj>", f"<{gender}>"))
+    elif plan.frame == "wouldlike":
+        many = isinstance(plan.obj, gen.Phrase) and plan.obj.plural and not plan.verb
+        want.append(("gustar<vblex>", "<cni>", "<p3>", "<pl>" if many else "<sg>"))
+        if isinstance(plan.subject, str):
+            dative_person, dative_number = DATIVE[plan.subject]
+        else:
+            dative_person, dative_number = "p3", number
+        want.append(("prpers<prn><pro>", f"<{dative_person}>", f"<{dative_number}>"))
+        if plan.verb:
+            want.append((f"{verbs[plan.verb]}<vblex>", "<inf>"))
+    return want
+
+
 def test_agreement_and_conjugation_as_apertiums_analyser_reads_them():
     rng = random.Random(7)
-    nouns, verbs, adjectives = gen.lexicon()
-    plans = [gen.plan(rng) for _ in range(300)]
-    checked = 0
+    plans = [gen.plan(rng) for _ in range(600)]
+    checked: dict[str, int] = {}
     for plan, pair in zip(plans, gen.realise_each(plans), strict=True):
         if pair is None:
             continue
         english, spanish = pair
         words = analyses(spanish)
-        pronoun = next((p for p in gen.PRONOUNS if p[0] == plan.subject), None)
-        person, number = (
-            (pronoun[2], pronoun[3]) if pronoun else ("p3", "pl" if plan.plural else "sg")
-        )
-        tense = gen.TENSES[plan.tense]
-        verb = verbs[plan.verb]
-        assert any(has(r, f"{verb}<vblex>", f"<{tense}>", f"<{person}>", f"<{number}>")
-                   for r in words.values()), (plan, spanish, words)  # fmt: skip
-        if not pronoun:
-            noun = nouns[plan.subject]
-            gender = noun.gender
-            assert any(has(r, f"{noun.spanish}<n>", f"<{number}>") for r in words.values()), spanish
-            if not plan.number:  # the determiner agrees with the noun
-                assert any(has(r, "el<det><def>", f"<{gender}>", f"<{number}>")
-                           for r in words.values()), (spanish, words)  # fmt: skip
-            if plan.adjective:  # and so does the adjective (or it has one form for both)
-                adjective = f"{adjectives[plan.adjective]}<adj>"
-                readings = [r for rs in words.values() for r in rs if adjective in r]
-                assert any(
-                    f"<{number}>" in r and (f"<{gender}>" in r or "<mf>" in r) for r in readings
-                ), (spanish, readings)
-        assert english[0].isupper() and english[-1] in ".?"
+        for tags in expected_readings(plan):
+            # a reading that carries every tag
+            # or one form for both genders ("feliz": <mf>), or both numbers ("paraguas": <sp>)
+            either = [re.sub("<[mf]>", "<mf>", re.sub("<(sg|pl)>", "<sp>", t)) for t in tags]
+            assert any(has(readings, *tags) or has(readings, *either)
+                       for readings in words.values()), (plan, english, spanish, tags)  # fmt: skip
+        assert english[0].isupper() and english[-1] in ".?", english
+        assert "  " not in english and "  " not in spanish, (english, spanish)
         assert spanish[-1] in ".?" and (plan.kind != "question" or spanish.startswith("¿"))
-        assert ("no" in spanish.lower().split()) == (plan.kind == "negation")
-        checked += 1
-    assert checked >= 250  # nearly every plan can be spelled
+        assert ("no" in spanish.lower().split()) == (plan.kind == "negation"), (plan, spanish)
+        checked[plan.frame] = checked.get(plan.frame, 0) + 1
+    assert set(checked) == set(gen.FRAMES), checked  # every frame is spelled
+    assert sum(checked.values()) >= 550  # nearly every plan can be spelled
+
+
+def test_a_mutation_is_caught():
+    """The check above can fail: a plan spelled with the wrong number fails it."""
+    plan = gen.Plan("action", gen.Phrase("dog", "the", True), verb="sleep")
+    wrong = gen.Plan("action", gen.Phrase("dog", "the", False), verb="sleep")
+    ((_, spanish),) = gen.realise([wrong])
+    words = analyses(spanish)
+    missing = [tags for tags in expected_readings(plan)
+               if not any(has(readings, *tags) for readings in words.values())]  # fmt: skip
+    assert missing, spanish
+
+
+@pytest.mark.parametrize(
+    ("built", "english", "spanish"),
+    [
+        (
+            gen.Plan("action", gen.Phrase("lion", "the", False), verb="sleep", place="river"),
+            "The lion sleeps in the river.",
+            "El león duerme en el río.",
+        ),
+        (
+            gen.Plan("wouldlike", "I", obj=gen.Phrase("coffee", "a", False, container="cup")),
+            "I would like a cup of coffee.",
+            "Me gustaría una taza de café.",
+        ),
+        (
+            gen.Plan("wouldlike", gen.Phrase("son", "my", False), verb="go", place="park"),
+            "My son would like to go to the park.",
+            "A mi hijo le gustaría ir al parque.",
+        ),
+        (
+            gen.Plan("progressive", gen.Phrase("child", "the", True), verb="play", place="garden"),
+            "The children are playing in the garden.",
+            "Los niños están jugando en el jardín.",
+        ),
+        (
+            gen.Plan("going", "I", verb="see", obj="you", when=("tomorrow", "mañana")),
+            "I am going to see you tomorrow.",
+            "Voy a verte mañana.",
+        ),
+        (
+            gen.Plan("action", "she", verb="see", obj="him", kind="negation", tense="past"),
+            "She did not see him.",
+            "Ella no lo vio.",
+        ),
+        (
+            gen.Plan(
+                "copula", gen.Phrase("woman", "the", True), adjective="tired", kind="question"
+            ),
+            "Are the women tired?",
+            "¿Están cansadas las mujeres?",
+        ),
+        (
+            gen.Plan("age", "she", number="twenty"),
+            "She is twenty years old.",
+            "Ella tiene veinte años.",
+        ),
+        (
+            gen.Plan("clock", "", number="three", minutes="half past"),
+            "It is half past three.",
+            "Son las tres y media.",
+        ),
+        (
+            gen.Plan("clock", "", number="one", minutes="o'clock"),
+            "It is one o'clock.",
+            "Es la una.",
+        ),
+        (
+            gen.Plan("there", "", obj=gen.Phrase("egg", "two", True), place="kitchen"),
+            "There are two eggs in the kitchen.",
+            "Hay dos huevos en la cocina.",
+        ),
+        (
+            gen.Plan(
+                "action",
+                "we",
+                verb="arrive",
+                place="station",
+                tense="future",
+                when=gen._clock(random.Random(0), at=True) and ("at seven", "a las siete"),
+            ),
+            "We will arrive at the station at seven.",
+            "Llegaremos a la estación a las siete.",
+        ),
+    ],
+)
+def test_frames_spell_as_a_teacher_would(built, english, spanish):
+    assert gen.realise([built]) == [(english, spanish)]
 
 
 def test_examples_read_as_a_teacher_would_write_them():
