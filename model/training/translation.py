@@ -22,7 +22,14 @@ from tqdm import tqdm
 
 from model.datasets.corpus import Pair, read_split
 from model.tasks.translation import CHECKPOINT_DIR
-from model.transformer.checkpoint import load_weights, save_checkpoint, save_weights
+from model.transformer.checkpoint import (
+    CONFIG,
+    TOKENIZER,
+    load_weights,
+    save_checkpoint,
+    save_weights,
+    write_atomically,
+)
 from model.transformer.config import TransformerConfig
 from model.transformer.model import Transformer, make_model
 from model.transformer.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
@@ -315,6 +322,9 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     summary = write_summary(step, epoch)
     minutes = summary["minutes"]
     written = (out_dir / "model.safetensors").exists()
+    if not written:  # the config and tokenizer beside the record: `average --like` reads them
+        write_atomically(out_dir / CONFIG, config.to_json)
+        write_atomically(out_dir / TOKENIZER, tokenizer.save)
     print(
         f"trained {step} steps ({epoch} epochs) in {minutes:.1f} min; "
         f"best validation loss {best:.3f}; "

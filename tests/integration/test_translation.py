@@ -80,6 +80,38 @@ def test_snapshots_average_into_a_loadable_checkpoint(tiny_run, tmp_path):
     assert averaged.translate("the cat sleeps", beam=2, max_new=5).output_tokens
 
 
+def test_a_resumed_run_that_never_beats_its_start_still_leaves_a_record(tiny_run, tmp_path):
+    """Resumed from a record no validation can beat (loss 0), a run writes no weights, but
+    it writes its record, config and tokenizer, so its snapshots can be averaged with
+    `--like` the run itself. Generated everyday pairs join the training split, never a
+    sentence of the everyday test set."""
+    import shutil
+
+    from model.datasets.everyday import everyday_test
+    from model.datasets.sentences import BILINGUAL, generate
+
+    if not BILINGUAL.exists():
+        pytest.skip("not installed: apertium-eng-spa (apt-get install apertium-eng-spa)")
+    start, out, snapshots = tmp_path / "start", tmp_path / "run", tmp_path / "snapshots"
+    shutil.copytree(tiny_run, start, ignore=shutil.ignore_patterns("snapshots"))
+    before = json.loads((start / "training.json").read_text())
+    (start / "training.json").write_text(json.dumps({**before, "best_valid_loss": 0.0}))
+    options = "--max-steps 2 --validate-every 1 --everyday 200 --quiet"
+    train_main(["translation", "--tiny", "--resume", str(start), *options.split(),
+                "--out", str(out), "--snapshots", str(snapshots)])  # fmt: skip
+    record = json.loads((out / "training.json").read_text())
+    assert not (out / "model.safetensors").exists()
+    assert record["steps"] == before["steps"] + 2 and record["best_valid_loss"] == 0.0
+    assert record["arguments"]["resume"] == str(start) and record["arguments"]["everyday"] == 200
+    held_out = {p.english.lower() for p in everyday_test()}
+    made = [e for e, _ in generate(200, seed=record["arguments"]["seed"])]
+    assert record["train_pairs"] == 400 + sum(e.lower() not in held_out for e in made)
+    steps = sorted(snapshots.glob("step-*.safetensors"))
+    assert len(steps) == 2
+    train_main(["average", *map(str, steps), "--like", str(out), "--out", str(tmp_path / "avg")])
+    assert OurTranslator.load(tmp_path / "avg").translate("the cat sleeps", max_new=3)
+
+
 def test_training_device_is_the_gpu_only_when_there_is_one(tiny_run):
     from model.training.translation import training_device
 
