@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import html
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from markupsafe import Markup, escape
 
 ATTENTION_COLORSCALE = "Blues"
 
@@ -39,16 +39,25 @@ def readable_tokens(tokens: Sequence[str]) -> list[str]:
     return shown
 
 
-def token_labels(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[str]:
-    """Axis labels that are unique (a categorical axis would merge repeated tokens), readable
-    (`readable_tokens`) and safe: Plotly reads a little HTML in labels, so every token is
-    escaped and shows as typed. Each is numbered by its position in the text (`positions`,
-    when only some tokens are shown, else 0, 1, 2...)."""
+def token_names(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[str]:
+    """Each token numbered by its position in the text (`positions`, when only some tokens
+    are shown, else 0, 1, 2...) and readable (`readable_tokens`): unique names, as plain
+    text for menus and titles."""
     numbers = range(len(tokens)) if positions is None else positions
-    return [
-        f"{i} {html.escape(t, quote=True)}"
-        for i, t in zip(numbers, readable_tokens(tokens), strict=True)
-    ]
+    return [f"{i} {t}" for i, t in zip(numbers, readable_tokens(tokens), strict=True)]
+
+
+def token_labels(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[Markup]:
+    """`token_names` as axis labels: unique (a categorical axis would merge repeated tokens)
+    and safe: Plotly reads a little HTML in labels, so every token is escaped and shows as
+    typed. They are `Markup`: escaped once, and `safe` leaves them so."""
+    return [escape(name) for name in token_names(tokens, positions)]
+
+
+def safe(labels: Iterable[object]) -> list[str]:
+    """Labels for Plotly, escaped exactly once: text as typed is escaped ("<b>" shows as
+    "<b>", never bold), and labels already escaped (`token_labels`) are kept as they are."""
+    return [str(escape(label)) for label in labels]
 
 
 LABEL_EVERY = 64  # up to this many tokens on an axis, every token gets its label
@@ -74,7 +83,7 @@ def chart_title(text: str) -> dict:
     """A title above the plot that pushes the margin (title.automargin with yref "paper"),
     so it never runs into a top axis's labels or title, whatever the font size."""
     return {
-        "text": html.escape(text),
+        "text": str(escape(text)),
         "x": 0,
         "xanchor": "left",
         "xref": "paper",
@@ -290,7 +299,7 @@ def token_lines(
                 x=[x] * len(tokens),
                 y=list(range(len(tokens))),
                 mode="text",
-                text=[html.escape(t) for t in readable_tokens(tokens)],
+                text=safe(readable_tokens(tokens)),
                 textposition=f"middle {anchor}",
                 hoverinfo="skip",
                 showlegend=False,
@@ -367,8 +376,8 @@ def matrix_heatmap(
     hundreds of labels is slow for the browser to lay out and unreadable."""
     matrix = np.asarray(matrix, dtype=np.float32)
     numbered = list(col_labels) == list(range(matrix.shape[1]))
-    rows = [html.escape(str(r)) for r in row_labels]
-    cols = None if numbered else [html.escape(str(c)) for c in col_labels]
+    rows = safe(row_labels)
+    cols = None if numbered else safe(col_labels)
     scale: dict = {"colorscale": ATTENTION_COLORSCALE}
     colorbar: dict = {"thickness": 12}
     outliers = None
@@ -427,7 +436,7 @@ def matrix_heatmap(
 def bars(values: Sequence[float] | np.ndarray, labels: Sequence[str], title: str) -> go.Figure:
     figure = go.Figure(
         go.Bar(
-            x=[html.escape(label) for label in labels],
+            x=safe(labels),
             y=list(values),
             hovertemplate="%{x}: %{y:.3f}<extra></extra>",
         )

@@ -1,4 +1,4 @@
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -169,7 +169,7 @@ with main_area:
         else:
             step = 0
 
-        def vectors(matrix: np.ndarray, labels: list[str], title: str, key: str) -> None:
+        def vectors(matrix: np.ndarray, labels: Sequence[str], title: str, key: str) -> None:
             widgets.chart(
                 figures.matrix_heatmap(matrix, labels, list(range(matrix.shape[1])), title=title),
                 key=key,
@@ -381,6 +381,7 @@ with main_area:
         elif block.id in ("ffn", "decoder-ffn"):
             stack, sublayer = SUBLAYERS[block.id]
             labels = src_labels if stack == "encoder" else figures.token_labels(anatomy.target)
+            names = figures.token_names(source if stack == "encoder" else anatomy.target)
             hidden = cap.joined(stack, layer, sublayer, "hidden")[0]
             quiet = "zero (ReLU)" if arch.activation == "relu" else f"|h| < {an.NEAR_ZERO} (GELU)"
 
@@ -390,7 +391,7 @@ with main_area:
                     st.selectbox(
                         "Token",
                         range(len(labels)),
-                        format_func=labels.__getitem__,
+                        format_func=names.__getitem__,
                         key="arch_token",
                     )
                 )
@@ -399,7 +400,7 @@ with main_area:
                     figures.bars(
                         values,
                         [f"unit {u}" for u in units],
-                        title=f"The 10 most active units for {labels[token]}",
+                        title=f"The 10 most active units for {names[token]}",
                     ),
                     key="arch_top_units",
                 )

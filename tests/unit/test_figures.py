@@ -63,6 +63,21 @@ def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
     assert grid_cell({"customdata": list(targets.customdata[4])}) == (1, 1)
 
 
+def test_every_figure_escapes_a_label_exactly_once():
+    """Token labels arrive escaped (`token_labels`), other labels as typed: either way the
+    figure shows "<" and "&" as typed, never "&lt;" on screen or markup that renders."""
+    escaped = figures.token_labels(["<", "a&b"])
+    typed = ["<b>bold</b>", "a&b"]
+    shown = {"0 &lt;", "1 a&amp;b", "&lt;b&gt;bold&lt;/b&gt;", "a&amp;b"}
+    for labels in (escaped, typed):
+        bar = figures.bars([1.0, 2.0], labels, title="t")
+        square = figures.matrix_heatmap(np.ones((2, 2)), labels, labels, title="t")
+        for axis in (list(bar.data[0].x), list(square.data[0].x), list(square.data[0].y)):
+            assert set(axis) <= shown and not any("&amp;lt;" in x for x in axis), axis
+    assert figures.token_names(["<", "a"]) == ["0 <", "1 a"]  # plain text for menus
+    assert figures.chart_title("Units for 0 <")["text"] == "Units for 0 &lt;"
+
+
 def test_token_lines_draw_only_weights_of_note_and_escape_tokens():
     from app.figures import token_lines
 
