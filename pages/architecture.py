@@ -332,6 +332,7 @@ with main_area:
         elif block.id in SUBLAYERS and block.id.startswith("addnorm"):
             stack, sublayer = SUBLAYERS[block.id]
             labels = src_labels if stack == "encoder" else figures.token_labels(anatomy.target)
+            names = figures.token_names(source if stack == "encoder" else anatomy.target)
 
             def piece(name: str) -> np.ndarray:
                 return cap.joined(stack, layer, sublayer, name)[0].numpy()
@@ -342,7 +343,7 @@ with main_area:
                 mean = np.concatenate([b.mean()[0].numpy() for b in blocks])
                 std = np.concatenate([b.std()[0].numpy() for b in blocks])
                 st.dataframe(
-                    pd.DataFrame({"token": labels, "mean": mean, "std (with eps)": std}).round(4),
+                    pd.DataFrame({"token": names, "mean": mean, "std (with eps)": std}).round(4),
                     hide_index=True,
                     key="arch_stats",
                 )
