@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from app import loaders
 from app.cache import BudgetCache, budget_from_env, tensor_bytes
 from app.slots import model_slot
@@ -163,6 +165,19 @@ def _run(source: str, text: str, pair: str | None) -> Run:
         return capture_text(source, text, pair, qkv=source != "translator")
 
 
+# Attention flow solves a max-flow per pair of tokens (2.3 s at 62 tokens): once per text.
+FLOWS: BudgetCache[np.ndarray] = BudgetCache(
+    "attention flows", budget_from_env("ATLAS_FLOW_CACHE_MB", 8), size_of=lambda a: a.nbytes
+)
+
+
+def cached_flow(
+    source: str, text: str, pair: str | None, stack: str, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """The attention flow of one stack of a capture (`compute` it if not kept)."""
+    return FLOWS.get((source, text, pair, stack), compute)
+
+
 def cached_batch(first: str, second: str) -> BatchView:
     """Two sentences through the translator as one padded batch (the masks page)."""
     translator = loaders.translator()
@@ -213,4 +228,5 @@ def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
 
 
 def cache_report() -> str:
-    return f"{CAPTURES.report()}; {BATCHES.report()}; {ANATOMIES.report()}"
+    caches = (CAPTURES, BATCHES, ANATOMIES, FLOWS)
+    return "; ".join(cache.report() for cache in caches)

@@ -246,7 +246,9 @@ if run is not None:
                     with widgets.working(
                         f"Solving {pairs:,} max-flow problems, one per pair of tokens…"
                     ):
-                        flow = attention_flow(square)[np.ix_(rows, cols)]
+                        flow = sources.cached_flow(
+                            source_key, text, pair, stack, lambda: attention_flow(square)
+                        )[np.ix_(rows, cols)]
                     widgets.chart(
                         figures.attention_heatmap(
                             flow,

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from app import sources
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page, reference_attention
 
 PAGE = "explorer.py"
@@ -93,6 +94,12 @@ def test_flow_and_compare():
     at = open_tab(open_page(PAGE), "Rollout & flow")
     at.toggle("ex_flow").set_value(True).run()
     assert not at.exception and chart_spec(at, "ex_flow_map")
+    # solved once per text and stack: a rerun (another session, a window) reuses it
+    key = ("minilm", at.text_area("ex_text").value, None, "encoder")
+    kept = sources.FLOWS.peek(key)
+    assert kept is not None and kept.shape[0] == kept.shape[1]
+    at.run()
+    assert sources.FLOWS.peek(key) is kept
     open_tab(at, "Compare")
     at.text_area("ex_compare").input("A different sentence entirely.").run()
     assert chart_spec(at, "ex_cmp_b")
