@@ -14,7 +14,8 @@ from model.tasks.translation import (
 st.title("Translation")
 st.caption(
     "English to Spanish with a transformer this project trained from scratch (on "
-    "WordNet sentences translated by Apertium), showing the attention of every "
+    "WordNet sentences translated by Apertium, and everyday sentences built with Apertium's "
+    "morphological generators), showing the attention of every "
     "decoding step. A sentence typed in capitals or Title Case is read in lower case, so "
     "casing does not change the words, and its translation is written back the same way."
 )
