@@ -102,11 +102,11 @@ PREPOSITION = {"wait": "for"}  # English only: "wait for the bus", "esperar el a
 SENSES = {"play": "jugar", "work": "trabajar", "letter": "carta", "market": "mercado",
           "station": "estación", "room": "habitación", "key": "llave", "ball": "pelota",
           "cup": "taza", "bottle": "botella", "piece": "pedazo", "juice": "zumo",
-          "know": "conocer", "love": "querer", "watch": "mirar", "plane": "avión",
+          "know": "conocer", "love": "querer", "watch": "mirar",
           "picture": "fotografía", "table": "mesa", "chair": "silla", "bag": "bolso",
           "ticket": "entrada", "office": "oficina", "field": "campo", "run": "correr",
           "cry": "llorar", "beautiful": "bonito", "ready": "listo", "short": "corto"}  # fmt: skip
-# Numerals (closed class): English, Spanish, value
+# Numerals (closed class): English, Spanish
 NUMBERS = (("two", "dos"), ("three", "tres"), ("four", "cuatro"), ("five", "cinco"),
            ("six", "seis"), ("seven", "siete"), ("eight", "ocho"), ("nine", "nueve"),
            ("ten", "diez"), ("eleven", "once"), ("twelve", "doce"), ("fifteen", "quince"),
@@ -135,14 +135,14 @@ WHEN = {
     "future": (("tomorrow", "mañana"), ("next week", "la semana que viene"),
                ("tonight", "esta noche"), ("soon", "pronto"), ("next year", "el año que viene")),
 }  # fmt: skip
-# Subject pronouns (closed class): English, Spanish ("" where Spanish drops it), person,
-# number, object form in English, clitic in Spanish, "would like" clitic
+# Subject pronouns (closed class): English, Spanish ("" where Spanish drops it), person, number
 PRONOUNS = (
     ("I", "", "p1", "sg"), ("you", "", "p2", "sg"), ("he", "él", "p3", "sg"),
     ("she", "ella", "p3", "sg"), ("we", "", "p1", "pl"), ("they", "", "p3", "pl"),
 )  # fmt: skip
 LANGUAGES = {"English": "inglés", "Spanish": "español", "French": "francés",
              "German": "alemán", "Italian": "italiano", "Chinese": "chino"}  # fmt: skip
+# Object pronouns and their Spanish clitics; the clitic of "gustar" for each subject pronoun
 OBJECTS = {"me": "me", "you": "te", "him": "lo", "her": "la", "us": "nos", "them": "los"}
 DATIVE = {"I": "me", "you": "te", "he": "le", "she": "le", "we": "nos", "they": "les"}
 BE = {("p1", "sg"): ("am", "was"), ("p2", "sg"): ("are", "were"), ("p3", "sg"): ("is", "was"),
