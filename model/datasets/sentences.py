@@ -196,7 +196,6 @@ def _form(lemma: str, gender: str) -> str:
     return "mf" if lemma in lexicon_both_genders() else gender
 
 
-@cache
 def lexicon_both_genders() -> frozenset[str]:
     """Spanish lemmas (nouns and adjectives) the dictionary marks <mf>."""
     return _lexicon()[1]
@@ -314,7 +313,7 @@ def _when(rng: random.Random, tense: str, chance: float = 0.3) -> tuple[str, str
         return ("", "")
     roll = rng.random()
     if roll < 0.3:
-        return _clock(rng, at=True)
+        return _clock(rng)
     if roll < 0.55:
         return rng.choice(WHEN_ANY)
     if roll < 0.65 and tense != "past":
@@ -326,16 +325,15 @@ def _when(rng: random.Random, tense: str, chance: float = 0.3) -> tuple[str, str
     return rng.choice(WHEN[tense])
 
 
-def _clock(rng: random.Random, at: bool) -> tuple[str, str]:
+def _clock(rng: random.Random) -> tuple[str, str]:
     """A clock time, "at seven in the morning" / "a las siete de la mañana"."""
     hour = rng.randrange(12)
     minutes = rng.choice(MINUTES)
     english, spanish = _hour(hour, minutes)
-    if at:
-        english, spanish = f"at {english}", f"a {spanish}"
-        if minutes in ("", "o'clock") and rng.random() < 0.3:
-            period = rng.choice(list(PERIODS))
-            english, spanish = f"{english} {period}", f"{spanish} {PERIODS[period]}"
+    english, spanish = f"at {english}", f"a {spanish}"
+    if minutes in ("", "o'clock") and rng.random() < 0.3:
+        period = rng.choice(list(PERIODS))
+        english, spanish = f"{english} {period}", f"{spanish} {PERIODS[period]}"
     return english, spanish
 
 
@@ -472,9 +470,9 @@ def _np(phrase: Phrase) -> tuple[str, str]:
         "this": f"^este<det><dem><{g}><{n}>$", "that": f"^ese<det><dem><{g}><{n}>$",
     }.get(phrase.det, numeral or "")  # fmt: skip
     spanish = f"{spanish_det} ^{noun.spanish}<n><{_form(noun.spanish, g)}><{n}>$"
-    english_det = {"this": "these", "that": "those"}.get(phrase.det, phrase.det)
-    if not phrase.plural:
-        english_det = phrase.det
+    english_det = phrase.det
+    if phrase.plural:
+        english_det = {"this": "these", "that": "those"}.get(phrase.det, phrase.det)
     adjective = ""
     if phrase.adjective:
         lemma = adjectives[phrase.adjective]
@@ -498,8 +496,8 @@ def _gender(subject: Phrase | str) -> str:
     return "f" if subject == "she" else "m"
 
 
-def _spanish_verb(lemma: str, tense: str, person: str, number: str, kind: str = "vblex") -> str:
-    return f"^{lemma}<{kind}><{TENSES[tense]}><{person}><{number}>$"
+def _spanish_verb(lemma: str, tense: str, person: str, number: str) -> str:
+    return f"^{lemma}<vblex><{TENSES[tense]}><{person}><{number}>$"
 
 
 def _english_verb(verb: str, tense: str, person: str, number: str) -> str:
