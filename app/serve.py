@@ -48,15 +48,16 @@ def warm_up() -> None:
 
 
 def models_option(argv: list[str]) -> list[str]:
-    """`--models FILE`: the operator's models file (model/hf/byo.py), checked now so that a
-    mistake stops the server with a message; the rest of argv goes to Streamlit."""
+    """`--models FILE`: the operator's models file (model/hf/byo.py), read now so that a
+    malformed file stops the server with a message, and every entry checked (kind, weights
+    format, size, path), one line each; the rest of argv goes to Streamlit."""
     if "--models" not in argv:
         return argv
     at = argv.index("--models")
     if at + 1 >= len(argv):
         raise SystemExit("--models needs the path of a models file")
     path = Path(argv[at + 1]).resolve()
-    from model.hf.byo import MODELS_ENV, read_models_file
+    from model.hf.byo import MODELS_ENV, read_models_file, readiness
 
     try:
         entries = read_models_file(path)
@@ -64,6 +65,8 @@ def models_option(argv: list[str]) -> list[str]:
         raise SystemExit(str(error)) from None
     os.environ[MODELS_ENV] = str(path)
     print(f"Attention Atlas: {len(entries)} listed models from {path}", flush=True)
+    for entry in entries:  # a bad entry is refused by name; the others are served
+        print(f"Attention Atlas: listed {readiness(entry)}", flush=True)
     return argv[:at] + argv[at + 2 :]
 
 

@@ -16,6 +16,7 @@ from model.analysis.anatomy import Anatomy, BeamTree, beam_tree, bert_anatomy, t
 from model.core.capture import AttentionCapture, Stack
 from model.hf import byo
 from model.hf.encoding import encode, max_length, run_with_capture
+from model.hf.families import Family
 from model.tasks.translation import BatchView, OurTranslator, batch_view
 
 
@@ -100,9 +101,23 @@ def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
                 f"{record.kv_heads} key/value heads, {group} each (head h reads key/value head "
                 f"h // {group}); every view shows the query heads."
             )
+        for stack in attention.stacks:
+            if windows := attention.windows(stack):
+                notes.append(window_note(stack, windows, attention.n_layers(stack)))
         return Run(attention, dropped, tuple(notes))
 
     return run
+
+
+def window_note(stack: Stack, windows: dict[int, int], layers: int) -> str:
+    """Which layers of a stack attend within a sliding window, and how wide, in words."""
+    sizes = sorted(set(windows.values()))
+    which = "every layer" if len(windows) == layers else "layers " + ", ".join(map(str, windows))
+    return (
+        f"Sliding window ({stack}): {which} of {layers} attend within a window of "
+        f"{' / '.join(map(str, sizes))} (as the model sets it); keys outside it get exactly 0, "
+        "drawn where they sit on the full key axis."
+    )
 
 
 _listed_from: list[object] = [None]  # the models file (path, mtime) SOURCES was last given
@@ -119,14 +134,16 @@ def refresh_listed() -> None:
     for key in [k for k in SOURCES if k.startswith(LISTED)]:
         del SOURCES[key], RUNNERS[key]
     for entry in byo.listed_models():
-        family = byo.family_or_none(entry)
+        found = byo.family_or_reason(entry)
+        family = found if isinstance(found, Family) else None
+        what = family.name if family else str(found)
         key = f"{LISTED}{entry.name}"
         SOURCES[key] = Source(
-            f"{entry.name} (listed: {family.name if family else 'unreadable'})",
+            f"{entry.name} (listed: {what})",
             family.stacks if family else ("encoder",),
             bool(family and family.kind == "encoder"),
             # (not the folder: a visitor need not learn the server's paths)
-            f"{entry.note} ({family.name if family else 'config unreadable'})".strip(),
+            f"{entry.note} ({what})".strip(),
         )
         RUNNERS[key] = _listed_run(entry.name)
     _listed_from[0] = stamp

@@ -33,20 +33,34 @@ def minilm_reference():
     return AutoModel.from_pretrained(minilm_path(), attn_implementation="eager").eval()
 
 
-LISTED = {"tiny-bert": "bert", "tiny-gpt2": "gpt2", "tiny-llama": "llama", "tiny-t5": "t5"}
+# name: (model_type, how it is built: model.hf.families.Variant's fields)
+LISTED = {
+    "tiny-bert": ("bert", {}),
+    "tiny-gpt2": ("gpt2", {}),
+    "tiny-llama": ("llama", {}),
+    "tiny-t5": ("t5", {}),
+    "bf16-llama": ("llama", {"dtype": "bfloat16"}),  # as Llama, Qwen2 and Mistral ship
+    "window-mistral": ("mistral", {"window": 4}),  # shorter than any text and what it writes
+    "padded-gpt2": ("gpt2", {"padded": 64}),  # writes ids its tokenizer has no token for
+}
+WINDOW = 4
 
 
 @pytest.fixture(scope="session")
 def models_file(tmp_path_factory):
     """A models file as an operator writes one, listing tiny random models saved the way a
     user's checkpoints are (safetensors, config, tokenizer): one of each kind, Llama for
-    grouped-query attention, and one with pickle weights only, which must be refused."""
-    from model.hf.families import BY_TYPE, write_tiny
+    grouped-query attention, one in bfloat16, a Mistral with a sliding window, a GPT-2 with a
+    padded vocabulary, and one with pickle weights only, which must be refused."""
+    import torch
+
+    from model.hf.families import BY_TYPE, Variant, write_tiny
 
     root = tmp_path_factory.mktemp("listed")
     lines = []
-    for name, model_type in LISTED.items():
-        write_tiny(BY_TYPE[model_type], root / name)
+    for name, (model_type, fields) in LISTED.items():
+        fields = {k: getattr(torch, v) if k == "dtype" else v for k, v in fields.items()}
+        write_tiny(BY_TYPE[model_type], root / name, variant=Variant(**fields))
         lines.append(f'[[model]]\nname = "{name}"\nsource = "{name}"\nnote = "random weights"\n')
     pickled = write_tiny(BY_TYPE["bert"], root / "pickled")
     (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")

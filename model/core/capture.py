@@ -89,12 +89,22 @@ class AttentionRecord:
     bias: torch.Tensor | None = None  # (1|batch, heads, q_len, k_len) added to the scores (T5)
     kv_heads: int = 0  # grouped-query attention: key/value heads, each shared by heads/kv_heads
     # query heads (k and v above are expanded per query head); 0 when every head has its own
+    key_offset: int = 0  # keys before this position were dropped by the model's cache (a
+    # sliding window while generating): probs, scores and mask still span every key, 0 (or
+    # masked) before it, and k and v (which hold only the kept keys) start here
+    window: int | None = None  # the sliding window the layer attends within, as the model set it
+    softcap: float | None = None  # scores were softcap * tanh(scores / softcap) (Gemma 2)
 
     def kv_head(self, head: int) -> int:
         """The key/value head a query head reads (itself without grouped-query attention)."""
         if not self.kv_heads:
             return head
         return head // (self.probs.shape[1] // self.kv_heads)
+
+    def kept(self, tensor: torch.Tensor) -> torch.Tensor:
+        """A (..., k_len) tensor of this record (probs, scores, mask) over the keys the model
+        kept, the columns k and v hold."""
+        return tensor[..., self.key_offset :]
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,10 @@ class AttentionCapture:
         array.setflags(write=False)
         return array
 
+    def windows(self, stack: Stack) -> dict[int, int]:
+        """The layers of a stack that attend within a sliding window, and its size."""
+        return {r.layer: r.window for r in self.records if r.stack == stack and r.window}
+
     def tensors(self) -> list[torch.Tensor]:
         """Every tensor the capture holds (to account for its memory)."""
         held = [*self.embeddings.values(), *([self.logits] if self.logits is not None else [])]
@@ -330,6 +344,20 @@ class AttentionCapture:
 
 
 # -- the two handlers ----------------------------------------------------------------------------
+def _kept(tensor: torch.Tensor, offset: int = 0, fill: float | bool | None = None) -> torch.Tensor:
+    """A tensor as a record keeps it: detached, on the CPU, floating point as float32 (a
+    bfloat16 or float16 model's numbers are all exactly float32 numbers, and numpy, plotly and
+    the exports read no bfloat16); with `offset` dropped keys, the last axis padded in front
+    with `fill` so that it spans every key."""
+    kept = tensor.detach().cpu()
+    if kept.is_floating_point() and kept.dtype != torch.float32:
+        kept = kept.float()
+    if offset:
+        front = torch.full((*kept.shape[:-1], offset), fill, dtype=kept.dtype)  # type: ignore[arg-type]
+        kept = torch.cat([front, kept], dim=-1)
+    return kept
+
+
 class Recorder:
     """Records one model's attention (and, on request, scores, Q/K/V, masks, embedding
     components and the activations of every block) while its `capture` block is open;
@@ -353,6 +381,7 @@ class Recorder:
         self.want_activations = activations
         self._records: list[AttentionRecord] = []
         self._steps: dict[tuple[str, int], int] = {}
+        self._seen: dict[tuple[str, int], int] = {}  # query positions so far, per layer
         self._embeddings: dict[str, list[torch.Tensor]] = {}
         self._open_blocks: dict[tuple[str, int, str], dict[str, torch.Tensor]] = {}
         self._blocks: list[BlockRecord] = []
@@ -366,9 +395,9 @@ class Recorder:
         if point == "attention":
             self._attention(site, value, **info)
         elif point == "embedding" and self.want_embeddings:
-            self._embeddings.setdefault(site.name, []).append(value.detach().cpu())
+            self._embeddings.setdefault(site.name, []).append(_kept(value))
         elif point == "logits" and self.want_activations:
-            self._logits.append(value.detach().cpu())
+            self._logits.append(_kept(value))
         elif point in ("residual", "sublayer", "hidden", "norm") and self.want_activations:
             self._activation(point, site, value, info)
 
@@ -378,7 +407,7 @@ class Recorder:
         """Collect a block's pieces; its norm, the last to run, closes it."""
         key = (site.stack, site.layer, site.name)
         pieces = self._open_blocks.setdefault(key, {})
-        pieces[point] = value.detach().cpu()
+        pieces[point] = _kept(value)
         if point != "norm":
             return
         del self._open_blocks[key]
@@ -387,7 +416,7 @@ class Recorder:
         record = BlockRecord(
             stack=site.stack, layer=site.layer, sublayer=site.name,  # type: ignore[arg-type]
             step=step, residual=pieces["residual"], output=pieces["sublayer"],
-            summed=info["summed"].detach().cpu(), normed=pieces["norm"],
+            summed=_kept(info["summed"]), normed=pieces["norm"],
             eps=float(info["eps"]), hidden=pieces.get("hidden"),
         )  # fmt: skip
         self._blocks.append(record)
@@ -405,6 +434,8 @@ class Recorder:
         scores: torch.Tensor | None = None,  # (batch, heads, q_len, k_len) if the site has them
         kv_groups: int = 1,  # query heads per key/value head (grouped-query attention)
         bias: torch.Tensor | None = None,  # added to the scores before the mask (T5)
+        window: int | None = None,  # the layer's sliding window, if it has one
+        softcap: float | None = None,  # the scores' soft cap, if the model caps them
     ) -> None:
         layer = site.layer
         if site.shared:  # one module, called once per layer in turn (ALBERT)
@@ -413,27 +444,36 @@ class Recorder:
             layer = calls % site.shared
         step = self._steps.get((site.stack, layer), 0)
         self._steps[(site.stack, layer)] = step + 1
+        offset = self._key_offset(site.stack, layer, probs.shape[-2], probs.shape[-1])
         kv_heads = 0
         if kv_groups > 1:  # each query head with the key/value head it shares, as eager does
             kv_heads = k.shape[1]
             k, v = k.repeat_interleave(kv_groups, dim=1), v.repeat_interleave(kv_groups, dim=1)
+        if additive_mask is not None:
+            allowed = from_additive(additive_mask)  # broadcastable to probs
+            extra = additive_mask.masked_fill(~allowed, 0)  # a bias carried in the mask (ALiBi)
+            if extra.any():
+                bias = extra if bias is None else bias + extra
         rec = AttentionRecord(
-            stack=site.stack, layer=layer, step=step, probs=probs.detach().cpu(),
-            scaling=scaling, kv_heads=kv_heads,
+            stack=site.stack, layer=layer, step=step, probs=_kept(probs, offset, 0.0),
+            scaling=scaling, kv_heads=kv_heads, key_offset=offset,
+            window=int(window) if window else None, softcap=softcap,
         )  # fmt: skip
         if self.want_scores:
             if scores is None:
                 # The same operations, in the same order, as the eager function that made probs.
                 scores = torch.matmul(q, k.transpose(2, 3)) * scaling  # (b, heads, q_len, k_len)
+                if softcap is not None:
+                    scores = torch.tanh(scores / softcap) * softcap
                 if bias is not None:
                     scores = scores + bias
                 if additive_mask is not None:
                     scores = scores + additive_mask
-            rec = replace(rec, scores=scores.detach().cpu())
+            rec = replace(rec, scores=_kept(scores, offset, torch.finfo(torch.float32).min))
         if self.want_qkv:
-            rec = replace(rec, q=q.detach().cpu(), k=k.detach().cpu(), v=v.detach().cpu())
+            rec = replace(rec, q=_kept(q), k=_kept(k), v=_kept(v))
             if bias is not None:
-                rec = replace(rec, bias=bias.detach().cpu())
+                rec = replace(rec, bias=_kept(bias, offset, 0.0))
         if self.want_masks:
             batch, _, q_len, k_len = probs.shape
             if additive_mask is None:
@@ -441,8 +481,22 @@ class Recorder:
             else:
                 allowed = from_additive(additive_mask.detach().cpu())  # broadcastable to probs
                 allowed = allowed.expand(batch, allowed.shape[1], q_len, k_len)  # (b, 1|h, q, k)
-            rec = replace(rec, mask=allowed)
+            rec = replace(rec, mask=_kept(allowed, offset, False))
         self._records.append(rec)
+
+    def _key_offset(self, stack: Stack, layer: int, q_len: int, k_len: int) -> int:
+        """Where a self-attention call's keys start on the sequence's full key axis.
+
+        A call whose keys are exactly its queries starts a sequence. A call that continues one
+        (a decoding step, its queries after those seen so far) has keys up to its last query;
+        a cache that dropped the oldest (a sliding window keeps a suffix) hands over fewer, and
+        they start at the difference. Cross-attention reads the encoder: always 0."""
+        if stack == "cross":
+            return 0
+        key = (stack, layer)
+        seen = 0 if k_len == q_len else self._seen.get(key, 0)
+        self._seen[key] = seen + q_len
+        return max(0, seen + q_len - k_len)
 
     def close(self) -> None:
         embeddings: dict[str, torch.Tensor] = {}

@@ -41,8 +41,11 @@ SITE_PATTERNS: tuple[tuple[re.Pattern[str], Stack], ...] = (
     (re.compile(r"(?:^|\.)encoder\.block\.(\d+)\.layer\.0\.SelfAttention$"), "encoder"),  # T5
     (re.compile(r"(?:^|\.)decoder\.block\.(\d+)\.layer\.0\.SelfAttention$"), "decoder"),
     (re.compile(r"(?:^|\.)decoder\.block\.(\d+)\.layer\.1\.EncDecAttention$"), "cross"),
-    (re.compile(r"(?:^|\.)h\.(\d+)\.attn$"), "decoder"),  # GPT-2
-    (re.compile(r"^(?:model\.)?layers\.(\d+)\.self_attn$"), "decoder"),  # Llama, Qwen2, Mistral
+    (re.compile(r"(?:^|\.)h\.(\d+)\.attn$"), "decoder"),  # GPT-2, GPT-J
+    (re.compile(r"(?:^|\.)h\.(\d+)\.self_attention$"), "decoder"),  # Falcon
+    (re.compile(r"(?:^|\.)gpt_neox\.layers\.(\d+)\.attention$"), "decoder"),
+    (re.compile(r"^(?:model\.)?layers\.(\d+)\.self_attn$"), "decoder"),  # Llama and its kin
+    (re.compile(r"^(?:model\.)?layers\.(\d+)\.attn$"), "encoder"),  # ModernBERT
 )
 # ALBERT runs one attention module for every layer: its calls are counted (Site.shared).
 SHARED_PATTERN = re.compile(
@@ -55,10 +58,15 @@ EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
 )
 _BERT_LAYER = re.compile(r"(?:^|\.)encoder\.layer\.(\d+)$")
-SUPPORTED = (
-    "our Transformer; BERT, RoBERTa, DistilBERT, ALBERT, ELECTRA; GPT-2, Llama, Qwen2, "
-    "Mistral; T5, BART and Marian"
-)
+# The Hugging Face families these patterns serve, each checked exactly by a parity test
+# (model.hf.families builds them; a test holds the two lists equal).
+FAMILY_NAMES = (
+    "BERT", "RoBERTa", "XLM-RoBERTa", "DistilBERT", "ALBERT", "ELECTRA", "ModernBERT",
+    "GPT-2", "GPT-J", "GPT-NeoX", "OPT", "Llama", "Qwen2", "Qwen3", "Mistral", "Gemma",
+    "Gemma 2", "Gemma 3", "Phi", "Phi-3", "StableLM", "OLMo", "Starcoder2", "Falcon",
+    "T5", "MT5", "BART", "mBART", "Pegasus", "Marian",
+)  # fmt: skip
+SUPPORTED = "our Transformer; " + ", ".join(FAMILY_NAMES)
 
 
 def eager_function(module: nn.Module) -> Callable[..., tuple[torch.Tensor, torch.Tensor]]:
@@ -70,6 +78,22 @@ def eager_function(module: nn.Module) -> Callable[..., tuple[torch.Tensor, torch
             f"supported: {SUPPORTED}"
         )
     return cast(Callable[..., tuple[torch.Tensor, torch.Tensor]], function)
+
+
+def routed(module: nn.Module, model: nn.Module) -> None:
+    """Raise unless `module` runs its attention through Transformers' attention interface,
+    the one path the capture hears. A module whose path looks like a supported family's but
+    computes attention itself (DeBERTa-v2's disentangled attention, GPT-Neo's, BLOOM's
+    ALiBi) would otherwise be captured as nothing at all."""
+    modeling = sys.modules[type(module).__module__]
+    needs = ("ALL_ATTENTION_FUNCTIONS", "eager_attention_forward")
+    if not all(hasattr(modeling, name) for name in needs):
+        raise ValueError(
+            f"{type(model).__name__} cannot be captured: its attention "
+            f"({type(module).__name__}) is computed inside the module, not through "
+            f"Transformers' attention interface, so no call would be recorded; "
+            f"supported: {SUPPORTED}"
+        )
 
 
 def hooked_attention(
@@ -86,7 +110,8 @@ def hooked_attention(
 
     Grouped-query attention (Llama, Qwen2, Mistral) hands over its fewer key/value heads as
     they are, with `kv_groups` query heads sharing each (a recorder expands them, as the
-    eager function does); T5 hands over its relative position bias, added to the scores."""
+    eager function does); T5 hands over its relative position bias, added to the scores; a
+    layer with a sliding window (Mistral, Qwen2, Starcoder2, ModernBERT) its size."""
     output, probs = eager_function(module)(
         module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
     )  # output (batch, q_len, heads, d_head), probs (batch, heads, q_len, k_len)
@@ -97,7 +122,8 @@ def hooked_attention(
     hook(
         module, "attention", probs, q=query, k=key, v=value, scaling=scaling,
         additive_mask=attention_mask, kv_groups=query.shape[1] // key.shape[1],
-        bias=kwargs.get("position_bias"),
+        bias=kwargs.get("position_bias"), window=kwargs.get("sliding_window"),
+        softcap=kwargs.get("softcap"),
     )  # fmt: skip
     return hook(module, "heads", output, head_dim=2), probs
 
@@ -148,6 +174,8 @@ def switch_to_hooked_attention(
             f"{type(model).__name__} has no attention module that Attention Atlas knows; "
             f"supported: {SUPPORTED}"
         )
+    for module, _, _ in sites:
+        routed(module, model)
     _register()
     cast(Any, model).set_attn_implementation(IMPLEMENTATION)  # a PreTrainedModel
     return sites, embeddings

@@ -31,7 +31,7 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedT
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
-from model.hf.encoding import encode, max_length
+from model.hf.encoding import decode_named, encode, max_length, token_names
 from model.hf.families import Family, UnsupportedModel, family_of
 
 MODELS_ENV = "ATLAS_MODELS"  # the models file's path
@@ -79,13 +79,32 @@ def listed_models() -> tuple[ModelEntry, ...]:
     return read_models_file(path) if path else ()
 
 
-def family_or_none(entry: ModelEntry) -> Family | None:
-    """The family a listed model's config names, or None when it cannot be read or is not
-    supported (loading it then says why). Reads config.json only."""
+def is_folder(source: str) -> bool:
+    """Whether a listed source names a folder (a path) rather than a hub id ("org/name")."""
+    return Path(source).is_absolute() or source.startswith((".", "~")) or Path(source).exists()
+
+
+def _unreadable(entry: ModelEntry, error: Exception) -> str:
+    """Why a listed model's config could not be read, in a few words."""
+    if is_folder(entry.source):
+        if not Path(entry.source).is_dir():
+            return "no such folder"
+        return f"config unreadable: {str(error).splitlines()[0][:160]}"
+    return "needs the network (hub id)"
+
+
+def family_or_reason(entry: ModelEntry) -> Family | str:
+    """The family a listed model's config names, or in a few words why there is none: "not a
+    supported kind: 'deberta-v2'", "no such folder", "needs the network (hub id)". Reads
+    config.json only; loading the model says the rest."""
     try:
-        return family_of(AutoConfig.from_pretrained(entry.source, trust_remote_code=False))
-    except (OSError, ValueError):
-        return None
+        config = AutoConfig.from_pretrained(entry.source, trust_remote_code=False)
+    except (OSError, ValueError) as error:
+        return _unreadable(entry, error)
+    try:
+        return family_of(config)
+    except UnsupportedModel:
+        return f"not a supported kind: {str(getattr(config, 'model_type', '') or 'unknown')!r}"
 
 
 def max_params() -> int:
@@ -131,10 +150,8 @@ def check(entry: ModelEntry) -> Checked:
     try:
         config = AutoConfig.from_pretrained(entry.source, trust_remote_code=False)
     except (OSError, ValueError) as error:
-        where = "folder" if Path(entry.source).exists() else "hub id (needs the network)"
         raise ModelRefused(
-            f"{entry.name}: its config could not be read from the {where} {entry.source}: "
-            f"{str(error)[:200]}"
+            f"{entry.name}: {_unreadable(entry, error)} ({entry.source}): {str(error)[:200]}"
         ) from error
     try:
         family = family_of(config)
@@ -160,6 +177,22 @@ def check(entry: ModelEntry) -> Checked:
             f"{limit / 1e6:,.1f}M parameters ({limit * 4 / 1e9:.2f} GB, {MAX_PARAMS_ENV})."
         )
     return Checked(entry, family, config, parameters)
+
+
+def readiness(entry: ModelEntry) -> str:
+    """One line on a listed model, as the server says it at start: ready (family, size,
+    dtype, windows) or refused, with the reason. Reads its config and files, not its weights."""
+    try:
+        checked = check(entry)
+    except ModelRefused as error:
+        return f"{entry.name}: refused: {str(error).removeprefix(entry.name + ': ')}"
+    config = checked.config
+    dtype = str(getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or "")
+    window = getattr(config, "sliding_window", None) or getattr(config, "local_attention", None)
+    details = [checked.family.name, f"{checked.parameters / 1e6:,.2f}M parameters"]
+    details += [dtype.removeprefix("torch.")] if dtype else []
+    details += [f"sliding window {window}"] if window else []
+    return f"{entry.name}: ready ({', '.join(details)})"
 
 
 def load(entry: ModelEntry) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Family]:
@@ -225,9 +258,9 @@ def run_text(
         fed = ids[: att.n_steps("decoder")]
         new = ids[1:]
     special_ids = set(tokenizer.all_special_ids)
-    tokens["target"] = list(tokenizer.convert_ids_to_tokens(fed))
+    tokens["target"] = token_names(tokenizer, fed)
     special["target"] = [i in special_ids for i in fed]
-    wrote = str(tokenizer.decode(new, skip_special_tokens=True))
+    wrote = decode_named(tokenizer, new)
     return att.with_tokens(tokens, special), encoded.dropped, wrote
 
 

@@ -28,6 +28,28 @@ class Encoded:
         return len(self.tokens)
 
 
+def token_names(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> list[str]:
+    """Each id's token; an id the tokenizer does not know (a model's vocabulary padded beyond
+    its tokenizer's, as many are released, to a multiple of 64) is named by its number."""
+    names = tokenizer.convert_ids_to_tokens(ids)
+    return [name if name is not None else f"<id {i}>" for i, name in zip(ids, names, strict=True)]
+
+
+def decode_named(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> str:
+    """Ids as text, special tokens left out; an id with no token is named (`token_names`)
+    where it was written, not silently dropped."""
+    pieces: list[str] = []
+    run: list[int] = []
+    for i, name in zip(ids, tokenizer.convert_ids_to_tokens(ids), strict=True):
+        if name is not None:
+            run.append(i)
+            continue
+        pieces += [str(tokenizer.decode(run, skip_special_tokens=True)), f"<id {i}>"]
+        run = []
+    pieces.append(str(tokenizer.decode(run, skip_special_tokens=True)))
+    return " ".join(piece for piece in pieces if piece)
+
+
 def max_length(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel | None = None) -> int:
     limit = int(getattr(getattr(model, "config", None), "max_position_embeddings", 512) or 512)
     model_max = tokenizer.model_max_length
@@ -69,7 +91,7 @@ def encode(
     segments = enc["token_type_ids"][0].tolist() if "token_type_ids" in enc else [0] * len(ids)
     return Encoded(
         inputs=dict(enc),
-        tokens=tuple(tokenizer.convert_ids_to_tokens(ids)),
+        tokens=tuple(token_names(tokenizer, ids)),
         special=tuple(bool(s) for s in special_mask),
         segments=tuple(int(s) for s in segments),
         dropped=max(0, len(full) - len(ids)),

@@ -4,13 +4,15 @@ and a model the server must refuse refused with its reason."""
 
 import numpy as np
 import pytest
+import torch
 
 from tests.app.helpers import heatmap_z, open_page
-from tests.conftest import LISTED
+from tests.conftest import LISTED, WINDOW
 
 TEXT = "The cat sat on the mat."
 STACKS = {"tiny-bert": ["encoder"], "tiny-gpt2": ["decoder"], "tiny-llama": ["decoder"],
-          "tiny-t5": ["encoder", "decoder", "cross"]}  # fmt: skip
+          "tiny-t5": ["encoder", "decoder", "cross"], "bf16-llama": ["decoder"],
+          "window-mistral": ["decoder"], "padded-gpt2": ["decoder"]}  # fmt: skip
 
 
 def has(*keys):
@@ -75,10 +77,48 @@ def test_a_listed_model_works_in_every_tab(explorer, name):
         at.run()
         assert not at.exception, (tab, [e.message for e in at.exception])
         assert shows(at, charts()), f"{tab} shows nothing for {name}"
-    if name == "tiny-llama":
+    if name.endswith("llama"):
         assert any("Grouped-query attention: 4 query heads share 2" in i.value for i in at.info)
+    if name == "bf16-llama":
+        assert model.dtype == torch.bfloat16
+    if name == "window-mistral":  # every key on its own column; those outside the window 0
+        assert any(
+            f"every layer of 2 attend within a window of {WINDOW}" in i.value for i in at.info
+        )
+        full = expected.matrices("decoder")  # (layers, heads, q, k)
+        last = full[0, 0, -1]
+        assert full.shape[-1] == full.shape[-2] and last[-WINDOW:].sum() == pytest.approx(1)
+        assert not last[:-WINDOW].any()
+    if name == "padded-gpt2":  # ids with no token are named, in the figures' labels too
+        assert any(t.startswith("<id ") for t in expected.tokens["target"])
+        at.session_state["ex_tab"] = "One head"
+        at.run()
+        heatmap = next(c for c in at.get("plotly_chart") if "ex_head_heatmap" in c.proto.id)
+        assert "&lt;id " in heatmap.proto.spec or "<id " in heatmap.proto.spec
     if name != "tiny-bert":
         assert any("The model wrote:" in i.value for i in at.info)
+
+
+def test_a_model_the_capture_cannot_read_is_labelled_with_the_reason(
+    explorer, tmp_path, monkeypatch
+):
+    """DeBERTa-v2 computes attention inside its modules; a missing folder; a hub id offline."""
+    from transformers import DebertaV2Config
+
+    DebertaV2Config(vocab_size=50, hidden_size=16, num_hidden_layers=1,
+                    num_attention_heads=2).save_pretrained(tmp_path / "deberta")  # fmt: skip
+    listing = tmp_path / "models.toml"
+    listing.write_text(
+        '[[model]]\nname = "deb"\nsource = "deberta"\n'
+        '[[model]]\nname = "gone"\nsource = "./missing"\n'
+        '[[model]]\nname = "hub"\nsource = "someone/some-model"\n'
+    )
+    monkeypatch.setenv("ATLAS_MODELS", str(listing))
+    at = open_page("explorer.py")
+    options = at.selectbox("ex_model").options
+    assert "deb (listed: not a supported kind: 'deberta-v2')" in options
+    assert "gone (listed: no such folder)" in options
+    assert "hub (listed: needs the network (hub id))" in options
 
 
 def test_a_model_with_pickle_weights_is_refused_with_the_reason(explorer):
