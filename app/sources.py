@@ -111,12 +111,16 @@ def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
 
 def window_note(stack: Stack, windows: dict[int, int], layers: int) -> str:
     """Which layers of a stack attend within a sliding window, and how wide, in words."""
-    sizes = sorted(set(windows.values()))
-    which = "every layer" if len(windows) == layers else "layers " + ", ".join(map(str, windows))
+    sizes = " / ".join(map(str, sorted(set(windows.values()))))
+    if len(windows) == layers:
+        which = f"all {layers} layers attend"
+    else:
+        named = ", ".join(map(str, windows))
+        which = f"layer{'s' if len(windows) > 1 else ''} {named} of {layers} attend"
+        which += "" if len(windows) > 1 else "s"
     return (
-        f"Sliding window ({stack}): {which} of {layers} attend within a window of "
-        f"{' / '.join(map(str, sizes))} (as the model sets it); keys outside it get exactly 0, "
-        "drawn where they sit on the full key axis."
+        f"Sliding window ({stack}): {which} within a window of {sizes} (as the model sets "
+        "it); keys outside it get exactly 0, drawn where they sit on the full key axis."
     )
 
 

@@ -330,9 +330,8 @@ def family_of(config: Any) -> Family:
     family = BY_TYPE.get(model_type)
     if family is None:
         raise UnsupportedModel(
-            f"'{model_type}' models are not supported: Attention Atlas reads text "
-            f"transformers whose attention runs through Transformers' attention interface: "
-            f"{SUPPORTED}."
+            f"not a supported kind: '{model_type}'. Attention Atlas reads text transformers "
+            f"whose attention runs through Transformers' attention interface: {SUPPORTED}."
         )
     return family
 

@@ -30,7 +30,16 @@ def choose_model(page, label: str) -> None:
     wait_for_app(page)
 
 
-@pytest.mark.parametrize("name, family", [("tiny-gpt2", "GPT-2"), ("tiny-t5", "T5")])
+@pytest.mark.parametrize(
+    "name, family",
+    [
+        ("tiny-gpt2", "GPT-2"),
+        ("tiny-t5", "T5"),
+        ("bf16-llama", "Llama"),  # released in bfloat16
+        ("window-mistral", "Mistral"),  # a sliding window shorter than the text
+        ("padded-gpt2", "GPT-2"),  # writes ids its tokenizer has no token for
+    ],
+)
 def test_a_listed_model_in_every_tab(app_url, watched, name, family):
     page = watched.page
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -39,6 +48,10 @@ def test_a_listed_model_in_every_tab(app_url, watched, name, family):
     choose_model(page, f"{name} (listed: {family})")
     page.get_by_text("The model wrote:").first.wait_for(timeout=120_000)
     wait_for_app(page)
+    if name == "window-mistral":
+        page.get_by_text("attend within a window of 4").first.wait_for(timeout=10_000)
+    if name == "padded-gpt2":  # the id is named in what it wrote and on the heatmap's axes
+        page.get_by_text("The model wrote: <id").first.wait_for(timeout=10_000)
     for tab, selector in DRAWS.items():
         page.get_by_role("tab", name=tab).click()
         page.wait_for_function(  # the rerun has written the open tab into the link

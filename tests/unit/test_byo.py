@@ -10,8 +10,16 @@ import torch
 
 from model.core.capture import ablate, capture
 from model.hf import byo
-from model.hf.families import BY_TYPE, FAMILIES, UnsupportedModel, family_of, write_tiny
-from model.hf.family_check import check_family
+from model.core.hf_attention import FAMILY_NAMES
+from model.hf.families import (
+    BY_TYPE,
+    FAMILIES,
+    UnsupportedModel,
+    Variant,
+    family_of,
+    write_tiny,
+)
+from model.hf.family_check import TOLERANCE, WINDOW, check_family, recompute_error, report
 
 NAMES = [f.name for f in FAMILIES]
 
@@ -21,6 +29,131 @@ def test_capture_equals_output_attentions_and_a_recomputation(family):
     found = check_family(family)
     assert found.parity <= 1e-5 and found.recompute <= 1e-5 and found.generation <= 1e-5
     assert found.records >= 2 * len(family.stacks)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=NAMES)
+def test_every_family_holds_in_half_precision_with_windows_and_padded_vocabularies(family):
+    """What `python -m model.evaluate families` prints: float32, float16, bfloat16, a sliding
+    window shorter than the text where the family has one, ids with no token named."""
+    found = report(family)
+    assert len(found.checks) == 3 * (2 if family.window else 1)
+    for check in found.checks:
+        assert check.error <= TOLERANCE[check.variant.dtype], check
+    assert found.padded is (None if family.kind == "encoder" else True)
+
+
+def test_the_capture_names_exactly_the_families_it_is_tested_on():
+    assert FAMILY_NAMES == tuple(NAMES)
+
+
+def test_a_sliding_window_is_drawn_at_the_keys_the_model_used():
+    """A Mistral with a window of 4 keys writing past it: each step's keys are the cache's
+    last 4, and the capture puts them on their own columns of the full key axis, as one
+    teacher-forced pass with output_attentions has them (the issue's row 12: columns 9-12)."""
+    model = BY_TYPE["mistral"].tiny(variant=Variant(window=WINDOW))
+    prompt = torch.tensor([[5, 17, 33, 8, 41, 60, 2, 9, 10, 11]])
+    with torch.inference_mode():
+        with capture(model, qkv=True, masks=True, scores=True) as recorder:
+            written = model.generate(
+                input_ids=prompt, max_new_tokens=8, min_new_tokens=8, do_sample=False,
+                pad_token_id=0,
+            )  # fmt: skip
+        reference = model(input_ids=written[:, :-1], output_attentions=True)
+    att = recorder.result
+    full = att.matrices("decoder")  # (layers, heads, 17, 17)
+    assert full.shape[-2:] == (17, 17) == reference.attentions[0].shape[-2:]
+    for layer in range(2):
+        torch.testing.assert_close(full[layer], reference.attentions[layer][0])
+    step = att.record("decoder", 0, step=3)  # query 12 (10 prompt tokens, then steps 1, 2, 3)
+    assert step.key_offset == 9 and step.window == WINDOW and step.k.shape[-2] == WINDOW
+    assert torch.all(full[:, :, 12, 9:13].sum(-1) > 0.999) and not full[:, :, 12, :9].any()
+    assert not step.mask[..., :9].any() and step.mask[..., 9:].all()
+    assert (step.scores[..., :9] == torch.finfo(torch.float32).min).all()
+    assert recompute_error(att) < 1e-6
+    assert att.windows("decoder") == {0: WINDOW, 1: WINDOW}
+
+
+def test_qwen2_with_a_window_on_some_layers_puts_every_layer_on_one_key_axis():
+    model = BY_TYPE["qwen2"].tiny(variant=Variant(window=WINDOW))  # layer 0 windowed, 1 not
+    with torch.inference_mode(), capture(model) as recorder:
+        model.generate(
+            input_ids=torch.tensor([[5, 6, 7, 8, 9, 10]]), max_new_tokens=4, min_new_tokens=4,
+            do_sample=False, pad_token_id=0,
+        )  # fmt: skip
+    att = recorder.result
+    assert att.windows("decoder") == {0: WINDOW}
+    assert att.matrices("decoder").shape[-2:] == (9, 9)  # stacked without a size mismatch
+
+
+def test_a_bfloat16_model_is_recorded_and_exported_in_float32():
+    model = BY_TYPE["llama"].tiny(variant=Variant(dtype=torch.bfloat16))
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.inference_mode():
+        with capture(model, qkv=True, masks=True, scores=True) as rec:
+            model(input_ids=ids)
+        reference = model(input_ids=ids, output_attentions=True)
+    att = rec.result.with_tokens({"target": list("abcd")})
+    record = att.record("decoder", 0)
+    assert {record.probs.dtype, record.q.dtype, record.scores.dtype} == {torch.float32}
+    assert torch.equal(record.probs[0], reference.attentions[0][0].float())  # bf16 is exact
+    assert att.to_numpy("decoder").dtype == np.float32
+    assert json.loads(att.to_json())["attention"]["decoder"][0][0][0][0] == 1.0
+    assert att.to_npz()[:2] == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("config", "cls", "attention"),
+    [
+        ("DebertaV2Config", "DebertaV2Model", "DisentangledSelfAttention"),
+        ("GPTNeoConfig", "GPTNeoForCausalLM", "GPTNeoAttention"),
+        ("BloomConfig", "BloomForCausalLM", "BloomAttention"),
+    ],
+)
+def test_a_model_whose_attention_bypasses_the_interface_fails_at_once(config, cls, attention):
+    """Their module paths look like BERT's or GPT-2's, and they once gave an empty capture."""
+    import transformers
+
+    sizes = {"vocab_size": 50, "hidden_size": 16, "num_attention_heads": 2}
+    if config == "GPTNeoConfig":
+        sizes |= {"num_heads": 2, "num_layers": 1, "attention_types": [[["global"], 1]]}
+    model = getattr(transformers, cls)(getattr(transformers, config)(**sizes))
+    with pytest.raises(ValueError, match=rf"{cls} cannot be captured: its attention "
+                       rf"\({attention}\).*supported: .*Llama"):  # fmt: skip
+        with capture(model):
+            pass
+
+
+def test_ids_with_no_token_are_named_by_their_number():
+    from transformers import AutoTokenizer
+
+    from model.hf.encoding import decode_named, token_names
+    from model.hf.loading import minilm_path
+
+    tokenizer = AutoTokenizer.from_pretrained(str(minilm_path()))
+    beyond = len(tokenizer) + 3
+    assert token_names(tokenizer, [101, 2000, beyond]) == ["[CLS]", "to", f"<id {beyond}>"]
+    assert decode_named(tokenizer, [2000, beyond, 2000]) == f"to <id {beyond}> to"
+
+
+def test_the_server_says_for_each_listed_model_whether_it_is_ready(tmp_path):
+    from transformers import DebertaV2Config
+
+    write_tiny(BY_TYPE["mistral"], tmp_path / "mistral", variant=Variant(
+        dtype=torch.bfloat16, window=WINDOW))  # fmt: skip
+    DebertaV2Config(vocab_size=50, hidden_size=16, num_attention_heads=2).save_pretrained(
+        tmp_path / "deberta"
+    )
+    lines = [
+        byo.readiness(byo.ModelEntry(name, source))
+        for name, source in [
+            ("mis", str(tmp_path / "mistral")), ("deb", str(tmp_path / "deberta")),
+            ("gone", str(tmp_path / "nothing")), ("hub", "someone/a-model"),
+        ]
+    ]  # fmt: skip
+    assert lines[0].startswith("mis: ready (Mistral, ") and "bfloat16, sliding window 4" in lines[0]
+    assert lines[1].startswith("deb: refused: not a supported kind: 'deberta-v2'")
+    assert lines[2].startswith("gone: refused: no such folder")
+    assert lines[3].startswith("hub: refused: needs the network (hub id)")
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=NAMES)
@@ -101,7 +234,7 @@ def test_an_unsupported_kind_names_the_supported_families(tmp_path):
     ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=4).save_pretrained(
         tmp_path / "vit"
     )
-    with pytest.raises(byo.ModelRefused, match=r"'vit' models are not supported.*GPT-2"):
+    with pytest.raises(byo.ModelRefused, match=r"not a supported kind: 'vit'.*GPT-2"):
         byo.check(byo.ModelEntry("vision", str(tmp_path / "vit")))
     with pytest.raises(UnsupportedModel, match="T5"):
         family_of(type("Config", (), {"model_type": "whisper"})())
@@ -143,3 +276,41 @@ def test_the_readme_notebook_example_runs(tmp_path):
     assert names["rec"].result.n_layers("decoder") == 2
     figure = eval(code.strip().splitlines()[-1], names)
     assert figure.data[0].z.shape == (len(names["tokens"]),) * 2
+
+
+def test_serving_a_models_file_checks_every_entry_and_serves_the_good_ones(
+    tmp_path, capsys, monkeypatch
+):
+    from app.serve import models_option
+
+    write_tiny(BY_TYPE["gpt2"], tmp_path / "gpt2")
+    listing = tmp_path / "models.toml"
+    listing.write_text(
+        '[[model]]\nname = "good"\nsource = "gpt2"\n'
+        '[[model]]\nname = "gone"\nsource = "./missing"\n'
+    )
+    monkeypatch.delenv(byo.MODELS_ENV, raising=False)
+    rest = models_option(["--models", str(listing), "--server.port", "1"])
+    assert rest == ["--server.port", "1"]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Attention Atlas: 2 listed models from {listing.resolve()}"
+    assert lines[1].startswith("Attention Atlas: listed good: ready (GPT-2, ")
+    assert lines[2].startswith("Attention Atlas: listed gone: refused: no such folder")
+    assert [e.name for e in byo.listed_models()] == ["good", "gone"]  # both stay listed
+    monkeypatch.delenv(byo.MODELS_ENV)
+
+
+def test_a_falcon_with_alibi_has_its_bias_recorded_from_the_mask():
+    """Falcon-RW passes ALiBi inside the additive mask; the recomputation needs it as bias."""
+    import dataclasses
+
+    falcon = BY_TYPE["falcon"]
+    alibi = dataclasses.replace(falcon, config=lambda v, s, **e: falcon.config(v, s, alibi=True))
+    found = check_family(alibi)
+    assert found.error < 1e-6
+    model = alibi.tiny()
+    with torch.inference_mode(), capture(model, qkv=True, masks=True) as recorder:
+        model(input_ids=torch.tensor([[5, 6, 7, 8]]))
+    record = recorder.result.record("decoder", 0)
+    assert record.bias is not None and record.bias.abs().sum() > 0
+    assert record.mask[0, 0].tolist() == torch.ones(4, 4).tril().bool().tolist()
