@@ -82,9 +82,7 @@ def test_a_listed_model_works_in_every_tab(explorer, name):
     if name == "bf16-llama":
         assert model.dtype == torch.bfloat16
     if name == "window-mistral":  # every key on its own column; those outside the window 0
-        assert any(
-            f"all 2 layers attend within a window of {WINDOW}" in i.value for i in at.info
-        )
+        assert any(f"all 2 layers attend within a window of {WINDOW}" in i.value for i in at.info)
         full = expected.matrices("decoder")  # (layers, heads, q, k)
         last = full[0, 0, -1]
         assert full.shape[-1] == full.shape[-2] and last[-WINDOW:].sum() == pytest.approx(1)
@@ -131,6 +129,4 @@ def test_the_window_note_names_the_layers_that_have_one():
     from app.sources import window_note
 
     assert "layer 0 of 2 attends within a window of 4" in window_note("decoder", {0: 4}, 2)
-    assert "layers 1, 3 of 4 attend within a window of 8" in window_note(
-        "decoder", {1: 8, 3: 8}, 4
-    )
+    assert "layers 1, 3 of 4 attend within a window of 8" in window_note("decoder", {1: 8, 3: 8}, 4)
