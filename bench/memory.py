@@ -1,165 +1,235 @@
-"""How much memory does one server hold? The app's own loaders and capture cache, in one
-process, as the server runs them:
+"""How much memory does one server hold? Measured where the users are: the app served as
+`make run` serves it (same command, same allocator settings), driven through its real pages
+over Streamlit's websocket protocol, the messages a browser sends and receives. No browser
+renders here, so what is measured is the server alone (the layer skipped: the browser's own
+memory, which is the visitor's machine's).
 
-  models  every default model loaded (MiniLM, MiniLM + NER, MiniLM + QA, our translator)
-  fill    N different 512-token texts through the explorer's cached capture, one after another,
-          then A texts through the architecture page's cache (every activation recorded)
-  soak    K interactions (a capture of one of 60 texts of 8 to 512 tokens, any model), first
-          from one thread, then from S threads as S browser sessions would send them; growth
-          is the RSS at the end of each against the RSS after its first fifth (the warm-up)
+Visitors, one after another, each a session of its own:
 
-RSS is read from /proc/self/status, and a sampler thread keeps the peak. Runs under the
-allocator settings the app is served with (model/core/runtime.py), re-starting itself with
-them if needed. The last line is
-`memory: rss peak X MB with models and full caches, soak growth Y%` (Y: the larger of
-the two soaks).
+  explorer  --texts distinct texts of about 512 tokens into the Attention explorer, each
+            waiting for its result; text i opens tab i % 8, so every tab the page computes
+            is computed, at the length that costs most
+  inside    --steps steps of Inside the Transformer, each on a distinct sentence (MiniLM and
+            the translator in turn), moving on with Next block
+  tasks     --inputs distinct inputs into each task page: Translation, Named entities,
+            Question answering
 
-    python bench/memory.py [--texts 40] [--anatomies 30] [--soak 1000] [--sessions 4]
+Then every session closes, and after --settle seconds the server's RSS (its process and any
+children) is read again. Soak growth is the RSS at the end of the explorer's texts against
+the RSS after their first fifth (the warm-up). The last line is
+
+    memory: rss peak X MB through the pages, Y MB after the sessions closed, soak growth Z%
+
+    python bench/memory.py [--texts 40] [--steps 30] [--inputs 40] [--settle 30]
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
-import os
+import asyncio
 import random
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
 
-from model.core.runtime import ALLOCATOR_ENV
+from classroom import TIMEOUT, Server, Student, free_port  # noqa: E402
 
-SENTENCE = (
+TABS = (
+    "One head", "All heads", "Lines", "One token", "Rollout & flow", "Head statistics",
+    "bertviz", "Compare",
+)  # fmt: skip
+WORDS = (
     "the quick brown fox jumps over lazy dogs near a river bank while students in Paris read "
     "old books about Marie Curie and the history of science in Europe"
-)
-WORDS = SENTENCE.split()
+).split()
+BUTTONS = ("arch_next", "arch_prev")
 
 
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its descendants, in MB."""
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            stack += [int(child) for child in task.read_text().split()]
+    return total
 
 
-class Peak:
-    """Samples RSS every 20 ms in a thread; `peak` is the largest seen since `reset`."""
+def text_of(words: int, seed: int) -> str:
+    """About `words` MiniLM tokens of different words for each seed (no two texts alike)."""
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(words)) + f" {seed}"
 
-    def __init__(self) -> None:
-        self.peak = rss_mb()
+
+class Visitor(Student):
+    """A browser session that also presses buttons (a trigger, not a value)."""
+
+    def __init__(self, index: int, url: str) -> None:
+        from classroom import Outcome
+
+        super().__init__(index, url, [f"visitor{index}"], Outcome())
+        self.others = []  # one visitor at a time: nothing to leak into
+
+    def rerun_message(self, page: str, states: dict[str, object]) -> bytes:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        pressed = {k: v for k, v in states.items() if k in BUTTONS}
+        data = super().rerun_message(page, {k: v for k, v in states.items() if k not in pressed})
+        message = BackMsg()
+        message.ParseFromString(data)
+        for key in pressed:
+            widget = message.rerun_script.widget_states.widgets.add()
+            widget.id = self.ids[key]
+            widget.trigger_value = True
+        return bytes(message.SerializeToString())
+
+
+class Sampler:
+    """The server's RSS every 100 ms; `peak` since the start."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = tree_rss_mb(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def now(self) -> float:
+        return tree_rss_mb(self.pid)
+
     def _run(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, rss_mb())
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self.now())
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
 
 
-def text_of(tokens: int, seed: int) -> str:
-    """About `tokens` MiniLM tokens of different words for each seed (no two texts alike)."""
-    rng = random.Random(seed)
-    return " ".join(rng.choice(WORDS) for _ in range(tokens)) + f" {seed}"
+async def session(url: str, index: int, steps) -> Visitor:  # type: ignore[no-untyped-def]
+    """Open the app as a browser does, then run `steps(visitor, ws)`; the socket closes after."""
+    import websockets
+
+    visitor = Visitor(index, url)
+    async with websockets.connect(
+        visitor.url, subprotocols=["streamlit"], max_size=None, open_timeout=60
+    ) as ws:
+        await visitor.run(ws, "", {}, measured=False)
+        await steps(visitor, ws)
+    return visitor
 
 
-def main() -> None:
+async def explorer(url: str, texts: int, rss: Sampler, trail: list[float]) -> Visitor:
+    async def steps(visitor: Visitor, ws) -> None:  # type: ignore[no-untyped-def]
+        await visitor.run(ws, "explorer", {}, measured=True)
+        for i in range(texts):
+            states: dict[str, object] = {"ex_text": text_of(600, seed=i)}  # cut to 512 tokens
+            await visitor.run(ws, "explorer", states, measured=True)
+            await visitor.run(ws, "explorer", {**states, "ex_tab": TABS[i % 8]}, measured=True)
+            trail.append(rss.now())
+
+    return await session(url, 0, steps)
+
+
+async def inside(url: str, count: int) -> Visitor:
+    async def steps(visitor: Visitor, ws) -> None:  # type: ignore[no-untyped-def]
+        await visitor.run(ws, "architecture", {}, measured=True)
+        for i in range(count):
+            model = ("minilm", "translator")[i % 2]
+            typed = f"{text_of(12, seed=500 + i)}."
+            await visitor.run(ws, "architecture", {"arch_model": model}, measured=True)
+            states = {"arch_model": model, "arch_text": typed}
+            await visitor.run(ws, "architecture", states, measured=True)
+            await visitor.run(ws, "architecture", {**states, "arch_next": True}, measured=True)
+
+    return await session(url, 1, steps)
+
+
+async def tasks(url: str, count: int) -> Visitor:
+    async def steps(visitor: Visitor, ws) -> None:  # type: ignore[no-untyped-def]
+        for page in ("translate", "ner", "qa"):
+            visitor.query = ""
+            await visitor.run(ws, page, {}, measured=True)
+            for i in range(count):
+                sentence = f"{text_of(10, seed=900 + i)}."
+                states: dict[str, object] = {
+                    "translate": {"tr_text": sentence},
+                    "ner": {"ner_text": f"Marie Curie met {sentence}"},
+                    "qa": {
+                        "qa_context": f"Marie went to Paris. {sentence}",
+                        "qa_question": f"Where did Marie go {i}?",
+                    },
+                }[page]
+                await visitor.run(ws, page, states, measured=True)
+
+    return await session(url, 2, steps)
+
+
+def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--texts", type=int, default=40, help="512-token texts in the fill")
-    parser.add_argument("--anatomies", type=int, default=30, help="architecture-page texts")
-    parser.add_argument("--soak", type=int, default=1000, help="interactions in the soak")
-    parser.add_argument("--sessions", type=int, default=4, help="threads in the soak")
-    args = parser.parse_args()
-    if not all(os.environ.get(k) == v for k, v in ALLOCATOR_ENV.items()):
-        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ALLOCATOR_ENV})
-
-    from app import loaders, sources
-
-    # Outside a served app the loaders' st.cache_resource warns on every call; it still caches.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
-        logging.ERROR
-    )
-    start = rss_mb()
-    peak = Peak()
-    loaders.minilm(), loaders.ner_tagger(), loaders.qa_reader(), loaders.translator()
-    models = rss_mb()
-    print(f"rss at start {start:.0f} MB, with every default model {models:.0f} MB")
-
-    began = time.monotonic()
-    for i in range(args.texts):
-        sources.cached_capture("minilm", text_of(600, seed=i))  # cut to 512 tokens
-    for i in range(args.anatomies):  # the architecture page's cache: every activation
-        sources.cached_anatomy(("minilm", "translator")[i % 2], text_of(70, seed=500 + i))
-    fill_peak = peak.peak
-    print(
-        f"fill: {args.texts} texts of 512 tokens and {args.anatomies} anatomies in "
-        f"{time.monotonic() - began:.0f} s; "
-        f"rss now {rss_mb():.0f} MB, peak {fill_peak:.0f} MB; "
-        f"{sources.cache_report()}"
-    )
-
-    pool = [
-        (source, text_of(length, seed=1000 + i))
-        for i, (source, length) in enumerate(
-            (s, n)
-            for s in ("minilm", "minilm-ner", "minilm-qa", "translator")
-            for n in (8, 16, 32, 48, 64, 90, 128, 256, 384, 512, 20, 40, 60, 80, 100)
+    parser.add_argument("--texts", type=int, default=40, help="512-token texts, explorer")
+    parser.add_argument("--steps", type=int, default=30, help="Inside the Transformer steps")
+    parser.add_argument("--inputs", type=int, default=40, help="inputs per task page")
+    parser.add_argument("--settle", type=float, default=30.0, help="seconds after closing")
+    args = parser.parse_args(argv)
+    server = Server(free_port())
+    rss = Sampler(server.process.pid)
+    errors: list[str] = []
+    try:
+        start = rss.now()
+        print(f"server rss at start (models loading or loaded): {start:.0f} MB")
+        trail: list[float] = []
+        began = time.monotonic()
+        done = asyncio.run(explorer(server.url, args.texts, rss, trail))
+        errors += done.outcome.errors
+        warm = trail[max(0, len(trail) // 5 - 1)] if trail else start
+        growth = 100 * (trail[-1] - warm) / warm if trail else 0.0
+        print(
+            f"explorer: {args.texts} texts of 512 tokens, every tab, in "
+            f"{time.monotonic() - began:.0f} s; rss after the warm-up {warm:.0f} MB, at the "
+            f"end {trail[-1] if trail else 0:.0f} MB, peak {rss.peak:.0f} MB\n"
+            f"  rss after each text (MB): {' '.join(f'{r:.0f}' for r in trail)}"
         )
-    ]  # 60 texts; the translator reads at most 95 tokens of each
-    growths = [soak(sources, pool, args.soak, threads, seed) for seed, threads in enumerate(
-        (1, args.sessions)
-    )]  # fmt: skip
-    peak.stop()
-    print(
-        f"memory: rss peak {peak.peak:.0f} MB with models and full caches, "
-        f"soak growth {max(growths):.1f}%"
+        began = time.monotonic()
+        done = asyncio.run(inside(server.url, args.steps))
+        errors += done.outcome.errors
+        print(
+            f"inside the transformer: {args.steps} steps in {time.monotonic() - began:.0f} s; "
+            f"rss {rss.now():.0f} MB, peak {rss.peak:.0f} MB"
+        )
+        began = time.monotonic()
+        done = asyncio.run(tasks(server.url, args.inputs))
+        errors += done.outcome.errors
+        print(
+            f"tasks: {args.inputs} inputs into each of 3 pages in "
+            f"{time.monotonic() - began:.0f} s; rss {rss.now():.0f} MB, peak {rss.peak:.0f} MB"
+        )
+        time.sleep(args.settle)
+        closed = rss.now()
+    finally:
+        rss.stop()
+        server.stop()
+    for error in errors[:10]:
+        print("error:", error)
+    if errors:
+        raise SystemExit(f"{len(errors)} page runs failed (timeout {TIMEOUT:.0f} s)")
+    line = (
+        f"memory: rss peak {rss.peak:.0f} MB through the pages, {closed:.0f} MB after the "
+        f"sessions closed, soak growth {growth:.1f}%"
     )
-
-
-def soak(sources: Any, pool: list[tuple[str, str]], n: int, sessions: int, seed: int) -> float:
-    """n captures drawn from `pool`, from `sessions` threads at once; returns the growth of
-    RSS, in percent, from the end of the warm-up (the first fifth) to the end."""
-    rng = random.Random(seed)
-    plan = [rng.choice(pool) for _ in range(n)]
-    warm = max(1, n // 5)
-    done = 0
-    lock = threading.Lock()
-    trail: list[int] = []  # RSS every 100 interactions
-    after_warmup = 0.0
-
-    def session(index: int) -> None:
-        nonlocal done, after_warmup
-        for source, text in plan[index::sessions]:
-            sources.cached_capture(source, text)
-            with lock:
-                done += 1
-                if done == warm:
-                    after_warmup = rss_mb()
-                if done % 100 == 0:
-                    trail.append(round(rss_mb()))
-
-    began = time.monotonic()
-    threads = [threading.Thread(target=session, args=(i,)) for i in range(sessions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    end = rss_mb()
-    print(
-        f"soak: {n} interactions from {sessions} thread(s) in {time.monotonic() - began:.0f} s; "
-        f"rss after warm-up {after_warmup:.0f} MB, at the end {end:.0f} MB; "
-        f"{sources.cache_report()}\n  rss every 100 interactions (MB): {' '.join(map(str, trail))}"
-    )
-    return 100 * (end - after_warmup) / after_warmup
+    print(line)
+    return line
 
 
 if __name__ == "__main__":
