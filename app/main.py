@@ -12,6 +12,7 @@ if str(ROOT) not in sys.path:  # pages import app/ and model/ from the project r
 import streamlit as st  # noqa: E402
 
 from app.navigation import by_section  # noqa: E402
+from model.core.runtime import tidy_after_run  # noqa: E402
 
 # A file, not a Material icon: Streamlit fetches a Material favicon from a font CDN.
 st.set_page_config(
@@ -28,4 +29,7 @@ page = st.navigation(
     }
 )
 lecture_toggle()
-page.run()
+try:
+    page.run()
+finally:  # what the run left goes back to the system (why: model/core/runtime.py)
+    tidy_after_run()

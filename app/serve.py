@@ -43,6 +43,9 @@ def warm_up() -> None:
         except Exception:  # a broken checkpoint is reported by the page that needs it
             failed += 1
             log.exception("could not load a model in the background")
+    from model.core.runtime import freeze_loaded
+
+    freeze_loaded()  # what loading made lives as long as the server: no collection scans it
     note = f" ({failed} could not be loaded)" if failed else ""
     print(f"Attention Atlas: models loaded in {time.monotonic() - began:.1f} s{note}", flush=True)
 

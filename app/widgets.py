@@ -49,6 +49,41 @@ def example_picker(
     return examples[choice]
 
 
+def open_clicked_head(key: str, tab: str) -> None:
+    """A click on the all-heads grid `{key}_grid` opens that head in tab `tab` (its layer and
+    head in `{key}_layer`, `{key}_head`, the tabs in `{key}_tab`).
+
+    Callbacks and format functions handed to widgets live in app/, never in a page: Streamlit
+    keeps a widget's state while a run does not draw it (a closed lazy tab), and a function
+    defined in a page would keep that run's whole namespace alive with it
+    (tests/app/test_leftovers.py)."""
+    from app.figures import grid_cell
+
+    points = st.session_state[f"{key}_grid"].selection.points
+    if points:
+        layer, head = grid_cell(points[0])
+        st.session_state.update({f"{key}_layer": layer, f"{key}_head": head, f"{key}_tab": tab})
+
+
+def step_along(key: str, path: tuple[str, ...], by: int) -> None:
+    """Move `key` by `by` places along `path` (from its start if it is off the path)."""
+    index = path.index(st.session_state[key]) if st.session_state[key] in path else -1
+    st.session_state[key] = path[max(0, min(len(path) - 1, index + by))]
+
+
+def copy_state(source: str, target: str) -> None:
+    st.session_state[target] = st.session_state[source]
+
+
+def open_clicked_block(chart_key: str, key: str, blocks: tuple[str, ...]) -> None:
+    """A click on the architecture diagram `chart_key` opens that block in `key`."""
+    from app.architecture import clicked_block
+
+    points = st.session_state[chart_key].selection.points
+    if points and (block := clicked_block(points[0])) in blocks:
+        st.session_state[key] = block
+
+
 def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
     """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
     (top right of each chart) downloads it as PNG."""

@@ -8,11 +8,14 @@
 Prints a table of medians and ratios to plain; the last line is
 `capture overhead ratio at 128 tokens: X.XX` (capture / plain).
 
-    python bench/capture_overhead.py [--reps N] [--default-allocator]
+    python bench/capture_overhead.py [--reps N] [--default-allocator] [--tidy]
 
 It runs under the allocator settings the app is served with (model/core/runtime.py),
 re-starting itself with them if needed; --default-allocator measures glibc's
-defaults instead. Both variants of a row always run in the same process.
+defaults instead. --tidy gives every free page back to the system after each call, untimed
+(`model.core.runtime.tidy_after_run` with no threshold: the worst case of what the server does
+after a page run), so that each timed call faults its memory in anew. Both variants of a row
+always run in the same process.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import torch
 from transformers import AutoModel
 
 from model.core.capture import capture
-from model.core.runtime import ALLOCATOR_ENV
+from model.core.runtime import ALLOCATOR_ENV, tidy_after_run
 from model.hf.loading import load_bert, minilm_path
 
 SIZES = (32, 128, 512)
@@ -48,6 +51,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=0, help="repetitions per size (0: auto)")
     parser.add_argument(
         "--default-allocator", action="store_true", help="keep glibc's default malloc settings"
+    )
+    parser.add_argument(
+        "--tidy", action="store_true", help="give free memory back after each call (untimed)"
     )
     args = parser.parse_args()
     serving = all(os.environ.get(k) == v for k, v in ALLOCATOR_ENV.items())
@@ -74,6 +80,7 @@ def main() -> None:
             assert len(out.attentions) == 6
 
     allocator = "glibc defaults" if args.default_allocator else "serving settings (runtime.py)"
+    allocator += ", every free page given back after each call" if args.tidy else ""
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, MiniLM (6 x 12 heads), "
         f"malloc: {allocator}"
@@ -94,6 +101,8 @@ def main() -> None:
                     start = time.perf_counter()
                     run(variant, inputs)
                     times[variant].append(time.perf_counter() - start)
+                    if args.tidy:
+                        tidy_after_run(collect_mb=0, keep_mb=0)
             medians = {v: statistics.median(t) * 1000 for v, t in times.items()}
             ratio_at[n] = medians["capture"] / medians["plain"]
             cells = " | ".join(

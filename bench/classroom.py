@@ -67,8 +67,11 @@ def rss_mb(pid: int) -> float:
 class Server:
     """The app, served as `make run` serves it, with its RSS sampled every 100 ms."""
 
-    def __init__(self, port: int) -> None:
-        env = {**os.environ, **ALLOCATOR_ENV, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    def __init__(self, port: int, allocator: dict[str, str] | None = None) -> None:
+        allocator = ALLOCATOR_ENV if allocator is None else allocator
+        env = {**os.environ, **allocator, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+        for name in set(ALLOCATOR_ENV) - set(allocator):  # glibc's own default for the rest
+            env.pop(name, None)
         self.url = f"http://127.0.0.1:{port}"
         self.log = open(ROOT / "bench" / "classroom-server.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
@@ -155,6 +158,10 @@ class Student:
                 widget.string_value = str(value)
         return bytes(message.SerializeToString())
 
+    def _remember(self, widget_id: str) -> None:
+        if widget_id.startswith("$$ID-"):
+            self.ids[widget_id.split("-", 2)[2]] = widget_id
+
     async def run(self, ws, page: str, states: dict[str, object], measured: bool) -> None:
         """Send a rerun and read every message until the page's run has finished."""
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -180,9 +187,11 @@ class Student:
                 inner = getattr(element, name)
                 if name == "exception":
                     self.outcome.errors.append(f"student {self.index}: {inner.message[:200]}")
-                widget_id = getattr(inner, "id", "")
-                if widget_id.startswith("$$ID-"):
-                    self.ids[widget_id.split("-", 2)[2]] = widget_id
+                self._remember(getattr(inner, "id", ""))
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "add_block":
+                block = forward.delta.add_block  # tabs with a key are a widget too
+                if block.WhichOneof("type") == "tab_container":
+                    self._remember(block.tab_container.id)
             elif kind == "script_finished":
                 if measured:
                     self.outcome.times.append(time.monotonic() - began)

@@ -42,10 +42,11 @@ TABS = (
     "One head", "All heads", "Lines", "One token", "Rollout & flow", "Head statistics",
     "bertviz", "Compare",
 )  # fmt: skip
-WORDS = (
+SENTENCE = (
     "the quick brown fox jumps over lazy dogs near a river bank while students in Paris read "
     "old books about Marie Curie and the history of science in Europe"
-).split()
+)
+WORDS = SENTENCE.split()
 BUTTONS = ("arch_next", "arch_prev")
 
 
@@ -62,7 +63,10 @@ def tree_rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) / 1024
         for task in Path(f"/proc/{current}/task").glob("*/children"):
-            stack += [int(child) for child in task.read_text().split()]
+            try:  # a thread may end between the listing and the read
+                stack += [int(child) for child in task.read_text().split()]
+            except OSError:
+                continue
     return total
 
 
@@ -78,7 +82,7 @@ class Visitor(Student):
     def __init__(self, index: int, url: str) -> None:
         from classroom import Outcome
 
-        super().__init__(index, url, [f"visitor{index}"], Outcome())
+        super().__init__(index, url, [f"visitor{i}" for i in range(index + 1)], Outcome())
         self.others = []  # one visitor at a time: nothing to leak into
 
     def rerun_message(self, page: str, states: dict[str, object]) -> bytes:
@@ -100,7 +104,7 @@ class Sampler:
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.peak = tree_rss_mb(pid)
+        self.peak = self.recent = tree_rss_mb(pid)  # recent: since the last `since()`
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -108,9 +112,15 @@ class Sampler:
     def now(self) -> float:
         return tree_rss_mb(self.pid)
 
+    def since(self) -> float:
+        """The peak since the last call."""
+        recent, self.recent = self.recent, self.now()
+        return recent
+
     def _run(self) -> None:
-        while not self._stop.wait(0.1):
-            self.peak = max(self.peak, self.now())
+        while not self._stop.wait(0.05):
+            now = self.now()
+            self.peak, self.recent = max(self.peak, now), max(self.recent, now)
 
     def stop(self) -> None:
         self._stop.set()
@@ -130,13 +140,19 @@ async def session(url: str, index: int, steps) -> Visitor:  # type: ignore[no-un
     return visitor
 
 
-async def explorer(url: str, texts: int, rss: Sampler, trail: list[float]) -> Visitor:
+async def explorer(
+    url: str, texts: int, rss: Sampler, trail: list[float], peaks: dict[str, float]
+) -> Visitor:
     async def steps(visitor: Visitor, ws) -> None:  # type: ignore[no-untyped-def]
         await visitor.run(ws, "explorer", {}, measured=True)
         for i in range(texts):
             states: dict[str, object] = {"ex_text": text_of(600, seed=i)}  # cut to 512 tokens
+            rss.since()
             await visitor.run(ws, "explorer", states, measured=True)
-            await visitor.run(ws, "explorer", {**states, "ex_tab": TABS[i % 8]}, measured=True)
+            peaks["a new text"] = max(peaks.get("a new text", 0.0), rss.since())
+            tab = TABS[i % 8]
+            await visitor.run(ws, "explorer", {**states, "ex_tab": tab}, measured=True)
+            peaks[tab] = max(peaks.get(tab, 0.0), rss.since())
             trail.append(rss.now())
 
     return await session(url, 0, steps)
@@ -182,16 +198,25 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--steps", type=int, default=30, help="Inside the Transformer steps")
     parser.add_argument("--inputs", type=int, default=40, help="inputs per task page")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds after closing")
+    parser.add_argument(
+        "--allocator", default="", help="NAME=VALUE,... instead of the served glibc settings "
+        "(model/core/runtime.py); 'default' for glibc's own"
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    server = Server(free_port())
+    allocator = None
+    if args.allocator:
+        pairs = [] if args.allocator == "default" else args.allocator.split(",")
+        allocator = dict(pair.split("=", 1) for pair in pairs)
+    server = Server(free_port(), allocator)
     rss = Sampler(server.process.pid)
     errors: list[str] = []
     try:
         start = rss.now()
         print(f"server rss at start (models loading or loaded): {start:.0f} MB")
         trail: list[float] = []
+        peaks: dict[str, float] = {}
         began = time.monotonic()
-        done = asyncio.run(explorer(server.url, args.texts, rss, trail))
+        done = asyncio.run(explorer(server.url, args.texts, rss, trail, peaks))
         errors += done.outcome.errors
         warm = trail[max(0, len(trail) // 5 - 1)] if trail else start
         growth = 100 * (trail[-1] - warm) / warm if trail else 0.0
@@ -199,7 +224,8 @@ def main(argv: list[str] | None = None) -> str:
             f"explorer: {args.texts} texts of 512 tokens, every tab, in "
             f"{time.monotonic() - began:.0f} s; rss after the warm-up {warm:.0f} MB, at the "
             f"end {trail[-1] if trail else 0:.0f} MB, peak {rss.peak:.0f} MB\n"
-            f"  rss after each text (MB): {' '.join(f'{r:.0f}' for r in trail)}"
+            f"  rss after each text (MB): {' '.join(f'{r:.0f}' for r in trail)}\n"
+            f"  peak while drawing (MB): {', '.join(f'{k} {v:.0f}' for k, v in peaks.items())}"
         )
         began = time.monotonic()
         done = asyncio.run(inside(server.url, args.steps))

@@ -1,3 +1,4 @@
+import functools
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -74,20 +75,6 @@ if st.session_state.get("arch_block") not in every_block:  # e.g. "cross", then 
     st.session_state["arch_block"] = path[0]
 
 
-def move(by: int) -> None:
-    current = st.session_state["arch_block"]
-    index = path.index(current) if current in path else -1
-    st.session_state["arch_block"] = path[max(0, min(len(path) - 1, index + by))]
-
-
-def open_clicked() -> None:
-    points = st.session_state["arch_diagram"].selection.points
-    if points:
-        block = arch_view.clicked_block(points[0])
-        if block in every_block:
-            st.session_state["arch_block"] = block
-
-
 with main_area:
     for notice in anatomy.notices:
         st.info(notice)
@@ -98,31 +85,31 @@ with main_area:
     position = path.index(current) + 1 if current in path else 0
     back, where, forward = st.columns([2, 5, 2])
     back.button(
-        "Previous block", on_click=move, args=(-1,), disabled=position == 1, key="arch_prev",
+        "Previous block", on_click=widgets.step_along, args=("arch_block", tuple(path), -1),
+        disabled=position == 1, key="arch_prev",
         width="stretch",
     )  # fmt: skip
     forward.button(
-        "Next block", on_click=move, args=(1,), disabled=position == len(path), key="arch_next",
+        "Next block", on_click=widgets.step_along, args=("arch_block", tuple(path), 1),
+        disabled=position == len(path), key="arch_next",
         width="stretch",
     )  # fmt: skip
     # The block lives in "arch_block" (and the URL); the menu is one widget per model, whose
     # options never change: a menu whose options change under it may send back an old label.
     menu = f"arch_menu_{model_key}"
-
-    def picked() -> None:
-        st.session_state["arch_block"] = st.session_state[menu]
-
     st.session_state[menu] = current
     where.selectbox(
         "Block",
         every_block,
-        format_func=lambda b: (
-            f"{path.index(b) + 1}/{len(path)}: {arch_view.BLOCKS[b].title}"
+        format_func={
+            b: f"{path.index(b) + 1}/{len(path)}: {arch_view.BLOCKS[b].title}"
             if b in path
             else f"(off the path) {arch_view.BLOCKS[b].title}"
-        ),
+            for b in every_block
+        }.__getitem__,
         key=menu,
-        on_change=picked,
+        on_change=widgets.copy_state,
+        args=(menu, "arch_block"),
         label_visibility="collapsed",
     )
     block = arch_view.BLOCKS[st.session_state["arch_block"]]
@@ -138,7 +125,9 @@ with main_area:
         widgets.chart(
             arch_view.diagram(arch, block.id, large=lecture),
             key="arch_diagram",
-            on_select=open_clicked,
+            on_select=functools.partial(
+                widgets.open_clicked_block, "arch_diagram", "arch_block", tuple(every_block)
+            ),
             selection_mode="points",
         )
     with right:
@@ -162,7 +151,10 @@ with main_area:
                 st.select_slider(
                     "Decoding step",
                     list(range(anatomy.steps)),
-                    format_func=lambda s: f"{s}: {figures.readable_tokens([anatomy.output[s]])[0]}",
+                    format_func=[
+                        f"{s}: {figures.readable_tokens([anatomy.output[s]])[0]}"
+                        for s in range(anatomy.steps)
+                    ].__getitem__,
                     key="arch_step",
                 )
             )

@@ -38,7 +38,10 @@ PARAMS = {
 st.title("Attention explorer")
 seed_from_url(PARAMS)
 source_key = st.selectbox(
-    "Model", list(sources.SOURCES), format_func=lambda k: sources.SOURCES[k].label, key="ex_model"
+    "Model",
+    list(sources.SOURCES),
+    format_func={k: s.label for k, s in sources.SOURCES.items()}.__getitem__,
+    key="ex_model",
 )
 source = sources.SOURCES[source_key]
 st.caption(source.note)
@@ -73,11 +76,11 @@ if run is not None:
         att.stacks,
         horizontal=True,
         key="ex_stack",
-        format_func=lambda s: {
+        format_func={
             "encoder": "encoder self-attention",
             "decoder": "decoder self-attention (masked)",
             "cross": "cross-attention",
-        }[s],
+        }.__getitem__,
     )
     n_layers, n_heads = att.n_layers(stack), att.n_heads(stack)
     q_tokens, k_tokens = att.axis_tokens(stack)
@@ -159,18 +162,10 @@ if run is not None:
                 "at any length; the exact numbers are in the single-head view."
             )
 
-            def open_head() -> None:
-                points = st.session_state["ex_grid"].selection.points
-                if points:
-                    st.session_state["ex_layer"], st.session_state["ex_head"] = figures.grid_cell(
-                        points[0]
-                    )
-                    st.session_state["ex_tab"] = TABS[0]  # show the head that was clicked
-
             widgets.chart(
                 figures.head_grid(shown(every_layer())),
                 key="ex_grid",
-                on_select=open_head,
+                on_select=functools.partial(widgets.open_clicked_head, "ex", TABS[0]),
                 selection_mode="points",
             )
     if tabs[2].open:
@@ -197,7 +192,7 @@ if run is not None:
             token = st.selectbox(
                 "Query token",
                 range(len(rows_t)),
-                format_func=lambda i: f"{rows[i]}: {readable[i]}",
+                format_func=[f"{r}: {t}" for r, t in zip(rows, readable, strict=True)].__getitem__,
                 key="ex_token",
             )
             widgets.chart(

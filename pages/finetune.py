@@ -25,10 +25,10 @@ task = st.radio(
     ["ner", "qa"],
     horizontal=True,
     key="ft_task",
-    format_func=lambda t: {
+    format_func={
         "ner": "Named entities (CoNLL file)",
         "qa": "Question answering (SQuAD JSON)",
-    }[t],
+    }.__getitem__,
 )
 sample = EXAMPLES / ("ner_example.conll" if task == "ner" else "qa_example.json")
 st.download_button(

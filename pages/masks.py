@@ -49,7 +49,7 @@ if view is not None:
     item = st.radio(
         "Sentence",
         [0, 1],
-        format_func=lambda i: f"sentence {i + 1}",
+        format_func={0: "sentence 1", 1: "sentence 2"}.__getitem__,
         horizontal=True,
         key="mask_item",
     )

@@ -83,7 +83,7 @@ if result is not None:
             "Entity",
             range(len(entities)),
             key="ner_entity",
-            format_func=lambda i: f"{entities[i].text} ({entities[i].label})",
+            format_func=[f"{e.text} ({e.label})" for e in entities].__getitem__,
         )
         entity = entities[index or 0]
         positions = result.entity_tokens(entity)

@@ -31,7 +31,7 @@ if encoded is not None:
         "Query token",
         range(len(tokens)),
         index=min(2, len(tokens) - 1),
-        format_func=lambda i: f"{i}: {tokens[i]}",
+        format_func=[f"{i}: {t}" for i, t in enumerate(tokens)].__getitem__,
         key="steps_token",
     )
     record = attention.record("encoder", layer)

@@ -16,9 +16,97 @@ high-water marks: bench/memory.py measured 2.6 GB after 1,000 captures from 4 th
 1.7 GB with 2 arenas, and 1.4 GB, flat from the 900th capture on, with one.
 """
 
+from __future__ import annotations
+
+import ctypes
+import gc
+import threading
+
 ALLOCATOR_ENV: dict[str, str] = {
     "MALLOC_MMAP_THRESHOLD_": str(1 << 30),  # serve blocks under 1 GiB from the heap
     "MALLOC_TRIM_THRESHOLD_": str(1 << 32),  # and keep freed heap memory for the next call
     "MALLOC_TOP_PAD_": str(1 << 28),  # grow the heap in 256 MiB steps
     "MALLOC_ARENA_MAX": "1",  # one heap for every thread: sessions reuse each other's memory
 }
+
+# What those settings cost, measured through the real server's pages (bench/memory.py): one
+# visitor's 512-token texts in the explorer grew the server by about 100 MB per text (3.7 GB
+# after 16), and none of it came back, while live memory stayed near 420 MB. Two things held
+# the rest. Garbage in reference cycles (a page run's namespace and the functions defined in
+# it, every Plotly figure), holding arrays of hundreds of MB that Python's collector, which
+# counts objects and not bytes, reached only now and then. And the freed heap, kept by design
+# and fragmented. So after each page run `tidy_after_run` counts bytes: once the heap in use
+# has grown COLLECT_AFTER_MB past what was live after the last collection it collects, and
+# once more than KEEP_FREE_MB of the heap is free it gives the free pages back (malloc_trim
+# returns every free page, holes in the middle of the heap included). A collection scans
+# every tracked object: 0.2 s with the models loaded, 0.5 ms once `freeze_loaded` has moved
+# what loading made (half a million objects) out of the collector's reach. The next run
+# faults the returned pages in again, the cost the settings above avoid within a run, paid
+# at most once per run (measured by bench/capture_overhead.py --tidy).
+COLLECT_AFTER_MB = 64
+KEEP_FREE_MB = 128
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+            "fordblks", "keepcost",
+        )
+    ]  # fmt: skip
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to read or give back
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+_LOCK = threading.Lock()
+_live_mb = [float("inf")]  # the heap in use after the last collection (or less, since)
+
+
+def heap_mb() -> tuple[float, float]:
+    """(in use, free) in the allocator's heap, in MB; (0, 0) where it cannot say."""
+    if _LIBC is None:
+        return 0.0, 0.0
+    info = _LIBC.mallinfo2()  # in use: heap blocks, and blocks mapped on their own
+    return float(info.uordblks + info.hblkhd) / (1 << 20), float(info.fordblks) / (1 << 20)
+
+
+def freeze_loaded() -> None:
+    """Collect, then move every object alive now (the loaded models and libraries, which live
+    as long as the process) out of the collector's reach, so that a collection scans only what
+    came after (gc.freeze)."""
+    gc.collect()
+    gc.freeze()
+
+
+def tidy_after_run(collect_mb: float = COLLECT_AFTER_MB, keep_mb: float = KEEP_FREE_MB) -> str:
+    """Collect cyclic garbage if the heap in use grew `collect_mb` past the last collection's
+    live size, then give the free heap back if more than `keep_mb` is free. Returns what it
+    did ("", "collected", "returned", "collected, returned"); one thread at a time, the others
+    skip (the one at work serves them too)."""
+    if _LIBC is None or not _LOCK.acquire(blocking=False):
+        return ""
+    try:
+        done = []
+        used, free = heap_mb()
+        _live_mb[0] = min(_live_mb[0], used)
+        if used - _live_mb[0] > collect_mb:
+            gc.collect()
+            used, free = heap_mb()
+            _live_mb[0] = used
+            done.append("collected")
+        if free > keep_mb:
+            _LIBC.malloc_trim(0)
+            done.append("returned")
+        return ", ".join(done)
+    finally:
+        _LOCK.release()

@@ -235,7 +235,7 @@ def run_text(
         limit = max(2, limit - steps)  # room for what it writes
     encoded = encode(tokenizer, text, pair if family.kind == "encoder" else None, limit=limit)
     inputs = _inputs(model, encoded.inputs)
-    options = {"scores": qkv, "qkv": qkv, "masks": qkv}
+    options = {"qkv": qkv, "masks": qkv}  # scores are Q.K, recomputable: not kept twice
     with torch.inference_mode(), capture(model, **options) as recorder:
         if family.kind == "encoder":
             model(**inputs)

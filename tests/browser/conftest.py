@@ -53,6 +53,14 @@ def app_url(models_file) -> Iterator[str]:
 
 
 def _serve(port: int, env: dict[str, str], log, options: tuple[str, ...] = ()) -> Iterator[str]:
+    for url, _ in serve_process(port, env, log, options):
+        yield url
+
+
+def serve_process(
+    port: int, env: dict[str, str], log, options: tuple[str, ...] = ()
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The app served on `port` until the generator is closed: (its URL, its process)."""
     server = subprocess.Popen(
         [
             sys.executable, "-m", "app.serve", *options,  # as `make run` serves it
@@ -73,7 +81,7 @@ def _serve(port: int, env: dict[str, str], log, options: tuple[str, ...] = ()) -
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the Streamlit server did not start") from None
                 time.sleep(0.3)
-        yield url
+        yield url, server
     finally:
         server.terminate()
         try:

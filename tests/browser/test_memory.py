@@ -1,0 +1,82 @@
+"""What one visitor's long texts cost the server, measured where the visitor is: a fresh
+server as `make run` starts it (same allocator settings), Chromium typing 40 different texts
+of about 512 tokens into the Attention explorer and waiting for each heatmap, the server's
+RSS read after each. Before the fix it grew about 100 MB a text, to 4.8 GB.
+bench/memory.py measures the same and more (every tab, the other pages, closing)."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from model.core.runtime import ALLOCATOR_ENV
+from tests.browser.conftest import ARTIFACTS, _free_port, serve_process
+from tests.browser.test_pages import open_page, wait_for_app
+
+pytestmark = pytest.mark.browser
+BOUND_MB = 1500  # what issue 25 sets for the server through the pages
+TEXTS = 40
+WORDS = [
+    "the",
+    "students",
+    "read",
+    "old",
+    "books",
+    "about",
+    "science",
+    "near",
+    "a",
+    "river",
+    "bank",
+    "in",
+    "Paris",
+]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def long_text(seed: int) -> str:
+    rng = random.Random(seed)
+    return " ".join(rng.choice(WORDS) for _ in range(560)) + f" text {seed}"  # cut to 512
+
+
+def test_forty_long_texts_keep_the_server_within_its_memory_bound(browser):
+    env = {**os.environ, **ALLOCATOR_ENV, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "memory-server.log", "w") as log:
+        served = serve_process(_free_port(), env, log)
+        url, server = next(served)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(120_000)
+            open_page(page, url, "Attention explorer")
+            page.wait_for_selector(".js-plotly-plot .main-svg")
+            trail = []
+            for i in range(TEXTS):
+                box = page.get_by_label("Text", exact=True)
+                box.fill(long_text(i))
+                box.press("Control+Enter")
+                page.get_by_text("512 query tokens x 512 key tokens").first.wait_for()
+                page.wait_for_function(  # this text's heatmap: its last token is drawn
+                    "(n) => [...document.querySelectorAll('.js-plotly-plot text')]"
+                    ".some(t => t.textContent.includes(n))",
+                    arg=f"{i}",
+                )
+                wait_for_app(page)
+                trail.append(rss_mb(server.pid))
+            context.close()
+        finally:
+            served.close()
+    print(f"server rss after each text (MB): {' '.join(f'{r:.0f}' for r in trail)}")
+    assert max(trail) <= BOUND_MB, trail
+    # flat, not growing: the last ten texts peak no higher than the first twenty did, +10%
+    assert max(trail[-10:]) <= 1.1 * max(trail[:20]), trail
