@@ -3,15 +3,31 @@
 import numpy as np
 import pytest
 
-from tests.app.helpers import heatmap_z, open_page, reference_attention
+from tests.app.helpers import chart_spec, heatmap_z, open_page, reference_attention
 
 PAGE = "bert_attention.py"
+EXAMPLE = "The animal didn't cross the street because it was too tired."  # pages/home.py
 
 
 def test_home_lists_every_page():
     at = open_page()
     assert at.title[0].value == "Attention Atlas"
     assert any("BERT attention" in c.value for c in at.caption) or at.get("page_link")
+
+
+def test_home_previews_the_sharpest_head_with_the_models_numbers(minilm, minilm_reference):
+    """Home's preview: MiniLM's lowest-entropy head on the example, recomputed here with
+    Hugging Face's own attention (it also loads the browser's chart library while home is
+    read, so the first model view is drawn at once: bench/first_view.py)."""
+    _, tokenizer = minilm
+    at = open_page()
+    expected = reference_attention(minilm_reference, tokenizer, EXAMPLE)  # (layers, heads, q, k)
+    p = expected.astype(np.float64)
+    entropy = -(np.where(p > 0, p * np.log2(np.where(p > 0, p, 1)), 0)).sum(-1).mean(-1)
+    layer, head = np.unravel_index(entropy.argmin(), entropy.shape)
+    np.testing.assert_allclose(heatmap_z(at, "home_preview"), expected[layer, head], atol=1e-6)
+    title = chart_spec(at, "home_preview")["layout"]["title"]["text"]
+    assert f"layer {layer}, head {head}" in title
 
 
 def test_default_view_shows_the_models_attention(minilm, minilm_reference):

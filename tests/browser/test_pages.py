@@ -13,6 +13,7 @@ from tests.browser.conftest import ARTIFACTS, ROOT
 pytestmark = pytest.mark.browser
 
 CHARTS = {  # charts drawn on first load
+    "Home": 1,
     "BERT attention": 2,
     "Attention explorer": 2,
     "Positional encodings": 3,
