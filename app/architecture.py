@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from app.figures import readable_tokens
 from model.analysis.anatomy import Architecture, BeamNode
 
 
@@ -338,7 +339,7 @@ def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
             go.Scatter(
                 x=[n.step for n in chosen], y=[n.index for n in chosen], mode="markers+text",
                 marker={"symbol": style["symbol"], "color": style["color"], "size": style["size"]},
-                text=[html.escape(n.token.replace("▁", " ").strip() or n.token) for n in chosen],
+                text=[html.escape(t) for t in readable_tokens([n.token for n in chosen], True)],
                 textposition="top center", name=names[fate],
                 customdata=[[n.log_prob, n.score] for n in chosen],
                 hovertemplate="step %{x}: %{text}<br>log p %{customdata[0]:.3f}"

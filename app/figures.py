@@ -20,13 +20,15 @@ def is_special(token: str) -> bool:
     return (token[:1], token[-1:]) in (("[", "]"), ("<", ">")) and len(token) > 2
 
 
-def readable_tokens(tokens: Sequence[str]) -> list[str]:
+def readable_tokens(tokens: Sequence[str], marked: bool | None = None) -> list[str]:
     """Tokens as a reader expects them, with one convention for word boundaries whatever the
     tokenizer: a piece that starts a word is shown plain, one that continues a word with "##"
     before it (BERT's own convention). So SentencePiece's "▁The", "▁cat", "s" reads "The",
     "cat", "##s". Special tokens ([CLS], </s>) and BERT's tokens are shown as they are.
-    For display only: exports keep the raw tokens."""
-    if not any(t.startswith(WORD_START) for t in tokens):
+    `marked`: whether the tokenizer marks word starts with "▁" (our translator's does); left
+    out, a list that has no such mark is taken for BERT's, which a single piece, or the ten
+    likeliest next pieces, cannot tell. For display only: exports keep the raw tokens."""
+    if not (marked if marked is not None else any(t.startswith(WORD_START) for t in tokens)):
         return list(tokens)
     shown = []
     for token in tokens:
@@ -106,9 +108,11 @@ def attention_heatmap(
     zmax: float | None = None,
     query_positions: Sequence[int] | None = None,
     key_positions: Sequence[int] | None = None,
+    query_title: str = "query (attending)",
 ) -> go.Figure:
     """One attention matrix: rows are query tokens (top to bottom), columns key tokens
-    (numbered by `*_positions` in the text when only some are shown).
+    (numbered by `*_positions` in the text when only some are shown); `query_title` names the
+    rows when they are not queries (one query's weights in each head).
 
     The z values are the matrix itself as float32, exactly what the model computed.
     """
@@ -143,7 +147,7 @@ def attention_heatmap(
         # square cells: a 512-token map is a square to zoom into, not a strip
         yaxis=token_axis(
             len(query_tokens),
-            title={"text": "query (attending)"},
+            title={"text": query_title},
             autorange="reversed",
             scaleanchor="x",
             constrain="domain",

@@ -16,11 +16,21 @@ def lecture_mode() -> bool:
     return bool(st.session_state.get(LECTURE_KEY, False))
 
 
+LECTURE_PARAM = "lecture"  # in the link while lecture mode is on: a bookmark reopens it so
+
+
 def lecture_toggle() -> None:
-    """The switch, in the sidebar of every page; applies the page styles when on."""
+    """The switch, in the sidebar of every page; applies the page styles when on. A link
+    with lecture=1 opens a new session in lecture mode, and the link says so while it is on."""
+    if LECTURE_KEY not in st.session_state and st.query_params.get(LECTURE_PARAM) == "1":
+        st.session_state[LECTURE_KEY] = True
     st.sidebar.toggle(
         "Lecture mode", key=LECTURE_KEY, help="Large type and high contrast for projecting."
     )
+    if lecture_mode():
+        st.query_params[LECTURE_PARAM] = "1"
+    elif LECTURE_PARAM in st.query_params:
+        del st.query_params[LECTURE_PARAM]
     # The styles go in the sidebar, below the switch, and an empty style stands in when off:
     # an element that appeared at the top of the page in lecture mode only shifted every
     # element below it, and the browser mounted them anew, emptying the text boxes.

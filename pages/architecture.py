@@ -147,12 +147,15 @@ with main_area:
             layer = 0
         if stepped:
             widgets.keep_in_range("arch_step", anatomy.steps)
+            # Open mid-translation: at step 0 the decoder has seen only its start token, and
+            # every head puts its whole weight there (one cell of 1, nothing to read).
+            st.session_state.setdefault("arch_step", anatomy.steps // 2)
             step = int(
                 st.select_slider(
                     "Decoding step",
                     list(range(anatomy.steps)),
                     format_func=[
-                        f"{s}: {figures.readable_tokens([anatomy.output[s]])[0]}"
+                        f"{s}: {figures.readable_tokens([anatomy.output[s]], marked=True)[0]}"
                         for s in range(anatomy.steps)
                     ].__getitem__,
                     key="arch_step",
@@ -296,12 +299,13 @@ with main_area:
 
             def this_step() -> None:
                 weights = cap.record(stack, layer, step).probs[0, :, 0].numpy()  # (heads, seen)
-                query = figures.readable_tokens([anatomy.target[step]])[0]
+                query = figures.readable_tokens([anatomy.target[step]], marked=True)[0]
                 widgets.chart(
                     figures.attention_heatmap(
                         weights, [f"head {h}" for h in range(arch.n_heads)],
                         list(cols[: weights.shape[-1]]),
                         title=f"Step {step}: each head's weights for the query '{query}'",
+                        zmax=1.0, query_title="head (one query)",
                     ),
                     key=f"arch_step_{stack}",
                 )  # fmt: skip
@@ -449,7 +453,7 @@ with main_area:
                     "Logits": lambda: widgets.chart(
                         figures.bars(
                             [value for _, value in top],
-                            figures.readable_tokens([token for token, _ in top]),
+                            figures.readable_tokens([token for token, _ in top], marked=True),
                             title=f"The 10 largest of {arch.vocab:,} logits at step {step}",
                         ),
                         key="arch_logits"),
@@ -460,7 +464,7 @@ with main_area:
         elif block.id == "softmax":
             vocab = loaders.translator().tokenizer
             table = an.next_tokens(anatomy, step, lambda i: vocab.id_to_token(i) or "?")
-            names = figures.readable_tokens([t for t, _, _ in table])
+            names = figures.readable_tokens([t for t, _, _ in table], marked=True)
             widgets.chart(
                 figures.bars([p for _, p, _ in table],
                              [f"{n} (chosen)" if c else n for n, (_, _, c) in zip(names, table,
@@ -478,10 +482,10 @@ with main_area:
                 chosen_rows.append(
                     {
                         "step": s,
-                        "input": figures.readable_tokens([anatomy.target[s]])[0],
-                        "chosen": figures.readable_tokens([table[0][0]])[0],
+                        "input": figures.readable_tokens([anatomy.target[s]], marked=True)[0],
+                        "chosen": figures.readable_tokens([table[0][0]], marked=True)[0],
                         "p": table[0][1],
-                        "runner-up": figures.readable_tokens([table[1][0]])[0],
+                        "runner-up": figures.readable_tokens([table[1][0]], marked=True)[0],
                         "p (runner-up)": table[1][1],
                     }
                 )

@@ -61,7 +61,8 @@ if data is not None:
     runner: Any = loaders.ner_tagger() if task == "ner" else loaders.qa_reader()
     if st.button("Fine-tune", type="primary", key="ft_go"):
         status = st.empty()
-        st.button("Cancel", key="ft_cancel")  # any click on the page stops the run
+        cancel = st.empty()  # gone once the run ends, however it ends
+        cancel.button("Cancel", key="ft_cancel")  # any click on the page stops the run
         progress = st.progress(0.0, text="Waiting for a turn…")
 
         def report(step: int, loss: float) -> None:
@@ -79,8 +80,10 @@ if data is not None:
                     runner.model, runner.tokenizer, task, data, max_steps, max_seconds, report
                 )
         except ValueError as error:
+            cancel.empty()
             st.error(str(error))
         else:
+            cancel.empty()
             progress.progress(1.0, text=f"done: {len(losses)} steps")
             if not tuned_models.keep(tuned_models.Tuned(task, model, losses, note)):
                 st.error("The tuned model is larger than this server's budget for tuned models.")
@@ -102,7 +105,10 @@ if tuned is not None and tuned.task == task:
     st.header("Before and after")
     if task == "ner":
         sentence = st.text_input(
-            "Sentence", "Alice flew to Lisbon with Ryanair .", key="ft_sentence", max_chars=2000
+            "Sentence",
+            "Alice flew to Lisbon with Ryanair .",
+            key="ft_sentence",
+            max_chars=widgets.MAX_CHARS,
         )
         results: list[Any] = [
             widgets.run_or_hint(partial(r, sentence), f"Tagging with {r.name}…") for r in runners
@@ -112,10 +118,13 @@ if tuned is not None and tuned.task == task:
             "Context",
             "Nadia runs a bakery in Porto. Every morning she bakes forty loaves of rye bread.",
             key="ft_context",
-            max_chars=5000,
+            max_chars=widgets.MAX_CHARS,
         )
         question = st.text_input(
-            "Question", "Where is Nadia's bakery?", key="ft_question", max_chars=500
+            "Question",
+            "Where is Nadia's bakery?",
+            key="ft_question",
+            max_chars=widgets.MAX_CHARS,
         )
         results = [
             widgets.run_or_hint(partial(r, question, context), f"Reading with {r.name}…")

@@ -18,12 +18,14 @@ st.markdown(
 
 
 left, right = st.columns(2)
-first = left.text_input("Sentence 1", "The cat sleeps.", key="mask_first", max_chars=500)
+first = left.text_input(
+    "Sentence 1", "The cat sleeps.", key="mask_first", max_chars=widgets.MAX_CHARS
+)
 second = right.text_input(
     "Sentence 2",
     "My grandmother keeps her old bicycle in the garden shed.",
     key="mask_second",
-    max_chars=500,
+    max_chars=widgets.MAX_CHARS,
 )
 view = widgets.run_or_hint(
     lambda: sources.cached_batch(first, second), "Running our translator on the batch of two…"
@@ -32,6 +34,8 @@ if view is None and (not first.strip() or not second.strip()):
     st.info("Type two sentences: the masks need a batch of two.")
 if view is not None:
     att = view.attention
+    for notice in view.notices:
+        st.info(notice)
     st.caption(f"Translations: 1. {view.translations[0]}  2. {view.translations[1]}")
     st.header("The masks of this batch")
     pad_mask = att.mask("encoder", 0)[:, 0, 0, :].numpy().astype(np.float32)  # (2, s)

@@ -45,7 +45,7 @@ example = widgets.example_picker(
     "qa", EXAMPLES, lambda pair: {"qa_context": pair[0], "qa_question": pair[1]}
 )
 context = widgets.text_box("Context", example[0], key="qa_context", height=120)
-question = st.text_input("Question", key="qa_question", max_chars=500)
+question = st.text_input("Question", key="qa_question", max_chars=widgets.MAX_CHARS)
 if reader is None:
     st.stop()
 shown_reader: QAReader = reader

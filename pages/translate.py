@@ -82,7 +82,7 @@ if result is not None:
     if len(output) > 1:
         step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
     weights = cross[layer, :, step].mean(0)  # (source,)
-    shown = figures.readable_tokens(output)
+    shown = figures.readable_tokens(output, marked=True)
     produced = " ".join(text.escape(t) for t in shown[:step])
     st.markdown(
         f"Step {step + 1} produced :blue-background[{text.escape(shown[step])}]"

@@ -182,20 +182,22 @@ class BatchView:
     sources: tuple[tuple[str, ...], ...]  # each sentence's tokens, padded with [PAD]
     targets: tuple[tuple[str, ...], ...]  # decoder inputs (BOS + its translation), padded
     translations: tuple[str, ...]
+    notices: tuple[str, ...] = ()  # what was cut or read as [UNK], per sentence
 
 
 def batch_view(translator: OurTranslator, texts: list[str]) -> BatchView:
     """Translate each text, pad sources and targets into one batch, and capture one
     teacher-forced forward pass over it (scores, Q/K/V and masks included)."""
     pad = translator.model.config.pad_id
-    sources, targets, translations = [], [], []
-    for text in texts:
+    sources, targets, translations, notices = [], [], [], []
+    for number, text in enumerate(texts, start=1):
         ids, _, _ = translator.encode_source(text)
         result = translator.translate(text, beam=1, max_new=40)
         out = [translator.tokenizer.token_to_id(t) or pad for t in result.output_tokens]
         sources.append(ids)
         targets.append([translator.bos, *out[:-1]])
         translations.append(result.text)
+        notices += [f"Sentence {number}: {notice}" for notice in result.notices]
     src = torch.full((len(texts), max(map(len, sources))), pad)  # (batch, src_len)
     tgt = torch.full((len(texts), max(map(len, targets))), pad)  # (batch, tgt_len)
     for row, (s, t) in enumerate(zip(sources, targets, strict=True)):
@@ -212,6 +214,7 @@ def batch_view(translator: OurTranslator, texts: list[str]) -> BatchView:
         sources=tuple(tuple(tokens(int(i)) or UNK for i in row) for row in src),
         targets=tuple(tuple(tokens(int(i)) or UNK for i in row) for row in tgt),
         translations=tuple(translations),
+        notices=tuple(notices),
     )
 
 

@@ -80,6 +80,16 @@ def test_a_bookmarked_step_reopens_it_and_a_bad_link_is_ignored():
     at.switch_page(f"../pages/{PAGE}").run()
     assert menu(at).value == "cross" and at.header[0].value == "Cross-attention"
     assert at.select_slider("arch_layer").value == 2 and at.select_slider("arch_step").value == 1
+    assert not at.session_state["lecture_mode"] and "lecture" not in at.query_params
+    at.toggle("lecture_mode").set_value(True).run()  # the link now carries lecture mode
+    bookmark = {k: v if isinstance(v, str) else v[0] for k, v in at.query_params.items()}
+    assert bookmark["lecture"] == "1"
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.query_params.update(bookmark)
+    at.run()
+    at.switch_page(f"../pages/{PAGE}").run()
+    assert at.session_state["lecture_mode"] and menu(at).value == "cross"
+    assert at.select_slider("arch_step").value == 1
     at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
     at.query_params.update({"block": "no-such-block", "layer": "99"})
     at.run()

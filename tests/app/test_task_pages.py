@@ -207,6 +207,7 @@ def test_finetune_on_the_example_file_compares_before_and_after():
     at.slider("ft_steps").set_value(5).run()
     at.button("ft_go").click().run()
     assert not at.exception
+    assert [b.key for b in at.button if b.key == "ft_cancel"] == []  # gone once done
     assert chart_spec(at, "ft_loss") and chart_spec(at, "ft_att_Before")
     before, after = heatmap_z(at, "ft_att_Before"), heatmap_z(at, "ft_att_After")
     assert before.shape == after.shape and not np.allclose(before, after)
@@ -261,3 +262,14 @@ def test_an_unreadable_checkpoint_stops_its_page_with_a_message(monkeypatch):
         assert not other.exception and other.get("plotly_chart")
     finally:
         cached.clear()  # the next test loads the real checkpoint again
+
+
+@pytest.mark.parametrize(("page", "box"), [("masks.py", "mask_first"), ("qa.py", "qa_question")])
+def test_a_paste_far_longer_than_a_short_box_gets_a_message(page, box):
+    """100,000 characters into a one-line box: taken, and cut or refused, saying so (a box
+    limited to 500 characters once kept its old value without a word)."""
+    at = open_page(page)
+    at.text_input(box).input(("word " * 20_000)[:100_000]).run()
+    assert not at.exception
+    said = " ".join(m.value for m in (*at.info, *at.warning))
+    assert "tokens long" in said, said
