@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from app.figures import readable_tokens
+from app.figures import chart_title, readable_tokens
 from model.analysis.anatomy import Architecture, BeamNode
 
 
@@ -308,7 +308,9 @@ def clicked_block(point: dict) -> str | None:
 def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
     """Steps left to right; each step's candidates top to bottom, best first. Kept beams are
     filled, hypotheses ended by the end token are stars, pruned candidates hollow and grey;
-    each candidate is linked to the beam it extends (a pruned one by a dotted line)."""
+    each candidate is linked to the beam it extends (a pruned one by a dotted line). Kept and
+    ended beams are labelled, above their mark on even steps and below it on odd ones, so
+    neighbouring steps' words never meet; a pruned candidate names itself on hover."""
     by_step: dict[int, list[BeamNode]] = {}
     for node in nodes:
         by_step.setdefault(node.step, []).append(node)
@@ -337,10 +339,13 @@ def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
             continue
         figure.add_trace(
             go.Scatter(
-                x=[n.step for n in chosen], y=[n.index for n in chosen], mode="markers+text",
+                x=[n.step for n in chosen], y=[n.index for n in chosen],
+                mode="markers" if fate == "pruned" else "markers+text",
                 marker={"symbol": style["symbol"], "color": style["color"], "size": style["size"]},
                 text=[html.escape(t) for t in readable_tokens([n.token for n in chosen], True)],
-                textposition="top center", name=names[fate],
+                textposition=[("top" if n.step % 2 == 0 else "bottom") + " center"
+                              for n in chosen],
+                name=names[fate],
                 customdata=[[n.log_prob, n.score] for n in chosen],
                 hovertemplate="step %{x}: %{text}<br>log p %{customdata[0]:.3f}"
                 "<br>beam score %{customdata[1]:.3f}<extra></extra>",
@@ -348,12 +353,13 @@ def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
         )  # fmt: skip
     width = max((len(v) for v in by_step.values()), default=1)
     figure.update_layout(
-        title={"text": "Beam search: candidates weighed at each step, best first"},
-        height=max(340, 130 + 46 * width),
+        title=chart_title("Beam search: candidates weighed at each step, best first"),
+        height=max(340, 150 + 66 * width),
         margin={"l": 10, "r": 10, "t": 50, "b": 70},
         xaxis={"title": {"text": "decoding step"}, "dtick": 1},
         yaxis={"title": {"text": "rank among the step's candidates"}, "autorange": "reversed",
                "dtick": 1},
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
+        # below the plot: above it, the legend sat on a title that wraps in lecture mode
+        legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 1.0, "xanchor": "right"},
     )  # fmt: skip
     return figure

@@ -311,7 +311,7 @@ def token_lines(
         )
     figure.update_layout(
         title=chart_title(title),
-        height=max(300, 22 * max(len(query_tokens), len(key_tokens)) + 80),
+        height=max(300, 28 * max(len(query_tokens), len(key_tokens)) + 120),  # a line each
         xaxis={"visible": False, "range": [-0.6, 1.6]},
         yaxis={"visible": False, "autorange": "reversed"},
         margin=MARGIN,

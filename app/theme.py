@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -38,6 +39,8 @@ def lecture_toggle() -> None:
 
 
 LECTURE_SCALE = 1.4  # charts, their cells and their labels grow by this much
+LECTURE_SEPARATOR = "#d95f02"  # orange: apart from every grey, and from black and white
+TITLE_CHARS = 30  # characters a line of a lecture-mode title holds in a half-width chart
 
 
 def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
@@ -52,16 +55,27 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
     height = figure.layout.height or 450
     figure.update_layout(
         font={"size": 20, "color": "#000000"},
-        title_font={"size": 26},
+        title_font={"size": 24},
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
         height=round(height * LECTURE_SCALE),
     )
+    title = figure.layout.title.text
+    if title and "<br>" not in title:  # a 26 px title fits about 40 characters a line
+        figure.layout.title.text = "<br>".join(textwrap.wrap(title, TITLE_CHARS))
     for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
         size = axis.tickfont.size
         axis.tickfont.size = min(20, round(size * LECTURE_SCALE)) if size else 16
-    figure.update_traces(
-        colorscale=LECTURE_COLORSCALE, selector=lambda t: t.type == "heatmap" and t.zmid is None
-    )
-    figure.update_traces(line={"width": 4}, selector={"type": "scatter", "mode": "lines"})
+        axis.tickfont.color = axis.title.font.color = "#000000"  # not Plotly's grey
+    heatmaps = lambda t: t.type == "heatmap"  # noqa: E731
+    figure.update_traces(colorscale=LECTURE_COLORSCALE, selector=lambda t: heatmaps(t) and
+                         t.zmid is None)  # fmt: skip
+    # the colour bar's title beside it, not above its top number, where larger type met it
+    figure.update_traces(colorbar={"title": {"side": "right"}}, selector=heatmaps)
+    for shape in figure.layout.shapes:  # white gaps vanish against grey maps on white
+        if shape.line.color == "white":
+            shape.line.color = LECTURE_SEPARATOR
+    for trace in figure.select_traces(selector={"type": "scatter"}):
+        if trace.mode and "lines" in trace.mode:  # thicker, but weights drawn as widths stay so
+            trace.line.width = (trace.line.width or 2) * 2
     return figure

@@ -84,6 +84,15 @@ def open_clicked_block(chart_key: str, key: str, blocks: tuple[str, ...]) -> Non
         st.session_state[key] = block
 
 
+def chart_columns(spec: int | Sequence[float]) -> list[Any]:
+    """Places for charts side by side; in lecture mode one above the other, each the page's
+    width (two maps side by side at 1280 px were 180 px each, their labels overlapping)."""
+    count = spec if isinstance(spec, int) else len(spec)
+    if lecture_mode():
+        return [st.container() for _ in range(count)]
+    return list(st.columns(spec))
+
+
 def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
     """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
     (top right of each chart) downloads it as PNG."""

@@ -305,7 +305,7 @@ if run is not None:
             if other_run is not None:
                 other_att = other_run.attention
                 other_q, other_k = other_att.axis_tokens(stack)
-                left, right = st.columns(2)
+                left, right = widgets.chart_columns(2)
                 with left:
                     widgets.chart(
                         figures.attention_heatmap(

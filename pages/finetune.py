@@ -136,7 +136,7 @@ if tuned is not None and tuned.task == task:
         layer = st.selectbox(
             "Layer", range(results[0].attention.n_layers()), index=5, key="ft_layer"
         )
-        columns = st.columns(2)
+        columns = widgets.chart_columns(2)
         for column, name, result in zip(columns, ("Before", "After"), results, strict=True):
             with column:
                 st.subheader(name)

@@ -8,7 +8,7 @@ from model.analysis.attention import head_statistics
 EXAMPLE = "The animal didn't cross the street because it was too tired."
 
 st.title("Attention Atlas")
-intro, preview = st.columns([3, 2])
+intro, preview = widgets.chart_columns([3, 2])
 intro.markdown(
     "See what transformers attend to. Every number on these pages is what a real model "
     "computed for the text you type: captured from the model's own forward pass, never "

@@ -58,7 +58,7 @@ if view is not None:
         key="mask_item",
     )
     src, tgt = view.sources[item], view.targets[item]
-    columns = st.columns(2)
+    columns = widgets.chart_columns(2)
     masks: list[tuple[Stack, str, tuple[str, ...], tuple[str, ...]]] = [
         ("decoder", "Look-ahead mask (with target padding)", tgt, tgt),
         ("cross", "Cross-attention mask (source padding)", tgt, src),
@@ -77,7 +77,7 @@ if view is not None:
     before, after, probs = masking_steps(att.record(stack, layer), head, item)
     rows, cols = {"encoder": (src, src), "decoder": (tgt, tgt), "cross": (tgt, src)}[stack]
     shown_after = np.where(np.isinf(after), np.nan, after)  # blank where masked
-    parts = st.columns(3)
+    parts = widgets.chart_columns(3)
     for column, matrix, title, key in (
         (parts[0], before, "Scores Q.K^T / sqrt(d_k)", "mask_before"),
         (parts[1], shown_after, "After masking (blank = -inf)", "mask_after"),

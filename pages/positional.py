@@ -121,7 +121,7 @@ if encoded is not None:
         f"{i} {t} (seg {s})"
         for i, (t, s) in enumerate(zip(encoded.tokens, encoded.segments, strict=True))
     ]
-    columns = st.columns(2)
+    columns = widgets.chart_columns(2)
     for index, (name, matrix) in enumerate(parts.items()):
         with columns[index % 2]:
             widgets.chart(

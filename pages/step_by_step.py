@@ -50,7 +50,7 @@ if encoded is not None:
         ),
         key="steps_q",
     )
-    left, right = st.columns(2)
+    left, right = widgets.chart_columns(2)
     with left:
         widgets.chart(
             figures.matrix_heatmap(

@@ -255,6 +255,28 @@ def test_lecture_mode_enlarges_cells_and_labels_and_keeps_diverging_colours():
     assert style_figure(pe, lecture=True).data[0].colorscale == pe.data[0].colorscale
 
 
+def test_lecture_mode_keeps_every_part_of_a_chart_readable_from_the_back():
+    """Black tick labels and axis titles, long titles wrapped, the colour bar's title beside
+    it, the grid's separators orange (white vanished between grey maps), lines thicker but
+    still as unequal as their weights."""
+    from app.theme import LECTURE_SEPARATOR, TITLE_CHARS, style_figure
+
+    heat = attention_heatmap(np.eye(3), list("abc"), list("abc"), title="word " * 20)
+    styled = style_figure(heat, lecture=True)
+    assert styled.layout.xaxis.tickfont.color == styled.layout.yaxis.title.font.color == "#000000"
+    lines = styled.layout.title.text.split("<br>")
+    assert len(lines) > 1 and all(len(line) <= TITLE_CHARS for line in lines)
+    assert styled.data[0].colorbar.title.side == "right"
+    grid = style_figure(figures.head_grid(np.random.rand(2, 3, 4, 4)), lecture=True)
+    assert grid.layout.shapes and {s.line.color for s in grid.layout.shapes} == {LECTURE_SEPARATOR}
+    lines_figure = figures.token_lines(np.array([[0.9, 0.1], [0.3, 0.7]]), list("ab"), list("ab"),
+                                       title="t")  # fmt: skip
+    widths = {t.line.width for t in lines_figure.data if t.mode == "lines"}
+    styled_widths = {t.line.width for t in style_figure(lines_figure, True).data
+                     if t.mode == "lines"}  # fmt: skip
+    assert len(styled_widths) == len(widths) > 1 and min(styled_widths) > min(widths)
+
+
 def test_bounded_data_keeps_its_whole_range_and_marks_nothing():
     from model.transformer.positional import sinusoidal_encoding
 

@@ -1,0 +1,83 @@
+"""Lecture mode as a room sees it: every page, every tab of the explorer and every block of
+Inside the Transformer's lecture path, in Chromium at a laptop's 1600x1000 and a projector's
+1280x720. On every chart no two texts overlap, no text is cut by the chart or the page, and
+a token map of up to 64 tokens has cells of 12 px at least; no tab bar overflows and no
+formula is cut. Screenshots go to artifacts/lecture/. It prints
+
+    lecture layout: N charts on M views checked, overlaps 0, clipped 0, smallest cell X px
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.navigation import PAGES
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.layout import CHART_LAYOUT, MIN_CELL, Report
+from tests.browser.test_pages import CHARTS, open_page, wait_for_app
+from tests.browser.test_projection import open_page_from_menu, set_lecture
+
+pytestmark = pytest.mark.browser
+SHOTS = ARTIFACTS / "lecture"
+VIEWPORTS = {"1600x1000": (1600, 1000), "1280x720": (1280, 720)}
+EXPLORER_TABS = ("One head", "All heads", "Lines", "One token", "Rollout & flow",
+                 "Head statistics", "bertviz", "Compare")  # fmt: skip
+# what else a view must not cut: tab bars that scroll, formulas wider than their box
+OVERFLOW = """() => [
+    ...[...document.querySelectorAll('[data-baseweb="tab-list"]')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => 'tab bar: ' + e.textContent),
+    ...[...document.querySelectorAll('.katex-display, .stMarkdown')]
+        .filter(e => e.scrollWidth > e.clientWidth + 4)  // KaTeX's italic overhang: 2 px
+        .map(e => 'text: ' + e.textContent.slice(0, 50)),
+]"""
+
+
+def look(page, report: Report, view: str, charts: int = 1) -> None:
+    if charts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}",
+            timeout=120_000,
+        )
+    page.wait_for_timeout(600)  # Plotly's second layout pass (automargins)
+    report.add(view, page.evaluate(CHART_LAYOUT))
+    report.clipped += [f"{view}: {what}" for what in page.evaluate(OVERFLOW)]
+    slug = "".join(c if c.isalnum() else "-" for c in view.lower()).strip("-")
+    # the view's last visible chart, scrolled to, in the window as the room sees it
+    page.evaluate("""() => { const shown = [...document.querySelectorAll('.js-plotly-plot')]
+        .filter(c => c.getBoundingClientRect().width > 0);
+        if (shown.length) shown[shown.length - 1].scrollIntoView({block: 'center'}); }""")
+    page.screenshot(path=str(SHOTS / f"{slug}.png"))
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    report = Report()
+    open_page(page, app_url, PAGES[0].title)
+    set_lecture(page, True)
+    for info in PAGES:
+        open_page_from_menu(page, info.title)
+        look(page, report, f"{size} {info.title}", CHARTS.get(info.title, 0))
+        if info.title == "Attention explorer":
+            for tab in EXPLORER_TABS[1:]:
+                page.get_by_role("tab", name=tab).click()
+                wait_for_app(page)
+                look(page, report, f"{size} explorer {tab}", 0 if tab in (
+                    "Head statistics", "bertviz") else 2 if tab == "Compare" else 1)  # fmt: skip
+        if info.title == "Inside the Transformer":
+            step = 1
+            while page.get_by_role("button", name="Next block").is_enabled():
+                page.get_by_role("button", name="Next block").click()
+                wait_for_app(page)
+                step += 1
+                look(page, report, f"{size} inside step {step}")
+    context.close()
+    print(report.line())
+    for problem in (*report.overlaps, *report.clipped, *report.small):
+        print("  ", problem)
+    assert report.overlaps == [] and report.clipped == [], report.line()
+    assert report.small == [], f"cells under {MIN_CELL} px: {report.small}"
