@@ -136,10 +136,13 @@ def attention_heatmap(
             hovertemplate="query %{y}<br>key %{x}<br>weight %{z:.3f}<extra></extra>",
         )
     )
-    n = max(len(query_tokens), len(key_tokens))
+    # Cells are square, so a wide map of few rows (a question over its context) is as tall
+    # as its rows need, not a strip under blank space.
+    rows, n = len(query_tokens), max(len(query_tokens), len(key_tokens))
+    tall = max(rows, n // 2)
     figure.update_layout(
         title=chart_title(title),
-        height=min(900, max(420, 200 + 16 * n)),
+        height=min(900, max(420 if rows >= n else 300, 200 + 16 * tall)),
         margin=MARGIN,
         # keys along the bottom: a title above a top axis's labels has no margin of its own
         # (Plotly's margins take the larger push per side, not the sum), and they overlapped

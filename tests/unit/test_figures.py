@@ -277,6 +277,14 @@ def test_lecture_mode_keeps_every_part_of_a_chart_readable_from_the_back():
     assert len(styled_widths) == len(widths) > 1 and min(styled_widths) > min(widths)
 
 
+def test_a_wide_map_of_few_rows_is_as_tall_as_its_rows_need():
+    """A question (5 tokens) over its context (25): a strip under 250 px of blank space once."""
+    context = list("abcdefghijklmnopqrstuvwxy")
+    wide = attention_heatmap(np.ones((5, 25)) / 25, list("abcde"), context, title="t")
+    square = attention_heatmap(np.eye(25), context, context, title="t")
+    assert wide.layout.height < square.layout.height and wide.layout.height <= 400
+
+
 def test_bounded_data_keeps_its_whole_range_and_marks_nothing():
     from model.transformer.positional import sinusoidal_encoding
 
