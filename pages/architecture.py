@@ -507,4 +507,15 @@ with main_area:
                     f"**Greedy:** {text.escape(anatomy.text)}"
                 )
 
+    if lecture:  # at 1280 x 720 the block's chart is a scroll down: walk on from there, and
+        # the next block's view is drawn where the room is already looking
+        below_back, _, below_forward = st.columns([2, 5, 2])
+        below_back.button(
+            "Previous block", on_click=widgets.step_along, args=("arch_block", tuple(path), -1),
+            disabled=position == 1, key="arch_prev_below", width="stretch",
+        )  # fmt: skip
+        below_forward.button(
+            "Next block", on_click=widgets.step_along, args=("arch_block", tuple(path), 1),
+            disabled=position == len(path), key="arch_next_below", width="stretch",
+        )  # fmt: skip
     write_to_url(PARAMS)  # and the layer, head, step and beams the view chose

@@ -204,3 +204,7 @@ def test_lecture_mode_puts_the_block_first_and_still_walks():
     assert not at.markdown or "Follow one sentence" not in at.markdown[0].value
     walk(at, TRANSLATOR_PATH[:6])
     assert at.text_area("arch_text").value == "The cat drinks milk from a bowl."
+    at.button("arch_next_below").click().run()  # the same walk from under the block's view
+    assert menu(at).value == TRANSLATOR_PATH[6]
+    at.button("arch_prev_below").click().run()
+    assert menu(at).value == TRANSLATOR_PATH[5]

@@ -70,8 +70,9 @@ def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
                     "Head statistics", "bertviz") else 2 if tab == "Compare" else 1)  # fmt: skip
         if info.title == "Inside the Transformer":
             step = 1
-            while page.get_by_role("button", name="Next block").is_enabled():
-                page.get_by_role("button", name="Next block").click()
+            below = page.get_by_role("button", name="Next block").last  # under the view
+            while below.is_enabled():
+                below.click()
                 wait_for_app(page)
                 step += 1
                 look(page, report, f"{size} inside step {step}")
