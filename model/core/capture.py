@@ -86,7 +86,8 @@ class AttentionRecord:
     k: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
     v: torch.Tensor | None = None  # (batch, heads, k_len, d_head)
     mask: torch.Tensor | None = None  # (batch, 1 or heads, q_len, k_len) bool, True = may attend
-    bias: torch.Tensor | None = None  # (1|batch, heads, q_len, k_len) added to the scores (T5)
+    bias: torch.Tensor | None = None  # (1|batch, 1|heads, q_len, k_len) added to the scores:
+    # T5's position bias, or a bias a model passes inside its additive mask (Falcon's ALiBi)
     kv_heads: int = 0  # grouped-query attention: key/value heads, each shared by heads/kv_heads
     # query heads (k and v above are expanded per query head); 0 when every head has its own
     key_offset: int = 0  # keys before this position were dropped by the model's cache (a
@@ -449,11 +450,12 @@ class Recorder:
         if kv_groups > 1:  # each query head with the key/value head it shares, as eager does
             kv_heads = k.shape[1]
             k, v = k.repeat_interleave(kv_groups, dim=1), v.repeat_interleave(kv_groups, dim=1)
+        recorded_bias = bias  # what a recomputation adds besides the boolean mask
         if additive_mask is not None:
             allowed = from_additive(additive_mask)  # broadcastable to probs
             extra = additive_mask.masked_fill(~allowed, 0)  # a bias carried in the mask (ALiBi)
             if extra.any():
-                bias = extra if bias is None else bias + extra
+                recorded_bias = extra if bias is None else bias + extra
         rec = AttentionRecord(
             stack=site.stack, layer=layer, step=step, probs=_kept(probs, offset, 0.0),
             scaling=scaling, kv_heads=kv_heads, key_offset=offset,
@@ -472,8 +474,8 @@ class Recorder:
             rec = replace(rec, scores=_kept(scores, offset, torch.finfo(torch.float32).min))
         if self.want_qkv:
             rec = replace(rec, q=_kept(q), k=_kept(k), v=_kept(v))
-            if bias is not None:
-                rec = replace(rec, bias=_kept(bias, offset, 0.0))
+            if recorded_bias is not None:
+                rec = replace(rec, bias=_kept(recorded_bias, offset, 0.0))
         if self.want_masks:
             batch, _, q_len, k_len = probs.shape
             if additive_mask is None:

@@ -111,7 +111,8 @@ def hooked_attention(
     Grouped-query attention (Llama, Qwen2, Mistral) hands over its fewer key/value heads as
     they are, with `kv_groups` query heads sharing each (a recorder expands them, as the
     eager function does); T5 hands over its relative position bias, added to the scores; a
-    layer with a sliding window (Mistral, Qwen2, Starcoder2, ModernBERT) its size."""
+    layer with a sliding window (Mistral, Qwen2 and 3, Gemma 2 and 3, Phi-3, Starcoder2,
+    ModernBERT) its size; Gemma 2 its scores' soft cap."""
     output, probs = eager_function(module)(
         module, query, key, value, attention_mask, scaling=scaling, dropout=dropout, **kwargs
     )  # output (batch, q_len, heads, d_head), probs (batch, heads, q_len, k_len)

@@ -308,8 +308,10 @@ def test_a_falcon_with_alibi_has_its_bias_recorded_from_the_mask():
     found = check_family(alibi)
     assert found.error < 1e-6
     model = alibi.tiny()
-    with torch.inference_mode(), capture(model, qkv=True, masks=True) as recorder:
+    with torch.inference_mode(), capture(model, qkv=True, masks=True, scores=True) as recorder:
         model(input_ids=torch.tensor([[5, 6, 7, 8]]))
     record = recorder.result.record("decoder", 0)
     assert record.bias is not None and record.bias.abs().sum() > 0
+    # the recorded scores hold the bias once: their softmax is the model's probabilities
+    torch.testing.assert_close(torch.softmax(record.scores, -1), record.probs)
     assert record.mask[0, 0].tolist() == torch.ones(4, 4).tril().bool().tolist()
