@@ -450,12 +450,6 @@ class Recorder:
         if kv_groups > 1:  # each query head with the key/value head it shares, as eager does
             kv_heads = k.shape[1]
             k, v = k.repeat_interleave(kv_groups, dim=1), v.repeat_interleave(kv_groups, dim=1)
-        recorded_bias = bias  # what a recomputation adds besides the boolean mask
-        if additive_mask is not None:
-            allowed = from_additive(additive_mask)  # broadcastable to probs
-            extra = additive_mask.masked_fill(~allowed, 0)  # a bias carried in the mask (ALiBi)
-            if extra.any():
-                recorded_bias = extra if bias is None else bias + extra
         rec = AttentionRecord(
             stack=site.stack, layer=layer, step=step, probs=_kept(probs, offset, 0.0),
             scaling=scaling, kv_heads=kv_heads, key_offset=offset,
@@ -474,6 +468,12 @@ class Recorder:
             rec = replace(rec, scores=_kept(scores, offset, torch.finfo(torch.float32).min))
         if self.want_qkv:
             rec = replace(rec, q=_kept(q), k=_kept(k), v=_kept(v))
+            recorded_bias = bias  # what a recomputation from Q, K adds besides the mask
+            if additive_mask is not None:
+                allowed = from_additive(additive_mask)  # broadcastable to probs
+                extra = additive_mask.masked_fill(~allowed, 0)  # a bias in the mask (ALiBi)
+                if extra.any():
+                    recorded_bias = extra if bias is None else bias + extra
             if recorded_bias is not None:
                 rec = replace(rec, bias=_kept(recorded_bias, offset, 0.0))
         if self.want_masks:
