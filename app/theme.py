@@ -61,7 +61,7 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
         height=round(height * LECTURE_SCALE),
     )
     title = figure.layout.title.text
-    if title and "<br>" not in title:  # a 26 px title fits about 40 characters a line
+    if title and "<br>" not in title:  # lines of TITLE_CHARS fit a half-width chart
         figure.layout.title.text = "<br>".join(textwrap.wrap(title, TITLE_CHARS))
     for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
         size = axis.tickfont.size

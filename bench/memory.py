@@ -227,20 +227,16 @@ def main(argv: list[str] | None = None) -> str:
             f"  rss after each text (MB): {' '.join(f'{r:.0f}' for r in trail)}\n"
             f"  peak while drawing (MB): {', '.join(f'{k} {v:.0f}' for k, v in peaks.items())}"
         )
-        began = time.monotonic()
-        done = asyncio.run(inside(server.url, args.steps))
-        errors += done.outcome.errors
-        print(
-            f"inside the transformer: {args.steps} steps in {time.monotonic() - began:.0f} s; "
-            f"rss {rss.now():.0f} MB, peak {rss.peak:.0f} MB"
-        )
-        began = time.monotonic()
-        done = asyncio.run(tasks(server.url, args.inputs))
-        errors += done.outcome.errors
-        print(
-            f"tasks: {args.inputs} inputs into each of 3 pages in "
-            f"{time.monotonic() - began:.0f} s; rss {rss.now():.0f} MB, peak {rss.peak:.0f} MB"
-        )
+        for what, visit in (
+            (f"inside the transformer: {args.steps} steps", inside(server.url, args.steps)),
+            (f"tasks: {args.inputs} inputs into each of 3 pages", tasks(server.url, args.inputs)),
+        ):
+            began = time.monotonic()
+            errors += asyncio.run(visit).outcome.errors
+            print(
+                f"{what} in {time.monotonic() - began:.0f} s; rss {rss.now():.0f} MB, "
+                f"peak {rss.peak:.0f} MB"
+            )
         time.sleep(args.settle)
         closed = rss.now()
     finally:

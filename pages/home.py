@@ -3,7 +3,7 @@ import streamlit as st
 
 from app import figures, sources, widgets
 from app.navigation import by_section
-from model.analysis.attention import head_statistics
+from model.analysis.attention import sharpest_head
 
 EXAMPLE = "The animal didn't cross the street because it was too tired."
 
@@ -20,7 +20,7 @@ with preview:
     )
     if run is not None:  # the sharpest head (lowest entropy) of MiniLM on the example
         matrices = run.attention.matrices("encoder").numpy()  # (layers, heads, q, k)
-        sharpest = min(head_statistics(matrices), key=lambda s: s.entropy)
+        sharpest = sharpest_head(matrices)
         tokens = run.attention.tokens["source"]
         widgets.chart(
             figures.attention_heatmap(

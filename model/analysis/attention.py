@@ -123,3 +123,9 @@ def head_statistics(
                 )
             )
     return stats
+
+
+def sharpest_head(attention: np.ndarray) -> HeadStats:
+    """The head whose rows are the most concentrated: lowest mean entropy. attention:
+    (layers, heads, q_len, k_len)."""
+    return min(head_statistics(attention), key=lambda s: s.entropy)

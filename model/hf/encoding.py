@@ -28,11 +28,14 @@ class Encoded:
         return len(self.tokens)
 
 
+UNNAMED = "<id {}>"  # an id the tokenizer has no token for, named by its number
+
+
 def token_names(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> list[str]:
     """Each id's token; an id the tokenizer does not know (a model's vocabulary padded beyond
     its tokenizer's, as many are released, to a multiple of 64) is named by its number."""
     names = tokenizer.convert_ids_to_tokens(ids)
-    return [name if name is not None else f"<id {i}>" for i, name in zip(ids, names, strict=True)]
+    return [UNNAMED.format(i) if n is None else n for i, n in zip(ids, names, strict=True)]
 
 
 def decode_named(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> str:
@@ -44,7 +47,7 @@ def decode_named(tokenizer: PreTrainedTokenizerBase, ids: list[int]) -> str:
         if name is not None:
             run.append(i)
             continue
-        pieces += [str(tokenizer.decode(run, skip_special_tokens=True)), f"<id {i}>"]
+        pieces += [str(tokenizer.decode(run, skip_special_tokens=True)), UNNAMED.format(i)]
         run = []
     pieces.append(str(tokenizer.decode(run, skip_special_tokens=True)))
     return " ".join(piece for piece in pieces if piece)

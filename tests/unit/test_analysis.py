@@ -76,3 +76,14 @@ def test_head_statistics_leave_out_padding_queries():
     attention = np.stack([np.eye(3), np.full((3, 3), 1 / 3)])[None, :]  # (1, 2, 3, 3)
     stats = head_statistics(attention, valid=[True, True, False])
     assert stats[0].mean_distance == 0.0
+
+
+def test_the_sharpest_head_has_the_lowest_mean_entropy():
+    from model.analysis.attention import sharpest_head
+
+    rng = np.random.default_rng(0)
+    attention = rng.random((2, 3, 4, 4))
+    attention /= attention.sum(-1, keepdims=True)
+    attention[1, 2] = np.eye(4)  # one-hot rows: 0 bits
+    found = sharpest_head(attention)
+    assert (found.layer, found.head) == (1, 2) and found.entropy == 0
