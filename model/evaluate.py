@@ -164,9 +164,10 @@ ANATOMY_TOLERANCE = 1e-5
 
 
 def evaluate_anatomy(args: argparse.Namespace) -> str:
-    """Every number the architecture page shows, recomputed from the parameters: our
+    """Every number Inside the Transformer shows, recomputed from the parameters: our
     translator (greedy decoding, and beam search of 2 to 5 beams) and MiniLM."""
-    from model.analysis.anatomy import Check, bert_anatomy, recompute, translator_anatomy
+    from model.analysis.anatomy import bert_anatomy, translator_anatomy
+    from model.analysis.recompute import Check, recompute
     from model.hf.encoding import encode
     from model.hf.loading import load_bert
     from model.tasks.translation import OurTranslator
@@ -262,7 +263,7 @@ def parser() -> argparse.ArgumentParser:
         "translation": "BLEU and chrF on the 1,918 held-out corpus pairs, greedy and beam",
         "ner": "entity F1 on the held-out tenth of WNUT-16",
         "qa": "exact match and F1 on generated questions, exact match on the hand-written set",
-        "anatomy": "recompute every number the architecture page shows from the parameters",
+        "anatomy": "recompute every number Inside the Transformer shows from the parameters",
         "families": "capture on a tiny model of every supported Hugging Face family, checked",
     }
     for task, description in what.items():

@@ -1,22 +1,16 @@
-"""One text followed through every block of a transformer: what the architecture page shows,
-and the recomputation that proves each number.
+"""One text followed through every block of a transformer: what Inside the Transformer shows.
 
     anatomy = translator_anatomy(translator, "The cat sleeps.", beams=3)
-    anatomy.architecture.n_layers               # read from the model, never assumed
+    anatomy.spec.n_layers                       # read from the model, never assumed
     anatomy.capture.block("encoder", 0, "ffn")  # residual, output, summed, normed, hidden
     next_tokens(anatomy, step=2)                # Linear + Softmax: the 10 likeliest tokens
-    recompute(translator.model, anatomy)        # every number, again, from the parameters
 
 Everything shown comes from one capture (`capture(..., activations=True)`), read from the
-model's own modules. `recompute` starts again from the model's parameters and the captured
-inputs of each block, with the formulas written out here (LayerNorm, FFN, W_O, the
-embeddings, softmax), so a capture that recorded the wrong tensor fails it.
+model's own modules; `model.analysis.recompute` proves each number from the parameters.
 """
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -24,11 +18,10 @@ from typing import Any, Literal
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from model.core.capture import AttentionCapture, BlockRecord, Stack, capture
-from model.core.hooks import Sublayer
-from model.transformer.decoding import BeamStep, beam_search, forced_decode_steps, output_limit
+from model.core.capture import AttentionCapture
+from model.hf.encoding import Encoded, run_with_capture
+from model.transformer.decoding import BeamStep, beam_search, output_limit
 from model.transformer.model import Transformer
 
 Kind = Literal["translator", "bert"]
@@ -36,8 +29,9 @@ NEAR_ZERO = 0.05  # a GELU unit counts as quiet below this magnitude (ReLU: exac
 
 
 @dataclass(frozen=True)
-class Architecture:
-    """The sizes the diagram is drawn from, read from the model's config."""
+class ModelSpec:
+    """What kind of transformer a model is and its sizes, read from its config: the diagram is
+    drawn from it and the page's captions quote it."""
 
     kind: Kind
     name: str
@@ -56,17 +50,17 @@ class Architecture:
         return self.kind == "translator"
 
 
-def architecture_of(model: nn.Module, name: str = "") -> Architecture:
+def spec_of(model: nn.Module, name: str = "") -> ModelSpec:
     if isinstance(model, Transformer):
         c = model.config
-        return Architecture(
+        return ModelSpec(
             "translator", name or "our translator", c.n_layers, c.n_heads, c.d_model, c.d_ff,
             c.tgt_vocab_size, "relu", "sinusoidal", segments=False,
             lm_head=True,
         )  # fmt: skip
     config: Any = model.config
     getter = getattr(model, "get_output_embeddings", None)
-    return Architecture(
+    return ModelSpec(
         "bert", name or config.name_or_path or type(model).__name__,
         config.num_hidden_layers, config.num_attention_heads, config.hidden_size,
         config.intermediate_size, config.vocab_size, str(config.hidden_act), "learned",
@@ -90,7 +84,7 @@ class BeamTree:
 class Anatomy:
     """One text through one model, with everything captured."""
 
-    architecture: Architecture
+    spec: ModelSpec
     capture: AttentionCapture  # scores, Q/K/V, masks, embeddings, activations, logits
     source: tuple[str, ...]  # the encoder's tokens
     source_ids: tuple[int, ...]
@@ -118,7 +112,7 @@ def translator_anatomy(translator: Any, text: str, beams: int = 3) -> Anatomy:
         int(i) for i in (translator.tokenizer.token_to_id(t) for t in result.output_tokens)
     )
     anatomy = Anatomy(
-        architecture=architecture_of(model),
+        spec=spec_of(model),
         capture=result.attention,
         source=result.source_tokens,
         source_ids=tuple(ids),
@@ -160,21 +154,13 @@ def beam_tree(translator: Any, source_ids: Sequence[int], width: int) -> BeamTre
     )
 
 
-def bert_anatomy(model: Any, encoded: Any, name: str = "") -> Anatomy:
-    """One forward pass of a BERT-family model with everything captured. `encoded` is a
-    model.hf.encoding.Encoded."""
-    with (
-        torch.inference_mode(),
-        capture(
-            model, scores=True, qkv=True, masks=True, embeddings=True, activations=True
-        ) as recorder,
-    ):
-        model(**encoded.inputs)
-    result = recorder.result.with_tokens(
-        {"source": encoded.tokens}, special={"source": encoded.special}
+def bert_anatomy(model: Any, encoded: Encoded, name: str = "") -> Anatomy:
+    """One forward pass of a BERT-family model with everything captured."""
+    result, _ = run_with_capture(
+        model, encoded, scores=True, qkv=True, masks=True, embeddings=True, activations=True
     )
     return Anatomy(
-        architecture=architecture_of(model, name),
+        spec=spec_of(model, name),
         capture=result,
         source=encoded.tokens,
         source_ids=tuple(int(i) for i in encoded.inputs["input_ids"][0]),
@@ -191,15 +177,6 @@ def bert_anatomy(model: Any, encoded: Any, name: str = "") -> Anatomy:
 
 
 # -- what the page shows, from the capture -------------------------------------------------
-def layer_blocks(
-    arch: Architecture, stack: Literal["encoder", "decoder"]
-) -> list[tuple[Stack, Sublayer]]:
-    """The blocks of one layer of a stack, in order: (stack of the sublayer, sublayer)."""
-    if stack == "encoder":
-        return [("encoder", "attention"), ("encoder", "ffn")]
-    return [("decoder", "attention"), ("cross", "attention"), ("decoder", "ffn")]
-
-
 def stream_norms(
     anatomy: Anatomy, stack: Literal["encoder", "decoder"]
 ) -> tuple[list[str], np.ndarray]:
@@ -208,10 +185,11 @@ def stream_norms(
     (tokens, points). In a post-norm model the sum grows and each norm brings it back."""
     cap = anatomy.capture
     names = ["enters layer 0"]
-    first_block = layer_blocks(anatomy.architecture, stack)[0]
-    columns = [cap.joined(first_block[0], 0, first_block[1], "residual")[0].norm(dim=-1)]
-    for layer in range(anatomy.architecture.n_layers):
-        for sub_stack, sublayer in layer_blocks(anatomy.architecture, stack):
+    layout = cap.layout(stack)
+    first_stack, first_sublayer = layout[0]
+    columns = [cap.joined(first_stack, 0, first_sublayer, "residual")[0].norm(dim=-1)]
+    for layer in range(anatomy.spec.n_layers):
+        for sub_stack, sublayer in layout:
             short = {"attention": "attn", "ffn": "FFN"}[sublayer]
             if sub_stack == "cross":
                 short = "cross"
@@ -305,241 +283,3 @@ def beam_paths(steps: Sequence[BeamStep]) -> Iterator[tuple[int, int, tuple[int,
             if c.fate == "kept":
                 next_paths.append(path)
         kept_paths = next_paths
-
-
-# -- recomputation ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Check:
-    """One kind of number recomputed: how many instances, the largest absolute difference."""
-
-    name: str
-    instances: int
-    error: float
-    ok: bool = True  # for exact checks (the arg max is the token chosen)
-
-
-@dataclass(frozen=True)
-class Recomputation:
-    checks: tuple[Check, ...]
-    blocks: int  # block instances checked: each input, sublayer and Add & Norm (per decoding
-    # step), each step's Linear + Softmax, each beam hypothesis
-
-    @property
-    def error(self) -> float:
-        return max((c.error for c in self.checks), default=0.0)
-
-    @property
-    def ok(self) -> bool:
-        return all(c.ok for c in self.checks)
-
-
-def _activation(name: str) -> Callable[[torch.Tensor], torch.Tensor]:
-    if name == "relu":
-        return F.relu
-    if name == "gelu":
-        return F.gelu
-    from transformers.activations import ACT2FN
-
-    return ACT2FN[name]
-
-
-# Recomputed in the model's own precision (float32): a float64 recomputation differs from
-# any float32 model by its rounding (7e-5 on MiniLM's 1536-wide feed-forward), which would
-# hide a real error of that size.
-def _layer_norm(x: torch.Tensor, norm: nn.Module, eps: float) -> torch.Tensor:
-    """(x - mean) / sqrt(var + eps) * gamma + beta."""
-    mean = x.mean(dim=-1, keepdim=True)
-    var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)
-    return (x - mean) / torch.sqrt(var + eps) * norm.weight + norm.bias  # type: ignore[operator]
-
-
-def _linear(x: torch.Tensor, linear: nn.Module) -> torch.Tensor:
-    """x W^T + b, with the parameters read from the module (torch's fused kernel, as the
-    model's: an unfused product rounds 1.5e-5 away on MiniLM's 1536-wide layer)."""
-    return F.linear(x, linear.weight, linear.bias)  # type: ignore[arg-type]
-
-
-def _gap(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
-
-
-@dataclass(frozen=True)
-class _Modules:
-    """Where a family keeps each block's parameters (read here, not from the capture)."""
-
-    norm: Callable[[Stack, int, Sublayer], nn.Module]
-    w_o: Callable[[Stack, int], nn.Module]
-    ffn: Callable[[Stack, int], tuple[nn.Module, nn.Module]]
-
-
-def _modules(model: nn.Module, arch: Architecture) -> _Modules:
-    if isinstance(model, Transformer):
-        enc: Any = model.encoder_layers
-        dec: Any = model.decoder_layers
-
-        def norm(stack: Stack, layer: int, sublayer: Sublayer) -> nn.Module:
-            if stack == "encoder":
-                return enc[layer].norm_1 if sublayer == "attention" else enc[layer].norm_2
-            if stack == "cross":
-                return dec[layer].norm_2
-            return dec[layer].norm_1 if sublayer == "attention" else dec[layer].norm_3
-
-        def w_o(stack: Stack, layer: int) -> nn.Module:
-            owner = enc[layer].self_attn if stack == "encoder" else dec[layer].self_attn
-            return dec[layer].cross_attn.w_o if stack == "cross" else owner.w_o
-
-        def ffn(stack: Stack, layer: int) -> tuple[nn.Module, nn.Module]:
-            block = (enc if stack == "encoder" else dec)[layer].feed_forward
-            return block.w_1, block.w_2
-
-        return _Modules(norm, w_o, ffn)
-    layers: Any = model.encoder.layer  # type: ignore[union-attr]
-    return _Modules(
-        norm=lambda s, i, sub: (
-            layers[i].attention if sub == "attention" else layers[i]
-        ).output.LayerNorm,
-        w_o=lambda s, i: layers[i].attention.output.dense,
-        ffn=lambda s, i: (layers[i].intermediate.dense, layers[i].output.dense),
-    )  # fmt: skip
-
-
-def _attention_output(cap: AttentionCapture, block: BlockRecord, w_o: nn.Module) -> torch.Tensor:
-    record = cap.record(block.stack, block.layer, block.step)
-    if record.v is None:
-        raise ValueError("recompute needs a capture with qkv=True")
-    heads = record.probs @ record.v  # (batch, heads, q_len, d_head)
-    batch, _, q_len, _ = heads.shape
-    return _linear(heads.transpose(1, 2).reshape(batch, q_len, -1), w_o)
-
-
-@torch.no_grad()
-def recompute(model: nn.Module, anatomy: Anatomy) -> Recomputation:
-    """Every number the architecture page shows, recomputed from the model's parameters and
-    each block's captured input, compared with what was captured."""
-    arch, cap = anatomy.architecture, anatomy.capture
-    modules = _modules(model, arch)
-    act = _activation(arch.activation)
-    errors: dict[str, list[float]] = {}
-    flags: dict[str, bool] = {}
-    blocks: set[tuple[object, ...]] = set()
-
-    def note(name: str, error: float, ok: bool = True) -> None:
-        errors.setdefault(name, []).append(error)
-        flags[name] = flags.get(name, True) and ok
-
-    for stack, name, error in _input_checks(model, anatomy):
-        note(name, error)
-        blocks.add(("input", stack))
-    for block in cap.blocks:
-        blocks.add((block.stack, block.layer, block.sublayer, block.step))
-        note("residual sum", _gap(block.residual + block.output, block.summed))
-        norm = modules.norm(block.stack, block.layer, block.sublayer)
-        note("layer norm", _gap(_layer_norm(block.summed, norm, block.eps), block.normed))
-        mean, std = block.summed.mean(-1), block.summed.std(-1, unbiased=False)
-        note("norm statistics", max(_gap(mean, block.mean()),
-                                    _gap(torch.sqrt(std**2 + block.eps), block.std())))  # fmt: skip
-        if block.sublayer == "ffn":
-            w_1, w_2 = modules.ffn(block.stack, block.layer)
-            hidden = act(_linear(block.residual, w_1))
-            if block.hidden is None:
-                raise ValueError("a feed-forward block was captured without its hidden units")
-            note("ffn hidden", _gap(hidden, block.hidden))
-            note("ffn output", _gap(_linear(hidden, w_2), block.output))
-        else:
-            w_o = modules.w_o(block.stack, block.layer)
-            note("attention output", _gap(_attention_output(cap, block, w_o), block.output))
-    for name, error in _chain_checks(anatomy):
-        note(name, error)
-    if arch.decoder:
-        for where, name, error, ok in _output_checks(model, anatomy):
-            note(name, error, ok)
-            blocks.add(where)
-    checks = tuple(
-        Check(name, len(values), max(values), flags[name]) for name, values in errors.items()
-    )
-    return Recomputation(checks, len(blocks))
-
-
-def _input_checks(model: nn.Module, anatomy: Anatomy) -> Iterator[tuple[str, str, float]]:
-    """The input embedding and positions, and their sum entering layer 0."""
-    cap, arch = anatomy.capture, anatomy.architecture
-    source = torch.tensor(anatomy.source_ids)
-    first = cap.block("encoder", 0, "attention").residual
-    if isinstance(model, Transformer):
-        sides = [("encoder", anatomy.source_ids, model.src_embed, first[0])]
-        if anatomy.target_ids:
-            entering = cap.joined("decoder", 0, "attention", "residual")[0]
-            sides.append(("decoder", anatomy.target_ids, model.tgt_embed, entering))
-        for stack, ids, embed, into_layer_0 in sides:
-            token = embed.table.weight[torch.tensor(ids)] * math.sqrt(arch.d_model)
-            position = torch.from_numpy(sinusoids(len(ids), arch.d_model)).float()
-            captured = cap.embeddings[f"{stack}.token"][0], cap.embeddings[f"{stack}.position"][0]
-            yield stack, "token embedding", _gap(token, captured[0])
-            yield stack, "positional encoding", _gap(position, captured[1])
-            yield stack, "input sum", _gap(token + position, into_layer_0)
-        return
-    embeddings: Any = model.embeddings
-    token = embeddings.word_embeddings.weight[source]
-    position = embeddings.position_embeddings.weight[: len(source)]
-    segment = embeddings.token_type_embeddings.weight[torch.tensor(anatomy.segments)]
-    yield "encoder", "token embedding", _gap(token, cap.embeddings["token"][0])
-    yield "encoder", "positional encoding", _gap(position, cap.embeddings["position"][0])
-    yield "encoder", "segment embedding", _gap(segment, cap.embeddings["segment"][0])
-    normed = _layer_norm(token + position + segment, embeddings.LayerNorm, embeddings.LayerNorm.eps)
-    yield "encoder", "input sum", _gap(normed, first[0])
-
-
-def sinusoids(length: int, d_model: int) -> np.ndarray:
-    """PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(...), in float64."""
-    pos = np.arange(length)[:, None]
-    two_i = np.arange(0, d_model, 2)[None]
-    angles = pos / np.power(10000.0, two_i / d_model)
-    table = np.zeros((length, d_model))
-    table[:, 0::2], table[:, 1::2] = np.sin(angles), np.cos(angles)
-    return table
-
-
-def _chain_checks(anatomy: Anatomy) -> Iterator[tuple[str, float]]:
-    """What leaves each block is what enters the next."""
-    cap, arch = anatomy.capture, anatomy.architecture
-    stacks: list[Literal["encoder", "decoder"]] = (
-        ["encoder", "decoder"] if arch.decoder else ["encoder"]
-    )
-    for stack in stacks:
-        order = [
-            (sub_stack, layer, sublayer)
-            for layer in range(arch.n_layers)
-            for sub_stack, sublayer in layer_blocks(arch, stack)
-        ]
-        for (s1, l1, b1), (s2, l2, b2) in itertools.pairwise(order):
-            left = cap.joined(s1, l1, b1, "normed")
-            right = cap.joined(s2, l2, b2, "residual")
-            yield "stream between blocks", _gap(left, right)
-
-
-def _output_checks(
-    model: nn.Module, anatomy: Anatomy
-) -> Iterator[tuple[tuple[object, ...], str, float, bool]]:
-    """Linear (the logits), Softmax (sums to 1, its arg max the token chosen), and the beam
-    scores (each the sum of its tokens' log-probabilities, decoded again one by one)."""
-    assert isinstance(model, Transformer)
-    cap, arch = anatomy.capture, anatomy.architecture
-    logits = cap.logits
-    if logits is None:
-        raise ValueError("recompute needs a capture with activations=True")
-    last = cap.joined("decoder", arch.n_layers - 1, "ffn", "normed")
-    yield ("linear",), "linear (logits)", _gap(_linear(last, model.generator), logits), True
-    probs = torch.softmax(logits.double(), dim=-1)[0]  # (steps, vocab)
-    for step, chosen in enumerate(anatomy.output_ids):
-        yield ("softmax", step), "softmax sums to 1", abs(float(probs[step].sum()) - 1.0), True
-        right = int(probs[step].argmax()) == chosen
-        yield ("softmax", step), "arg max is the word chosen", 0.0, right
-    if anatomy.tree is not None:
-        source = torch.tensor([anatomy.source_ids])
-        bos = anatomy.target_ids[0]
-        for step, index, path, score in beam_paths(anatomy.tree.steps):
-            with torch.inference_mode():
-                replay = forced_decode_steps(model, source, bos, path)[0]  # (len, vocab)
-            log_probs = torch.log_softmax(replay, dim=-1).double()  # (len, vocab)
-            total = float(sum(log_probs[i, token] for i, token in enumerate(path)))
-            yield ("beam", step, index), "beam score", abs(total - score), True

@@ -209,6 +209,16 @@ class AttentionCapture:
             1 for b in self.blocks if (b.stack, b.layer, b.sublayer) == (stack, layer, sublayer)
         )
 
+    def layout(self, side: Literal["encoder", "decoder"]) -> list[tuple[Stack, Sublayer]]:
+        """The blocks of one layer of a side, in the order the model ran them: (stack,
+        sublayer). The decoder's side holds its cross-attention ("cross") too."""
+        stacks = ("encoder",) if side == "encoder" else ("decoder", "cross")
+        return [
+            (b.stack, b.sublayer)
+            for b in self.blocks
+            if b.layer == 0 and b.step == 0 and b.stack in stacks
+        ]
+
     def joined(self, stack: Stack, layer: int, sublayer: Sublayer, name: str) -> torch.Tensor:
         """One field of a block ("residual", "normed", "hidden"...) over every position: the
         decoding steps' single positions joined in order. (batch, seq, width)"""

@@ -198,10 +198,11 @@ def hf_blocks(model: nn.Module) -> list[BlockSites]:
         blocks += [
             # BertSelfOutput(hidden, input_tensor) = LayerNorm(dropout(dense(hidden)) + input)
             BlockSites("encoder", layer, "attention", attention, 1, attention.dense,
-                       attention.LayerNorm),
+                       attention.LayerNorm, weights=(attention.dense,)),
             # BertOutput(intermediate(x), x) = LayerNorm(dropout(dense(hidden)) + x)
             BlockSites("encoder", layer, "ffn", ffn, 1, ffn.dense, ffn.LayerNorm,
-                       hidden=cast(Any, module).intermediate, activation=activation),
+                       hidden=cast(Any, module).intermediate, activation=activation,
+                       weights=(cast(Any, module).intermediate.dense, ffn.dense)),
         ]  # fmt: skip
     return blocks
 

@@ -71,7 +71,12 @@ class BlockSites:
     `residual` is the module whose positional argument `residual_arg` is the residual stream
     entering the block; `output` the module whose output is the sublayer's, before the add;
     `norm` the layer norm whose input is the sum; `hidden` (feed-forward only) the module
-    whose output is act(x W1 + b1), the activation named by `activation`."""
+    whose output is act(x W1 + b1), the activation named by `activation`; `weights` the linear
+    maps of the sublayer's last steps, whose parameters a recomputation reads: (W_O,) for
+    attention, (W1, W2) for feed-forward.
+
+    A model's blocks, listed in the order its layers run them, are its one layer layout:
+    the capture, the anatomy and its recomputation all read it from here."""
 
     stack: Stack
     layer: int
@@ -82,6 +87,7 @@ class BlockSites:
     norm: nn.Module
     hidden: nn.Module | None = None
     activation: str = ""
+    weights: tuple[nn.Module, ...] = ()
 
 
 class Handler(Protocol):

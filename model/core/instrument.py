@@ -98,6 +98,17 @@ def _label_block(owner: int, block: BlockSites) -> None:
         _label_output(block.hidden, "hidden", site)
 
 
+def block_sites(model: nn.Module) -> list[BlockSites]:
+    """The model's blocks (sublayer and Add & Norm), in the order its layers run them: our
+    transformer's as its layers list them, a BERT-family model's by its module names; empty
+    for families whose blocks are not labelled."""
+    if isinstance(model, SelfLabelling):
+        return list(model.atlas_blocks())
+    from model.core.hf_attention import hf_blocks
+
+    return hf_blocks(model)
+
+
 def instrument(model: nn.Module) -> nn.Module:
     """Label `model`'s sites, once. Idempotent and thread-safe; returns the model."""
     with _INSTRUMENT_LOCK:
@@ -107,13 +118,13 @@ def instrument(model: nn.Module) -> nn.Module:
         if isinstance(model, SelfLabelling):
             sites = list(model.atlas_sites())
             embeddings = list(model.atlas_embeddings())
-            blocks = list(model.atlas_blocks())
             logits = model.atlas_logits()
         else:
-            from model.core.hf_attention import hf_blocks, hf_logits, switch_to_hooked_attention
+            from model.core.hf_attention import hf_logits, switch_to_hooked_attention
 
             sites, embeddings = switch_to_hooked_attention(model)
-            blocks, logits = hf_blocks(model), hf_logits(model)
+            logits = hf_logits(model)
+        blocks = block_sites(model)
         for module, stack, layer in sites:
             # a negative layer labels one module that serves -layer layers in turn (ALBERT);
             # a recorder counts its calls to tell them apart

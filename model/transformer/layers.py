@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from model.core.hooks import BlockSites
 from model.transformer.attention import KVCache, MultiHeadAttention
 from model.transformer.config import TransformerConfig
 
@@ -40,6 +41,16 @@ class EncoderLayer(nn.Module):
         x = self.norm_1(x + self.dropout(self.self_attn(x, allowed=src_allowed)))  # (b, s, d)
         return self.norm_2(x + self.dropout(self.feed_forward(x)))  # (batch, src_len, d_model)
 
+    def atlas_blocks(self, layer: int) -> list[BlockSites]:
+        """The sublayers of `forward`, in its order, each with its Add & Norm (for capture)."""
+        attn, ffn = self.self_attn, self.feed_forward
+        return [
+            BlockSites("encoder", layer, "attention", attn, 0, attn, self.norm_1,
+                       weights=(attn.w_o,)),
+            BlockSites("encoder", layer, "ffn", ffn, 0, ffn, self.norm_2, hidden=ffn.activation,
+                       activation="relu", weights=(ffn.w_1, ffn.w_2)),
+        ]  # fmt: skip
+
 
 class DecoderLayer(nn.Module):
     """Masked self-attention, add & norm; cross-attention over the encoder output, add & norm;
@@ -68,3 +79,17 @@ class DecoderLayer(nn.Module):
             y + self.dropout(self.cross_attn(y, memory, allowed=src_allowed, cache=cache))
         )  # (batch, tgt_len, d_model)
         return self.norm_3(y + self.dropout(self.feed_forward(y)))  # (batch, tgt_len, d_model)
+
+    def atlas_blocks(self, layer: int) -> list[BlockSites]:
+        """The sublayers of `forward`, in its order, each with its Add & Norm (for capture).
+        Cross-attention's residual is its first argument, the decoder stream (the memory is
+        its second)."""
+        masked, cross, ffn = self.self_attn, self.cross_attn, self.feed_forward
+        return [
+            BlockSites("decoder", layer, "attention", masked, 0, masked, self.norm_1,
+                       weights=(masked.w_o,)),
+            BlockSites("cross", layer, "attention", cross, 0, cross, self.norm_2,
+                       weights=(cross.w_o,)),
+            BlockSites("decoder", layer, "ffn", ffn, 0, ffn, self.norm_3, hidden=ffn.activation,
+                       activation="relu", weights=(ffn.w_1, ffn.w_2)),
+        ]  # fmt: skip

@@ -56,21 +56,11 @@ class Transformer(nn.Module):
         yield self.tgt_position, "decoder", "decoder.position"
 
     def atlas_blocks(self) -> Iterator[BlockSites]:
-        """Each sublayer and its Add & Norm: norm(x + sublayer(x)), x the sublayer's first
-        argument (for cross-attention, the decoder stream; the memory is its second)."""
+        """Each sublayer and its Add & Norm, as each layer lists them (layers.py)."""
         for i, enc in enumerate(cast(Iterable[EncoderLayer], self.encoder_layers)):
-            yield BlockSites("encoder", i, "attention", enc.self_attn, 0, enc.self_attn, enc.norm_1)
-            yield BlockSites(
-                "encoder", i, "ffn", enc.feed_forward, 0, enc.feed_forward, enc.norm_2,
-                hidden=enc.feed_forward.activation, activation="relu",
-            )  # fmt: skip
+            yield from enc.atlas_blocks(i)
         for i, dec in enumerate(cast(Iterable[DecoderLayer], self.decoder_layers)):
-            yield BlockSites("decoder", i, "attention", dec.self_attn, 0, dec.self_attn, dec.norm_1)
-            yield BlockSites("cross", i, "attention", dec.cross_attn, 0, dec.cross_attn, dec.norm_2)
-            yield BlockSites(
-                "decoder", i, "ffn", dec.feed_forward, 0, dec.feed_forward, dec.norm_3,
-                hidden=dec.feed_forward.activation, activation="relu",
-            )  # fmt: skip
+            yield from dec.atlas_blocks(i)
 
     def atlas_logits(self) -> nn.Module:
         return self.generator

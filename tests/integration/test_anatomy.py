@@ -7,6 +7,7 @@ import re
 import pytest
 
 from model.analysis import anatomy as an
+from model.analysis import recompute as rc
 from model.hf.encoding import encode
 
 TOL = 1e-5
@@ -24,18 +25,18 @@ def test_every_number_recomputes_on_the_shipped_translator(translator, beams):
     text = "Our neighbours have two dogs and a cat."
     anatomy = an.translator_anatomy(translator, text, beams=beams)
     assert anatomy.text == translator.translate(text).text  # the page shows greedy decoding
-    result = an.recompute(translator.model, anatomy)
+    result = rc.recompute(translator.model, anatomy)
     assert result.ok and result.error <= TOL, [c for c in result.checks if c.error > TOL]
-    assert anatomy.architecture.n_layers == translator.model.config.n_layers
+    assert anatomy.spec.n_layers == translator.model.config.n_layers
 
 
 def test_every_number_recomputes_on_minilm(minilm):
     model, tokenizer = minilm
     anatomy = an.bert_anatomy(model, encode(tokenizer, "Where is the bank?", "By the river."))
-    result = an.recompute(model, anatomy)
+    result = rc.recompute(model, anatomy)
     assert result.ok and result.error <= TOL, [c for c in result.checks if c.error > TOL]
-    assert not anatomy.architecture.lm_head  # the packaged weights hold none: the page says so
-    assert anatomy.architecture.activation == "gelu" and anatomy.architecture.d_ff == 1536
+    assert not anatomy.spec.lm_head  # the packaged weights hold none: the page says so
+    assert anatomy.spec.activation == "gelu" and anatomy.spec.d_ff == 1536
 
 
 @pytest.mark.parametrize("width", [2, 3, 4, 5])

@@ -11,6 +11,7 @@ from tokenizers import Tokenizer
 from transformers import BertConfig, BertForMaskedLM, BertModel
 
 from model.analysis import anatomy as an
+from model.analysis import recompute as rc
 from model.core import capture as cap
 from model.hf.encoding import encode
 from model.tasks.translation import CHECKPOINT_DIR, OurTranslator
@@ -89,10 +90,30 @@ def test_capturing_activations_changes_no_output(translator):
     torch.testing.assert_close(rec.result.logits, before, atol=0, rtol=0)  # the model's own
 
 
+def test_the_layer_layout_is_read_from_the_layers_as_they_run(translator, tiny_bert):
+    """One source of truth: each layer lists its blocks (layers.py, or a BERT layer's module
+    names), the capture records them in the order they ran, the anatomy reads that order."""
+    from model.core.instrument import block_sites
+
+    anatomy = an.translator_anatomy(translator, "The cat sleeps.", beams=0)
+    assert anatomy.capture.layout("encoder") == [("encoder", "attention"), ("encoder", "ffn")]
+    assert anatomy.capture.layout("decoder") == [
+        ("decoder", "attention"), ("cross", "attention"), ("decoder", "ffn"),
+    ]  # fmt: skip
+    layer = translator.model.decoder_layers[1]
+    sites = [s for s in block_sites(translator.model) if s.layer == 1 and s.stack != "encoder"]
+    assert [s.norm for s in sites] == [layer.norm_1, layer.norm_2, layer.norm_3]
+    assert sites[1].weights == (layer.cross_attn.w_o,)
+    bert = an.bert_anatomy(tiny_bert, encode(word_tokenizer(), "the cat"))
+    assert bert.capture.layout("encoder") == [("encoder", "attention"), ("encoder", "ffn")]
+    first = tiny_bert.encoder.layer[0]
+    assert block_sites(tiny_bert)[1].weights == (first.intermediate.dense, first.output.dense)
+
+
 def test_every_number_recomputes_on_the_translator_with_a_beam_tree(translator):
     anatomy = an.translator_anatomy(translator, "The cat sleeps near the rock.", beams=3)
-    assert anatomy.architecture.n_layers == 2 and anatomy.architecture.d_ff == 64
-    result = an.recompute(translator.model, anatomy)
+    assert anatomy.spec.n_layers == 2 and anatomy.spec.d_ff == 64
+    result = rc.recompute(translator.model, anatomy)
     assert result.ok and result.error <= TOL, result.checks
     names = {c.name for c in result.checks}
     assert {"layer norm", "ffn output", "attention output", "beam score", "input sum",
@@ -111,11 +132,11 @@ def test_a_wrong_capture_fails_the_recomputation(translator):
     broken = dataclasses.replace(
         anatomy, capture=dataclasses.replace(anatomy.capture, blocks=tuple(blocks))
     )
-    checks = {c.name: c for c in an.recompute(translator.model, broken).checks}
+    checks = {c.name: c for c in rc.recompute(translator.model, broken).checks}
     assert checks["ffn hidden"].error > 5e-4
     assert checks["layer norm"].error <= TOL  # the others still hold
     wrong_choice = dataclasses.replace(anatomy, output_ids=(anatomy.output_ids[0] + 1,))
-    assert not an.recompute(translator.model, wrong_choice).ok
+    assert not rc.recompute(translator.model, wrong_choice).ok
 
 
 def test_beam_tree_keeps_at_most_the_width_and_leaves_the_search_unchanged(translator):
@@ -159,8 +180,8 @@ def test_quiet_share_counts_relu_zeros_and_small_gelu_units():
 def test_every_number_recomputes_on_a_bert(tiny_bert):
     tokenizer = word_tokenizer()
     anatomy = an.bert_anatomy(tiny_bert, encode(tokenizer, "the cat sat on the mat", "a dog"))
-    assert anatomy.architecture.lm_head is False and anatomy.architecture.segments
-    result = an.recompute(tiny_bert, anatomy)
+    assert anatomy.spec.lm_head is False and anatomy.spec.segments
+    result = rc.recompute(tiny_bert, anatomy)
     assert result.ok and result.error <= TOL, result.checks
     assert {"segment embedding", "ffn hidden", "layer norm"} <= {c.name for c in result.checks}
     assert result.blocks == 1 + 2 * 2
@@ -177,7 +198,7 @@ def test_a_bert_with_a_language_model_head_has_its_logits_captured():
     with torch.inference_mode(), cap.capture(model, activations=True) as rec:
         out = model(input_ids=ids)
     assert torch.equal(rec.result.logits, out.logits)
-    assert an.architecture_of(model).lm_head
+    assert an.spec_of(model).lm_head
 
 
 def test_a_deep_copy_records_its_own_blocks_and_sessions_do_not_mix(tiny_bert):
