@@ -31,7 +31,14 @@ from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedT
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
-from model.hf.encoding import decode_named, encode, max_length, token_names
+from model.hf.encoding import (
+    decode_named,
+    encode,
+    max_length,
+    model_inputs,
+    run_with_capture,
+    token_names,
+)
 from model.hf.families import Family, UnsupportedModel, family_of
 
 MODELS_ENV = "ATLAS_MODELS"  # the models file's path
@@ -207,16 +214,6 @@ def load(entry: ModelEntry) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, F
     return model, tokenizer, checked.family
 
 
-def _inputs(model: PreTrainedModel, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """What the model's forward takes: token type ids only for models that have segments
-    (GPT-2 would add them through its token embedding)."""
-    kept = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
-    segments = int(getattr(cast(Any, model.config), "type_vocab_size", 0) or 0)
-    if "token_type_ids" in inputs and segments:
-        kept["token_type_ids"] = inputs["token_type_ids"]
-    return kept
-
-
 def run_text(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -234,21 +231,17 @@ def run_text(
     if family.kind != "encoder":
         limit = max(2, limit - steps)  # room for what it writes
     encoded = encode(tokenizer, text, pair if family.kind == "encoder" else None, limit=limit)
-    inputs = _inputs(model, encoded.inputs)
     options = {"qkv": qkv, "masks": qkv}  # scores are Q.K, recomputable: not kept twice
+    if family.kind == "encoder":  # one forward pass, as every encoder page runs it
+        return run_with_capture(model, encoded, **options)[0], encoded.dropped, ""
     with torch.inference_mode(), capture(model, **options) as recorder:
-        if family.kind == "encoder":
-            model(**inputs)
-        else:
-            written = cast(Any, model).generate(
-                **inputs, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
-                num_beams=1, pad_token_id=_pad_id(model, tokenizer),
-            )  # fmt: skip
+        written = cast(Any, model).generate(
+            **model_inputs(model, encoded.inputs), max_new_tokens=steps, min_new_tokens=steps,
+            do_sample=False, num_beams=1, pad_token_id=_pad_id(model, tokenizer),
+        )  # fmt: skip
     att = recorder.result
     tokens: dict[str, Sequence[str]] = {"source": encoded.tokens}
     special: dict[str, Sequence[bool]] = {"source": encoded.special}
-    if family.kind == "encoder":
-        return att.with_tokens(tokens, special), encoded.dropped, ""
     ids: list[int] = written[0].tolist()
     if family.kind == "decoder":  # the text and what was written, minus the last token
         fed = ids[: att.record("decoder", 0).probs.shape[-2] + att.n_steps("decoder") - 1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -102,15 +102,29 @@ def encode(
     )
 
 
+def model_inputs(
+    model: PreTrainedModel, inputs: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """What the model's forward takes: token type ids only for models that have segments
+    (GPT-2 would add them through its token embedding)."""
+    kept = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
+    segments = int(getattr(cast(Any, model).config, "type_vocab_size", 0) or 0)
+    if "token_type_ids" in inputs and segments:
+        kept["token_type_ids"] = inputs["token_type_ids"]
+    return kept
+
+
 def run_with_capture(
     model: PreTrainedModel,
     encoded: Encoded,
     **options: bool,
 ) -> tuple[AttentionCapture, Any]:
-    """One forward pass with attention captured; returns the capture (tokens attached) and the
-    model's own outputs. `options` go to `capture` (scores, qkv, masks, embeddings)."""
+    """One forward pass of an encoded text with attention captured: the one way every page
+    and command turns an encoder's input into a capture. Returns the capture (tokens
+    attached) and the model's own outputs. `options` go to `capture` (scores, qkv, masks,
+    embeddings, activations)."""
     with torch.inference_mode(), capture(model, **options) as recorder:
-        outputs = model(**encoded.inputs)
+        outputs = model(**model_inputs(model, encoded.inputs))
     result = recorder.result.with_tokens(
         {"source": encoded.tokens}, special={"source": encoded.special}
     )
