@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import bertviz
 
+from app.tokens import readable_tokens
 from model.core.capture import AttentionCapture, Stack
 
 VENDOR = "/app/static/vendor"
@@ -53,10 +54,6 @@ def script_safe_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _pretty(tokens: tuple[str, ...]) -> list[str]:
-    return [t.replace("▁", " ").replace("Ġ", " ") for t in tokens]
-
-
 def _attention_entries(att: AttentionCapture, stacks: tuple[Stack, ...]) -> list[dict[str, Any]]:
     entries = []
     for stack in stacks:
@@ -66,8 +63,8 @@ def _attention_entries(att: AttentionCapture, stacks: tuple[Stack, ...]) -> list
             {
                 "name": STACK_NAMES[stack],
                 "attn": matrices.tolist(),
-                "left_text": _pretty(left),
-                "right_text": _pretty(right),
+                "left_text": readable_tokens(left),
+                "right_text": readable_tokens(right),
             }
         )
     return entries
@@ -94,7 +91,7 @@ def document(att: AttentionCapture, view: View, layer: int = 0, head: int = 0) -
         record = att.record("encoder", 0)
         if record.q is None or record.k is None:
             raise ValueError("the neuron view needs a capture made with qkv=True")
-        tokens = _pretty(att.tokens["source"])
+        tokens = readable_tokens(att.tokens["source"])
         layers = range(att.n_layers("encoder"))
         params: dict[str, Any] = {
             "attention": {

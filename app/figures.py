@@ -7,53 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from markupsafe import Markup, escape
+from markupsafe import escape
+
+from app.tokens import readable_tokens, token_labels
 
 ATTENTION_COLORSCALE = "Blues"
-
-
-WORD_START = ("▁", "Ġ")  # SentencePiece's and byte-level BPE's mark of a piece that starts a word
-
-
-def is_special(token: str) -> bool:
-    """[CLS], [EOS], </s> and their kind: tokens the tokenizer adds, not pieces of text."""
-    return (token[:1], token[-1:]) in (("[", "]"), ("<", ">")) and len(token) > 2
-
-
-def readable_tokens(tokens: Sequence[str], marked: bool | None = None) -> list[str]:
-    """Tokens as a reader expects them, with one convention for word boundaries whatever the
-    tokenizer: a piece that starts a word is shown plain, one that continues a word with "##"
-    before it (BERT's own convention). So SentencePiece's "▁The", "▁cat", "s" reads "The",
-    "cat", "##s". Special tokens ([CLS], </s>) and BERT's tokens are shown as they are.
-    `marked`: whether the tokenizer marks word starts with "▁" (our translator's does); left
-    out, a list that has no such mark is taken for BERT's, which a single piece, or the ten
-    likeliest next pieces, cannot tell. For display only: exports keep the raw tokens."""
-    if not (marked if marked is not None else any(t.startswith(WORD_START) for t in tokens)):
-        return list(tokens)
-    shown = []
-    for token in tokens:
-        if token.startswith(WORD_START):
-            shown.append(token[1:] or "␣")  # a lone marker is a space of its own
-        elif is_special(token):
-            shown.append(token)
-        else:
-            shown.append(f"##{token}")
-    return shown
-
-
-def token_names(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[str]:
-    """Each token numbered by its position in the text (`positions`, when only some tokens
-    are shown, else 0, 1, 2...) and readable (`readable_tokens`): unique names, as plain
-    text for menus and titles."""
-    numbers = range(len(tokens)) if positions is None else positions
-    return [f"{i} {t}" for i, t in zip(numbers, readable_tokens(tokens), strict=True)]
-
-
-def token_labels(tokens: Sequence[str], positions: Sequence[int] | None = None) -> list[Markup]:
-    """`token_names` as axis labels: unique (a categorical axis would merge repeated tokens)
-    and safe: Plotly reads a little HTML in labels, so every token is escaped and shows as
-    typed. They are `Markup`: escaped once, and `safe` leaves them so."""
-    return [escape(name) for name in token_names(tokens, positions)]
 
 
 def safe(labels: Iterable[object]) -> list[str]:

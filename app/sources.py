@@ -1,4 +1,6 @@
-"""The models the explorer can look into, and how each turns typed text into a capture."""
+"""The models the explorer can look into: one registry, in which each source says how it
+turns typed text into a capture and what that capture records. The operator's listed
+models (ATLAS_MODELS) join it at run time (`refresh_listed`)."""
 
 from __future__ import annotations
 
@@ -7,25 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from app import loaders
-from app.cache import BudgetCache, budget_from_env, tensor_bytes
-from app.slots import model_slot
-from model.analysis.anatomy import Anatomy, BeamTree, beam_tree, bert_anatomy, translator_anatomy
 from model.core.capture import AttentionCapture, Stack
 from model.hf import byo
 from model.hf.encoding import encode, max_length, run_with_capture
 from model.hf.families import Family
-from model.tasks.translation import BatchView, OurTranslator, batch_view
-
-
-@dataclass(frozen=True)
-class Source:
-    label: str
-    stacks: tuple[Stack, ...]
-    pairs: bool  # takes a second segment (BERT sentence pairs)
-    note: str
 
 
 @dataclass(frozen=True)
@@ -35,19 +23,23 @@ class Run:
     notes: tuple[str, ...] = ()
 
 
-SOURCES: dict[str, Source] = {
-    "minilm": Source("MiniLM (packaged BERT, 6 x 12 heads)", ("encoder",), True,
-                     "sentence-transformers/all-MiniLM-L6-v2, as packaged on PyPI."),
-    "minilm-ner": Source("MiniLM + NER adapter", ("encoder",), False,
-                         "MiniLM fine-tuned (LoRA) on WNUT-16 tweets for named entities; each "
-                         "word's casing goes in as its segment (token type) id."),
-    "minilm-qa": Source("MiniLM + QA adapter", ("encoder",), True,
-                        "MiniLM fine-tuned (LoRA) for extractive QA: type a question, then the "
-                        "context as the second segment."),
-    "translator": Source("Our English->Spanish transformer", ("encoder", "decoder", "cross"),
-                         False, "Trained from scratch by this project; its greedy translation "
-                         "of the text is decoded and every step's attention recorded."),
-}  # fmt: skip
+Runner = Callable[[str, "str | None", bool], Run]  # (text, second segment, record Q/K/V)
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    stacks: tuple[Stack, ...]
+    pairs: bool  # takes a second segment (BERT sentence pairs)
+    note: str
+    run: Runner
+    # Whether its captures record Q, K, V and the masks (bertviz's neuron view reads them);
+    # the translator's steps are many small calls, whose Q/K/V nobody here shows.
+    qkv: bool = True
+
+    def capture(self, text: str, pair: str | None = None) -> Run:
+        """Raises model.core.errors.InputError for text the model cannot run."""
+        return self.run(text, pair, self.qkv)
 
 
 def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Run]:
@@ -80,12 +72,21 @@ def _translator_run(text: str, pair: str | None, qkv: bool) -> Run:
     return Run(result.attention, 0, (f"Translation: {result.text}", *result.notices))
 
 
-RUNNERS: dict[str, Callable[[str, str | None, bool], Run]] = {
-    "minilm": _bert_run(loaders.minilm),
-    "minilm-ner": _tagger_run,
-    "minilm-qa": _bert_run(_tuned(loaders.qa_reader)),
-    "translator": _translator_run,
-}
+SOURCES: dict[str, Source] = {
+    "minilm": Source("MiniLM (packaged BERT, 6 x 12 heads)", ("encoder",), True,
+                     "sentence-transformers/all-MiniLM-L6-v2, as packaged on PyPI.",
+                     _bert_run(loaders.minilm)),
+    "minilm-ner": Source("MiniLM + NER adapter", ("encoder",), False,
+                         "MiniLM fine-tuned (LoRA) on WNUT-16 tweets for named entities; each "
+                         "word's casing goes in as its segment (token type) id.", _tagger_run),
+    "minilm-qa": Source("MiniLM + QA adapter", ("encoder",), True,
+                        "MiniLM fine-tuned (LoRA) for extractive QA: type a question, then the "
+                        "context as the second segment.", _bert_run(_tuned(loaders.qa_reader))),
+    "translator": Source("Our English->Spanish transformer", ("encoder", "decoder", "cross"),
+                         False, "Trained from scratch by this project; its greedy translation "
+                         "of the text is decoded and every step's attention recorded.",
+                         _translator_run, qkv=False),
+}  # fmt: skip
 
 
 def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
@@ -136,7 +137,7 @@ def refresh_listed() -> None:
     if _listed_from[0] == stamp:
         return
     for key in [k for k in SOURCES if k.startswith(LISTED)]:
-        del SOURCES[key], RUNNERS[key]
+        del SOURCES[key]
     for entry in byo.listed_models():
         found = byo.family_or_reason(entry)
         family = found if isinstance(found, Family) else None
@@ -148,106 +149,9 @@ def refresh_listed() -> None:
             bool(family and family.kind == "encoder"),
             # (not the folder: a visitor need not learn the server's paths)
             f"{entry.note} ({what})".strip(),
+            _listed_run(entry.name),
         )
-        RUNNERS[key] = _listed_run(entry.name)
     _listed_from[0] = stamp
 
 
 LISTED = "listed:"  # the key prefix of a listed model
-
-
-def capture_text(source: str, text: str, pair: str | None = None, qkv: bool = False) -> Run:
-    """Raises model.core.errors.InputError for text the model cannot run (the page shows it)."""
-    return RUNNERS[source](text, pair, qkv)
-
-
-# Captures are immutable, so one computed for a text serves every rerun and every session; the
-# cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256).
-CAPTURES: BudgetCache[Run] = BudgetCache(
-    "captures",
-    budget_from_env("ATLAS_CAPTURE_CACHE_MB", 256),
-    size_of=lambda run: tensor_bytes(run.attention.tensors()),
-)
-BATCHES: BudgetCache[BatchView] = BudgetCache(
-    "mask batches",
-    budget_from_env("ATLAS_BATCH_CACHE_MB", 32),
-    size_of=lambda view: tensor_bytes(view.attention.tensors()),
-)
-
-
-def cached_capture(source: str, text: str, pair: str | None = None) -> Run:
-    """The capture of a text by a source, from the cache or computed (and then kept). (The
-    page's spinner says what runs: widgets.run_or_hint.)"""
-    return CAPTURES.get((source, text, pair), lambda: _run(source, text, pair))
-
-
-def _run(source: str, text: str, pair: str | None) -> Run:
-    with model_slot():
-        return capture_text(source, text, pair, qkv=source != "translator")
-
-
-# Attention flow solves a max-flow per pair of tokens (2.3 s at 62 tokens): once per text.
-FLOWS: BudgetCache[np.ndarray] = BudgetCache(
-    "attention flows", budget_from_env("ATLAS_FLOW_CACHE_MB", 8), size_of=lambda a: a.nbytes
-)
-
-
-def cached_flow(
-    source: str, text: str, pair: str | None, stack: str, compute: Callable[[], np.ndarray]
-) -> np.ndarray:
-    """The attention flow of one stack of a capture (`compute` it if not kept)."""
-    return FLOWS.get((source, text, pair, stack), compute)
-
-
-def cached_batch(first: str, second: str) -> BatchView:
-    """Two sentences through the translator as one padded batch (the masks page)."""
-    translator = loaders.translator()
-    return BATCHES.get((first, second), lambda: _batch(translator, first, second))
-
-
-def _batch(translator: OurTranslator, first: str, second: str) -> BatchView:
-    with model_slot():
-        return batch_view(translator, [first, second])
-
-
-# The architecture page's captures hold every activation (a 64-token MiniLM text: about 12 MB).
-ANATOMIES: BudgetCache[Anatomy] = BudgetCache(
-    "anatomies",
-    budget_from_env("ATLAS_ANATOMY_CACHE_MB", 64),
-    size_of=lambda anatomy: tensor_bytes(anatomy.capture.tensors()),
-)
-BEAM_TREES: BudgetCache[BeamTree] = BudgetCache(
-    "beam trees",
-    budget_from_env("ATLAS_BEAM_CACHE_MB", 4),
-    size_of=lambda tree: 100 * sum(len(step.candidates) for step in tree.steps),  # ~bytes
-)
-ANATOMY_MAX_TOKENS = 64  # MiniLM on the architecture page: every vector fits on screen
-
-
-def cached_anatomy(model_key: str, text: str) -> Anatomy:
-    """Everything one text does inside a model ("translator" or "minilm"), cached.
-    Raises model.core.errors.InputError for text the model cannot run."""
-    return ANATOMIES.get((model_key, text), lambda: _anatomy(model_key, text))
-
-
-def _anatomy(model_key: str, text: str) -> Anatomy:
-    with model_slot():
-        if model_key == "translator":
-            return translator_anatomy(loaders.translator(), text, beams=0)
-        model, tokenizer = loaders.minilm()
-        encoded = encode(tokenizer, text, limit=min(ANATOMY_MAX_TOKENS, max_length(tokenizer)))
-        return bert_anatomy(model, encoded, name="MiniLM (all-MiniLM-L6-v2)")
-
-
-def cached_beam_tree(source_ids: tuple[int, ...], width: int) -> BeamTree:
-    return BEAM_TREES.get((source_ids, width), lambda: _beams(source_ids, width))
-
-
-def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
-    with model_slot():
-        return beam_tree(loaders.translator(), source_ids, width)
-
-
-def cache_report() -> str:
-    caches = (CAPTURES, BATCHES, ANATOMIES, FLOWS)
-    return "; ".join(cache.report() for cache in caches)

@@ -18,7 +18,7 @@ from typing import Any
 
 import streamlit as st
 
-from app.cache import BudgetCache, budget_from_env, tensor_bytes
+from app.budget_cache import BudgetCache, budget_from_env, tensor_bytes
 
 TICKET = "ft_ticket"  # session state: this session's claim on its tuned copy
 IDLE_MINUTES = float(os.environ.get("ATLAS_TUNED_IDLE_MIN", "20"))

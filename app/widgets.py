@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -12,7 +12,7 @@ from transformers import PreTrainedTokenizerBase
 
 from app.slots import model_slot
 from app.theme import lecture_mode, style_figure
-from model.core.capture import AblationMode, Stack
+from model.core.capture import AblationMode, Stack, ablate
 from model.core.errors import InputError
 from model.hf.encoding import Encoded, encode
 
@@ -49,24 +49,10 @@ def example_picker(
     return examples[choice]
 
 
-def open_clicked_head(key: str, tab: str) -> None:
-    """A click on the all-heads grid `{key}_grid` opens that head in tab `tab` (its layer and
-    head in `{key}_layer`, `{key}_head`, the tabs in `{key}_tab`).
-
-    Callbacks and format functions handed to widgets live in app/, never in a page: Streamlit
-    keeps a widget's state while a run does not draw it (a closed lazy tab), and a function
-    defined in a page would keep that run's whole namespace alive with it
-    (tests/app/test_leftovers.py)."""
-    from app.figures import grid_cell
-
-    points = st.session_state[f"{key}_grid"].selection.points
-    if points:
-        layer, head = grid_cell(points[0])
-        st.session_state.update({f"{key}_layer": layer, f"{key}_head": head, f"{key}_tab": tab})
-
-
 def step_along(key: str, path: tuple[str, ...], by: int) -> None:
-    """Move `key` by `by` places along `path` (from its start if it is off the path)."""
+    """Move `key` by `by` places along `path` (from its start if it is off the path).
+
+    (Callbacks handed to widgets live in app/, never in a page: see explore.open_clicked_head.)"""
     index = path.index(st.session_state[key]) if st.session_state[key] in path else -1
     st.session_state[key] = path[max(0, min(len(path) - 1, index + by))]
 
@@ -77,7 +63,7 @@ def copy_state(source: str, target: str) -> None:
 
 def open_clicked_block(chart_key: str, key: str, blocks: tuple[str, ...]) -> None:
     """A click on the architecture diagram `chart_key` opens that block in `key`."""
-    from app.architecture import clicked_block
+    from app.blocks import clicked_block
 
     points = st.session_state[chart_key].selection.points
     if points and (block := clicked_block(points[0])) in blocks:
@@ -102,6 +88,41 @@ def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
         **kwargs,
     )
+
+
+def lazy_tabs(views: Mapping[str, Callable[[], None]], key: str) -> None:
+    """Tabs by name, of which only the open one is built and sent: a click on a tab reruns the
+    page, so a change of layer or head redoes one view, not all of them (and each chart the
+    browser receives costs it 0.1 s to draw). The open tab lives in `key` (and may be set by
+    name before the tabs are drawn)."""
+    tabs = st.tabs(list(views), key=key, on_change="rerun")
+    for tab, draw in zip(tabs, views.values(), strict=True):
+        if tab.open:
+            with tab:
+                draw()
+
+
+def ablation_section(
+    model: Any,
+    stacks: Sequence[Stack],
+    shape: tuple[int, int],
+    key: str,
+    doing: str,
+    redo: Callable[[], T],
+    compare: Callable[[T], None],
+) -> None:
+    """The head-ablation section of a task page: pick heads or whole layers of `model`
+    (`shape`: layers, heads), `redo` the page's call with them switched off, and `compare`
+    what comes out with what the page showed."""
+    st.header("Switch heads off")
+    with st.expander("Head ablation", expanded=False):
+        heads, mode = ablation_picker(*shape, stacks, key=key)
+        if not heads:
+            st.caption("Pick heads or layers above; the model runs again without them.")
+            return
+        with working(doing), ablate(model, heads, mode):
+            changed = redo()
+        compare(changed)
 
 
 def encode_or_hint(

@@ -38,10 +38,8 @@ sys.path.insert(0, str(BENCH))
 
 from classroom import TIMEOUT, Server, Student, free_port  # noqa: E402
 
-TABS = (
-    "One head", "All heads", "Lines", "One token", "Rollout & flow", "Head statistics",
-    "bertviz", "Compare",
-)  # fmt: skip
+from app.explore import TABS  # noqa: E402  (classroom puts the repository on the path)
+
 SENTENCE = (
     "the quick brown fox jumps over lazy dogs near a river bank while students in Paris read "
     "old books about Marie Curie and the history of science in Europe"
@@ -150,7 +148,7 @@ async def explorer(
             rss.since()
             await visitor.run(ws, "explorer", states, measured=True)
             peaks["a new text"] = max(peaks.get("a new text", 0.0), rss.since())
-            tab = TABS[i % 8]
+            tab = TABS[i % len(TABS)]
             await visitor.run(ws, "explorer", {**states, "ex_tab": tab}, measured=True)
             peaks[tab] = max(peaks.get(tab, 0.0), rss.since())
             trail.append(rss.now())

@@ -5,9 +5,14 @@
     hf/           Hugging Face checkpoints: loading and encoding
     datasets/     the corpus, WNUT-16, generated and hand-written QA, uploaded files
     tasks/        translation, NER and QA: each runner with its one decoder and its scores
-    analysis/     rollout, flow, head statistics, the teaching pages' arithmetic
-    training/     everything that trains (never imported by what serves)
+    analysis/     rollout, flow, head statistics, anatomy and its recomputation, the teaching
+                  pages' arithmetic
+    training/     everything that trains
     train.py, evaluate.py   the two command lines
 
 Imports point one way: training -> tasks, analysis -> transformer, hf, datasets -> core.
+What serves (app/, pages/) imports training in two places only, the two pages that train in
+the browser, each through its one module: Watch attention form (training.toy) and Fine-tune
+on your data (training.upload); no command line is ever imported. tests/unit/test_layers.py
+enforces exactly this.
 """

@@ -1,7 +1,6 @@
 import streamlit as st
 
-from app import loaders, widgets
-from model.hf.encoding import max_length, run_with_capture
+from app import caches, widgets
 from model.hf.loading import MINILM_NAME
 
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
@@ -12,21 +11,22 @@ st.caption(
     "it attends to each key token, and every row sums to 1."
 )
 
-model, tokenizer = loaders.minilm()
 text = widgets.text_box("Text", DEFAULT_TEXT, key="bert_text")
-encoded = widgets.encode_or_hint(tokenizer, text, limit=max_length(tokenizer, model))
-if encoded is not None:
-    with widgets.working(f"Running MiniLM on {len(encoded)} tokens…"):
-        attention, _ = run_with_capture(model, encoded)
+run = widgets.run_or_hint(
+    lambda: caches.capture("minilm", text), f"Running MiniLM on {widgets.words(text)}…"
+)
+if run is not None:
+    attention = run.attention
+    tokens = attention.tokens["source"]
+    if run.dropped:
+        st.warning(
+            f"The text is longer than the model's {len(tokens)}-token limit: the last "
+            f"{run.dropped} tokens were dropped and only the first {len(tokens)} are shown."
+        )
     layer, head = widgets.layer_head_selectors(
         attention.n_layers(), attention.n_heads(), key="bert"
     )
-    st.caption(f"{len(encoded)} tokens, including [CLS] and [SEP].")
+    st.caption(f"{len(tokens)} tokens, including [CLS] and [SEP].")
     widgets.head_and_mean(
-        attention.layer("encoder", layer).numpy(),
-        encoded.tokens,
-        encoded.tokens,
-        layer,
-        head,
-        key="bert",
+        attention.layer("encoder", layer).numpy(), tokens, tokens, layer, head, key="bert"
     )

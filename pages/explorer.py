@@ -4,36 +4,19 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import bertviz_views, figures, sources, widgets
-from app.state import Param, seed_from_url, write_to_url
+from app import bertviz_views, caches, explore, figures, sources, tokens, widgets
+from app.state import seed_from_url, write_to_url
 from model.analysis.attention import (
     FLOW_MAX_TOKENS,
     attention_flow,
     attention_rollout,
     head_statistics,
 )
-from model.core.capture import AXES, STACKS
+from model.core.capture import AXES
 
 sources.refresh_listed()  # the operator's models file (ATLAS_MODELS), if any
 DEFAULT_TEXT = "The animal didn't cross the street because it was too tired."
-TABS = (
-    "One head",
-    "All heads",
-    "Lines",
-    "One token",
-    "Rollout & flow",
-    "Head statistics",
-    "bertviz",
-    "Compare",
-)
-PARAMS = {
-    "model": Param("ex_model", str, tuple(sources.SOURCES)),
-    "text": Param("ex_text"),
-    "stack": Param("ex_stack", str, STACKS),
-    "layer": Param("ex_layer", int),
-    "head": Param("ex_head", int),
-    "tab": Param("ex_tab", str, TABS),
-}
+PARAMS = explore.params(tuple(sources.SOURCES))
 
 st.title("Attention explorer")
 seed_from_url(PARAMS)
@@ -58,7 +41,7 @@ if source.pairs:
     )
 
 run = widgets.run_or_hint(
-    lambda: sources.cached_capture(source_key, text, pair),
+    lambda: caches.capture(source_key, text, pair),
     f"Running {source.label} on {widgets.words(text + ' ' + (pair or ''))}…",
 )
 if run is not None:
@@ -139,190 +122,200 @@ if run is not None:
         "this view."
     )
 
-    # Lazy tabs: a click on a tab reruns the page, and only the open tab's view is built, so
-    # a change of layer or head redoes one view, not eight.
-    tabs = st.tabs(TABS, key="ex_tab", on_change="rerun")
-    if tabs[0].open:
-        with tabs[0]:
-            widgets.head_and_mean(
-                shown(one_layer(layer)),
-                rows_t,
-                cols_t,
-                layer,
-                head,
-                key="ex",
-                positions=(rows, cols),
+    # The views, each a tab: only the open one is built (widgets.lazy_tabs).
+    def one_head() -> None:
+        widgets.head_and_mean(
+            shown(one_layer(layer)),
+            rows_t,
+            cols_t,
+            layer,
+            head,
+            key="ex",
+            positions=(rows, cols),
+        )
+
+    def all_heads() -> None:
+        st.caption(
+            f"Every head of every layer; click one to open it. Each small map is "
+            f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
+            "cells and scaled to its own maximum, so the browser receives one byte per cell "
+            "at any length; the exact numbers are in the single-head view."
+        )
+
+        widgets.chart(
+            figures.head_grid(shown(every_layer())),
+            key=explore.GRID,
+            on_select=explore.open_clicked_head,
+            selection_mode="points",
+        )
+
+    def lines() -> None:
+        if len(rows_t) > 120:
+            st.info(
+                "The lines view is drawn for up to 120 tokens; use the heatmap for longer texts."
             )
-    if tabs[1].open:
-        with tabs[1]:
-            st.caption(
-                f"Every head of every layer; click one to open it. Each small map is "
-                f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
-                "cells and scaled to its own maximum, so the browser receives one byte per cell "
-                "at any length; the exact numbers are in the single-head view."
+        else:
+            widgets.chart(
+                figures.token_lines(
+                    shown(one_layer(layer)[head]),
+                    rows_t,
+                    cols_t,
+                    title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
+                ),
+                key="ex_lines",
             )
 
-            widgets.chart(
-                figures.head_grid(shown(every_layer())),
-                key="ex_grid",
-                on_select=functools.partial(widgets.open_clicked_head, "ex", TABS[0]),
-                selection_mode="points",
+    def one_token() -> None:
+        widgets.keep_in_range("ex_token", len(rows_t))
+        readable = tokens.readable_tokens(rows_t)
+        token = st.selectbox(
+            "Query token",
+            range(len(rows_t)),
+            format_func=[f"{r}: {t}" for r, t in zip(rows, readable, strict=True)].__getitem__,
+            key="ex_token",
+        )
+        widgets.chart(
+            figures.token_focus(
+                shown(every_layer()),
+                token,
+                cols_t,
+                title=f"What '{readable[token]}' attends to, in every head",
+                key_positions=cols,
+            ),
+            key="ex_token_focus",
+        )
+
+    def rollout_and_flow() -> None:
+        if stack == "cross":
+            st.info(
+                "Rollout and flow follow the residual stream of one stack's self-attention; "
+                "pick the encoder or the decoder."
             )
-    if tabs[2].open:
-        with tabs[2]:
-            if len(rows_t) > 120:
-                st.info(
-                    "The lines view is drawn for up to 120 tokens; use the heatmap for longer "
-                    "texts."
-                )
-            else:
-                widgets.chart(
-                    figures.token_lines(
-                        shown(one_layer(layer)[head]),
-                        rows_t,
-                        cols_t,
-                        title=f"Layer {layer}, head {head}: lines for weights of 0.05 and more",
-                    ),
-                    key="ex_lines",
-                )
-    if tabs[3].open:
-        with tabs[3]:
-            widgets.keep_in_range("ex_token", len(rows_t))
-            readable = figures.readable_tokens(rows_t)
-            token = st.selectbox(
-                "Query token",
-                range(len(rows_t)),
-                format_func=[f"{r}: {t}" for r, t in zip(rows, readable, strict=True)].__getitem__,
-                key="ex_token",
+        else:
+            st.caption(
+                "Abnar & Zuidema (2020). Each layer's heads are averaged, the identity "
+                "is added for the residual connection, rows renormalised; rollout "
+                "multiplies the layers, flow solves a max-flow per token pair."
             )
+            square = every_layer()  # rollout needs every token, hidden or not
+            rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
             widgets.chart(
-                figures.token_focus(
-                    shown(every_layer()),
-                    token,
+                figures.attention_heatmap(
+                    rolled,
+                    rows_t,
                     cols_t,
-                    title=f"What '{readable[token]}' attends to, in every head",
+                    title="Attention rollout through all layers",
+                    query_positions=rows,
                     key_positions=cols,
                 ),
-                key="ex_token_focus",
+                key="ex_rollout",
             )
-    if tabs[4].open:
-        with tabs[4]:
-            if stack == "cross":
+            if len(q_tokens) > FLOW_MAX_TOKENS:
                 st.info(
-                    "Rollout and flow follow the residual stream of one stack's self-attention; "
-                    "pick the encoder or the decoder."
+                    f"Attention flow is computed for up to {FLOW_MAX_TOKENS} tokens (one "
+                    f"max-flow per token pair); this text has {len(q_tokens)}."
                 )
-            else:
-                st.caption(
-                    "Abnar & Zuidema (2020). Each layer's heads are averaged, the identity "
-                    "is added for the residual connection, rows renormalised; rollout "
-                    "multiplies the layers, flow solves a max-flow per token pair."
-                )
-                square = every_layer()  # rollout needs every token, hidden or not
-                rolled = attention_rollout(square)[-1][np.ix_(rows, cols)]
+            elif st.toggle("Compute attention flow", key="ex_flow"):
+                pairs = len(q_tokens) ** 2
+                with widgets.working(
+                    f"Solving {pairs:,} max-flow problems, one per pair of tokens…"
+                ):
+                    flow = caches.flow(
+                        source_key, text, pair, stack, lambda: attention_flow(square)
+                    )[np.ix_(rows, cols)]
                 widgets.chart(
                     figures.attention_heatmap(
-                        rolled,
+                        flow,
                         rows_t,
                         cols_t,
-                        title="Attention rollout through all layers",
+                        title="Attention flow (max-flow)",
                         query_positions=rows,
                         key_positions=cols,
                     ),
-                    key="ex_rollout",
+                    key="ex_flow_map",
                 )
-                if len(q_tokens) > FLOW_MAX_TOKENS:
-                    st.info(
-                        f"Attention flow is computed for up to {FLOW_MAX_TOKENS} tokens (one "
-                        f"max-flow per token pair); this text has {len(q_tokens)}."
-                    )
-                elif st.toggle("Compute attention flow", key="ex_flow"):
-                    pairs = len(q_tokens) ** 2
-                    with widgets.working(
-                        f"Solving {pairs:,} max-flow problems, one per pair of tokens…"
-                    ):
-                        flow = sources.cached_flow(
-                            source_key, text, pair, stack, lambda: attention_flow(square)
-                        )[np.ix_(rows, cols)]
-                    widgets.chart(
-                        figures.attention_heatmap(
-                            flow,
-                            rows_t,
-                            cols_t,
-                            title="Attention flow (max-flow)",
-                            query_positions=rows,
-                            key_positions=cols,
-                        ),
-                        key="ex_flow_map",
-                    )
-    if tabs[5].open:
-        with tabs[5]:
-            stats = head_statistics(every_layer(), special=k_special or None)
-            table = pd.DataFrame([vars(s) for s in stats]).round(3)
-            table.columns = [
-                "layer",
-                "head",
-                "entropy (bits)",
-                "mean distance (tokens)",
-                "share on special tokens",
-            ]
-            st.caption("Click a column header to sort.")
-            st.dataframe(table, hide_index=True, key="ex_stats")
-    if tabs[6].open:
-        with tabs[6]:
-            views: list[bertviz_views.View] = ["head", "model", "neuron"]
-            view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
-            if view == "neuron" and (stack != "encoder" or att.record("encoder", 0).q is None):
-                st.info(
-                    "The neuron view shows the queries and keys of encoder self-attention: pick "
-                    "the encoder stack of MiniLM or of a listed model. (A decoder's steps are "
-                    "captured one query at a time as it writes, and the translator's capture "
-                    "here keeps no queries and keys.)"
-                )
+
+    def statistics() -> None:
+        stats = head_statistics(every_layer(), special=k_special or None)
+        table = pd.DataFrame([vars(s) for s in stats]).round(3)
+        table.columns = [
+            "layer",
+            "head",
+            "entropy (bits)",
+            "mean distance (tokens)",
+            "share on special tokens",
+        ]
+        st.caption("Click a column header to sort.")
+        st.dataframe(table, hide_index=True, key="ex_stats")
+
+    def bertviz() -> None:
+        views: list[bertviz_views.View] = ["head", "model", "neuron"]
+        view = st.radio("bertviz view", views, horizontal=True, key="ex_bertviz") or "head"
+        if view == "neuron" and (stack != "encoder" or att.record("encoder", 0).q is None):
+            st.info(
+                "The neuron view shows the queries and keys of encoder self-attention: pick "
+                "the encoder stack of MiniLM or of a listed model. (A decoder's steps are "
+                "captured one query at a time as it writes, and the translator's capture "
+                "here keeps no queries and keys.)"
+            )
+        else:
+            try:
+                html = bertviz_views.document(att, view, layer, head)
+            except ValueError as error:
+                st.info(str(error))
             else:
-                try:
-                    html = bertviz_views.document(att, view, layer, head)
-                except ValueError as error:
-                    st.info(str(error))
-                else:
-                    st.caption(
-                        "bertviz's own views (Jesse Vig), served with their libraries from "
-                        "this app so they work offline."
-                    )
-                    st.iframe(html, height=720)
-    if tabs[7].open:
-        with tabs[7]:
-            other = widgets.text_box(
-                "Second text",
-                "The animal didn't cross the street because it was too wide.",
-                key="ex_compare",
-                height=80,
-            )
-            other_run = widgets.run_or_hint(
-                lambda: sources.cached_capture(source_key, other),
-                f"Running {source.label} on the second text ({widgets.words(other)})…",
-            )
-            if other_run is not None:
-                other_att = other_run.attention
-                other_q, other_k = other_att.axis_tokens(stack)
-                left, right = widgets.chart_columns(2)
-                with left:
-                    widgets.chart(
-                        figures.attention_heatmap(
-                            one_layer(layer)[head], q_tokens, k_tokens, title="First text"
-                        ),
-                        key="ex_cmp_a",
-                    )
-                with right:
-                    widgets.chart(
-                        figures.attention_heatmap(
-                            other_att.matrices(stack)[layer, head].numpy(),
-                            other_q,
-                            other_k,
-                            title="Second text",
-                        ),
-                        key="ex_cmp_b",
-                    )
+                st.caption(
+                    "bertviz's own views (Jesse Vig), served with their libraries from "
+                    "this app so they work offline."
+                )
+                st.iframe(html, height=720)
+
+    def compare() -> None:
+        other = widgets.text_box(
+            "Second text",
+            "The animal didn't cross the street because it was too wide.",
+            key="ex_compare",
+            height=80,
+        )
+        other_run = widgets.run_or_hint(
+            lambda: caches.capture(source_key, other),
+            f"Running {source.label} on the second text ({widgets.words(other)})…",
+        )
+        if other_run is not None:
+            other_att = other_run.attention
+            other_q, other_k = other_att.axis_tokens(stack)
+            left, right = widgets.chart_columns(2)
+            with left:
+                widgets.chart(
+                    figures.attention_heatmap(
+                        one_layer(layer)[head], q_tokens, k_tokens, title="First text"
+                    ),
+                    key="ex_cmp_a",
+                )
+            with right:
+                widgets.chart(
+                    figures.attention_heatmap(
+                        other_att.matrices(stack)[layer, head].numpy(),
+                        other_q,
+                        other_k,
+                        title="Second text",
+                    ),
+                    key="ex_cmp_b",
+                )
+
+    widgets.lazy_tabs(
+        {
+            "One head": one_head,
+            "All heads": all_heads,
+            "Lines": lines,
+            "One token": one_token,
+            "Rollout & flow": rollout_and_flow,
+            "Head statistics": statistics,
+            "bertviz": bertviz,
+            "Compare": compare,
+        },
+        key="ex_tab",
+    )
 
     st.subheader("Export")
     left, right = st.columns(2)

@@ -1,7 +1,7 @@
 import numpy as np
 import streamlit as st
 
-from app import figures, sources, widgets
+from app import caches, figures, widgets
 from app.navigation import by_section
 from model.analysis.attention import sharpest_head
 
@@ -16,7 +16,7 @@ intro.markdown(
 )
 with preview:
     run = widgets.run_or_hint(
-        lambda: sources.cached_capture("minilm", EXAMPLE), "Running MiniLM on an example…"
+        lambda: caches.capture("minilm", EXAMPLE), "Running MiniLM on an example…"
     )
     if run is not None:  # the sharpest head (lowest entropy) of MiniLM on the example
         matrices = run.attention.matrices("encoder").numpy()  # (layers, heads, q, k)

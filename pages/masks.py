@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import figures, sources, widgets
+from app import caches, figures, tokens, widgets
 from model.analysis.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
 from model.core.capture import STACKS, Stack
 
@@ -28,7 +28,7 @@ second = right.text_input(
     max_chars=widgets.MAX_CHARS,
 )
 view = widgets.run_or_hint(
-    lambda: sources.cached_batch(first, second), "Running our translator on the batch of two…"
+    lambda: caches.batch(first, second), "Running our translator on the batch of two…"
 )
 if view is None and (not first.strip() or not second.strip()):
     st.info("Type two sentences: the masks need a batch of two.")
@@ -86,8 +86,8 @@ if view is not None:
         with column:
             figure = figures.matrix_heatmap(
                 matrix,
-                [f"{i} {t}" for i, t in enumerate(figures.readable_tokens(rows))],
-                [f"{j} {t}" for j, t in enumerate(figures.readable_tokens(cols))],
+                tokens.token_names(rows),
+                tokens.token_names(cols),
                 title=title,
                 diverging=key != "mask_softmax",
             )

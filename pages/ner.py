@@ -1,9 +1,10 @@
+import functools
+
 import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.core.capture import ablate
-from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerTagger
+from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerResult, NerTagger
 
 EXAMPLES = {
     "A concert night": "Going to see Taylor Swift at Madison Square Garden tonight with @jess !",
@@ -107,32 +108,28 @@ if result is not None:
                 key="ner_focus",
             )
 
-    st.header("Switch heads off")
-    with st.expander("Head ablation", expanded=False):
-        att = result.attention
-        heads, mode = widgets.ablation_picker(
-            att.n_layers(), att.n_heads(), ["encoder"], key="ner_ablate"
-        )
-        if heads:
-            with (
-                widgets.working("Tagging again with those heads off…"),
-                ablate(tagger.model, heads, mode),
-            ):
-                changed = tagger(typed)
-            before = {(e.start, e.end, e.label) for e in result.entities}
-            after = {(e.start, e.end, e.label) for e in changed.entities}
-            spans = [
-                (
-                    e.start,
-                    e.end,
-                    "green" if (e.start, e.end, e.label) not in before else "gray",
-                    f"{e.label} {e.score:.2f}",
-                )
-                for e in changed.entities
-            ]
-            st.markdown("**With those heads off:** " + text.highlight(changed.text, spans))
-            lost = [f"{result.text[s:e]} ({label})" for s, e, label in sorted(before - after)]
-            st.caption(
-                f"{len(after - before)} new or changed (green), "
-                f"{len(before - after)} lost: {', '.join(lost) or 'none'}."
+    def compare(changed: NerResult, result: NerResult = result) -> None:
+        before = {(e.start, e.end, e.label) for e in result.entities}
+        after = {(e.start, e.end, e.label) for e in changed.entities}
+        spans = [
+            (
+                e.start,
+                e.end,
+                "green" if (e.start, e.end, e.label) not in before else "gray",
+                f"{e.label} {e.score:.2f}",
             )
+            for e in changed.entities
+        ]
+        st.markdown("**With those heads off:** " + text.highlight(changed.text, spans))
+        lost = [f"{result.text[s:e]} ({label})" for s, e, label in sorted(before - after)]
+        st.caption(
+            f"{len(after - before)} new or changed (green), "
+            f"{len(before - after)} lost: {', '.join(lost) or 'none'}."
+        )
+
+    att = result.attention
+    widgets.ablation_section(
+        tagger.model, ["encoder"], (att.n_layers(), att.n_heads()), key="ner_ablate",
+        doing="Tagging again with those heads off…", redo=functools.partial(tagger, typed),
+        compare=compare,
+    )  # fmt: skip

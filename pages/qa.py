@@ -1,9 +1,10 @@
+import functools
+
 import pandas as pd
 import streamlit as st
 
 from app import figures, loaders, text, widgets
-from model.core.capture import ablate
-from model.tasks.qa import HUB_QA_NAME, QAReader
+from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
 
 EXAMPLES = {
     "A story (bAbI style)": (
@@ -109,22 +110,18 @@ if result is not None:
         key="qa_attention",
     )
 
-    st.header("Switch heads off")
-    with st.expander("Head ablation", expanded=False):
-        heads, mode = widgets.ablation_picker(
-            att.n_layers(), att.n_heads(), ["encoder"], key="qa_ablate"
+    def compare(changed: QAResult, result: QAResult = result) -> None:
+        was = result.answer or "no answer"
+        now = changed.answer or "no answer"
+        st.markdown(
+            f"**Original:** {text.escape(was)}  \n**With those heads off:** "
+            + (text.escape(now) if now == was else f":green-background[{text.escape(now)}]")
         )
-        if heads:
-            with (
-                widgets.working("Reading again with those heads off…"),
-                ablate(reader.model, heads, mode),
-            ):
-                changed = reader(question, context)
-            was = result.answer or "no answer"
-            now = changed.answer or "no answer"
-            st.markdown(
-                f"**Original:** {text.escape(was)}  \n**With those heads off:** "
-                + (text.escape(now) if now == was else f":green-background[{text.escape(now)}]")
-            )
-            if changed.best:
-                st.caption(f"Score {changed.best.score:.3f}.")
+        if changed.best:
+            st.caption(f"Score {changed.best.score:.3f}.")
+
+    widgets.ablation_section(
+        reader.model, ["encoder"], (att.n_layers(), att.n_heads()), key="qa_ablate",
+        doing="Reading again with those heads off…",
+        redo=functools.partial(reader, question, context), compare=compare,
+    )  # fmt: skip

@@ -1,13 +1,14 @@
+import functools
 import time
 
 import streamlit as st
 
-from app import figures, loaders, text, widgets
-from model.core.capture import ablate
+from app import figures, loaders, text, tokens, widgets
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
     MarianTranslator,
     OurTranslator,
+    Translation,
     sentence_scores,
 )
 
@@ -82,17 +83,14 @@ if result is not None:
     if len(output) > 1:
         step = st.slider("Decoding step", 1, len(output), 1, key="tr_step") - 1
     weights = cross[layer, :, step].mean(0)  # (source,)
-    shown = figures.readable_tokens(output, marked=True)
+    shown = tokens.readable_tokens(output, marked=True)
     produced = " ".join(text.escape(t) for t in shown[:step])
     st.markdown(
         f"Step {step + 1} produced :blue-background[{text.escape(shown[step])}]"
         + (f" after {produced}" if produced else "")
     )
-    spans, at, plain = [], 0, []
-    for token, weight in zip(source, weights, strict=True):
-        # a special token ([EOS]) stands apart from the sentence, not glued to its last word
-        piece = f" {token}" if figures.is_special(token) else token.replace("▁", " ")
-        plain.append(piece)
+    spans, at, plain = [], 0, tokens.as_text(source, marked=True)
+    for piece, weight in zip(plain, weights, strict=True):
         if weight >= 0.15:
             spans.append((at, at + len(piece), "orange", f"{weight:.2f}"))
         at += len(piece)
@@ -100,7 +98,7 @@ if result is not None:
     widgets.chart(
         figures.bars(
             weights,
-            figures.token_labels(source),
+            tokens.token_labels(source),
             title=f"Step {step + 1}: cross-attention over the source (layer {layer}, "
             "mean of heads)",
         ),
@@ -130,26 +128,18 @@ if result is not None:
             key="tr_decoder",
         )
 
-    st.header("Switch heads off")
-    with st.expander("Head ablation", expanded=False):
-        heads, mode = widgets.ablation_picker(
-            att.n_layers("cross"),
-            att.n_heads("cross"),
-            ["encoder", "decoder", "cross"],
-            key="tr_ablate",
+    def compare(changed: Translation, result: Translation = result) -> None:
+        st.markdown(f"**Original:** {text.escape(result.text)}")
+        st.markdown(
+            "**With those heads off:** "
+            + text.diff_markdown(result.text.split(), changed.text.split())
         )
-        if heads:
-            with (
-                widgets.working("Translating again with those heads off…"),
-                ablate(translator.model, heads, mode),
-            ):
-                changed = translator.translate(english, beam=beam)
-            st.markdown(f"**Original:** {text.escape(result.text)}")
-            st.markdown(
-                "**With those heads off:** "
-                + text.diff_markdown(result.text.split(), changed.text.split())
-            )
-            if changed.text == result.text:
-                st.caption("Same translation: the model does not rely on these heads here.")
-        else:
-            st.caption("Pick heads or layers above; the translation is redone without them.")
+        if changed.text == result.text:
+            st.caption("Same translation: the model does not rely on these heads here.")
+
+    widgets.ablation_section(
+        translator.model, ["encoder", "decoder", "cross"],
+        (att.n_layers("cross"), att.n_heads("cross")), key="tr_ablate",
+        doing="Translating again with those heads off…",
+        redo=functools.partial(translator.translate, english, beam=beam), compare=compare,
+    )  # fmt: skip

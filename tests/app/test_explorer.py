@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app import sources
+from app import caches
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page, reference_attention
 
 PAGE = "explorer.py"
@@ -28,6 +28,9 @@ def test_default_view_shows_the_models_numbers(minilm, minilm_reference):
     n = tiles.shape[0] // 6  # 6 layers x 12 heads of n x n tiles; layer 0, head 0 first
     assert tiles.shape == (6 * n, 12 * n) and tiles[:n, :n].max() == 255
     assert at.query_params["tab"] == "All heads"  # a link reopens the tab too
+    from app.explore import TABS
+
+    assert tuple(tab.label for tab in at.tabs) == TABS  # the names links and other pages use
     open_tab(at, "bertviz")
     assert len(at.get("iframe")) == 1  # bertviz's head view
     open_tab(at, "Head statistics")
@@ -96,10 +99,10 @@ def test_flow_and_compare():
     assert not at.exception and chart_spec(at, "ex_flow_map")
     # solved once per text and stack: a rerun (another session, a window) reuses it
     key = ("minilm", at.text_area("ex_text").value, None, "encoder")
-    kept = sources.FLOWS.peek(key)
+    kept = caches.FLOWS.peek(key)
     assert kept is not None and kept.shape[0] == kept.shape[1]
     at.run()
-    assert sources.FLOWS.peek(key) is kept
+    assert caches.FLOWS.peek(key) is kept
     open_tab(at, "Compare")
     at.text_area("ex_compare").input("A different sentence entirely.").run()
     assert chart_spec(at, "ex_cmp_b")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from app.architecture import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
+from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import open_page, record_timings, settled_box, wait_for_app
 
@@ -91,11 +91,11 @@ def test_clicking_a_block_in_the_diagram_opens_it(app_url, watched):
         .first
     )
     boxes = diagram.locator(".scatterlayer .trace").last.locator(".point")  # the blocks' trace
-    from app.architecture import boxes_of
-    from model.analysis.anatomy import architecture_of
+    from app.diagram import boxes_of
+    from model.analysis.anatomy import spec_of
     from model.tasks.translation import OurTranslator
 
-    order = [box.block for box in boxes_of(architecture_of(OurTranslator.load().model))]
+    order = [box.block for box in boxes_of(spec_of(OurTranslator.load().model))]
     times = []
     for block in ("ffn", "cross", "softmax"):
         target = boxes.nth(order.index(block))  # the points follow the boxes' order

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from app import explore
 from app.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.layout import CHART_LAYOUT, MIN_CELL, Report
@@ -20,8 +21,7 @@ from tests.browser.test_projection import open_page_from_menu, set_lecture
 pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "lecture"
 VIEWPORTS = {"1600x1000": (1600, 1000), "1280x720": (1280, 720)}
-EXPLORER_TABS = ("One head", "All heads", "Lines", "One token", "Rollout & flow",
-                 "Head statistics", "bertviz", "Compare")  # fmt: skip
+EXPLORER_TABS = explore.TABS
 # what else a view must not cut: tab bars that scroll, formulas wider than their box
 OVERFLOW = """() => [
     ...[...document.querySelectorAll('[data-baseweb="tab-list"]')]

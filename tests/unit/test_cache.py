@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from app.cache import MB, BudgetCache, budget_from_env, tensor_bytes
+from app.budget_cache import MB, BudgetCache, budget_from_env, tensor_bytes
 
 
 def sized(budget=100, **options):
@@ -137,11 +137,29 @@ def test_a_sessions_tuned_copy_goes_when_its_session_state_does():
 
 
 def test_the_explorer_cache_counts_what_a_capture_holds():
-    from app import sources
+    from app import caches, sources
     from model.core.capture import AttentionCapture, AttentionRecord
 
     probs = torch.rand(1, 2, 5, 5)
     q = torch.rand(1, 2, 5, 4)
     att = AttentionCapture(records=(AttentionRecord("encoder", 0, 0, probs, 0.5, q=q),))
     run = sources.Run(att, dropped=0)
-    assert sources.CAPTURES.size_of(run) == probs.nbytes + q.nbytes
+    assert caches.CAPTURES.size_of(run) == probs.nbytes + q.nbytes
+
+
+def test_every_cache_of_the_app_is_in_the_report():
+    """Each cache registers itself: the report names the beam trees and the fine-tuned
+    copies too (a hand-kept list once missed them), and a cache no one holds leaves it."""
+    from app import budget_cache, caches, tuned
+
+    names = {cache.name for cache in budget_cache.every_cache()}
+    assert {c.name for c in (caches.CAPTURES, caches.BATCHES, caches.FLOWS, caches.ANATOMIES,
+                             caches.BEAM_TREES, tuned.TUNED)} <= names  # fmt: skip
+    report = budget_cache.report()
+    assert "beam trees: " in report
+    assert "fine-tuned models: " in report and "captures: " in report
+    passing = BudgetCache("a passing cache", MB, size_of=lambda v: 1)
+    assert "a passing cache" in budget_cache.report()
+    del passing
+    gc.collect()
+    assert "a passing cache" not in budget_cache.report()

@@ -72,20 +72,24 @@ def test_a_full_disk_leaves_the_previous_checkpoint_whole(saved, tmp_path, monke
 
 
 def test_a_crowd_asking_for_one_capture_computes_it_once(monkeypatch):
-    from app import sources
+    import dataclasses
+
+    from app import caches, sources
 
     calls = []
 
-    def slow(source, text, pair=None, qkv=False):
+    def slow(text, pair=None, qkv=False):
         calls.append(text)
         time.sleep(0.3)
         return sources.Run(attention=None, dropped=0)
 
-    monkeypatch.setattr(sources, "capture_text", slow)
-    monkeypatch.setattr(sources.CAPTURES, "size_of", lambda run: 1)
+    monkeypatch.setitem(
+        sources.SOURCES, "minilm", dataclasses.replace(sources.SOURCES["minilm"], run=slow)
+    )
+    monkeypatch.setattr(caches.CAPTURES, "size_of", lambda run: 1)
     results = []
     threads = [
-        threading.Thread(target=lambda: results.append(sources.cached_capture("minilm", "long")))
+        threading.Thread(target=lambda: results.append(caches.capture("minilm", "long")))
         for _ in range(200)
     ]
     for thread in threads:
@@ -94,16 +98,18 @@ def test_a_crowd_asking_for_one_capture_computes_it_once(monkeypatch):
         thread.join()
     assert calls == ["long"] and len(results) == 200
     assert all(r is results[0] for r in results)
-    sources.CAPTURES.discard(("minilm", "long", None))
+    caches.CAPTURES.discard(("minilm", "long", None))
 
 
 def test_model_calls_beyond_the_slots_wait_their_turn(monkeypatch):
-    from app import slots, sources
+    import dataclasses
+
+    from app import caches, slots, sources
 
     running, most = [0], [0]
     lock = threading.Lock()
 
-    def counted(source, text, pair=None, qkv=False):
+    def counted(text, pair=None, qkv=False):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -112,11 +118,12 @@ def test_model_calls_beyond_the_slots_wait_their_turn(monkeypatch):
             running[0] -= 1
         return sources.Run(attention=None, dropped=0)
 
-    monkeypatch.setattr(sources, "capture_text", counted)
-    monkeypatch.setattr(sources.CAPTURES, "size_of", lambda run: 1)
+    monkeypatch.setitem(
+        sources.SOURCES, "minilm", dataclasses.replace(sources.SOURCES["minilm"], run=counted)
+    )
+    monkeypatch.setattr(caches.CAPTURES, "size_of", lambda run: 1)
     threads = [
-        threading.Thread(target=sources.cached_capture, args=("minilm", f"text {i}"))
-        for i in range(60)
+        threading.Thread(target=caches.capture, args=("minilm", f"text {i}")) for i in range(60)
     ]
     for thread in threads:
         thread.start()
@@ -126,4 +133,4 @@ def test_model_calls_beyond_the_slots_wait_their_turn(monkeypatch):
     with slots.model_slot(), slots.model_slot():  # re-entrant within a thread
         pass
     for i in range(60):
-        sources.CAPTURES.discard(("minilm", f"text {i}", None))
+        caches.CAPTURES.discard(("minilm", f"text {i}", None))

@@ -2,8 +2,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from app import figures
-from app.figures import attention_heatmap, token_labels
+from app import figures, tokens
+from app.figures import attention_heatmap
+from app.tokens import token_labels
 from tests.app.helpers import one_colour_share
 
 
@@ -66,7 +67,7 @@ def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
 def test_every_figure_escapes_a_label_exactly_once():
     """Token labels arrive escaped (`token_labels`), other labels as typed: either way the
     figure shows "<" and "&" as typed, never "&lt;" on screen or markup that renders."""
-    escaped = figures.token_labels(["<", "a&b"])
+    escaped = tokens.token_labels(["<", "a&b"])
     typed = ["<b>bold</b>", "a&b"]
     shown = {"0 &lt;", "1 a&amp;b", "&lt;b&gt;bold&lt;/b&gt;", "a&amp;b"}
     for labels in (escaped, typed):
@@ -74,7 +75,7 @@ def test_every_figure_escapes_a_label_exactly_once():
         square = figures.matrix_heatmap(np.ones((2, 2)), labels, labels, title="t")
         for axis in (list(bar.data[0].x), list(square.data[0].x), list(square.data[0].y)):
             assert set(axis) <= shown and not any("&amp;lt;" in x for x in axis), axis
-    assert figures.token_names(["<", "a"]) == ["0 <", "1 a"]  # plain text for menus
+    assert tokens.token_names(["<", "a"]) == ["0 <", "1 a"]  # plain text for menus
     assert figures.chart_title("Units for 0 <")["text"] == "Units for 0 &lt;"
 
 
@@ -124,14 +125,22 @@ def test_start_end_scores_pair_each_token_with_its_two_scores():
 
 def test_token_labels_show_word_boundaries_one_way_and_keep_specials():
     sentencepiece = ["▁The", "▁cat", "s", "▁", "[EOS]", "<pad>"]
-    assert figures.readable_tokens(sentencepiece) == ["The", "cat", "##s", "␣", "[EOS]", "<pad>"]
-    assert figures.readable_tokens(["ĠHello", "Ġworld", "!"]) == ["Hello", "world", "##!"]
+    assert tokens.readable_tokens(sentencepiece) == ["The", "cat", "##s", "␣", "[EOS]", "<pad>"]
+    assert tokens.readable_tokens(["ĠHello", "Ġworld", "!"]) == ["Hello", "world", "##!"]
     bert = ["[CLS]", "play", "##ing", "[SEP]"]
-    assert figures.readable_tokens(bert) == bert  # already BERT's convention
-    labels = figures.token_labels(["▁<b>", "x"])
+    assert tokens.readable_tokens(bert) == bert  # already BERT's convention
+    labels = tokens.token_labels(["▁<b>", "x"])
     assert labels == ["0 &lt;b&gt;", "1 ##x"]
     fig = figures.attention_heatmap(np.eye(2), ["▁a", "b"], ["▁a", "b"], title="t")
     assert list(fig.data[0].x) == ["0 a", "1 ##b"]
+
+
+def test_tokens_join_back_into_the_text_they_stand_for():
+    assert "".join(tokens.as_text(["▁The", "▁cat", "s", "[EOS]"])) == " The cats [EOS]"
+    assert "".join(tokens.as_text(["[CLS]", "play", "##ing", "now", "[SEP]"])) == (
+        " [CLS] playing now [SEP]"
+    )
+    assert "".join(tokens.as_text(["ĠHello", "Ġworld", "!"])) == " Hello world!"
 
 
 def test_the_menu_has_sections_and_material_icons_only():
@@ -145,10 +154,11 @@ def test_the_menu_has_sections_and_material_icons_only():
 
 
 def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
-    from app.architecture import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH, blocks_for, diagram
-    from model.analysis.anatomy import Architecture
+    from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH, blocks_for
+    from app.diagram import diagram
+    from model.analysis.anatomy import ModelSpec
 
-    arch = Architecture("translator", "a model", n_layers=7, n_heads=5, d_model=40, d_ff=123,
+    arch = ModelSpec("translator", "a model", n_layers=7, n_heads=5, d_model=40, d_ff=123,
                         vocab=999, activation="relu", positions="sinusoidal",
                         segments=False, lm_head=True)  # fmt: skip
     figure = diagram(arch, "ffn")
@@ -159,7 +169,7 @@ def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
     assert "Multi-head attention" in labels and "Cross-attention" in labels
     clickable = next(trace for trace in figure.data if trace.name == "blocks")
     assert set(clickable.customdata) <= set(BLOCKS) and "cross" in clickable.customdata
-    encoder = Architecture("bert", "b", 2, 2, 8, 16, 30, "gelu", "learned", True, False)
+    encoder = ModelSpec("bert", "b", 2, 2, 8, 16, 30, "gelu", "learned", True, False)
     clickable = next(t for t in diagram(encoder, "input").data if t.name == "blocks")
     assert "cross" not in clickable.customdata and "No LM head here" in str(diagram(encoder, "x"))
     assert set(TRANSLATOR_PATH) <= set(BLOCKS) and set(ENCODER_PATH) <= set(TRANSLATOR_PATH)

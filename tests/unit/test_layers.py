@@ -1,6 +1,8 @@
 """The layering of the code, read from its import statements (those inside functions too):
-pages -> app -> tasks, analysis -> transformer, hf, datasets -> core; training beside, never
-imported by what serves; and no import cycle anywhere."""
+pages -> app -> tasks, analysis -> transformer, hf, datasets -> core; training beside,
+imported by what serves only where a page trains in the browser (Watch: training.toy,
+Fine-tune: training.upload), never by app/ and never as a command line; and no import cycle
+anywhere. The rule as model/__init__.py states it."""
 
 import ast
 from pathlib import Path
@@ -25,7 +27,8 @@ RANKS = {
     "pages": 6,
 }
 TRAINING = ("model.training", "model.train", "model.evaluate")
-# Pages that train on purpose, and the one training module each may use.
+# The pages that train in the browser, and the one training module each may use: the only
+# imports of training by what serves.
 TRAINING_PAGES = {"pages.finetune": "model.training.upload", "pages.watch": "model.training.toy"}
 
 
@@ -79,6 +82,15 @@ def reachable(name: str) -> set[str]:
                 seen.add(target)
                 stack.append(target)
     return seen
+
+
+def test_the_stated_rule_is_the_rule_tested():
+    """model/__init__.py names the pages that may import training; so does this test."""
+    stated = (ROOT / "model" / "__init__.py").read_text()
+    for module in TRAINING_PAGES.values():
+        assert module.removeprefix("model.") in stated, module
+    importing = {n for n in GRAPH if any(t.startswith(TRAINING) for t in GRAPH[n])}
+    assert {n for n in importing if not n.startswith(TRAINING)} == set(TRAINING_PAGES)
 
 
 def test_the_graph_is_read():

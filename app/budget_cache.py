@@ -6,6 +6,9 @@ about 90 MB). `BudgetCache` keeps what was used last until its byte budget is fu
 drops entries idle for longer than `max_idle_s`. It is shared by every session of the
 process and safe to call from their threads; concurrent requests for one key compute it
 once, the others wait for that result (or that error).
+
+Every cache registers itself when it is made, so `report()` covers all of them, wherever
+they are defined (the app's are in app/caches.py and app/tuned.py).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
@@ -69,6 +73,7 @@ class BudgetCache(Generic[V]):
         self._pending: dict[Hashable, Future[V]] = {}
         self._lock = threading.Lock()
         self.nbytes = 0
+        _EVERY.add(self)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -157,3 +162,15 @@ class BudgetCache(Generic[V]):
         oldest = self.clock() - self.max_idle_s
         for key in [k for k, e in self._entries.items() if e.used < oldest]:
             self._drop(key)
+
+
+_EVERY: weakref.WeakSet[BudgetCache] = weakref.WeakSet()  # each cache made, while it lives
+
+
+def every_cache() -> list[BudgetCache]:
+    return sorted(_EVERY, key=lambda cache: cache.name)
+
+
+def report() -> str:
+    """Every cache of the process: its entries and its bytes against its budget."""
+    return "; ".join(cache.report() for cache in every_cache())

@@ -1,0 +1,106 @@
+"""What the app computes once and every session shares: captures, attention flows, the masks
+page's batches, anatomies and beam trees, each in a cache bounded by bytes (app/budget_cache.py;
+every cache registers itself, so `budget_cache.report()` covers them all, the fine-tuned
+copies of app/tuned.py too). Results are immutable, so one computed for a text serves every
+rerun and every session. Each call holds one of the server's model slots while it computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from app import loaders
+from app.budget_cache import BudgetCache, budget_from_env, tensor_bytes
+from app.slots import model_slot
+from app.sources import SOURCES, Run
+from model.analysis.anatomy import Anatomy, BeamTree, bert_anatomy, translator_anatomy
+from model.analysis.anatomy import beam_tree as traced_beam_search
+from model.hf.encoding import encode, max_length
+from model.tasks.translation import BatchView, OurTranslator, batch_view
+
+# The cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256).
+CAPTURES: BudgetCache[Run] = BudgetCache(
+    "captures",
+    budget_from_env("ATLAS_CAPTURE_CACHE_MB", 256),
+    size_of=lambda run: tensor_bytes(run.attention.tensors()),
+)
+BATCHES: BudgetCache[BatchView] = BudgetCache(
+    "mask batches",
+    budget_from_env("ATLAS_BATCH_CACHE_MB", 32),
+    size_of=lambda view: tensor_bytes(view.attention.tensors()),
+)
+
+
+def capture(source: str, text: str, pair: str | None = None) -> Run:
+    """The capture of a text by a source of the registry (app/sources.py), from the cache or
+    computed (and then kept). (The page's spinner says what runs: widgets.run_or_hint.)"""
+    return CAPTURES.get((source, text, pair), lambda: _capture(source, text, pair))
+
+
+def _capture(source: str, text: str, pair: str | None) -> Run:
+    with model_slot():
+        return SOURCES[source].capture(text, pair)
+
+
+# Attention flow solves a max-flow per pair of tokens (2.3 s at 62 tokens): once per text.
+FLOWS: BudgetCache[np.ndarray] = BudgetCache(
+    "attention flows", budget_from_env("ATLAS_FLOW_CACHE_MB", 8), size_of=lambda a: a.nbytes
+)
+
+
+def flow(
+    source: str, text: str, pair: str | None, stack: str, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """The attention flow of one stack of a capture (`compute` it if not kept)."""
+    return FLOWS.get((source, text, pair, stack), compute)
+
+
+def batch(first: str, second: str) -> BatchView:
+    """Two sentences through the translator as one padded batch (the masks page)."""
+    translator = loaders.translator()
+    return BATCHES.get((first, second), lambda: _batch(translator, first, second))
+
+
+def _batch(translator: OurTranslator, first: str, second: str) -> BatchView:
+    with model_slot():
+        return batch_view(translator, [first, second])
+
+
+# Inside the Transformer's captures hold every activation (a 64-token MiniLM text: about 12 MB).
+ANATOMIES: BudgetCache[Anatomy] = BudgetCache(
+    "anatomies",
+    budget_from_env("ATLAS_ANATOMY_CACHE_MB", 64),
+    size_of=lambda anatomy: tensor_bytes(anatomy.capture.tensors()),
+)
+BEAM_TREES: BudgetCache[BeamTree] = BudgetCache(
+    "beam trees",
+    budget_from_env("ATLAS_BEAM_CACHE_MB", 4),
+    size_of=lambda tree: 100 * sum(len(step.candidates) for step in tree.steps),  # ~bytes
+)
+ANATOMY_MAX_TOKENS = 64  # MiniLM inside the Transformer: every vector fits on screen
+
+
+def anatomy(model_key: str, text: str) -> Anatomy:
+    """Everything one text does inside a model ("translator" or "minilm"), cached.
+    Raises model.core.errors.InputError for text the model cannot run."""
+    return ANATOMIES.get((model_key, text), lambda: _anatomy(model_key, text))
+
+
+def _anatomy(model_key: str, text: str) -> Anatomy:
+    with model_slot():
+        if model_key == "translator":
+            return translator_anatomy(loaders.translator(), text, beams=0)
+        model, tokenizer = loaders.minilm()
+        encoded = encode(tokenizer, text, limit=min(ANATOMY_MAX_TOKENS, max_length(tokenizer)))
+        return bert_anatomy(model, encoded, name="MiniLM (all-MiniLM-L6-v2)")
+
+
+def beam_tree(source_ids: tuple[int, ...], width: int) -> BeamTree:
+    return BEAM_TREES.get((source_ids, width), lambda: _beams(source_ids, width))
+
+
+def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
+    with model_slot():
+        return traced_beam_search(loaders.translator(), source_ids, width)
