@@ -13,6 +13,24 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+LEVELS = ("unit", "integration", "app", "browser")  # a test's level is its folder's name
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its level, from the folder it is in, so `-m` selects by level
+    (`pytest -m "not browser"`) and no file can forget its marker."""
+    for item in items:
+        level = Path(item.path).parent.name
+        if level in LEVELS:
+            item.add_marker(level)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert():
+    """A random BERT (vocabulary 120), shared by the tests that only read it."""
+    from tests.tiny import tiny_hf
+
+    return tiny_hf("bert")
 
 
 @pytest.fixture(scope="session")

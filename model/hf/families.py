@@ -63,18 +63,24 @@ class Family:
         seed: int = 0,
         size: Size | None = None,
         variant: Variant = PLAIN,
+        head: str | None = None,
+        **config_fields: Any,
     ) -> PreTrainedModel:
         """A random model of the family (by default 2 layers, 4 heads, d_model 32), with
-        Transformers' eager attention, built as `variant` says."""
+        Transformers' eager attention, built as `variant` says. `head`: another class of the
+        family (BertForTokenClassification...); `config_fields` go into its config
+        (num_labels...)."""
         extra: dict[str, Any] = {}
         if variant.window:
             if self.window is None:
                 raise ValueError(f"{self.name} models have no sliding window")
             extra = self.window(variant.window)
         config = self.config(vocab_size + variant.padded, size or TINY, **extra)
+        for field, value in config_fields.items():  # over the builder's own (special ids...)
+            setattr(config, field, value)
         config._attn_implementation = "eager"
         torch.manual_seed(seed)
-        model: PreTrainedModel = getattr(transformers, self.model_class)(config)
+        model: PreTrainedModel = getattr(transformers, head or self.model_class)(config)
         if variant.padded and self.kind != "encoder":
             _write_padded_ids(model, vocab_size)
         cast(torch.nn.Module, model).to(variant.dtype)

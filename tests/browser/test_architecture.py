@@ -13,7 +13,6 @@ from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import open_page, record_timings, settled_box, wait_for_app
 
-pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "architecture"
 
 

@@ -18,7 +18,6 @@ from tests.browser.layout import CHART_LAYOUT, MIN_CELL, Report
 from tests.browser.test_pages import CHARTS, open_page, wait_for_app
 from tests.browser.test_projection import open_page_from_menu, set_lecture
 
-pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "lecture"
 VIEWPORTS = {"1600x1000": (1600, 1000), "1280x720": (1280, 720)}
 EXPLORER_TABS = explore.TABS

@@ -9,7 +9,6 @@ import pytest
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import open_page, wait_for_app
 
-pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "listed"
 # what each tab draws: a Plotly chart, bertviz's frame, or the statistics table
 DRAWS = {

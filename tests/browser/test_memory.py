@@ -10,13 +10,10 @@ import os
 import random
 from pathlib import Path
 
-import pytest
-
 from model.core.runtime import ALLOCATOR_ENV
 from tests.browser.conftest import ARTIFACTS, _free_port, serve_process
 from tests.browser.test_pages import open_page, wait_for_app
 
-pytestmark = pytest.mark.browser
 BOUND_MB = 1500  # what issue 25 sets for the server through the pages
 TEXTS = 40
 WORDS = [

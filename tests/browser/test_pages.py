@@ -10,8 +10,6 @@ import pytest
 from app.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS, ROOT
 
-pytestmark = pytest.mark.browser
-
 CHARTS = {  # charts drawn on first load
     "Home": 1,
     "BERT attention": 2,

@@ -11,7 +11,6 @@ from app.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import CHARTS, open_page, wait_for_app
 
-pytestmark = pytest.mark.browser
 SHOTS = ARTIFACTS / "projection"
 
 # The boxes of one chart's parts, in page pixels: the chart title, the axis titles, and every

@@ -19,7 +19,6 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, ROOT, _free_port, _serve
 from tests.browser.test_pages import wait_for_app
 
-pytestmark = pytest.mark.browser
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 replica = contextmanager(_serve)  # one app process, as the other browser tests serve it
 

@@ -8,8 +8,6 @@ from model.core.errors import InputError
 from model.core.masks import to_additive
 from model.hf.encoding import encode, run_with_capture
 
-pytestmark = pytest.mark.integration
-
 PAIR = ["The cat sat on the mat.", "Attention is all you need, said the eight authors."]
 
 

@@ -6,11 +6,7 @@ import importlib.util
 import re
 import sys
 
-import pytest
-
 from tests.conftest import ROOT
-
-pytestmark = pytest.mark.integration
 
 
 def _bench():

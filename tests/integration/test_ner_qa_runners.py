@@ -5,30 +5,19 @@ import json
 
 import pytest
 import torch
-from transformers import (
-    AutoTokenizer,
-    BertConfig,
-    BertForQuestionAnswering,
-    BertForTokenClassification,
-)
+from transformers import AutoTokenizer
 
-from model.core.capture import instrument
 from model.core.errors import InputError
+from model.hf.families import Size
 from model.hf.loading import minilm_path
 from model.tasks.ner import LABELS, NerTagger, add_casing, uses_casing, word_case
 from model.tasks.qa import QAReader
+from tests.tiny import tiny_hf
 
-pytestmark = pytest.mark.integration
 
-
-def tiny(cls, **extra):
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=30522, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=32, max_position_embeddings=512, **extra,
-    )  # fmt: skip
-    config._attn_implementation = "eager"
-    return instrument(cls(config).eval())
+def tiny(head: str, **fields):
+    """A random BERT of MiniLM's vocabulary and length, with a task head."""
+    return tiny_hf("bert", vocab_size=30522, size=Size(positions=512), head=head, **fields)
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +27,14 @@ def tokenizer():
 
 @pytest.fixture(scope="module")
 def tiny_tagger(tokenizer):
-    model = tiny(BertForTokenClassification, num_labels=len(LABELS),
+    model = tiny("BertForTokenClassification", num_labels=len(LABELS),
                  id2label=dict(enumerate(LABELS)))  # fmt: skip
     return NerTagger(model, tokenizer, name="tiny")
 
 
 @pytest.fixture(scope="module")
 def tiny_reader(tokenizer):
-    return QAReader(tiny(BertForQuestionAnswering), tokenizer, name="tiny")
+    return QAReader(tiny("BertForQuestionAnswering"), tokenizer, name="tiny")
 
 
 @pytest.mark.parametrize(
@@ -73,7 +62,7 @@ def test_tagger_windows_over_long_text(tiny_tagger):
 @pytest.fixture(scope="module")
 def cased_tagger(tokenizer):
     """A tiny tagger widened for casing, each casing row made distinct as training would."""
-    model = tiny(BertForTokenClassification, num_labels=len(LABELS),
+    model = tiny("BertForTokenClassification", num_labels=len(LABELS),
                  id2label=dict(enumerate(LABELS)))  # fmt: skip
     add_casing(model)
     with torch.no_grad():
@@ -82,7 +71,7 @@ def cased_tagger(tokenizer):
 
 
 def test_widening_for_casing_changes_nothing_before_training(tokenizer):
-    model = tiny(BertForTokenClassification, num_labels=3)
+    model = tiny("BertForTokenClassification", num_labels=3)
     enc = tokenizer("Apple opens a store in NYC", return_tensors="pt")
     before = model(**enc).logits
     add_casing(model)

@@ -6,14 +6,13 @@ import math
 
 import pytest
 import torch
-from transformers import BertTokenizerFast, MarianConfig, MarianMTModel
+from transformers import BertTokenizerFast
 
 from model.core.errors import InputError
 from model.hf.loading import minilm_path
 from model.tasks.translation import CHECKPOINT_DIR, MarianTranslator, OurTranslator
 from model.train import main as train_main
-
-pytestmark = pytest.mark.integration
+from tests.tiny import tiny_hf
 
 
 @pytest.fixture(scope="module")
@@ -183,24 +182,12 @@ def test_markup_is_just_text(tiny_translator):
 
 def tiny_marian():
     tokenizer = BertTokenizerFast.from_pretrained(minilm_path())  # a stand-in vocabulary
-    config = MarianConfig(
-        vocab_size=tokenizer.vocab_size,
-        d_model=16,
-        encoder_layers=2,
-        decoder_layers=2,
-        encoder_attention_heads=4,
-        decoder_attention_heads=4,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=64,
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.sep_token_id,
-        decoder_start_token_id=tokenizer.cls_token_id,
+    model = tiny_hf(
+        "marian", vocab_size=tokenizer.vocab_size, pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.sep_token_id, decoder_start_token_id=tokenizer.cls_token_id,
         bos_token_id=tokenizer.cls_token_id,
-    )
-    config._attn_implementation = "eager"
-    torch.manual_seed(0)
-    return MarianTranslator(MarianMTModel(config), tokenizer, name="tiny-marian")
+    )  # fmt: skip
+    return MarianTranslator(model, tokenizer, name="tiny-marian")
 
 
 @pytest.mark.parametrize("beam", [1, 3])

@@ -8,16 +8,14 @@ import threading
 import pytest
 import torch
 from tokenizers import Tokenizer
-from transformers import BertConfig, BertForMaskedLM, BertModel
 
 from model.analysis import anatomy as an
 from model.analysis import recompute as rc
 from model.core import capture as cap
 from model.hf.encoding import encode
 from model.tasks.translation import CHECKPOINT_DIR, OurTranslator
-from model.transformer.config import TransformerConfig
 from model.transformer.decoding import beam_search, greedy_decode
-from model.transformer.model import make_model
+from tests.tiny import tiny_hf, tiny_transformer
 
 TOL = 1e-5
 
@@ -25,23 +23,9 @@ TOL = 1e-5
 @pytest.fixture(scope="module")
 def translator():
     """A random 2-layer translator with the shipped tokenizer (8,000 pieces)."""
-    torch.manual_seed(0)
-    config = TransformerConfig(
-        src_vocab_size=8000, tgt_vocab_size=8000, d_model=32, n_heads=4, d_ff=64, n_layers=2,
-        dropout=0.1, max_len=40,
-    )  # fmt: skip
+    model = tiny_transformer(src_vocab_size=8000, tgt_vocab_size=8000, dropout=0.1, max_len=40)
     tokenizer = Tokenizer.from_file(str(CHECKPOINT_DIR / "tokenizer.json"))
-    return OurTranslator(make_model(config), tokenizer)
-
-
-@pytest.fixture(scope="module")
-def tiny_bert():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=120, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=40, max_position_embeddings=32,
-    )  # fmt: skip
-    return cap.instrument(BertModel(config, add_pooling_layer=False).eval())
+    return OurTranslator(model, tokenizer)
 
 
 def word_tokenizer():
@@ -188,12 +172,7 @@ def test_every_number_recomputes_on_a_bert(tiny_bert):
 
 
 def test_a_bert_with_a_language_model_head_has_its_logits_captured():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=16,
-    )  # fmt: skip
-    model = cap.instrument(BertForMaskedLM(config).eval())
+    model = tiny_hf("bert", vocab_size=50, head="BertForMaskedLM")
     ids = torch.tensor([[2, 7, 9, 3]])
     with torch.inference_mode(), cap.capture(model, activations=True) as rec:
         out = model(input_ids=ids)
@@ -234,22 +213,7 @@ def test_a_deep_copy_records_its_own_blocks_and_sessions_do_not_mix(tiny_bert):
 @pytest.mark.parametrize("family", ["roberta", "electra"])
 def test_other_bert_layout_encoders_have_their_blocks_recorded(family):
     """RoBERTa and ELECTRA keep BERT's module layout, so their blocks are labelled too."""
-    from transformers import ElectraConfig, ElectraModel, RobertaConfig, RobertaModel
-
-    torch.manual_seed(0)
-    sizes = {
-        "vocab_size": 60,
-        "hidden_size": 16,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "intermediate_size": 24,
-        "max_position_embeddings": 40,
-    }
-    if family == "roberta":
-        model = RobertaModel(RobertaConfig(**sizes), add_pooling_layer=False)
-    else:
-        model = ElectraModel(ElectraConfig(embedding_size=16, **sizes))
-    model = cap.instrument(model.eval())
+    model = tiny_hf(family, vocab_size=60)
     with torch.inference_mode(), cap.capture(model, activations=True) as rec:
         out = model(input_ids=torch.tensor([[0, 7, 8, 9, 2]]))
     blocks = rec.result.blocks

@@ -6,26 +6,10 @@ import threading
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertModel
 
 from model.core import capture as cap
 from model.core import hooks, instrument
 from model.core.masks import to_additive
-
-
-@pytest.fixture(scope="module")
-def tiny_bert():
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=64,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=32,
-        max_position_embeddings=32,
-    )
-    model = BertModel(config, add_pooling_layer=False).eval()
-    return cap.instrument(model)
 
 
 def batch(lengths, max_len=7):

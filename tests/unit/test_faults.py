@@ -10,18 +10,17 @@ import torch
 
 from model.core.errors import CheckpointError
 from model.transformer import checkpoint
-from model.transformer.config import TransformerConfig
-from model.transformer.model import make_model
 from model.transformer.tokenizer import train_tokenizer
+from tests.tiny import tiny_transformer
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     directory = tmp_path_factory.mktemp("ckpt")
     tokenizer = train_tokenizer(["the cat sleeps", "el gato duerme"] * 20, vocab_size=60)
-    config = TransformerConfig(src_vocab_size=60, tgt_vocab_size=60, d_model=8, n_heads=2,
-                               d_ff=16, n_layers=1, max_len=16)  # fmt: skip
-    checkpoint.save_checkpoint(make_model(config), tokenizer, directory)
+    model = tiny_transformer(src_vocab_size=60, tgt_vocab_size=60, d_model=8, n_heads=2, d_ff=16,
+                             n_layers=1)  # fmt: skip
+    checkpoint.save_checkpoint(model, tokenizer, directory)
     return directory
 
 

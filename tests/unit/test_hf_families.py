@@ -3,60 +3,24 @@
 
 import pytest
 import torch
-from transformers import (
-    BartConfig,
-    BartForConditionalGeneration,
-    BertConfig,
-    BertForQuestionAnswering,
-    BertForTokenClassification,
-    DistilBertConfig,
-    DistilBertForQuestionAnswering,
-    DistilBertForTokenClassification,
-    MarianConfig,
-    MarianMTModel,
-)
 
 from model.core import capture as cap
 from model.core.masks import to_additive
+from model.hf.families import BY_TYPE
 
-SMALL = {"vocab_size": 50}
-
-
-def bert_config():
-    return BertConfig(
-        **SMALL, hidden_size=16, num_hidden_layers=2, num_attention_heads=4,
-        intermediate_size=32, max_position_embeddings=32,
-    )  # fmt: skip
-
-
-def distil_config():
-    return DistilBertConfig(
-        **SMALL, dim=16, n_layers=2, n_heads=4, hidden_dim=32, max_position_embeddings=32,
-    )  # fmt: skip
-
-
-def seq2seq_config(cls):
-    return cls(
-        **SMALL, d_model=16, encoder_layers=2, decoder_layers=2, encoder_attention_heads=4,
-        decoder_attention_heads=4, encoder_ffn_dim=32, decoder_ffn_dim=32,
-        max_position_embeddings=32, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-        decoder_start_token_id=0,
-    )  # fmt: skip
-
-
+# (family, the task class of it): built by the family builders, as the family checks build
 ENCODERS = [
-    (BertForTokenClassification, bert_config),
-    (BertForQuestionAnswering, bert_config),
-    (DistilBertForTokenClassification, distil_config),
-    (DistilBertForQuestionAnswering, distil_config),
+    ("bert", "BertForTokenClassification"),
+    ("bert", "BertForQuestionAnswering"),
+    ("distilbert", "DistilBertForTokenClassification"),
+    ("distilbert", "DistilBertForQuestionAnswering"),
 ]
-SEQ2SEQ = [(MarianMTModel, MarianConfig), (BartForConditionalGeneration, BartConfig)]
+SEQ2SEQ = ["marian", "bart"]
 
 
-def build(cls, config):
-    torch.manual_seed(0)
-    config._attn_implementation = "eager"
-    return cls(config).eval()
+def build(model_type: str, head: str | None = None):
+    """A random model (vocabulary 50, 2 layers, 4 heads), not instrumented: a reference."""
+    return BY_TYPE[model_type].tiny(vocab_size=50, head=head)
 
 
 def encoder_inputs():
@@ -69,10 +33,10 @@ def first_tensor(output):
     return output.logits if hasattr(output, "logits") else output.start_logits
 
 
-@pytest.mark.parametrize(("cls", "make_config"), ENCODERS, ids=lambda x: getattr(x, "__name__", ""))
-def test_encoder_families_capture_like_output_attentions(cls, make_config):
-    reference = build(cls, make_config())
-    model = cap.instrument(build(cls, make_config()))
+@pytest.mark.parametrize(("family", "head"), ENCODERS, ids=[h for _, h in ENCODERS])
+def test_encoder_families_capture_like_output_attentions(family, head):
+    reference = build(family, head)
+    model = cap.instrument(build(family, head))
     inputs = encoder_inputs()
     with torch.no_grad():
         expected = reference(**inputs, output_attentions=True)
@@ -89,9 +53,9 @@ def test_encoder_families_capture_like_output_attentions(cls, make_config):
         assert torch.all(r.probs[1, :, :, 4:] == 0)
 
 
-@pytest.mark.parametrize(("cls", "make_config"), ENCODERS, ids=lambda x: getattr(x, "__name__", ""))
-def test_encoder_families_ablate(cls, make_config):
-    model = cap.instrument(build(cls, make_config()))
+@pytest.mark.parametrize(("family", "head"), ENCODERS, ids=[h for _, h in ENCODERS])
+def test_encoder_families_ablate(family, head):
+    model = cap.instrument(build(family, head))
     inputs = encoder_inputs()
     with torch.no_grad():
         base = first_tensor(model(**inputs))
@@ -101,10 +65,10 @@ def test_encoder_families_ablate(cls, make_config):
             assert not torch.allclose(first_tensor(model(**inputs)), base)
 
 
-@pytest.mark.parametrize(("cls", "config_cls"), SEQ2SEQ, ids=lambda x: getattr(x, "__name__", ""))
-def test_seq2seq_families_capture_all_three_stacks(cls, config_cls):
-    reference = build(cls, seq2seq_config(config_cls))
-    model = cap.instrument(build(cls, seq2seq_config(config_cls)))
+@pytest.mark.parametrize("family", SEQ2SEQ)
+def test_seq2seq_families_capture_all_three_stacks(family):
+    reference = build(family)
+    model = cap.instrument(build(family))
     inputs = {
         "input_ids": torch.tensor([[5, 6, 7, 8, 2], [5, 6, 2, 1, 1]]),
         "attention_mask": torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]),
@@ -138,7 +102,7 @@ def test_seq2seq_families_capture_all_three_stacks(cls, config_cls):
 
 
 def test_marian_generation_is_captured_step_by_step():
-    model = cap.instrument(build(MarianMTModel, seq2seq_config(MarianConfig)))
+    model = cap.instrument(build("marian"))
     src = torch.tensor([[5, 6, 7, 8, 2]])
     with torch.no_grad(), cap.capture(model) as rec:
         out = model.generate(src, max_new_tokens=4, num_beams=1, do_sample=False, min_length=0)
@@ -156,8 +120,8 @@ def test_marian_generation_is_captured_step_by_step():
 
 
 def test_a_capture_on_one_model_ignores_another():
-    a = cap.instrument(build(BertForTokenClassification, bert_config()))
-    b = cap.instrument(build(BertForTokenClassification, bert_config()))
+    a = cap.instrument(build("bert", "BertForTokenClassification"))
+    b = cap.instrument(build("bert", "BertForTokenClassification"))
     with torch.no_grad(), cap.capture(a) as rec:
         b(**encoder_inputs())
     assert rec.result.records == ()
@@ -179,19 +143,19 @@ def test_transformers_still_offers_what_the_capture_relies_on():
 
     assert callable(AttentionInterface.register) and callable(AttentionMaskInterface.register)
     assert hasattr(PreTrainedModel, "set_attn_implementation")
-    model = cap.instrument(build(BertForTokenClassification, bert_config()))
+    model = cap.instrument(build("bert", "BertForTokenClassification"))
     assert IMPLEMENTATION in ALL_ATTENTION_FUNCTIONS
     assert model.config._attn_implementation == IMPLEMENTATION
-    for cls, make in [*ENCODERS, *((m, lambda c=c: seq2seq_config(c)) for m, c in SEQ2SEQ)]:
+    for family, head in [*ENCODERS, *((f, None) for f in SEQ2SEQ)]:
         attention = next(
             m
-            for _, m in build(cls, make()).named_modules()
+            for _, m in build(family, head).named_modules()
             if type(m).__name__.endswith(("SelfAttention", "MultiHeadSelfAttention", "Attention"))
             and hasattr(sys.modules[type(m).__module__], "eager_attention_forward")
         )
         params = list(inspect.signature(eager_function(attention)).parameters)
-        assert params[:5] == ["module", "query", "key", "value", "attention_mask"], cls.__name__
-        assert {"scaling", "dropout"} <= set(params), cls.__name__
+        assert params[:5] == ["module", "query", "key", "value", "attention_mask"], family
+        assert {"scaling", "dropout"} <= set(params), family
 
 
 def test_a_model_whose_attention_bypasses_the_interface_is_refused_by_name():

@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from transformers import BertConfig, BertModel
 
 from model.analysis.teaching import (
     attention_steps,
@@ -40,12 +39,8 @@ def test_masking_the_uninformative_features_makes_the_vote_decisive():
 
 
 @pytest.fixture(scope="module")
-def tiny():
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=40, hidden_size=16, num_hidden_layers=2,
-                        num_attention_heads=4, intermediate_size=32)  # fmt: skip
-    config._attn_implementation = "eager"
-    model = cap.instrument(BertModel(config, add_pooling_layer=False).eval())
+def tiny(tiny_bert):
+    model = tiny_bert
     inputs = {"input_ids": torch.tensor([[2, 7, 9, 11, 3, 0]]),
               "attention_mask": torch.tensor([[1, 1, 1, 1, 1, 0]])}  # fmt: skip
     with torch.no_grad(), cap.capture(model, qkv=True, masks=True) as rec:

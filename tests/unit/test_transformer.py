@@ -11,20 +11,15 @@ from model.training.toy import ToySetup, train_toy
 from model.transformer.attention import scaled_dot_product_attention
 from model.transformer.config import TransformerConfig
 from model.transformer.decoding import beam_search, forced_decode_steps, greedy_decode
-from model.transformer.model import make_model
 from model.transformer.positional import PositionalEncoding, sinusoidal_encoding
+from tests.tiny import tiny_transformer
 
 PAD, BOS, EOS = 0, 1, 2
 
 
 @pytest.fixture(scope="module")
 def model():
-    torch.manual_seed(0)
-    config = TransformerConfig(
-        src_vocab_size=20, tgt_vocab_size=22, d_model=32, n_heads=4, d_ff=64, n_layers=2,
-        dropout=0.0, max_len=16,
-    )  # fmt: skip
-    return make_model(config).eval()
+    return tiny_transformer()
 
 
 def padded_sources():
