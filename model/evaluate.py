@@ -7,6 +7,8 @@ The last line of each command is fixed (progress is read from it):
     python -m model.evaluate ner           ->  ner test F1: X
     python -m model.evaluate qa            ->  qa test EM: X F1: Y handwritten EM: Z
     python -m model.evaluate anatomy       ->  anatomy recompute max abs error: X over N blocks
+    python -m model.evaluate faithfulness qa
+        ->  faithfulness qa: attention X rollout Y flow Z gradxinput W ig V occlusion O
 
 Every score is computed with the decoder the app shows (`translate`, `tag_words`, `answer`).
 """
@@ -252,6 +254,112 @@ def evaluate_families(args: argparse.Namespace) -> str:
     return line
 
 
+# The rows the faithfulness command reports (comprehensiveness AOPC in its last line), by the
+# names model.analysis.explanations gives them.
+FAITHFUL_ROWS = {
+    "attention": "every layer (mean)",
+    "rollout": "rollout",
+    "flow": "flow",
+    "gradxinput": "gradient x input",
+    "ig": "integrated gradients",
+    "occlusion": "occlusion",
+}
+
+
+def faithfulness_subjects(which: str, checkpoint: str) -> Any:
+    """(example in words, Subject) for each held-out example with something to explain, in
+    order: NER, the first entity the tagger finds in each WNUT-16 test sentence; QA, the
+    answer the reader gives to each generated test question; translation, the middle decoding
+    step of each held-out corpus sentence's greedy translation."""
+    folder = Path(checkpoint) if checkpoint else None
+    if which == "ner":
+        from model.datasets.wnut import load_wnut, split_sentences
+        from model.tasks.ner import NerTagger
+
+        tagger = NerTagger.load(folder) if folder else NerTagger.load()
+        for words, _ in split_sentences(load_wnut())["test"]:
+            result = tagger(" ".join(words))
+            if result.entities:
+                yield result.text, tagger.explain(result, result.entities[0])
+    elif which == "qa":
+        from model.datasets.qa_generator import generated_splits
+        from model.tasks.qa import QAReader
+
+        reader = QAReader.load(folder) if folder else QAReader.load()
+        for example in generated_splits()["test"]:
+            result = reader(example.question, example.context)
+            if result.best is not None:
+                yield example.question, reader.explain(result)
+    else:
+        from model.datasets.corpus import read_split
+        from model.tasks.translation import OurTranslator
+
+        translator = OurTranslator.load(folder) if folder else OurTranslator.load()
+        for pair in read_split("test"):
+            result = translator.translate(pair.english)
+            yield pair.english, translator.explain(result, len(result.output_tokens) // 2)
+
+
+def evaluate_faithfulness(args: argparse.Namespace) -> str:
+    """ERASER's comprehensiveness and sufficiency (DeYoung et al., 2020) of every
+    explanation, over held-out examples: the top 10, 20 and 50% of the removable tokens by
+    each method's scores removed (model.core.attribution says how), and their AOPC."""
+    import itertools
+
+    import numpy as np
+
+    from model.analysis.explanations import explain
+    from model.core.attribution import FRACTIONS, faithfulness
+
+    limit = args.limit or 200
+    comp: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
+    suff: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
+    corr: dict[str, list[float]] = {name: [] for name in FAITHFUL_ROWS}
+    deltas: list[float] = []
+    examples = itertools.islice(faithfulness_subjects(args.which, args.checkpoint), limit)
+    for _, subject in tqdm(examples, total=limit, disable=args.quiet):
+        found = explain(subject, layer=0, head=0, steps=args.steps)
+        correlation = found.correlation
+        for short, name in FAITHFUL_ROWS.items():
+            if name not in found.rows:  # flow beyond its token limit
+                continue
+            measured = faithfulness(subject, found.rows[name])
+            comp[short].append(measured.comprehensiveness)
+            suff[short].append(measured.sufficiency)
+            if name in correlation and np.isfinite(correlation[name]):
+                corr[short].append(correlation[name])
+        if found.delta is not None:
+            deltas.append(found.delta)
+    counted = len(comp["occlusion"])
+    if not counted:
+        raise SystemExit(f"faithfulness {args.which}: no example had anything to explain")
+    percents = " ".join(f"{int(100 * f):>5d}%" for f in FRACTIONS)
+    print(f"{counted} held-out {args.which} examples; removed = replaced by the mask (or unknown)"
+          " token; higher comprehensiveness and lower sufficiency are more faithful")  # fmt: skip
+    print(f"{'method':11s} {'n':>4s}  comprehensiveness {percents}  AOPC | "
+          f"sufficiency {percents}  AOPC | Spearman with occlusion")  # fmt: skip
+    aopc = {}
+    for short in FAITHFUL_ROWS:
+        if not comp[short]:
+            continue
+        c, u = np.mean(comp[short], axis=0), np.mean(suff[short], axis=0)
+        aopc[short] = float(c.mean())
+        rho = f"{np.mean(corr[short]):.3f}" if corr[short] else "-"
+        print(
+            f"{short:11s} {len(comp[short]):4d}  {'':17s} "
+            + " ".join(f"{v:6.3f}" for v in c)
+            + f" {c.mean():5.3f} | {'':11s} "
+            + " ".join(f"{v:6.3f}" for v in u)
+            + f" {u.mean():5.3f} | {rho}"
+        )
+    if deltas:
+        print(f"integrated gradients ({args.steps} steps): median convergence delta "
+              f"{np.median(deltas):.2e}, largest {max(deltas):.2e}")  # fmt: skip
+    return f"faithfulness {args.which}: " + " ".join(
+        f"{short} {aopc[short]:.3f}" if short in aopc else f"{short} -" for short in FAITHFUL_ROWS
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="python -m model.evaluate",
@@ -265,11 +373,15 @@ def parser() -> argparse.ArgumentParser:
         "qa": "exact match and F1 on generated questions, exact match on the hand-written set",
         "anatomy": "recompute every number Inside the Transformer shows from the parameters",
         "families": "capture on a tiny model of every supported Hugging Face family, checked",
+        "faithfulness": "comprehensiveness and sufficiency of every explanation, held out",
     }
     for task, description in what.items():
         cmd = sub.add_parser(task, help=description, description=description)
         cmd.add_argument("--checkpoint", default="", help="a checkpoint folder (default: shipped)")
-        cmd.add_argument("--limit", type=int, default=0, help="evaluate the first N examples")
+        cmd.add_argument(
+            "--limit", type=int, default=0,
+            help="evaluate the first N examples (faithfulness: N explained, default 200)",
+        )  # fmt: skip
         cmd.add_argument("--quiet", action="store_true", help="no progress bar")
         if task == "translation":
             cmd.add_argument("--beam", type=int, default=4, help="beams of the beam search")
@@ -282,6 +394,9 @@ def parser() -> argparse.ArgumentParser:
             )
         if task == "qa":
             cmd.add_argument("--verbose", action="store_true", help="list every miss")
+        if task == "faithfulness":
+            cmd.add_argument("which", choices=("ner", "qa", "translation"))
+            cmd.add_argument("--steps", type=int, default=32, help="integrated gradients' steps")
     return root
 
 
@@ -293,6 +408,7 @@ def main(argv: list[str] | None = None) -> None:
         "qa": evaluate_qa,
         "anatomy": evaluate_anatomy,
         "families": evaluate_families,
+        "faithfulness": evaluate_faithfulness,
     }
     print(task[args.task](args))
 

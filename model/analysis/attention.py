@@ -42,11 +42,14 @@ def attention_rollout(attention: np.ndarray) -> np.ndarray:
     return rolled
 
 
-def attention_flow(attention: np.ndarray, max_tokens: int = FLOW_MAX_TOKENS) -> np.ndarray:
+def attention_flow(
+    attention: np.ndarray, max_tokens: int = FLOW_MAX_TOKENS, only: Sequence[int] | None = None
+) -> np.ndarray:
     """Abnar & Zuidema (2020): max-flow from each output token to each input token through the
     layered graph whose edge capacities are the residual-mixed attention weights.
 
-    Returns (n, n): entry [i, j] is the flow value from output token i to input token j.
+    Returns (n, n): entry [i, j] is the flow value from output token i to input token j; with
+    `only`, only those output tokens' rows are solved (the others stay 0).
     Capacities are fixed-point with 1e-6 resolution (the solver works on integers).
     """
     from scipy.sparse import csr_array
@@ -72,7 +75,7 @@ def attention_flow(attention: np.ndarray, max_tokens: int = FLOW_MAX_TOKENS) -> 
         (np.concatenate(caps), (np.concatenate(rows), np.concatenate(cols))), shape=(size, size)
     )
     flow = np.zeros((n, n))
-    for i in range(n):
+    for i in range(n) if only is None else only:
         for j in range(n):
             flow[i, j] = maximum_flow(graph, n_layers * n + i, j).flow_value / FLOW_SCALE
     return flow
@@ -129,3 +132,50 @@ def sharpest_head(attention: np.ndarray) -> HeadStats:
     """The head whose rows are the most concentrated: lowest mean entropy. attention:
     (layers, heads, q_len, k_len)."""
     return min(head_statistics(attention), key=lambda s: s.entropy)
+
+
+# -- attention as an explanation of an output ---------------------------------------------
+EXPLAINED_BY = (
+    "Attention stands for an output as the attention rows of the tokens that produce it: "
+    "an entity's word pieces, the answer's start and end, the position that predicts the next "
+    "token, or a decoding step's cross-attention. Their rows are averaged: for the chosen "
+    "head, for the mean of its layer's heads, and for the mean over every layer and head. "
+    "Rollout and flow follow the same rows through the residual stream; for a decoding step, "
+    "the last layer's cross-attention row (mean of heads) is carried back through the "
+    "encoder's rollout and flow to the source tokens."
+)
+
+
+def explained_attention(
+    attention: np.ndarray,
+    queries: Sequence[int],
+    layer: int,
+    head: int,
+    flow: bool = True,
+    through: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The attention rows of the explained tokens, one weight per key token, as an
+    explanation (EXPLAINED_BY). attention: (layers, heads, q_len, k_len), the stack whose rows
+    the queries index. `through`: for cross-attention, the encoder's self-attention (layers,
+    heads, k_len, k_len), through which rollout and flow continue to the source tokens."""
+    rows = list(queries)
+    picked = attention[:, :, rows].mean(axis=2)  # (layers, heads, k_len)
+    found = {
+        f"head {layer}.{head}": picked[layer, head],
+        f"layer {layer} (mean of heads)": picked[layer].mean(0),
+        "every layer (mean)": picked.mean((0, 1)),
+    }
+    square = attention if through is None else through
+    if square.shape[-1] != square.shape[-2]:
+        return found
+    rolled = attention_rollout(square)[-1]  # (k_len, k_len)
+    if through is None:
+        found["rollout"] = rolled[rows].mean(0)
+    else:  # the last cross-attention rows, carried back through the encoder
+        found["rollout"] = picked[-1].mean(0) @ rolled
+    if flow and square.shape[-1] <= FLOW_MAX_TOKENS:
+        if through is None:
+            found["flow"] = attention_flow(square, only=rows)[rows].mean(0)
+        else:
+            found["flow"] = picked[-1].mean(0) @ attention_flow(square)
+    return found

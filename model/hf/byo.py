@@ -28,6 +28,7 @@ import torch
 import transformers
 from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from model.core.attribution import Subject, TokenAt, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
@@ -255,6 +256,46 @@ def run_text(
     special["target"] = [i in special_ids for i in fed]
     wrote = decode_named(tokenizer, new)
     return att.with_tokens(tokens, special), encoded.dropped, wrote
+
+
+def explain(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    family: Family,
+    text: str,
+    step: int = 0,
+) -> Subject:
+    """What attribution explains for a listed model with an output: a decoder-only model's
+    next token after the text (step 0), or the token an encoder-decoder writes at `step`
+    (greedy, as `run_text` writes it), given the tokens before it. Raises InputError for a
+    bare encoder (no output) and for a step beyond what the model writes here."""
+    if family.kind == "encoder":
+        raise InputError(
+            f"A bare {family.name} encoder has no output to explain: attribution needs a task "
+            "head or a language-model head."
+        )
+    steps = 1 if family.kind == "decoder" else GENERATE_STEPS
+    if not 0 <= step < steps:
+        raise InputError(f"Step {step + 1} is beyond the {steps} token(s) explained here.")
+    encoded = encode(tokenizer, text, limit=max(2, max_length(tokenizer, model) - GENERATE_STEPS))
+    inputs = model_inputs(model, encoded.inputs)
+    with torch.no_grad():
+        if family.kind == "decoder":
+            position = inputs["input_ids"].shape[1] - 1
+            token = int(model(**inputs).logits[0, position].argmax())
+        else:
+            written = cast(Any, model).generate(
+                **inputs, max_new_tokens=step + 1, min_new_tokens=step + 1, do_sample=False,
+                num_beams=1, pad_token_id=_pad_id(model, tokenizer),
+            )  # fmt: skip
+            inputs["decoder_input_ids"] = written[:, : step + 1]
+            position, token = step, int(written[0, step + 1])
+    name = decode_named(tokenizer, [token]) or token_names(tokenizer, [token])[0]
+    what = "the next token" if family.kind == "decoder" else f"step {step + 1}"
+    return Subject.of(
+        model, inputs, TokenAt(position, token, name=f"{what}: '{name}'"), encoded.tokens,
+        encoded.special, removal_id(tokenizer),
+    )  # fmt: skip
 
 
 def _pad_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:

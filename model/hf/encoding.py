@@ -9,6 +9,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
+from model.core.attribution import removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 
@@ -23,6 +24,7 @@ class Encoded:
     segments: tuple[int, ...]
     dropped: int  # tokens cut off to fit max_length
     offsets: tuple[tuple[int, int], ...] = ()  # characters of each token in its segment
+    removed_id: int = 0  # what a removed token becomes (model.core.attribution.removal_id)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -99,6 +101,7 @@ def encode(
         segments=tuple(int(s) for s in segments),
         dropped=max(0, len(full) - len(ids)),
         offsets=tuple((int(a), int(b)) for a, b in offsets),
+        removed_id=removal_id(tokenizer),
     )
 
 

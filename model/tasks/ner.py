@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from model.core.attribution import LabelAt, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import CheckpointError, InputError
 from model.core.paths import CHECKPOINTS
@@ -289,11 +290,9 @@ class NerTagger:
         what training validates and evaluation scores."""
         return self._tag(words, max_length, record=False).tags if words else []
 
-    def _tag(self, words: Sequence[str], max_length: int, record: bool) -> _Tagged:
-        """The one decoder: words in overlapping windows of word pieces; each word's label
-        distribution read from its first piece in the window where that piece sits farthest
-        from an edge; then the most probable valid BIO sequence (`bio_decode`)."""
-        enc = encode_words(
+    def _windows(self, words: Sequence[str], max_length: int) -> Any:
+        """The words as the model reads them: overlapping windows of word pieces."""
+        return encode_words(
             self.tokenizer,
             [words],
             uses_casing(self.model),
@@ -304,6 +303,43 @@ class NerTagger:
             padding=True,
             return_tensors="pt",
         )
+
+    def explain(self, result: NerResult, entity: Entity, max_length: int = 512) -> Subject:
+        """What attribution explains for an entity: its tags (B- on its first word, I- on the
+        others), each read from the word's first piece as the tagger reads it, in the first
+        window (the one whose attention the page shows). Raises InputError when the entity
+        lies beyond that window."""
+        words = [result.text[s:e] for s, e in result.words]
+        enc = self._windows(words, max_length)
+        length = int(enc["attention_mask"][0].sum())
+        word_ids = enc.word_ids(0)[:length]
+        first_piece: dict[int, int] = {}
+        for position, word in enumerate(word_ids):
+            if word is not None:
+                first_piece.setdefault(word, position)
+        if any(w not in first_piece for w in entity.words):
+            raise InputError(
+                f"'{entity.text}' lies beyond the first window of {max_length} tokens, whose "
+                "attention is shown; explanations are computed for that window only."
+            )
+        label2id = {label: i for i, label in self.id2label.items()}
+        tags = [("B-" if k == 0 else "I-") + entity.label for k in range(len(entity.words))]
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        return Subject.of(
+            self.model,
+            {k: enc[k][:1, :length] for k in keys},
+            LabelAt(tuple(first_piece[w] for w in entity.words), tuple(label2id[t] for t in tags),
+                    name=f"{entity.label} '{entity.text}'"),
+            self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0][:length]),
+            [w is None for w in word_ids],
+            removal_id(self.tokenizer),
+        )  # fmt: skip
+
+    def _tag(self, words: Sequence[str], max_length: int, record: bool) -> _Tagged:
+        """The one decoder: words in overlapping windows of word pieces; each word's label
+        distribution read from its first piece in the window where that piece sits farthest
+        from an edge; then the most probable valid BIO sequence (`bio_decode`)."""
+        enc = self._windows(words, max_length)
         n_windows = enc["input_ids"].shape[0]
         inputs = {k: enc[k] for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc}
         lengths = inputs["attention_mask"].sum(1).tolist()  # (windows,)

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from model.core.attribution import AnswerSpan, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.paths import CHECKPOINTS
@@ -158,6 +159,34 @@ class QAReader:
             attention=attention,
             windows=n_windows,
             notices=tuple(notices),
+        )
+
+    def explain(self, result: QAResult, max_length: int = 384, stride: int = 128) -> Subject:
+        """What attribution explains for an answer: its span's start + end logits, in the
+        window that holds it (the one whose attention the page shows). Raises InputError
+        when there is no answer to explain."""
+        best = result.best
+        if best is None:
+            raise InputError("There is no answer to explain: the model found none in the context.")
+        enc = self._windows(result.question, result.context, max_length, stride)
+        window = next(
+            w for w in range(enc["input_ids"].shape[0])
+            if tuple(self.tokenizer.convert_ids_to_tokens(
+                enc["input_ids"][w][: len(result.tokens)])) == result.tokens
+        )  # fmt: skip
+        length = len(result.tokens)
+        context = [i for i, s in enumerate(result.segments) if s == 1]
+        start = next(i for i in context if result.offsets[i][1] > best.start)
+        end = max(i for i in context if result.offsets[i][0] < best.end)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        seq_ids = enc.sequence_ids(window)[:length]
+        return Subject.of(
+            self.model,
+            {k: enc[k][window : window + 1, :length] for k in keys},
+            AnswerSpan(start, end, name=f"the answer '{best.text}'"),
+            result.tokens,
+            [s is None for s in seq_ids],
+            removal_id(self.tokenizer),
         )
 
     @torch.inference_mode()

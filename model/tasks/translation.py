@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from tokenizers import Tokenizer
 
+from model.core.attribution import Subject, TokenAt
 from model.core.capture import AttentionCapture, capture, instrument
 from model.core.errors import InputError
 from model.core.paths import CHECKPOINTS
@@ -129,6 +130,34 @@ class OurTranslator:
                 "training; they are read as [UNK]."
             )
         return [*ids, self.eos], [*tokens, EOS], notices
+
+    def explain(self, result: Translation, step: int) -> Subject:
+        """What attribution explains at a decoding step: the logit of the token written there,
+        given the source and the tokens written before it (teacher-forced), over the source
+        tokens. Raises InputError for a step beyond the translation."""
+        if not 0 <= step < len(result.output_tokens):
+            raise InputError(
+                f"Step {step + 1} is beyond the translation, which has "
+                f"{len(result.output_tokens)} steps."
+            )
+        ids = [self.tokenizer.token_to_id(t) for t in result.source_tokens]
+        written = [self.tokenizer.token_to_id(t) for t in result.output_tokens]
+        prefix = torch.tensor([[self.bos, *written[:step]]])
+        source = torch.tensor([ids])
+
+        def run(batch: torch.Tensor) -> torch.Tensor:
+            return self.model(batch, prefix.expand(batch.shape[0], -1))
+
+        return Subject(
+            self.model,
+            run,
+            TokenAt(step, written[step], name=f"step {step + 1}: '{result.output_tokens[step]}'"),
+            self.model.src_embed,
+            source,
+            result.source_tokens,
+            tuple(t != EOS for t in result.source_tokens),
+            self.unk,  # the tokenizer has no mask token
+        )
 
     @torch.inference_mode()
     def translate(

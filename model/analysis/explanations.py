@@ -1,0 +1,104 @@
+"""Every explanation of one output, side by side on the same tokens: where attention looks
+(a head, its layer, every layer, rollout, flow) and what the output depends on (gradient x
+input, integrated gradients, occlusion), with each one's rank correlation with occlusion.
+
+    subject = tagger.explain(result, entity)      # or reader.explain, translator.explain...
+    found = explain(subject, layer=5, head=3)
+    found.rows["integrated gradients"], found.correlation["rollout"], found.delta
+
+What attention stands for is defined once (`attention.EXPLAINED_BY`): the rows of the tokens
+that produce the output (`Target.queries`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from model.analysis.attention import explained_attention
+from model.core.attribution import (
+    IG_STEPS,
+    METHOD_NAMES,
+    METHODS,
+    Method,
+    Subject,
+    attribute,
+    rank_correlation,
+)
+from model.core.capture import AttentionCapture, capture
+
+
+@dataclass(frozen=True)
+class Explanation:
+    target: str  # what is explained, in words
+    tokens: tuple[str, ...]
+    removable: tuple[bool, ...]  # False: special tokens, left out of rankings
+    rows: dict[str, np.ndarray]  # method name -> one score per token, attention first
+    delta: float | None  # integrated gradients' convergence delta
+    stack: str  # the attention stack whose rows stand for the output
+
+    @property
+    def correlation(self) -> dict[str, float]:
+        """Each row's Spearman correlation with occlusion, over the removable tokens."""
+        reference = self.rows.get(METHOD_NAMES["occlusion"])
+        if reference is None:
+            return {}
+        kept = np.array(self.removable)
+        return {
+            name: rank_correlation(row[kept], reference[kept])
+            for name, row in self.rows.items()
+            if name != METHOD_NAMES["occlusion"]
+        }
+
+
+def attention_of(subject: Subject) -> AttentionCapture:
+    """The model's attention on the subject's own input (the same call attribution makes)."""
+    with torch.inference_mode(), capture(subject.model) as recorder:
+        subject.run(subject.ids)
+    return recorder.result
+
+
+def attributions(
+    subject: Subject, methods: Sequence[Method] = METHODS, steps: int = IG_STEPS
+) -> tuple[dict[str, np.ndarray], float | None]:
+    """Each method's scores (by its name) and integrated gradients' delta."""
+    rows: dict[str, np.ndarray] = {}
+    delta = None
+    for method in methods:
+        found = attribute(subject, method=method, steps=steps)
+        rows[METHOD_NAMES[method]] = found.scores
+        delta = found.delta if found.delta is not None else delta
+    return rows, delta
+
+
+def attention_rows(
+    subject: Subject, layer: int, head: int, flow: bool = True
+) -> tuple[str, dict[str, np.ndarray]]:
+    """The attention that stands for the subject's output (EXPLAINED_BY), and its stack."""
+    att = attention_of(subject)
+    stack = "cross" if "cross" in att.stacks else att.stacks[0]
+    weights = att.matrices(stack).numpy()  # (layers, heads, queries, keys)
+    through = att.matrices("encoder").numpy() if stack == "cross" else None
+    layer, head = min(layer, weights.shape[0] - 1), min(head, weights.shape[1] - 1)
+    return stack, explained_attention(weights, subject.target.queries, layer, head, flow, through)
+
+
+def explain(
+    subject: Subject,
+    layer: int,
+    head: int,
+    methods: Sequence[Method] = METHODS,
+    steps: int = IG_STEPS,
+    flow: bool = True,
+    found: tuple[dict[str, np.ndarray], float | None] | None = None,
+) -> Explanation:
+    """Every explanation of the subject's output. `found`: its attributions, computed
+    before (they do not depend on the layer and head chosen)."""
+    stack, rows = attention_rows(subject, layer, head, flow)
+    scores, delta = found if found is not None else attributions(subject, methods, steps)
+    return Explanation(
+        subject.target.name, subject.tokens, subject.removable, {**rows, **scores}, delta, stack
+    )

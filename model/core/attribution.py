@@ -1,0 +1,306 @@
+"""Which input tokens an output depends on, by gradient and by occlusion, computed with
+Captum; and how faithful a ranking of the tokens is, measured by removing them.
+
+    subject = Subject.of(model, inputs, AnswerSpan(12, 14), tokens, special, removed_id)
+    attribute(subject, "ig")            # integrated gradients, 32 steps, with its delta
+    attribute(subject, "gradxinput")    # gradient x input
+    attribute(subject, "occlusion")     # each token removed in turn: the reference effect
+    faithfulness(subject, scores)       # ERASER's comprehensiveness and sufficiency
+
+What is explained is one number of the model's output, a `Target`: a label's logit at some
+positions (NER), an answer span's start + end logits (QA), a token's logit at a decoding
+step (translation, encoder-decoders) or at the last position (decoder-only models).
+
+A token is **removed** by replacing it with the tokenizer's mask token, or its unknown
+token where it has no mask token (our translator), and it stays where it was, attended
+like any other. One definition serves every method that removes: occlusion, integrated
+gradients' baseline, comprehensiveness and sufficiency. Special tokens ([CLS], [SEP],
+[EOS]) are never removed and never ranked.
+
+Gradient methods are taken on the token-embedding layer (Captum's layer variants):
+an embedding vector's attributions are summed into one score per token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+Method = Literal["gradxinput", "ig", "occlusion"]
+METHODS: tuple[Method, ...] = ("gradxinput", "ig", "occlusion")
+METHOD_NAMES: dict[Method, str] = {
+    "gradxinput": "gradient x input",
+    "ig": "integrated gradients",
+    "occlusion": "occlusion",
+}
+IG_STEPS = 32
+FRACTIONS = (0.1, 0.2, 0.5)  # of the removable tokens, for comprehensiveness and sufficiency
+BATCH = 32  # inputs per forward pass for occlusion and integrated gradients
+
+
+def _logits(output: Any, field: str = "logits") -> torch.Tensor:
+    return output if isinstance(output, torch.Tensor) else getattr(output, field)
+
+
+class Target(Protocol):
+    """One number of a model's output, for a batch of inputs."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def queries(self) -> tuple[int, ...]: ...  # the output positions that produce it
+
+    def logit(self, output: Any) -> torch.Tensor: ...  # (batch,): what is attributed
+
+    def probability(self, output: Any) -> torch.Tensor: ...  # (batch,): what removal changes
+
+
+@dataclass(frozen=True)
+class LabelAt:
+    """A label at each of some positions (an entity's pieces, B- then I-): the sum of those
+    logits; its probability is the mean of theirs."""
+
+    positions: tuple[int, ...]
+    labels: tuple[int, ...]  # one per position
+    name: str = "label"
+
+    @property
+    def queries(self) -> tuple[int, ...]:
+        return self.positions
+
+    def logit(self, output: Any) -> torch.Tensor:
+        picked = _logits(output)[:, list(self.positions)]  # (batch, positions, labels)
+        return picked[:, range(len(self.positions)), list(self.labels)].sum(-1)
+
+    def probability(self, output: Any) -> torch.Tensor:
+        probs = torch.softmax(_logits(output)[:, list(self.positions)].float(), -1)
+        return probs[:, range(len(self.positions)), list(self.labels)].mean(-1)
+
+
+@dataclass(frozen=True)
+class AnswerSpan:
+    """An answer span: its start logit plus its end logit (the span's score); its
+    probability is p(start) x p(end)."""
+
+    start: int
+    end: int
+    name: str = "answer span"
+
+    @property
+    def queries(self) -> tuple[int, ...]:
+        return (self.start, self.end)
+
+    def logit(self, output: Any) -> torch.Tensor:
+        starts, ends = _logits(output, "start_logits"), _logits(output, "end_logits")
+        return starts[:, self.start] + ends[:, self.end]
+
+    def probability(self, output: Any) -> torch.Tensor:
+        starts = torch.softmax(_logits(output, "start_logits").float(), -1)
+        ends = torch.softmax(_logits(output, "end_logits").float(), -1)
+        return starts[:, self.start] * ends[:, self.end]
+
+
+@dataclass(frozen=True)
+class TokenAt:
+    """A vocabulary token at one position of the output: a decoding step of an
+    encoder-decoder, or the last position of a decoder-only model (the next token)."""
+
+    position: int
+    token: int
+    name: str = "token"
+
+    @property
+    def queries(self) -> tuple[int, ...]:
+        return (self.position,)
+
+    def logit(self, output: Any) -> torch.Tensor:
+        return _logits(output)[:, self.position, self.token]
+
+    def probability(self, output: Any) -> torch.Tensor:
+        return torch.softmax(_logits(output)[:, self.position].float(), -1)[:, self.token]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One input and one target, as the methods need them."""
+
+    model: nn.Module  # instrumented: its attention on the same input is captured beside
+    run: Callable[[torch.Tensor], Any]  # token ids (batch, seq) -> the model's output
+    target: Target
+    embedding: nn.Module  # the layer whose output is the token embeddings
+    ids: torch.Tensor  # (1, seq)
+    tokens: tuple[str, ...]
+    removable: tuple[bool, ...]  # False: a special token, never removed nor ranked
+    removed_id: int  # what a removed token becomes
+
+    @classmethod
+    def of(
+        cls,
+        model: nn.Module,
+        inputs: Mapping[str, torch.Tensor],
+        target: Target,
+        tokens: Sequence[str],
+        special: Sequence[bool],
+        removed_id: int,
+        embedding: nn.Module | None = None,
+        ids: str = "input_ids",
+    ) -> Subject:
+        """A Hugging Face model (or any taking keyword inputs): `inputs[ids]` is explained,
+        the other inputs (attention mask, segments, a decoder's prefix) stay as they are."""
+        rest = {k: v for k, v in inputs.items() if k != ids}
+
+        def run(batch: torch.Tensor) -> Any:
+            n = batch.shape[0]
+            return model(**{ids: batch}, **{k: v.expand(n, *v.shape[1:]) for k, v in rest.items()})
+
+        layer = embedding if embedding is not None else model.get_input_embeddings()  # type: ignore[operator]
+        return cls(model, run, target, layer, inputs[ids][:1], tuple(tokens),
+                   tuple(not s for s in special), removed_id)  # fmt: skip
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.target.logit(self.run(batch))
+
+    def removed(self, positions: Sequence[int]) -> torch.Tensor:
+        """The ids with the tokens at `positions` removed (never a special token)."""
+        ids = self.ids.clone()
+        keep = [p for p in positions if self.removable[p]]
+        ids[0, keep] = self.removed_id
+        return ids
+
+    @property
+    def baseline(self) -> torch.Tensor:
+        """Every removable token removed: integrated gradients' starting point."""
+        return self.removed([i for i, r in enumerate(self.removable) if r])
+
+    @torch.no_grad()
+    def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
+        out = [self.target.probability(self.run(part)) for part in batch.split(BATCH)]
+        return torch.cat(out).double()
+
+
+def removal_id(tokenizer: Any) -> int:
+    """The id a removed token becomes: the mask token, else the unknown, else padding."""
+    for name in ("mask_token_id", "unk_token_id", "pad_token_id", "eos_token_id"):
+        value = getattr(tokenizer, name, None)
+        if value is not None:
+            return int(value)
+    raise ValueError("the tokenizer has no mask, unknown, padding or end token to remove with")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """One score per token; 0 for special tokens. `delta`: integrated gradients'
+    convergence delta, sum(scores) - (f(x) - f(baseline))."""
+
+    method: Method
+    tokens: tuple[str, ...]
+    scores: np.ndarray  # (tokens,)
+    delta: float | None = None
+
+
+def attribute(
+    subject: Subject | nn.Module,
+    inputs: Any = None,
+    target: Target | None = None,
+    method: Method = "ig",
+    steps: int = IG_STEPS,
+) -> Attribution:
+    """Per-token scores of one method (Captum's implementations), for a Subject, or in a
+    notebook for a model, its encoded input (model.hf.encoding.encode) and a target:
+
+        attribute(model, encode(tokenizer, question, context), AnswerSpan(9, 11), "ig")
+    """
+    if not isinstance(subject, Subject):
+        if inputs is None or target is None:
+            raise ValueError("attribute(model, inputs, target): the inputs and the target")
+        subject = Subject.of(subject, inputs.inputs, target, inputs.tokens, inputs.special,
+                             inputs.removed_id)  # fmt: skip
+    from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
+
+    delta = None
+    with torch.enable_grad():
+        if method == "gradxinput":
+            found = LayerGradientXActivation(subject.forward, subject.embedding).attribute(
+                subject.ids
+            )
+            scores = found.sum(-1)[0]
+        elif method == "ig":
+            found, gap = LayerIntegratedGradients(subject.forward, subject.embedding).attribute(
+                subject.ids, baselines=subject.baseline, n_steps=steps,
+                internal_batch_size=BATCH, return_convergence_delta=True,
+            )  # fmt: skip
+            scores, delta = found.sum(-1)[0], float(gap.abs().max())
+        elif method == "occlusion":
+            with torch.inference_mode():  # each token removed in turn: f(x) - f(x without it)
+                scores = FeatureAblation(subject.forward).attribute(
+                    subject.ids, baselines=subject.baseline,
+                    feature_mask=torch.arange(subject.ids.shape[1])[None],
+                    perturbations_per_eval=BATCH,
+                )[0].float()  # fmt: skip
+        else:
+            raise ValueError(f"no attribution method {method!r}; one of {', '.join(METHODS)}")
+    kept = torch.tensor(subject.removable, dtype=torch.bool)
+    values = torch.where(kept, scores.detach().float(), torch.zeros_like(scores, dtype=torch.float))
+    return Attribution(method, subject.tokens, values.numpy(), delta)
+
+
+# -- faithfulness: ERASER's comprehensiveness and sufficiency (DeYoung et al., 2020) ---------
+@dataclass(frozen=True)
+class Faithfulness:
+    """For each fraction of the removable tokens, the top-ranked ones first:
+    comprehensiveness = p(x) - p(x without them) (higher: the ranking found what matters);
+    sufficiency = p(x) - p(only them) (lower: they suffice). AOPC: the mean over fractions."""
+
+    comprehensiveness: tuple[float, ...]
+    sufficiency: tuple[float, ...]
+
+    @property
+    def comprehensiveness_aopc(self) -> float:
+        return float(np.mean(self.comprehensiveness))
+
+    @property
+    def sufficiency_aopc(self) -> float:
+        return float(np.mean(self.sufficiency))
+
+
+def top_tokens(subject: Subject, scores: np.ndarray, fraction: float) -> list[int]:
+    """The removable tokens with the highest scores, `fraction` of them (at least one);
+    ties keep text order."""
+    candidates = [i for i, r in enumerate(subject.removable) if r]
+    count = max(1, round(fraction * len(candidates)))
+    ranked = sorted(candidates, key=lambda i: -float(scores[i]))
+    return ranked[:count]
+
+
+def faithfulness(
+    subject: Subject, scores: np.ndarray, fractions: Sequence[float] = FRACTIONS
+) -> Faithfulness:
+    if not any(subject.removable):
+        raise ValueError("there is no token to remove: the input holds special tokens only")
+    variants = [subject.ids]
+    everyone = [i for i, r in enumerate(subject.removable) if r]
+    for fraction in fractions:
+        top = top_tokens(subject, scores, fraction)
+        variants.append(subject.removed(top))  # without them
+        variants.append(subject.removed([i for i in everyone if i not in top]))  # only them
+    p = subject.probabilities(torch.cat(variants)).tolist()
+    full = p[0]
+    return Faithfulness(
+        comprehensiveness=tuple(full - p[1 + 2 * k] for k in range(len(fractions))),
+        sufficiency=tuple(full - p[2 + 2 * k] for k in range(len(fractions))),
+    )
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two score vectors (nan when either is constant)."""
+    from scipy.stats import spearmanr
+
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)

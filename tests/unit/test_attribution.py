@@ -1,0 +1,168 @@
+"""Attribution (Captum) and faithfulness, correct by construction: completeness of integrated
+gradients, a model that reads exactly one token, gradient x input by hand, and what removal
+means."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from model.core import attribution as at
+
+
+class OneToken(nn.Module):
+    """Every position's logits are a function of the token at position 2 only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embed = nn.Embedding(12, 6)
+        self.head = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.embed
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.embed(input_ids)  # (batch, seq, 6)
+        # row by row, so a batched call rounds exactly as a single one (a batched matmul may
+        # differ in the last bit): then "exactly 0" is a property of occlusion, not of BLAS
+        rows = [self.head(hidden[i : i + 1, 2:3]) for i in range(hidden.shape[0])]
+        return torch.cat(rows).expand(-1, input_ids.shape[1], -1)  # (batch, seq, 3)
+
+
+def one_token_subject() -> at.Subject:
+    ids = torch.tensor([[1, 5, 7, 4, 9, 2]])
+    tokens = ["[CLS]", "a", "b", "c", "d", "[SEP]"]
+    special = [True, False, False, False, False, True]
+    target = at.LabelAt(positions=(0,), labels=(1,))
+    return at.Subject.of(OneToken().eval(), {"input_ids": ids}, target, tokens, special, 11)
+
+
+@pytest.mark.parametrize("method", at.METHODS)
+def test_a_model_reading_one_token_is_explained_by_that_token(method):
+    subject = one_token_subject()
+    found = at.attribute(subject, method=method)
+    assert found.tokens == subject.tokens and found.scores.shape == (6,)
+    assert int(np.argmax(np.abs(found.scores))) == 2
+    others = np.delete(found.scores, 2)
+    if method == "occlusion":
+        assert np.all(others == 0.0)  # removing any other token changes nothing, exactly
+    else:
+        assert np.all(np.abs(others) < 1e-7)
+    assert found.scores[0] == found.scores[5] == 0.0  # special tokens are never scored
+
+
+def test_integrated_gradients_are_complete_within_their_delta(tiny_bert):
+    ids = torch.tensor([[2, 17, 31, 44, 58, 3]])
+    head = nn.Linear(32, 5)
+
+    class Tagger(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert, self.head = tiny_bert, head
+
+        def get_input_embeddings(self) -> nn.Module:
+            return self.bert.get_input_embeddings()
+
+        def forward(self, input_ids, attention_mask):
+            return self.head(self.bert(input_ids, attention_mask=attention_mask)[0])
+
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    subject = at.Subject.of(
+        Tagger().eval(), inputs, at.LabelAt((2, 3), (1, 4)), ["t"] * 6,
+        [True, False, False, False, False, True], removed_id=4,
+    )  # fmt: skip
+    found = at.attribute(subject, method="ig", steps=64)
+    with torch.no_grad():
+        gap = float(subject.forward(subject.ids) - subject.forward(subject.baseline))
+    assert found.delta is not None
+    assert abs(float(found.scores.sum()) - gap) <= found.delta + 1e-5
+    assert found.delta < 0.05 * abs(gap) + 1e-3  # and the delta is small for 64 steps
+
+
+def test_gradient_x_input_is_the_gradient_times_the_embedding(tiny_bert):
+    ids = torch.tensor([[2, 17, 31, 44, 3]])
+    inputs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+    target = at.TokenAt(position=1, token=7)
+
+    def logits(output):
+        return output.last_hidden_state  # a stand-in output: position x hidden unit
+
+    class Head(nn.Module):  # the BERT's hidden state read as logits
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = tiny_bert
+
+        def get_input_embeddings(self) -> nn.Module:
+            return self.bert.get_input_embeddings()
+
+        def forward(self, input_ids, attention_mask):
+            return logits(self.bert(input_ids, attention_mask=attention_mask))
+
+    model = Head().eval()
+    subject = at.Subject.of(model, inputs, target, ["t"] * 5, [False] * 5, removed_id=4)
+    found = at.attribute(subject, method="gradxinput")
+    kept = {}
+
+    def keep(module, args, output):
+        output.retain_grad()
+        kept["embedding"] = output
+
+    handle = model.get_input_embeddings().register_forward_hook(keep)
+    try:
+        value = model(**inputs)[0, 1, 7]
+        value.backward()
+    finally:
+        handle.remove()
+    by_hand = (kept["embedding"].grad * kept["embedding"]).sum(-1)[0].detach().numpy()
+    np.testing.assert_allclose(found.scores, by_hand, rtol=1e-5, atol=1e-7)
+
+
+def test_faithfulness_of_the_right_ranking_and_of_a_wrong_one():
+    subject = one_token_subject()
+    right = np.array([0, 0.1, 5.0, 0.2, 0.3, 0])
+    wrong = np.array([0, 5.0, -1.0, 4.0, 3.0, 0])
+    good, bad = at.faithfulness(subject, right), at.faithfulness(subject, wrong)
+    assert all(s == pytest.approx(0.0, abs=1e-12) for s in good.sufficiency)  # token 2 suffices
+    assert all(c == good.comprehensiveness[0] for c in good.comprehensiveness)
+    assert bad.comprehensiveness[:2] == (0.0, 0.0)  # 1 of 4, then 1 of 4: token 2 still there
+    assert good.comprehensiveness_aopc != bad.comprehensiveness_aopc
+    assert at.top_tokens(subject, right, 0.5) == [2, 4]  # half of the 4 removable tokens
+
+
+def test_removal_replaces_with_the_mask_token_and_never_touches_specials():
+    subject = one_token_subject()
+    assert subject.removed([0, 2, 5]).tolist() == [[1, 5, 11, 4, 9, 2]]
+    assert subject.baseline.tolist() == [[1, 11, 11, 11, 11, 2]]
+
+    class Tok:
+        mask_token_id, unk_token_id = None, 3
+
+    assert at.removal_id(Tok()) == 3
+
+
+def test_the_notebook_call_explains_an_encoded_text(tiny_bert, minilm):
+    from model.hf.encoding import encode
+
+    _, tokenizer = minilm
+    encoded = encode(tokenizer, "the cat sat", limit=16)
+    assert encoded.removed_id == tokenizer.mask_token_id
+
+    class Reader(nn.Module):  # start and end logits from two hidden units
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = tiny_bert
+
+        def get_input_embeddings(self) -> nn.Module:
+            return self.bert.get_input_embeddings()
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            from types import SimpleNamespace
+
+            ids = input_ids.clamp(max=119)  # the tiny BERT's vocabulary
+            hidden = self.bert(ids, attention_mask=attention_mask)[0]
+            return SimpleNamespace(start_logits=hidden[..., 0], end_logits=hidden[..., 1])
+
+    found = at.attribute(Reader().eval(), encoded, at.AnswerSpan(1, 2), method="ig")
+    assert found.tokens == encoded.tokens and found.delta is not None
+    assert found.scores[0] == 0.0 and np.any(found.scores[1:-1] != 0)
