@@ -7,7 +7,7 @@ rerun and every session. Each call holds one of the server's model slots while i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 
@@ -104,3 +104,22 @@ def beam_tree(source_ids: tuple[int, ...], width: int) -> BeamTree:
 def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
     with model_slot():
         return traced_beam_search(loaders.translator(), source_ids, width)
+
+
+# Attributions do not depend on the layer and head a visitor picks: kept per text and target.
+Scores = tuple[dict[str, np.ndarray], float | None]  # each method's scores, IG's delta
+EXPLANATIONS: BudgetCache[Scores] = BudgetCache(
+    "explanations",
+    budget_from_env("ATLAS_EXPLANATION_CACHE_MB", 4),
+    size_of=lambda found: 200 + sum(a.nbytes for a in found[0].values()),
+)
+
+
+def attributions(key: Hashable, compute: Callable[[], Scores]) -> Scores:
+    """Every attribution method's scores for one target of one text, `compute`d once."""
+
+    def run() -> Scores:
+        with model_slot():
+            return compute()
+
+    return EXPLANATIONS.get(key, run)

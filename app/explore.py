@@ -19,6 +19,7 @@ TABS = (
     "Head statistics",
     "bertviz",
     "Compare",
+    "Explanations",
 )
 GRID = "ex_grid"  # the all-heads grid, whose clicks open a head
 

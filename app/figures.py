@@ -453,3 +453,41 @@ def start_end_scores(
         margin=MARGIN,
     )
     return figure
+
+
+# -- explanations -------------------------------------------------------------------------------
+def explanation_strips(
+    rows: Mapping[str, np.ndarray], tokens: Sequence[str], title: str
+) -> go.Figure:
+    """One heat strip per explanation over the same tokens, top to bottom in `rows`' order.
+    Each strip is scaled by its own largest magnitude (methods differ in units: weights,
+    logit shares), red for tokens that raise the output and blue for those that lower it;
+    the hover gives the value as computed."""
+    names = list(rows)
+    raw = np.stack([np.asarray(rows[name], dtype=np.float64) for name in names])  # (rows, n)
+    scale = np.abs(raw).max(axis=1, keepdims=True)
+    shown = np.divide(raw, scale, out=np.zeros_like(raw), where=scale > 0)
+    figure = go.Figure(
+        go.Heatmap(
+            z=shown.astype(np.float32),
+            x=token_labels(tokens),
+            y=safe(names),
+            customdata=raw.astype(np.float32),
+            zmin=-1.0,
+            zmax=1.0,
+            zmid=0.0,
+            colorscale="RdBu_r",
+            colorbar={"title": {"text": "share of the row's largest"}, "thickness": 12},
+            hovertemplate="%{y}<br>%{x}: %{customdata:.4g}<extra></extra>",
+            xgap=1,
+            ygap=2,
+        )
+    )
+    figure.update_layout(
+        title=chart_title(title),
+        height=160 + 40 * len(names),
+        margin=MARGIN,
+        xaxis=token_axis(len(tokens), tickangle=-60),
+        yaxis={"autorange": "reversed", "automargin": True},
+    )
+    return figure

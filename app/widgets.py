@@ -79,13 +79,13 @@ def chart_columns(spec: int | Sequence[float]) -> list[Any]:
     return list(st.columns(spec))
 
 
-def chart(figure: go.Figure, key: str, **kwargs: Any) -> Any:
+def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any:
     """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
-    (top right of each chart) downloads it as PNG."""
+    (top right of each chart) downloads it as an image: PNG, or `image` "svg"."""
     return st.plotly_chart(
         style_figure(figure, lecture_mode()),
         key=key,
-        config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}},
+        config={"displaylogo": False, "toImageButtonOptions": {"format": image, "scale": 2}},
         **kwargs,
     )
 

@@ -268,7 +268,8 @@ FAITHFUL_ROWS = {
 
 def faithfulness_subjects(which: str, checkpoint: str) -> Any:
     """(example in words, Subject) for each held-out example with something to explain, in
-    order: NER, the first entity the tagger finds in each WNUT-16 test sentence; QA, the
+    order: NER, every entity the tagger finds in the WNUT-16 sentences held out from training
+    (the test tenth, then the validation tenth: 93 test sentences hold an entity); QA, the
     answer the reader gives to each generated test question; translation, the middle decoding
     step of each held-out corpus sentence's greedy translation."""
     folder = Path(checkpoint) if checkpoint else None
@@ -277,27 +278,28 @@ def faithfulness_subjects(which: str, checkpoint: str) -> Any:
         from model.tasks.ner import NerTagger
 
         tagger = NerTagger.load(folder) if folder else NerTagger.load()
-        for words, _ in split_sentences(load_wnut())["test"]:
-            result = tagger(" ".join(words))
-            if result.entities:
-                yield result.text, tagger.explain(result, result.entities[0])
+        held_out = split_sentences(load_wnut())
+        for words, _ in [*held_out["test"], *held_out["valid"]]:
+            tagged = tagger(" ".join(words))
+            for entity in tagged.entities:
+                yield tagged.text, tagger.explain(tagged, entity)
     elif which == "qa":
         from model.datasets.qa_generator import generated_splits
         from model.tasks.qa import QAReader
 
         reader = QAReader.load(folder) if folder else QAReader.load()
         for example in generated_splits()["test"]:
-            result = reader(example.question, example.context)
-            if result.best is not None:
-                yield example.question, reader.explain(result)
+            read = reader(example.question, example.context)
+            if read.best is not None:
+                yield example.question, reader.explain(read)
     else:
         from model.datasets.corpus import read_split
         from model.tasks.translation import OurTranslator
 
         translator = OurTranslator.load(folder) if folder else OurTranslator.load()
         for pair in read_split("test"):
-            result = translator.translate(pair.english)
-            yield pair.english, translator.explain(result, len(result.output_tokens) // 2)
+            translated = translator.translate(pair.english)
+            yield pair.english, translator.explain(translated, len(translated.output_tokens) // 2)
 
 
 def evaluate_faithfulness(args: argparse.Namespace) -> str:

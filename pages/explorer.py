@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import bertviz_views, caches, explore, figures, sources, tokens, widgets
+from app import bertviz_views, caches, explanations, explore, figures, sources, tokens, widgets
 from app.state import seed_from_url, write_to_url
 from model.analysis.attention import (
     FLOW_MAX_TOKENS,
@@ -303,6 +303,19 @@ if run is not None:
                     key="ex_cmp_b",
                 )
 
+    def explained() -> None:
+        found = widgets.run_or_hint(
+            lambda: explanations.explorer_choices(source_key, text, pair),
+            f"Running {source.label} to find its outputs…",
+        )
+        if found is not None:
+            choices, empty = found
+            last = att.stacks[-1]  # cross-attention, where a model has it
+            explanations.section(
+                choices, key="ex", text_key=("explorer", source_key, text, pair),
+                shape=(att.n_layers(last), att.n_heads(last)), empty=empty,
+            )  # fmt: skip
+
     widgets.lazy_tabs(
         {
             "One head": one_head,
@@ -313,6 +326,7 @@ if run is not None:
             "Head statistics": statistics,
             "bertviz": bertviz,
             "Compare": compare,
+            "Explanations": explained,
         },
         key="ex_tab",
     )

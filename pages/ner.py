@@ -3,7 +3,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import figures, loaders, text, widgets
+from app import explanations, figures, loaders, text, widgets
 from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerResult, NerTagger
 
 EXAMPLES = {
@@ -132,4 +132,8 @@ if result is not None:
         tagger.model, ["encoder"], (att.n_layers(), att.n_heads()), key="ner_ablate",
         doing="Tagging again with those heads off…", redo=functools.partial(tagger, typed),
         compare=compare,
+    )  # fmt: skip
+    explanations.section(
+        explanations.ner_choices(tagger, result), key="ner", text_key=("ner", tagger.name, typed),
+        shape=(att.n_layers(), att.n_heads()), empty=explanations.NO_ENTITY,
     )  # fmt: skip

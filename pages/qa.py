@@ -3,7 +3,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import figures, loaders, text, widgets
+from app import explanations, figures, loaders, text, widgets
 from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
 
 EXAMPLES = {
@@ -124,4 +124,9 @@ if result is not None:
         reader.model, ["encoder"], (att.n_layers(), att.n_heads()), key="qa_ablate",
         doing="Reading again with those heads off…",
         redo=functools.partial(reader, question, context), compare=compare,
+    )  # fmt: skip
+    explanations.section(
+        explanations.qa_choices(reader, result), key="qa",
+        text_key=("qa", reader.name, question, context), shape=(att.n_layers(), att.n_heads()),
+        empty=explanations.NO_ANSWER,
     )  # fmt: skip

@@ -3,7 +3,7 @@ import time
 
 import streamlit as st
 
-from app import figures, loaders, text, tokens, widgets
+from app import explanations, figures, loaders, text, tokens, widgets
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
     MarianTranslator,
@@ -142,4 +142,13 @@ if result is not None:
         (att.n_layers("cross"), att.n_heads("cross")), key="tr_ablate",
         doing="Translating again with those heads off…",
         redo=functools.partial(translator.translate, english, beam=beam), compare=compare,
+    )  # fmt: skip
+    if isinstance(translator, OurTranslator):
+        choices = explanations.translation_choices(translator, result)
+    else:
+        choices = []
+    explanations.section(
+        choices, key="tr", text_key=("translate", english, beam),
+        shape=(att.n_layers("cross"), att.n_heads("cross")),
+        empty="Explanations are computed for our translator (pick it above).",
     )  # fmt: skip

@@ -140,8 +140,8 @@ class OurTranslator:
                 f"Step {step + 1} is beyond the translation, which has "
                 f"{len(result.output_tokens)} steps."
             )
-        ids = [self.tokenizer.token_to_id(t) for t in result.source_tokens]
-        written = [self.tokenizer.token_to_id(t) for t in result.output_tokens]
+        ids = [token_id(self.tokenizer, t) for t in result.source_tokens]
+        written = [token_id(self.tokenizer, t) for t in result.output_tokens]
         prefix = torch.tensor([[self.bos, *written[:step]]])
         source = torch.tensor([ids])
 

@@ -66,7 +66,8 @@ def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
                 page.get_by_role("tab", name=tab).click()
                 wait_for_app(page)
                 look(page, report, f"{size} explorer {tab}", 0 if tab in (
-                    "Head statistics", "bertviz") else 2 if tab == "Compare" else 1)  # fmt: skip
+                    "Head statistics", "bertviz", "Explanations") else 2 if tab == "Compare"
+                    else 1)  # fmt: skip
         if info.title == "Inside the Transformer":
             step = 1
             below = page.get_by_role("button", name="Next block").last  # under the view

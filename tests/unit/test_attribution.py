@@ -166,3 +166,36 @@ def test_the_notebook_call_explains_an_encoded_text(tiny_bert, minilm):
     found = at.attribute(Reader().eval(), encoded, at.AnswerSpan(1, 2), method="ig")
     assert found.tokens == encoded.tokens and found.delta is not None
     assert found.scores[0] == 0.0 and np.any(found.scores[1:-1] != 0)
+
+
+@pytest.mark.parametrize("name", ["tiny-gpt2", "tiny-t5", "window-mistral"])
+def test_listed_models_explain_what_they_write(models_file, name):
+    """Decoder-only: the next token; encoder-decoder: a step it writes. Every explanation
+    comes out on the prompt's tokens, and integrated gradients stay complete."""
+    from model.analysis.explanations import explain
+    from model.core.errors import InputError
+    from model.hf import byo
+
+    entries = {e.name: e for e in byo.read_models_file(models_file)}
+    model, tokenizer, family = byo.load(entries[name])
+    subject = byo.explain(model, tokenizer, family, "the cat sat on the mat", step=0)
+    found = explain(subject, layer=1, head=0, steps=16)
+    assert {"rollout", "integrated gradients", "occlusion"} <= set(found.rows)
+    assert all(len(row) == len(subject.tokens) for row in found.rows.values())
+    assert found.stack == ("cross" if family.kind == "seq2seq" else "decoder")
+    with torch.no_grad():
+        gap = float(subject.forward(subject.ids) - subject.forward(subject.baseline))
+    total = float(found.rows["integrated gradients"].sum())
+    assert abs(total - gap) <= found.delta + 1e-4
+    with pytest.raises(InputError, match="beyond"):
+        byo.explain(model, tokenizer, family, "the cat", step=99)
+
+
+def test_a_bare_encoder_has_nothing_to_explain(models_file):
+    from model.core.errors import InputError
+    from model.hf import byo
+
+    entries = {e.name: e for e in byo.read_models_file(models_file)}
+    model, tokenizer, family = byo.load(entries["tiny-bert"])
+    with pytest.raises(InputError, match="no output to explain"):
+        byo.explain(model, tokenizer, family, "the cat")

@@ -1,0 +1,209 @@
+"""The Explanations view, on each task page and in the explorer: for one output of a model,
+where its attention looks (a head, its layer, every layer, rollout, flow) and what the output
+depends on (gradient x input, integrated gradients, occlusion), as heat strips over the same
+tokens, each with its rank correlation with occlusion.
+
+A page hands over its choices: each output it can explain, named, with how to build it
+(`model.core.attribution.Subject`). What attention stands for is defined once
+(`model.analysis.attention.EXPLAINED_BY`) and stated under the chart.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import caches, loaders, sources, widgets
+from model.analysis.attention import EXPLAINED_BY, FLOW_MAX_TOKENS
+from model.analysis.explanations import Explanation, attributions, explain
+from model.core.attribution import IG_STEPS, Subject
+
+Choice = tuple[str, Callable[[], Subject]]  # an output in words, and how to explain it
+MAX_TOKENS = 256  # integrated gradients and occlusion grow with the length: beyond, a message
+REMOVED = (
+    "A token is removed by replacing it with the tokenizer's mask token ([MASK]; our "
+    "translator, which has none, uses [UNK]): occlusion removes each in turn, integrated "
+    "gradients start from every token removed. Special tokens are never removed."
+)
+IMAGE_FORMATS = {"PNG": "png", "SVG": "svg"}
+
+
+def section(
+    choices: list[Choice], key: str, text_key: Hashable, shape: tuple[int, int], empty: str
+) -> None:
+    """The Explanations section. `text_key`: what identifies the input (the cache's key);
+    `shape`: the model's layers and heads; `empty`: why there is nothing to explain."""
+    st.header("Does it matter? Explanations")
+    if not choices:
+        st.info(empty)
+        return
+    if not st.toggle(
+        "Explain an output",
+        key=f"{key}_explain",
+        help="Integrated gradients (32 steps) and occlusion run the model a few dozen times: "
+        "about 3 s for a 128-token text on two CPU cores.",
+    ):
+        st.caption(
+            "Attention shows where the model looks; attribution shows what its output "
+            "depends on. Switch on to put both side by side for an output of this text."
+        )
+        return
+    names = [name for name, _ in choices]
+    widgets.keep_in_range(f"{key}_target", len(names))
+    chosen = int(
+        st.selectbox("Explain", range(len(names)), format_func=names.__getitem__,
+                     key=f"{key}_target")
+    )  # fmt: skip
+    layer, head = widgets.layer_head_selectors(*shape, key=f"{key}_x")
+    found = widgets.run_or_hint(
+        functools.partial(_explained, choices[chosen][1], (text_key, names[chosen]), layer, head),
+        f"Explaining {names[chosen]}: integrated gradients ({IG_STEPS} steps) and occlusion…",
+    )
+    if found is not None:
+        show(found, key)
+
+
+def _explained(
+    build: Callable[[], Subject], key: Hashable, layer: int, head: int
+) -> Explanation | str:
+    subject = build()
+    if len(subject.tokens) > MAX_TOKENS:
+        return (
+            f"This input has {len(subject.tokens)} tokens; explanations are computed for up to "
+            f"{MAX_TOKENS} (occlusion runs the model once per token). Shorten the text."
+        )
+    scores = caches.attributions(key, functools.partial(attributions, subject))
+    return explain(subject, layer, head, found=scores)
+
+
+def show(found: Explanation | str, key: str) -> None:
+    if isinstance(found, str):
+        st.info(found)
+        return
+    image = IMAGE_FORMATS[
+        st.radio("Chart download (camera icon)", list(IMAGE_FORMATS), horizontal=True,
+                 key=f"{key}_image")
+        or "PNG"
+    ]  # fmt: skip
+    widgets.chart(
+        _figure(found),
+        key=f"{key}_strips",
+        image=image,
+    )
+    correlation = found.correlation
+    left, right = widgets.chart_columns([3, 2])
+    with left:
+        st.caption(EXPLAINED_BY)
+        st.caption(REMOVED)
+        if found.delta is not None:
+            st.caption(
+                f"Integrated gradients' convergence delta: {found.delta:.3g} (how far the "
+                "scores' sum is from f(input) - f(every token removed))."
+            )
+        if "flow" not in found.rows:
+            st.caption(f"Flow is computed for inputs of up to {FLOW_MAX_TOKENS} tokens.")
+    with right:
+        st.dataframe(
+            pd.DataFrame(
+                {"explanation": list(correlation), "Spearman with occlusion": list(
+                    correlation.values())}
+            ).round(3),
+            hide_index=True,
+            key=f"{key}_correlation",
+        )  # fmt: skip
+    st.download_button(
+        "Explanations as CSV",
+        data=table_csv(found),
+        file_name="explanations.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+
+
+def _figure(found: Explanation) -> Any:
+    from app import figures
+
+    return figures.explanation_strips(
+        found.rows, found.tokens, title=f"What explains {found.target}"
+    )
+
+
+def table_csv(found: Explanation) -> bytes:
+    """One row per token: its position, the token, and every explanation's raw score."""
+    table = pd.DataFrame({"position": range(len(found.tokens)), "token": found.tokens})
+    for name, row in found.rows.items():
+        table[name] = np.asarray(row, dtype=np.float64)
+    buffer = io.StringIO()
+    table.to_csv(buffer, index=False)
+    return buffer.getvalue().encode()
+
+
+# -- what each model can explain ----------------------------------------------------------------
+def ner_choices(tagger: Any, result: Any) -> list[Choice]:
+    return [
+        (f"{e.label} '{e.text}'", functools.partial(tagger.explain, result, e))
+        for e in result.entities
+    ]
+
+
+def qa_choices(reader: Any, result: Any) -> list[Choice]:
+    if result.best is None:
+        return []
+    return [(f"the answer '{result.best.text}'", functools.partial(reader.explain, result))]
+
+
+def translation_choices(translator: Any, result: Any) -> list[Choice]:
+    from app.tokens import readable_tokens
+
+    shown = readable_tokens(result.output_tokens, marked=True)
+    return [
+        (f"step {s + 1}: '{token}'", functools.partial(translator.explain, result, s))
+        for s, token in enumerate(shown)
+    ]
+
+
+NO_OUTPUT = (
+    "MiniLM without an adapter has no output to explain: its weights end at the encoder. "
+    "Pick MiniLM with its NER or QA adapter, the translator, or a listed model with a head."
+)
+NO_ENTITY = "No entity was found in this text, so there is no tag to explain."
+NO_ANSWER = "There is no answer in the context to explain: the model found none."
+
+
+def explorer_choices(source: str, text: str, pair: str | None) -> tuple[list[Choice], str]:
+    """The outputs the explorer can explain for a source and a text, and why there are none.
+    Raises model.core.errors.InputError for text the model cannot run."""
+    from model.hf import byo
+    from model.hf.families import Family
+
+    if source == "minilm-ner":
+        tagger = loaders.ner_tagger()
+        return ner_choices(tagger, tagger(text)), NO_ENTITY
+    if source == "minilm-qa":
+        if not pair:
+            return [], "Type the context as the second segment: the question is the first."
+        reader = loaders.qa_reader()
+        return qa_choices(reader, reader(text, pair)), NO_ANSWER
+    if source == "translator":
+        translator = loaders.translator()
+        return translation_choices(translator, translator.translate(text)), ""
+    if source.startswith(sources.LISTED):
+        model, tokenizer, family = loaders.listed(source.removeprefix(sources.LISTED))
+        assert isinstance(family, Family)
+        if family.kind == "encoder":
+            return [], (
+                f"A bare {family.name} encoder has no output to explain: attribution needs a "
+                "task head or a language-model head."
+            )
+        steps = 1 if family.kind == "decoder" else byo.GENERATE_STEPS
+        explain_at = functools.partial(byo.explain, model, tokenizer, family, text)
+        names = ["the next token"] if steps == 1 else [f"step {s + 1}" for s in range(steps)]
+        return [(n, functools.partial(explain_at, s)) for s, n in enumerate(names)], ""
+    return [], NO_OUTPUT

@@ -1,0 +1,64 @@
+"""The Explanations view in Chromium, as a class uses it: on each task page, switched on, the
+heat strips are drawn, offline and without errors, and in lecture mode at a projector's
+1280x720 no text on them overlaps or is cut. Screenshots go to artifacts/explanations/
+(ATLAS_UPDATE_DOCS=1 copies them to docs/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, ROOT
+from tests.browser.layout import CHART_LAYOUT, Report
+from tests.browser.test_pages import open_page, wait_for_app
+from tests.browser.test_projection import open_page_from_menu, set_lecture
+
+SHOTS = ARTIFACTS / "explanations"
+TASK_PAGES = {"Named entities": "ner", "Question answering": "qa", "Translation": "translate"}
+
+
+def show_explanations(page) -> None:
+    page.get_by_text("Explain an output").click()
+    wait_for_app(page)
+    strips = page.locator(".js-plotly-plot", has_text="What explains")
+    strips.first.wait_for(timeout=120_000)
+    strips.first.scroll_into_view_if_needed()
+    page.wait_for_timeout(600)  # Plotly's second layout pass (automargins)
+
+
+@pytest.mark.parametrize("title", list(TASK_PAGES))
+def test_each_task_page_explains_its_output(app_url, watched, title):
+    page = watched.page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    open_page(page, app_url, title)
+    show_explanations(page)
+    for method in ("integrated gradients", "occlusion", "rollout"):
+        assert page.locator(".js-plotly-plot", has_text=method).count() >= 1, method
+    shot = SHOTS / f"{TASK_PAGES[title]}.png"
+    page.screenshot(path=str(shot))
+    if os.environ.get("ATLAS_UPDATE_DOCS") == "1":
+        shutil.copy(shot, ROOT / "docs" / f"explanations-{TASK_PAGES[title]}.png")
+    watched.assert_clean()
+
+
+def test_explanations_are_readable_in_lecture_mode(app_url, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    report = Report()
+    open_page(page, app_url, "Home")
+    set_lecture(page, True)
+    for title in TASK_PAGES:
+        open_page_from_menu(page, title)
+        show_explanations(page)
+        charts = [c for c in page.evaluate(CHART_LAYOUT) if "What explains" in c["title"]]
+        assert charts, title
+        report.add(f"lecture {title}", charts)
+        page.screenshot(path=str(SHOTS / f"lecture-{TASK_PAGES[title]}.png"))
+    context.close()
+    print(report.line())
+    assert not report.overlaps and not report.clipped and not report.small, (
+        report.overlaps + report.clipped + report.small
+    )

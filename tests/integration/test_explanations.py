@@ -1,0 +1,68 @@
+"""Explanations on the shipped models: the notebook call of the README, bad input with a
+clear message, and the faithfulness command's last line (a few examples; the full run of 200
+is in the README)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from model.core.errors import InputError
+
+
+def test_the_readme_notebook_call_explains_an_answer():
+    """The README's lines, run as they are printed there (and the same in docs/)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    code = next(
+        block.split("```", 1)[0]
+        for block in readme.split("```python")[1:]
+        if "attribute(" in block.split("```", 1)[0]
+    )
+    names: dict = {}
+    exec(code, names)
+    encoded, found = names["encoded"], names["found"]
+    assert encoded.tokens[11:13] == ("the", "garden")  # the span the comment names
+    assert found.tokens == encoded.tokens and found.delta is not None
+    assert found.scores.shape == (len(encoded.tokens),) and found.scores[0] == 0.0
+    assert np.abs(found.scores).max() > 0
+    docs = (root / "docs" / "explanations.md").read_text()
+    assert "attribute(reader.model, encoded, AnswerSpan(" in docs
+
+
+def test_nothing_to_explain_is_said_clearly():
+    from model.tasks.ner import NerTagger
+    from model.tasks.qa import QAReader
+    from model.tasks.translation import OurTranslator
+
+    reader = QAReader.load()
+    unanswered = reader("Who won the match?", "The sky was blue all day long.")
+    if unanswered.best is None:
+        with pytest.raises(InputError, match="no answer to explain"):
+            reader.explain(unanswered)
+    translator = OurTranslator.load()
+    result = translator.translate("The cat sleeps.")
+    with pytest.raises(InputError, match="beyond the translation"):
+        translator.explain(result, len(result.output_tokens))
+    tagger = NerTagger.load()
+    long = tagger("word " * 700 + "Taylor Swift")
+    far = [e for e in long.entities if "Taylor" in e.text]
+    for entity in far:
+        with pytest.raises(InputError, match="beyond the first window"):
+            tagger.explain(long, entity)
+
+
+@pytest.mark.parametrize("which", ["ner", "translation"])
+def test_the_faithfulness_command_prints_its_line(which, capsys):
+    from model.evaluate import main
+
+    main(["faithfulness", which, "--limit", "2", "--steps", "8", "--quiet"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    number = r"(-?\d+\.\d{3}|-)"
+    assert re.fullmatch(
+        rf"faithfulness {which}: attention {number} rollout {number} flow {number} "
+        rf"gradxinput {number} ig {number} occlusion {number}",
+        last,
+    ), last
