@@ -66,7 +66,7 @@ def section(
         f"Explaining {names[chosen]}: integrated gradients ({IG_STEPS} steps) and occlusion…",
     )
     if found is not None:
-        show(found, key)
+        show(found, key, names[chosen])
 
 
 def _explained(
@@ -82,7 +82,8 @@ def _explained(
     return explain(subject, layer, head, found=scores)
 
 
-def show(found: Explanation | str, key: str) -> None:
+def show(found: Explanation | str, key: str, name: str) -> None:
+    """The strips of one explanation (`name`: what is explained, as the menu says it)."""
     if isinstance(found, str):
         st.info(found)
         return
@@ -91,15 +92,15 @@ def show(found: Explanation | str, key: str) -> None:
                  key=f"{key}_image")
         or "PNG"
     ]  # fmt: skip
-    widgets.chart(
-        _figure(found),
-        key=f"{key}_strips",
-        image=image,
-    )
+    widgets.chart(_figure(found, name), key=f"{key}_strips", image=image)
     correlation = found.correlation
     left, right = widgets.chart_columns([3, 2])
     with left:
         st.caption(EXPLAINED_BY)
+        st.caption(
+            "Each strip is scaled by its largest value on the text's own tokens; on special "
+            "tokens, where attention often piles up, it is clipped (the hover has every value)."
+        )
         st.caption(REMOVED)
         if found.delta is not None:
             st.caption(
@@ -122,17 +123,18 @@ def show(found: Explanation | str, key: str) -> None:
         data=table_csv(found),
         file_name="explanations.csv",
         mime="text/csv",
-        key=f"{key}_csv",
+        key=f"{key}_explanations_csv",
         on_click="ignore",
     )
 
 
-def _figure(found: Explanation) -> Any:
+def _figure(found: Explanation, name: str) -> Any:
     from app import figures
 
     return figures.explanation_strips(
-        found.rows, found.tokens, title=f"What explains {found.target}"
-    )
+        found.rows, found.tokens, title=f"What explains {name}",
+        scaled_on=found.removable,
+    )  # fmt: skip
 
 
 def table_csv(found: Explanation) -> bytes:

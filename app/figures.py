@@ -457,16 +457,22 @@ def start_end_scores(
 
 # -- explanations -------------------------------------------------------------------------------
 def explanation_strips(
-    rows: Mapping[str, np.ndarray], tokens: Sequence[str], title: str
+    rows: Mapping[str, np.ndarray],
+    tokens: Sequence[str],
+    title: str,
+    scaled_on: Sequence[bool] | None = None,
 ) -> go.Figure:
     """One heat strip per explanation over the same tokens, top to bottom in `rows`' order.
     Each strip is scaled by its own largest magnitude (methods differ in units: weights,
-    logit shares), red for tokens that raise the output and blue for those that lower it;
-    the hover gives the value as computed."""
+    logit shares) over the tokens `scaled_on` marks (the text's own; attention's large
+    weights on [CLS] and [SEP] would leave every other cell pale), beyond which it is
+    clipped; red for tokens that raise the output, blue for those that lower it. The hover
+    gives the value as computed."""
     names = list(rows)
     raw = np.stack([np.asarray(rows[name], dtype=np.float64) for name in names])  # (rows, n)
-    scale = np.abs(raw).max(axis=1, keepdims=True)
-    shown = np.divide(raw, scale, out=np.zeros_like(raw), where=scale > 0)
+    among = raw if scaled_on is None or not any(scaled_on) else raw[:, list(scaled_on)]
+    scale = np.abs(among).max(axis=1, keepdims=True)
+    shown = np.clip(np.divide(raw, scale, out=np.zeros_like(raw), where=scale > 0), -1, 1)
     figure = go.Figure(
         go.Heatmap(
             z=shown.astype(np.float32),

@@ -161,8 +161,8 @@ def explained_attention(
     rows = list(queries)
     picked = attention[:, :, rows].mean(axis=2)  # (layers, heads, k_len)
     found = {
-        f"head {layer}.{head}": picked[layer, head],
-        f"layer {layer} (mean of heads)": picked[layer].mean(0),
+        f"layer {layer}, head {head}": picked[layer, head],
+        f"layer {layer}, mean of heads": picked[layer].mean(0),
         "every layer (mean)": picked.mean((0, 1)),
     }
     square = attention if through is None else through

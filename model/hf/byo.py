@@ -292,9 +292,12 @@ def explain(
             position, token = step, int(written[0, step + 1])
     name = decode_named(tokenizer, [token]) or token_names(tokenizer, [token])[0]
     what = "the next token" if family.kind == "decoder" else f"step {step + 1}"
+    # the layer that embeds the explained ids: an encoder-decoder's own encoder's (T5's and
+    # BART's model-level table is a separate module that the encoder never calls)
+    owner = cast(Any, model).get_encoder() if family.kind == "seq2seq" else model
     return Subject.of(
         model, inputs, TokenAt(position, token, name=f"{what}: '{name}'"), encoded.tokens,
-        encoded.special, removal_id(tokenizer),
+        encoded.special, removal_id(tokenizer), embedding=owner.get_input_embeddings(),
     )  # fmt: skip
 
 

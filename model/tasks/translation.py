@@ -151,7 +151,7 @@ class OurTranslator:
         return Subject(
             self.model,
             run,
-            TokenAt(step, written[step], name=f"step {step + 1}: '{result.output_tokens[step]}'"),
+            TokenAt(step, written[step], name=f"step {step + 1}: {result.output_tokens[step]!r}"),
             self.model.src_embed,
             source,
             result.source_tokens,

@@ -28,7 +28,7 @@ def test_qa_explains_its_answer_and_occlusion_is_what_removal_does():
 
     at = explain_on(open_page("qa.py"), "qa")
     names, raw, labels = strips(at, "qa_strips")
-    assert set(ROWS) <= set(names) and any(n.startswith("head ") for n in names)
+    assert set(ROWS) <= set(names) and "layer 0, head 0" in names
     context, question = at.text_area("qa_context").value, at.text_input("qa_question").value
     reader = QAReader.load()
     result = reader(question, context)
@@ -92,5 +92,5 @@ def test_the_chart_downloads_as_png_or_svg_and_the_numbers_as_csv(image):
     (chart,) = [c for c in at.get("plotly_chart") if "qa_strips" in c.proto.id]
     config = json.loads(chart.proto.config)
     assert config["toImageButtonOptions"]["format"] == image.lower()
-    (button,) = [b for b in at.get("download_button") if "qa_csv" in b.proto.id]
+    (button,) = [b for b in at.get("download_button") if "qa_explanations_csv" in b.proto.id]
     assert button.proto.label == "Explanations as CSV"

@@ -168,7 +168,7 @@ def test_the_notebook_call_explains_an_encoded_text(tiny_bert, minilm):
     assert found.scores[0] == 0.0 and np.any(found.scores[1:-1] != 0)
 
 
-@pytest.mark.parametrize("name", ["tiny-gpt2", "tiny-t5", "window-mistral"])
+@pytest.mark.parametrize("name", ["tiny-gpt2", "tiny-t5", "window-mistral", "bf16-llama"])
 def test_listed_models_explain_what_they_write(models_file, name):
     """Decoder-only: the next token; encoder-decoder: a step it writes. Every explanation
     comes out on the prompt's tokens, and integrated gradients stay complete."""

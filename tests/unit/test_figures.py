@@ -302,3 +302,16 @@ def test_bounded_data_keeps_its_whole_range_and_marks_nothing():
     figure = figures.matrix_heatmap(pe, list(range(64)), list(range(128)), title="PE")
     assert len(figure.data) == 1  # no outlier markers
     assert figure.data[0].zmax == pytest.approx(np.abs(pe).max())
+
+
+def test_explanation_strips_scale_each_row_on_the_texts_own_tokens():
+    rows = {"attention": np.array([0.9, 0.05, 0.1, 0.0]), "ig": np.array([0.0, -2.0, 1.0, 0.0])}
+    figure = figures.explanation_strips(rows, ["[CLS]", "a", "b", "[SEP]"], title="t",
+                                        scaled_on=[False, True, True, False])  # fmt: skip
+    (trace,) = figure.data
+    z = np.asarray(trace.z, dtype=np.float64)
+    np.testing.assert_allclose(z[0], [1.0, 0.5, 1.0, 0.0])  # [CLS] clipped at the scale
+    np.testing.assert_allclose(z[1], [0.0, -1.0, 0.5, 0.0])  # sign kept: lowers the output
+    np.testing.assert_allclose(np.asarray(trace.customdata), np.stack(list(rows.values())),
+                               rtol=1e-6)  # the hover has the values as computed  # fmt: skip
+    assert list(trace.y) == ["attention", "ig"] and trace.zmid == 0
