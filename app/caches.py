@@ -17,6 +17,7 @@ from app.slots import model_slot
 from app.sources import SOURCES, Run
 from model.analysis.anatomy import Anatomy, BeamTree, bert_anatomy, translator_anatomy
 from model.analysis.anatomy import beam_tree as traced_beam_search
+from model.core.patching import Maps
 from model.hf.encoding import encode, max_length
 from model.tasks.translation import BatchView, OurTranslator, batch_view
 
@@ -123,3 +124,26 @@ def attributions(key: Hashable, compute: Callable[[], Scores]) -> Scores:
             return compute()
 
     return EXPLANATIONS.get(key, run)
+
+
+# Activation patching runs the model once per head, per layer and position, per sublayer.
+PATCHES: BudgetCache[Maps] = BudgetCache(
+    "patching maps",
+    budget_from_env("ATLAS_PATCHING_CACHE_MB", 4),
+    size_of=lambda maps: (
+        200
+        + maps.stream.nbytes
+        + maps.sublayers.nbytes
+        + sum(z.nbytes for z in maps.heads.values())
+    ),
+)
+
+
+def patching(key: Hashable, compute: Callable[[], Maps]) -> Maps:
+    """One clean/corrupted pair's patching maps, `compute`d once."""
+
+    def run() -> Maps:
+        with model_slot():
+            return compute()
+
+    return PATCHES.get(key, run)

@@ -20,6 +20,7 @@ TABS = (
     "bertviz",
     "Compare",
     "Explanations",
+    "Logit lens",
 )
 GRID = "ex_grid"  # the all-heads grid, whose clicks open a head
 
@@ -41,6 +42,26 @@ def show(layer: int, head: int, tab: str = TABS[0], **where: str) -> None:
     text and the stack (model=, text=, stack=)."""
     st.session_state.update(ex_layer=layer, ex_head=head, ex_tab=tab)
     st.session_state.update({f"ex_{name}": value for name, value in where.items()})
+
+
+GO = "ex_go"  # set by a click elsewhere: the page follows it into the explorer
+
+
+def pick_clicked_head(chart_key: str, model: str, text: str, pair: str, stack: Stack) -> None:
+    """A click on a head of a map on another page (activation patching): the explorer is
+    set to that head, and `follow` takes the visitor there once the page has run."""
+    from app.figures import grid_cell
+
+    points = st.session_state[chart_key].selection.points
+    if points and points[0].get("customdata") is not None:
+        show(*grid_cell(points[0]), model=model, text=text, pair=pair, stack=stack)
+        st.session_state[GO] = True
+
+
+def follow() -> None:
+    """Go to the explorer if a click asked for it (a callback cannot switch pages)."""
+    if st.session_state.pop(GO, False):
+        st.switch_page(PAGE)
 
 
 def open_explorer(model: str, text: str, stack: Stack, layer: int, head: int) -> None:

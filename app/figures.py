@@ -497,3 +497,91 @@ def explanation_strips(
         yaxis={"autorange": "reversed", "automargin": True},
     )
     return figure
+
+
+# -- the logit lens -----------------------------------------------------------------------------
+def layer_grid(
+    z: np.ndarray,
+    columns: Sequence[str],
+    title: str,
+    text: Sequence[Sequence[str]] | None = None,
+    hover: Sequence[Sequence[str]] | None = None,
+    x_title: str = "position",
+    z_title: str = "probability",
+) -> go.Figure:
+    """A layer x position grid, layer 0 at the bottom as the stream rises: each cell's colour
+    a probability, its text (when given) what that layer would say there, and its hover the
+    alternatives (`hover`: Plotly markup, each text in it already escaped: `lens_hover`)."""
+    z = np.asarray(z, dtype=np.float32)  # (layers, positions)
+    layers = [f"layer {i}" for i in range(z.shape[0])]
+    trace: dict = {
+        "z": z,
+        "x": token_labels(columns),
+        "y": layers,
+        "zmin": 0.0,
+        "zmax": 1.0,
+        "colorscale": ATTENTION_COLORSCALE,
+        "colorbar": {"title": {"text": z_title}, "thickness": 12},
+        "xgap": 1,
+        "ygap": 1,
+    }
+    if text is not None:
+        trace |= {"text": [safe(row) for row in text], "texttemplate": "%{text}",
+                  "textfont": {"size": 10}}  # fmt: skip
+    if hover is not None:
+        trace |= {"customdata": [list(row) for row in hover],
+                  "hovertemplate": "%{y}, %{x}<br>%{customdata}<extra></extra>"}  # fmt: skip
+    else:
+        trace["hovertemplate"] = f"%{{y}}, %{{x}}<br>{z_title} %{{z:.3f}}<extra></extra>"
+    figure = go.Figure(go.Heatmap(**trace))
+    figure.update_layout(
+        title=chart_title(title),
+        height=200 + 44 * z.shape[0],
+        margin=MARGIN,
+        xaxis=token_axis(len(columns), title={"text": x_title}, tickangle=-60),
+        yaxis={"automargin": True},
+    )
+    return figure
+
+
+def lens_hover(names: Sequence[str], probs: Sequence[float]) -> str:
+    """One cell's alternatives for `layer_grid`'s hover: each escaped, one per line."""
+    return "<br>".join(f"{escape(n)} {p:.3f}" for n, p in zip(names, probs, strict=True))
+
+
+def patch_map(
+    z: np.ndarray,
+    columns: Sequence[str],
+    title: str,
+    x_title: str,
+    cells: np.ndarray | None = None,
+) -> go.Figure:
+    """Activation patching's effects, layer 0 at the bottom: 1 (red) the clean answer fully
+    restored by patching that cell in, 0 no effect, below 0 (blue) further away. `cells`:
+    (layers, columns, 2) customdata a click reads back (`grid_cell`: layer, head)."""
+    z = np.asarray(z, dtype=np.float32)
+    reach = max(1.0, float(np.abs(z).max()) if z.size else 1.0)
+    trace: dict = {
+        "z": z,
+        "x": safe(columns),
+        "y": [f"layer {i}" for i in range(z.shape[0])],
+        "zmin": -reach,
+        "zmax": reach,
+        "zmid": 0.0,
+        "colorscale": "RdBu_r",
+        "colorbar": {"title": {"text": "restored"}, "thickness": 12},
+        "xgap": 1,
+        "ygap": 1,
+        "hovertemplate": "%{y}, %{x}<br>restored %{z:.3f}<extra></extra>",
+    }
+    if cells is not None:
+        trace["customdata"] = np.asarray(cells).tolist()
+    figure = go.Figure(go.Heatmap(**trace))
+    figure.update_layout(
+        title=chart_title(title),
+        height=200 + 44 * z.shape[0],
+        margin=MARGIN,
+        xaxis=token_axis(len(columns), title={"text": x_title}, tickangle=-60),
+        yaxis={"automargin": True},
+    )
+    return figure

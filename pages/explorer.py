@@ -4,7 +4,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import bertviz_views, caches, explanations, explore, figures, sources, tokens, widgets
+from app import (
+    bertviz_views,
+    caches,
+    explanations,
+    explore,
+    figures,
+    lens_views,
+    sources,
+    tokens,
+    widgets,
+)
 from app.state import seed_from_url, write_to_url
 from model.analysis.attention import (
     FLOW_MAX_TOKENS,
@@ -327,6 +337,7 @@ if run is not None:
             "bertviz": bertviz,
             "Compare": compare,
             "Explanations": explained,
+            "Logit lens": lambda: lens_views.explorer(source_key, text, pair),
         },
         key="ex_tab",
     )

@@ -3,7 +3,8 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import explanations, figures, loaders, text, widgets
+from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
+from model.core.patching import Experiment
 from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerResult, NerTagger
 
 EXAMPLES = {
@@ -127,6 +128,24 @@ if result is not None:
             f"{len(before - after)} lost: {', '.join(lost) or 'none'}."
         )
 
+    if lens_views.section("ner"):
+        lens_views.ner(tagger, result)
+
+    def first_word_out(i: int, shown: NerResult = result) -> str:
+        start, end = shown.words[shown.entities[i].words[0]]
+        pieces = len(shown_tagger.tokenizer.tokenize(shown.text[start:end]))
+        return patching_views.without_word(shown.text, start, end, pieces)
+
+    def patched(i: int, corrupted: str, shown: NerResult = result) -> Experiment:
+        return shown_tagger.patching(shown, shown.entities[i], corrupted)
+
+    patching_views.section(
+        "ner", typed, [f"{e.label} '{e.text}'" for e in result.entities],
+        patched,
+        ("ner", tagger.name, typed), explorer=("minilm-ner", typed, ""),
+        empty=explanations.NO_ENTITY, label="Corrupted text (the entity's first word made "
+        "plain; the same length in tokens)", proposal=first_word_out,
+    )  # fmt: skip
     att = result.attention
     widgets.ablation_section(
         tagger.model, ["encoder"], (att.n_layers(), att.n_heads()), key="ner_ablate",

@@ -3,7 +3,8 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import explanations, figures, loaders, text, widgets
+from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
+from model.core.patching import Experiment
 from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
 
 EXAMPLES = {
@@ -120,6 +121,19 @@ if result is not None:
         if changed.best:
             st.caption(f"Score {changed.best.score:.3f}.")
 
+    if lens_views.section("qa"):
+        lens_views.qa(reader, result)
+
+    def patched(_: int, corrupted: str, shown: QAResult = result) -> Experiment:
+        return shown_reader.patching(shown, question, corrupted)
+
+    patching_views.section(
+        "qa", context, [f"the answer '{result.answer}'"] if result.best else [],
+        patched,
+        ("qa", reader.name, question, context), explorer=("minilm-qa", question, context),
+        label="Corrupted context (one name or noun swapped; the same length in tokens)",
+        empty=explanations.NO_ANSWER,
+    )  # fmt: skip
     widgets.ablation_section(
         reader.model, ["encoder"], (att.n_layers(), att.n_heads()), key="qa_ablate",
         doing="Reading again with those heads off…",

@@ -3,7 +3,17 @@ import time
 
 import streamlit as st
 
-from app import explanations, figures, loaders, text, tokens, widgets
+from app import (
+    explanations,
+    figures,
+    lens_views,
+    loaders,
+    patching_views,
+    text,
+    tokens,
+    widgets,
+)
+from model.core.patching import Experiment
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
     MarianTranslator,
@@ -137,6 +147,23 @@ if result is not None:
         if changed.text == result.text:
             st.caption("Same translation: the model does not rely on these heads here.")
 
+    if lens_views.section("tr"):
+        if isinstance(translator, OurTranslator):
+            lens_views.translation(english)
+        else:
+            st.info("The logit lens is drawn for our translator (pick it above).")
+    if isinstance(translator, OurTranslator):
+        ours: OurTranslator = translator
+
+        def patched(step: int, corrupted: str, shown: Translation = result) -> Experiment:
+            return ours.patching(shown, corrupted, step)
+
+        patching_views.section(
+            "tr", english, [name for name, _ in explanations.translation_choices(ours, result)],
+            patched,
+            ("translate", english, beam), explorer=("translator", english, ""),
+            label="Corrupted sentence (one name or noun swapped; the same length in tokens)",
+        )  # fmt: skip
     widgets.ablation_section(
         translator.model, ["encoder", "decoder", "cross"],
         (att.n_layers("cross"), att.n_heads("cross")), key="tr_ablate",

@@ -26,13 +26,14 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
 from model.core.attribution import LabelAt, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import CheckpointError, InputError
+from model.core.patching import Experiment
 from model.core.paths import CHECKPOINTS
 from model.hf.encoding import Encoded, encode
 from model.hf.loading import load_adapted, load_hub
@@ -304,15 +305,22 @@ class NerTagger:
             return_tensors="pt",
         )
 
+    def first_window(
+        self, result: NerResult, max_length: int = 512
+    ) -> tuple[dict[str, torch.Tensor], list[int | None]]:
+        """The model's inputs for the first window of a tagged text (the window whose
+        attention the page shows), without padding, and each piece's word (None: special)."""
+        enc = self._windows([result.text[s:e] for s, e in result.words], max_length)
+        length = int(enc["attention_mask"][0].sum())
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        return {k: enc[k][:1, :length] for k in keys}, list(enc.word_ids(0)[:length])
+
     def explain(self, result: NerResult, entity: Entity, max_length: int = 512) -> Subject:
         """What attribution explains for an entity: its tags (B- on its first word, I- on the
         others), each read from the word's first piece as the tagger reads it, in the first
         window (the one whose attention the page shows). Raises InputError when the entity
         lies beyond that window."""
-        words = [result.text[s:e] for s, e in result.words]
-        enc = self._windows(words, max_length)
-        length = int(enc["attention_mask"][0].sum())
-        word_ids = enc.word_ids(0)[:length]
+        inputs, word_ids = self.first_window(result, max_length)
         first_piece: dict[int, int] = {}
         for position, word in enumerate(word_ids):
             if word is not None:
@@ -324,15 +332,45 @@ class NerTagger:
             )
         label2id = {label: i for i, label in self.id2label.items()}
         tags = [("B-" if k == 0 else "I-") + entity.label for k in range(len(entity.words))]
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         return Subject.of(
             self.model,
-            {k: enc[k][:1, :length] for k in keys},
+            inputs,
             LabelAt(tuple(first_piece[w] for w in entity.words), tuple(label2id[t] for t in tags),
                     name=f"{entity.label} '{entity.text}'"),
-            self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0][:length]),
+            self.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]),
             [w is None for w in word_ids],
             removal_id(self.tokenizer),
+        )  # fmt: skip
+
+    def patching(self, result: NerResult, entity: Entity, corrupted: str) -> Experiment:
+        """Activation patching for an entity: the clean text against a corrupted one of the
+        same length in tokens; the number compared is the entity's tags' logits minus those of
+        the tags the corrupted text gets at the same pieces."""
+        subject = self.explain(result, entity)
+        target = cast(LabelAt, subject.target)
+        other = self(corrupted)
+        clean_inputs, _ = self.first_window(result)
+        corrupt_inputs, _ = self.first_window(other)
+        if corrupt_inputs["input_ids"].shape != clean_inputs["input_ids"].shape:
+            raise InputError(
+                f"The corrupted text has {corrupt_inputs['input_ids'].shape[1]} tokens and the "
+                f"clean one {clean_inputs['input_ids'].shape[1]}: patching compares them "
+                "position by position, so they must tokenize to the same length."
+            )
+        with torch.inference_mode():
+            logits = self.model(**corrupt_inputs).logits[0]
+        wrong = tuple(int(logits[p].argmax()) for p in target.positions)
+        positions, right = list(target.positions), list(target.labels)
+
+        def metric(output: Any) -> float:
+            picked = output.logits[0, positions]
+            rows = range(len(positions))
+            return float(picked[rows, right].sum() - picked[rows, list(wrong)].sum())
+
+        said = " ".join(self.id2label[w] for w in wrong)
+        return Experiment(
+            self.model, lambda inputs: self.model(**inputs), clean_inputs, corrupt_inputs, metric,
+            subject.tokens, f"{entity.label} '{entity.text}' against {said} in the corrupted text",
         )  # fmt: skip
 
     def _tag(self, words: Sequence[str], max_length: int, record: bool) -> _Tagged:

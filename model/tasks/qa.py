@@ -20,13 +20,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 
 from model.core.attribution import AnswerSpan, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
+from model.core.patching import Experiment
 from model.core.paths import CHECKPOINTS
 from model.hf.loading import load_adapted, load_hub
 
@@ -161,6 +162,21 @@ class QAReader:
             notices=tuple(notices),
         )
 
+    def window_inputs(
+        self, result: QAResult, max_length: int = 384, stride: int = 128
+    ) -> dict[str, torch.Tensor]:
+        """The model's inputs for the window the result shows (the one holding the best
+        span), without padding."""
+        enc = self._windows(result.question, result.context, max_length, stride)
+        length = len(result.tokens)
+        window = next(
+            w for w in range(enc["input_ids"].shape[0])
+            if tuple(self.tokenizer.convert_ids_to_tokens(enc["input_ids"][w][:length]))
+            == result.tokens
+        )  # fmt: skip
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        return {k: enc[k][window : window + 1, :length] for k in keys}
+
     def explain(self, result: QAResult, max_length: int = 384, stride: int = 128) -> Subject:
         """What attribution explains for an answer: its span's start + end logits, in the
         window that holds it (the one whose attention the page shows). Raises InputError
@@ -168,26 +184,50 @@ class QAReader:
         best = result.best
         if best is None:
             raise InputError("There is no answer to explain: the model found none in the context.")
-        enc = self._windows(result.question, result.context, max_length, stride)
-        window = next(
-            w for w in range(enc["input_ids"].shape[0])
-            if tuple(self.tokenizer.convert_ids_to_tokens(
-                enc["input_ids"][w][: len(result.tokens)])) == result.tokens
-        )  # fmt: skip
-        length = len(result.tokens)
         context = [i for i, s in enumerate(result.segments) if s == 1]
         start = next(i for i in context if result.offsets[i][1] > best.start)
         end = max(i for i in context if result.offsets[i][0] < best.end)
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-        seq_ids = enc.sequence_ids(window)[:length]
+        specials = set(self.tokenizer.all_special_tokens)  # outside the context only
+        special = [s == 0 and t in specials for s, t in zip(result.segments, result.tokens,
+                                                            strict=True)]  # fmt: skip
         return Subject.of(
             self.model,
-            {k: enc[k][window : window + 1, :length] for k in keys},
+            self.window_inputs(result, max_length, stride),
             AnswerSpan(start, end, name=f"the answer '{best.text}'"),
             result.tokens,
-            [s is None for s in seq_ids],
+            special,
             removal_id(self.tokenizer),
         )
+
+    def patching(self, result: QAResult, question: str, context: str) -> Experiment:
+        """Activation patching for an answer: the clean question and context against
+        corrupted ones of the same length in tokens; the number compared is the clean span's
+        start + end logits minus those of the span the corrupted input gets."""
+        subject = self.explain(result)
+        span = cast(AnswerSpan, subject.target)
+        other = self(question, context)
+        clean_inputs = self.window_inputs(result)
+        corrupt_inputs = self.window_inputs(other)
+        if corrupt_inputs["input_ids"].shape != clean_inputs["input_ids"].shape:
+            raise InputError(
+                f"The corrupted input has {corrupt_inputs['input_ids'].shape[1]} tokens and the "
+                f"clean one {clean_inputs['input_ids'].shape[1]}: patching compares them "
+                "position by position, so they must tokenize to the same length."
+            )
+        if other.best is not None:
+            wrong = cast(AnswerSpan, self.explain(other).target)
+            start, end, said = wrong.start, wrong.end, f"'{other.best.text}'"
+        else:  # no answer: the corrupted input points at [CLS]
+            start, end, said = 0, 0, "no answer"
+
+        def metric(output: Any) -> float:
+            starts, ends = output.start_logits[0], output.end_logits[0]
+            return float(starts[span.start] + ends[span.end] - starts[start] - ends[end])
+
+        return Experiment(
+            self.model, lambda inputs: self.model(**inputs), clean_inputs, corrupt_inputs, metric,
+            subject.tokens, f"'{result.answer}' against {said}",
+        )  # fmt: skip
 
     @torch.inference_mode()
     def answer(self, question: str, context: str, max_length: int = 384) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from tokenizers import Tokenizer
@@ -20,6 +20,7 @@ from tokenizers import Tokenizer
 from model.core.attribution import Subject, TokenAt
 from model.core.capture import AttentionCapture, capture, instrument
 from model.core.errors import InputError
+from model.core.patching import Experiment
 from model.core.paths import CHECKPOINTS
 from model.transformer.checkpoint import load_checkpoint
 from model.transformer.decoding import (
@@ -158,6 +159,38 @@ class OurTranslator:
             tuple(t != EOS for t in result.source_tokens),
             self.unk,  # the tokenizer has no mask token
         )
+
+    def patching(self, result: Translation, corrupted: str, step: int) -> Experiment:
+        """Activation patching at a decoding step: the clean source against a corrupted one of
+        the same length in tokens, both read with the clean translation's prefix; the number
+        compared is the clean token's logit minus that of the token the corrupted source
+        would write there."""
+        subject = self.explain(result, step)
+        target = cast(TokenAt, subject.target)
+        ids, _, _ = self.encode_source(corrupted)
+        clean_src = subject.ids
+        if len(ids) != clean_src.shape[1]:
+            raise InputError(
+                f"The corrupted sentence has {len(ids)} tokens and the clean one "
+                f"{clean_src.shape[1]}: patching compares them position by position, so they "
+                "must tokenize to the same length."
+            )
+        written = [token_id(self.tokenizer, t) for t in result.output_tokens]
+        prefix = torch.tensor([[self.bos, *written[:step]]])
+        corrupt_src = torch.tensor([ids])
+        with torch.inference_mode():
+            wrong = int(self.model(corrupt_src, prefix)[0, step].argmax())
+
+        def metric(output: torch.Tensor) -> float:
+            return float(output[0, step, target.token] - output[0, step, wrong])
+
+        said = self.tokenizer.id_to_token(wrong) or "?"
+        return Experiment(
+            self.model, lambda inputs: self.model(inputs["src"], inputs["tgt"]),
+            {"src": clean_src, "tgt": prefix}, {"src": corrupt_src, "tgt": prefix}, metric,
+            result.source_tokens,
+            f"step {step + 1}: {result.output_tokens[step]!r} against {said!r}",
+        )  # fmt: skip
 
     @torch.inference_mode()
     def translate(

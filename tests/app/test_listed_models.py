@@ -19,6 +19,20 @@ def has(*keys):
     return lambda at, charts: all(any(key in c for c in charts) for key in keys)
 
 
+def says(text: str):
+    return lambda at: any(text in i.value for i in at.info)
+
+
+def explained(at, charts) -> bool:
+    """A bare encoder says it has nothing to explain; the others explain, switched on."""
+    if says("no output to explain")(at):
+        return True
+    at.toggle("ex_explain").set_value(True).run()
+    drawn = any("ex_strips" in c.proto.id for c in at.get("plotly_chart"))
+    at.toggle("ex_explain").set_value(False).run()
+    return drawn and not at.exception
+
+
 SHOWS = {  # what each of the explorer's tabs must show
     "One head": has("ex_head_heatmap", "ex_mean_heatmap"),
     "All heads": has("ex_grid"),
@@ -28,6 +42,8 @@ SHOWS = {  # what each of the explorer's tabs must show
     "Head statistics": lambda at, charts: at.dataframe[0].value.shape[0] == 8,  # 2 x 4 heads
     "bertviz": lambda at, charts: len(at.get("iframe")) == 1,
     "Compare": has("ex_cmp_a", "ex_cmp_b"),
+    "Explanations": explained,
+    "Logit lens": lambda at, charts: has("ex_lens_grid")(at, charts) or says("no output layer")(at),
 }
 
 

@@ -62,3 +62,32 @@ def test_explanations_are_readable_in_lecture_mode(app_url, browser):
     assert not report.overlaps and not report.clipped and not report.small, (
         report.overlaps + report.clipped + report.small
     )
+
+
+def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browser):
+    """The logit lens and the patching maps of each task page, at a projector's 1280x720."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    report = Report()
+    open_page(page, app_url, "Home")
+    set_lecture(page, True)
+    for title in TASK_PAGES:
+        open_page_from_menu(page, title)
+        switches = {"Read every layer out (logit lens)": "layer would",
+                    "Patch activations (clean into corrupted)": "patched"}  # fmt: skip
+        for switch, titled in switches.items():
+            page.get_by_text(switch).click()
+            wait_for_app(page)
+            page.locator(".js-plotly-plot", has_text=titled).first.wait_for(timeout=120_000)
+        page.wait_for_timeout(600)
+        charts = [c for c in page.evaluate(CHART_LAYOUT)
+                  if "layer would" in c["title"] or "patched" in c["title"]]  # fmt: skip
+        assert len(charts) >= 3, title
+        report.add(f"lecture {title}", charts)
+        page.screenshot(path=str(SHOTS / f"lecture-lens-{TASK_PAGES[title]}.png"), full_page=True)
+    context.close()
+    print(report.line())
+    assert not report.overlaps and not report.clipped and not report.small, (
+        report.overlaps + report.clipped + report.small
+    )

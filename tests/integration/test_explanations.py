@@ -33,25 +33,27 @@ def test_the_readme_notebook_call_explains_an_answer():
 
 
 def test_nothing_to_explain_is_said_clearly():
-    from model.tasks.ner import NerTagger
+    import dataclasses
+
+    from model.tasks.ner import Entity, NerTagger
     from model.tasks.qa import QAReader
     from model.tasks.translation import OurTranslator
 
     reader = QAReader.load()
-    unanswered = reader("Who won the match?", "The sky was blue all day long.")
-    if unanswered.best is None:
-        with pytest.raises(InputError, match="no answer to explain"):
-            reader.explain(unanswered)
+    answered = reader("Where is the cat?", "The cat sleeps in the garden.")
+    with pytest.raises(InputError, match="no answer to explain"):
+        reader.explain(dataclasses.replace(answered, best=None))  # as a context without one
     translator = OurTranslator.load()
     result = translator.translate("The cat sleeps.")
     with pytest.raises(InputError, match="beyond the translation"):
         translator.explain(result, len(result.output_tokens))
     tagger = NerTagger.load()
-    long = tagger("word " * 700 + "Taylor Swift")
-    far = [e for e in long.entities if "Taylor" in e.text]
-    for entity in far:
-        with pytest.raises(InputError, match="beyond the first window"):
-            tagger.explain(long, entity)
+    tagged = tagger("word " * 700 + "Taylor Swift sings")  # 700 words: two windows
+    assert tagged.windows > 1
+    last = len(tagged.words) - 3  # "Taylor", in the second window only
+    entity = Entity("Taylor Swift", "person", 0, 0, 1.0, (last, last + 1))
+    with pytest.raises(InputError, match="beyond the first window"):
+        tagger.explain(tagged, entity)
 
 
 @pytest.mark.parametrize("which", ["ner", "translation"])

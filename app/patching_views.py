@@ -1,0 +1,146 @@
+"""Activation patching on the task pages: which head, which layer at which position, which
+sublayer carries the difference between a clean input and a corrupted one
+(`model.core.patching`). The page proposes the corrupted input by swapping one name or
+noun; a click on a head opens it in the explorer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from app import caches, explore, figures, widgets
+from app.tokens import token_labels
+from model.core.patching import Experiment, Maps, patching_maps
+
+# one name or noun for another of the same kind (and, in the tokenizers here, the same length)
+SWAPS = {
+    "Mary": "John", "John": "Mary", "Taylor": "Emma", "Swift": "Stone", "Paris": "Rome",
+    "London": "Berlin", "Madrid": "Lisbon", "cat": "dog", "dog": "cat", "garden": "kitchen",
+    "kitchen": "garden", "football": "apple", "apple": "football", "man": "woman",
+    "woman": "man", "boy": "girl", "girl": "boy", "bicycle": "car", "car": "bicycle",
+    "milk": "water", "water": "milk", "office": "bedroom", "bedroom": "office",
+}  # fmt: skip
+SAYS = (
+    "Each cell runs the corrupted input with one activation taken from the clean run and "
+    "measures how much of the clean answer comes back: (patched - corrupted) / (clean - "
+    "corrupted), on the logit difference between the two answers. 1: fully restored; 0: no "
+    "effect."
+)
+
+
+def propose(text: str) -> str:
+    """The text with its first swappable name or noun swapped (case kept), else as it is."""
+    for match in re.finditer(r"[A-Za-z]+", text):
+        word = match.group()
+        swap = SWAPS.get(word) or SWAPS.get(word.lower())
+        if swap:
+            if word[0].isupper():
+                swap = swap[0].upper() + swap[1:]
+            return text[: match.start()] + swap + text[match.end() :]
+    return text
+
+
+def corrupted_box(key: str, label: str, proposed: str) -> str:
+    """A box holding the corrupted input: proposed anew whenever the proposal changes (a new
+    clean input, another answer), kept as typed otherwise."""
+    if st.session_state.get(f"{key}_corrupt_for") != proposed:
+        st.session_state[f"{key}_corrupt_for"] = proposed
+        st.session_state[f"{key}_corrupt"] = proposed
+    return str(st.text_input(label, key=f"{key}_corrupt", max_chars=widgets.MAX_CHARS))
+
+
+def without_word(text: str, start: int, end: int, pieces: int) -> str:
+    """The text with the word at [start, end) replaced by as many "it"s as it has pieces: the
+    same length in tokens, and no longer a name (for NER, where swapping a name for another
+    keeps the tag)."""
+    return text[:start] + " ".join(["it"] * max(1, pieces)) + text[end:]
+
+
+def section(
+    key: str,
+    clean: str,
+    targets: list[str],
+    build: Callable[[int, str], Experiment],
+    cache_key: tuple,
+    explorer: tuple[str, str, str] | None = None,
+    label: str = "Corrupted text (one name or noun swapped; the same length in tokens)",
+    empty: str = "There is no answer to compare.",
+    proposal: Callable[[int], str] | None = None,
+) -> None:
+    """The patching section. `targets`: the answers it can compare, named; `build(target,
+    corrupted)` makes the experiment; `explorer`: (model key, text, pair) to open a clicked
+    head with; `proposal(target)`: the corrupted input to propose (else a swapped name or
+    noun)."""
+    st.header("Which part carries the difference?")
+    if not st.toggle("Patch activations (clean into corrupted)", key=f"{key}_patch"):
+        st.caption(
+            "Activation patching: run a corrupted input with one head, layer or sublayer taken "
+            "from the clean run, and see which restores the clean answer."
+        )
+        return
+    if not targets:
+        st.info(empty)
+        return
+    chosen = 0
+    if len(targets) > 1:
+        widgets.keep_in_range(f"{key}_patch_target", len(targets))
+        chosen = int(
+            st.selectbox("Answer compared", range(len(targets)),
+                         format_func=targets.__getitem__, key=f"{key}_patch_target")
+        )  # fmt: skip
+    corrupted = corrupted_box(key, label, proposal(chosen) if proposal else propose(clean))
+    maps = widgets.run_or_hint(
+        lambda: caches.patching(
+            (*cache_key, targets[chosen], corrupted),
+            lambda: patching_maps(build(chosen, corrupted)),
+        ),
+        "Patching every head, every layer at every position and every sublayer…",
+    )
+    if maps is not None:
+        show(maps, key, explorer)
+
+
+def show(maps: Maps, key: str, explorer: tuple[str, str, str] | None) -> None:
+    st.caption(
+        f"Logit difference between the answers: {maps.clean:.3f} on the clean input, "
+        f"{maps.corrupted:.3f} on the corrupted one. {SAYS}"
+    )
+    for stack, z in maps.heads.items():
+        chart_key = f"{key}_patch_heads_{stack}"
+        layers, heads = z.shape
+        cells = np.stack(np.meshgrid(np.arange(layers), np.arange(heads), indexing="ij"), -1)
+        options: dict[str, Any] = {}
+        if explorer is not None:
+            model, text, pair = explorer
+            options = {
+                "on_select": functools.partial(
+                    explore.pick_clicked_head, chart_key, model, text, pair, stack
+                ),
+                "selection_mode": "points",
+            }
+        widgets.chart(
+            figures.patch_map(z, [f"H{h}" for h in range(heads)],
+                              f"Each head's output ({stack}), patched", "head", cells),
+            key=chart_key, **options,
+        )  # fmt: skip
+    if explorer is not None:
+        st.caption("Click a head to open it in the explorer.")
+        explore.follow()
+    if maps.stream.size:
+        widgets.chart(
+            figures.patch_map(maps.stream, token_labels(maps.tokens),
+                              "The residual stream entering each layer, patched at one position",
+                              "position"),
+            key=f"{key}_patch_stream",
+        )  # fmt: skip
+        widgets.chart(
+            figures.patch_map(maps.sublayers, list(maps.sublayer_names),
+                              "Each sublayer's output, patched", "sublayer"),
+            key=f"{key}_patch_sublayers",
+        )  # fmt: skip

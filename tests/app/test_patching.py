@@ -1,0 +1,53 @@
+"""Activation patching on the task pages: the page proposes a corrupted input, draws every
+map, restoring the swapped word restores the answer, and inputs that cannot be compared get
+a message."""
+
+import numpy as np
+
+from tests.app.helpers import chart_spec, decode, open_page
+
+
+def z_of(at, key: str) -> np.ndarray:
+    (trace,) = chart_spec(at, key)["data"]
+    return decode(trace["z"])
+
+
+def patch_on(at, key: str):
+    at.toggle(f"{key}_patch").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_ner_patching_finds_the_swapped_name():
+    at = patch_on(open_page("ner.py"), "ner")
+    corrupted = at.text_input("ner_corrupt").value
+    assert "see it Swift" in corrupted  # the entity's first word made plain, as many pieces
+    heads, stream = z_of(at, "ner_patch_heads_encoder"), z_of(at, "ner_patch_stream")
+    sublayers = z_of(at, "ner_patch_sublayers")
+    assert heads.shape == (6, 12) and sublayers.shape == (6, 2) and stream.shape[0] == 6
+    (trace,) = chart_spec(at, "ner_patch_stream")["data"]
+    swapped = next(i for i, label in enumerate(trace["x"]) if label.endswith(" taylor"))
+    assert abs(stream[0, swapped] - 1.0) < 1e-4  # the clean word back: the clean answer back
+    assert np.all(np.delete(stream[0], swapped) == 0.0)  # an unchanged word changes nothing
+
+
+def test_a_corrupted_input_of_another_length_says_why():
+    at = patch_on(open_page("ner.py"), "ner")
+    at.text_input("ner_corrupt").input("Going to see Taylor Swift tonight").run()
+    assert not at.exception
+    assert any("same length" in i.value for i in at.info)
+
+
+def drawn(at, key: str) -> bool:
+    return any(key in chart.proto.id for chart in at.get("plotly_chart"))
+
+
+def test_translation_and_qa_patching_draw_their_maps():
+    at = patch_on(open_page("translate.py"), "tr")
+    same = any("same answer" in i.value for i in at.info)
+    assert same or all(drawn(at, f"tr_patch_heads_{s}") for s in ("encoder", "decoder", "cross"))
+    assert same or (drawn(at, "tr_patch_stream") and drawn(at, "tr_patch_sublayers"))
+    at = patch_on(open_page("qa.py"), "qa")
+    assert at.text_input("qa_corrupt").value != at.text_area("qa_context").value
+    same = any("same answer" in i.value for i in at.info)
+    assert same or (drawn(at, "qa_patch_heads_encoder") and drawn(at, "qa_patch_stream"))
