@@ -18,7 +18,7 @@ The last three need a model whose blocks are labelled (ours, BERT's layout).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -73,34 +73,37 @@ class Where:
 class Patch:
     owner: int
     clean: Remember
-    where: Where
+    where: tuple[Where, ...]  # applied together (none: the corrupted run as it is)
     applied: int = 0  # how many values were replaced (0: the site never ran; a test checks)
 
     def __call__(
         self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
     ) -> torch.Tensor | None:
-        w = self.where
-        if point != w.point or site.stack != w.stack or site.layer != w.layer:
-            return None
-        if w.name not in ("", "*") and site.name != w.name:
-            return None
+        chosen = [w for w in self.where if _at(w, point, site)]
         clean = self.clean.values.get(key_of(point, site))
-        if clean is None or clean.shape != value.shape:
-            return None  # another length: the caller checked they match
+        if not chosen or clean is None or clean.shape != value.shape:
+            return None  # (another length: the experiment checks they match)
         patched = value.clone()
-        if point == "heads":
-            if w.head is None:
-                raise ValueError("a head's output is patched one head at a time: name the head")
-            axis = int(info["head_dim"])
-            index = [slice(None)] * value.dim()
-            index[axis] = slice(w.head, w.head + 1)
-            patched[tuple(index)] = clean[tuple(index)]
-        elif w.position is not None:
-            patched[:, w.position] = clean[:, w.position]
-        else:
-            patched = clean.clone()
+        for w in chosen:
+            if point == "heads":
+                if w.head is None:
+                    raise ValueError("a head's output is patched one head at a time: name it")
+                index: list[Any] = [slice(None)] * value.dim()
+                index[int(info["head_dim"])] = slice(w.head, w.head + 1)
+                patched[tuple(index)] = clean[tuple(index)]
+            elif w.position is not None:
+                patched[:, w.position] = clean[:, w.position]
+            else:
+                patched = clean.clone()
         self.applied += 1
         return patched
+
+
+def _at(w: Where, point: Point, site: Site) -> bool:
+    return (
+        point == w.point and site.stack == w.stack and site.layer == w.layer
+        and (w.name in ("", "*") or site.name == w.name)
+    )  # fmt: skip
 
 
 @contextmanager
@@ -111,8 +114,9 @@ def remembering(model: nn.Module) -> Iterator[Remember]:
 
 
 @contextmanager
-def patching(model: nn.Module, clean: Remember, where: Where) -> Iterator[Patch]:
-    handler = Patch(id(model), clean, where)
+def patching(model: nn.Module, clean: Remember, *where: Where) -> Iterator[Patch]:
+    """Inside the block, the activations `where` says come from the clean run."""
+    handler = Patch(id(model), clean, tuple(where))
     with intervene(model, handler):
         yield handler
 
@@ -160,18 +164,43 @@ class NothingToPatch(InputError):
     """The two inputs cannot be compared (lengths differ, or the same answer)."""
 
 
-@torch.no_grad()
-def patching_maps(experiment: Experiment) -> Maps:
-    """Patch, one at a time, every head's output, the stream entering each layer at each
-    position, and every sublayer's output, from the clean run into the corrupted one."""
-    import numpy as np
+@dataclass
+class Runs:
+    """An experiment's clean run remembered, and the corrupted run's number."""
 
+    experiment: Experiment
+    clean: Remember
+    clean_value: float
+    corrupted_value: float
+    capture: Any  # the clean run's AttentionCapture (stacks, layers, heads, blocks)
+
+    @torch.no_grad()
+    def effect(self, *where: Where) -> float:
+        """(patched - corrupted) / (clean - corrupted), with `where` patched in together."""
+        e = self.experiment
+        with patching(e.model, self.clean, *where):
+            patched = float(e.metric(e.run(e.corrupted)))
+        return (patched - self.corrupted_value) / (self.clean_value - self.corrupted_value)
+
+    def stream_where(self, layer: int, position: int) -> list[Where]:
+        """The residual stream entering `layer` at `position`: the embeddings' components
+        for layer 0, else the last Add & Norm of the layer before."""
+        e, att = self.experiment, self.capture
+        if layer == 0:
+            return [Where("embedding", e.stack, -1, name="*", position=position)]
+        side: Literal["encoder", "decoder"] = "encoder" if e.stack == "encoder" else "decoder"
+        stack, sublayer = att.layout(side)[-1]
+        return [Where("norm", stack, layer - 1, name=sublayer, position=position)]
+
+
+@torch.no_grad()
+def prepare(experiment: Experiment) -> Runs:
+    """Run clean (remembering every patchable activation) and corrupted."""
     from model.core.capture import capture
 
     e = experiment
-    if {k: tuple(v.shape) for k, v in e.clean.items()} != {
-        k: tuple(v.shape) for k, v in e.corrupted.items()
-    }:
+    shapes = {k: tuple(v.shape) for k, v in e.clean.items()}
+    if shapes != {k: tuple(v.shape) for k, v in e.corrupted.items()}:
         raise NothingToPatch(
             "The two inputs have different lengths in tokens; patching compares them position "
             "by position, so the corrupted one must tokenize to as many tokens as the clean."
@@ -184,39 +213,112 @@ def patching_maps(experiment: Experiment) -> Maps:
             "Both inputs give the same answer, so there is no difference to restore: change "
             "the corrupted input so that the model answers otherwise."
         )
-    span = clean_value - corrupted_value
+    return Runs(e, clean, clean_value, corrupted_value, recorder.result)
 
-    def effect(where: Where) -> float:
-        with patching(e.model, clean, where):
-            return (float(e.metric(e.run(e.corrupted))) - corrupted_value) / span
 
-    att = recorder.result
-    heads = {
-        stack: np.array([[effect(Where("heads", stack, layer, head=h))
-                          for h in range(att.n_heads(stack))]
-                         for layer in range(att.n_layers(stack))])
-        for stack in att.stacks
-    }  # fmt: skip
-    layout: list[tuple[Stack, str]] = []
-    if att.blocks:
-        side: Literal["encoder", "decoder"] = "encoder" if e.stack == "encoder" else "decoder"
-        layout = [*att.layout("encoder"), *(att.layout("decoder") if "cross" in att.stacks else [])]
-        layers = att.n_layers(e.stack)
-        last_stack, last_sublayer = att.layout(side)[-1]
-        positions = len(e.tokens)
-        stream = np.array([
-            [effect(Where("embedding", e.stack, -1, name="*", position=p)) if layer == 0
-             else effect(Where("norm", last_stack, layer - 1, name=last_sublayer, position=p))
-             for p in range(positions)]
-            for layer in range(layers)
-        ])  # fmt: skip
-        sublayers = np.array([
-            [effect(Where("sublayer", stack, layer, name=sublayer)) for stack, sublayer in layout]
-            for layer in range(layers)
-        ])  # fmt: skip
-    else:
-        stream = sublayers = np.zeros((0, 0))
+@torch.no_grad()
+def head_map(runs: Runs, stack: Stack) -> Any:
+    """(layers, heads): each head's output before W_O, patched at every position."""
+    import numpy as np
+
+    att = runs.capture
+    return np.array([
+        [runs.effect(Where("heads", stack, layer, head=h)) for h in range(att.n_heads(stack))]
+        for layer in range(att.n_layers(stack))
+    ])  # fmt: skip
+
+
+@torch.no_grad()
+def stream_map(runs: Runs) -> Any:
+    """(layers, positions): the residual stream entering each layer, at each position."""
+    import numpy as np
+
+    layers, positions = runs.capture.n_layers(runs.experiment.stack), len(runs.experiment.tokens)
+    return np.array([[runs.effect(*runs.stream_where(layer, p)) for p in range(positions)]
+                     for layer in range(layers)])  # fmt: skip
+
+
+def sublayer_layout(runs: Runs) -> list[tuple[Stack, str]]:
+    att = runs.capture
+    return [*att.layout("encoder"), *(att.layout("decoder") if "cross" in att.stacks else [])]
+
+
+@torch.no_grad()
+def sublayer_map(runs: Runs) -> Any:
+    """(layers, sublayers): each sublayer's output before its Add & Norm."""
+    import numpy as np
+
+    layers = runs.capture.n_layers(runs.experiment.stack)
+    return np.array([
+        [runs.effect(Where("sublayer", stack, layer, name=sublayer))
+         for stack, sublayer in sublayer_layout(runs)]
+        for layer in range(layers)
+    ])  # fmt: skip
+
+
+def patching_maps(experiment: Experiment) -> Maps:
+    """Patch, one at a time, every head's output, the stream entering each layer at each
+    position, and every sublayer's output, from the clean run into the corrupted one. The
+    stream and sublayer maps need labelled blocks (ours, BERT's layout); else they are
+    empty."""
+    import numpy as np
+
+    runs = prepare(experiment)
+    att = runs.capture
+    heads = {stack: head_map(runs, stack) for stack in att.stacks}
+    labelled = bool(att.blocks)
     return Maps(
-        clean_value, corrupted_value, heads, stream, sublayers,
-        tuple(SUBLAYER_NAMES[(s, b)] for s, b in layout), e.tokens,
+        runs.clean_value, runs.corrupted_value, heads,
+        stream_map(runs) if labelled else np.zeros((0, 0)),
+        sublayer_map(runs) if labelled else np.zeros((0, 0)),
+        tuple(SUBLAYER_NAMES[key] for key in sublayer_layout(runs)) if labelled else (),
+        experiment.tokens,
     )  # fmt: skip
+
+
+# -- in a notebook ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Labelled:
+    """A map of patching effects with its axes named: `values[i, j]` is `dims[0]`
+    `labels[0][i]`, `dims[1]` `labels[1][j]`."""
+
+    values: torch.Tensor
+    dims: tuple[str, str]
+    labels: tuple[tuple[str, ...], tuple[str, ...]]
+
+    def __repr__(self) -> str:
+        rows = "\n".join(
+            f"{name:>12s} " + " ".join(f"{v:6.3f}" for v in row.tolist())
+            for name, row in zip(self.labels[0], self.values, strict=True)
+        )
+        return f"{self.dims[0]} x {self.dims[1]} ({', '.join(self.labels[1])})\n{rows}"
+
+
+def patch(
+    model: nn.Module,
+    clean: Mapping[str, torch.Tensor],
+    corrupted: Mapping[str, torch.Tensor],
+    metric: Any,
+    what: Literal["heads", "stream", "sublayers"] = "heads",
+    stack: Stack = "encoder",
+    tokens: Sequence[str] = (),
+) -> Labelled:
+    """Patch `what` from the clean inputs into the corrupted ones, one at a time; `metric`
+    maps the model's output to the number that tells the answers apart (a logit
+    difference). Effects are (patched - corrupted) / (clean - corrupted)."""
+    runs = prepare(Experiment(model, lambda inputs: model(**inputs), clean, corrupted, metric,
+                              tuple(tokens), "", stack))  # fmt: skip
+    layers = tuple(f"layer {i}" for i in range(runs.capture.n_layers(stack)))
+    if what == "heads":
+        found = head_map(runs, stack)
+        columns = tuple(f"head {h}" for h in range(found.shape[1]))
+        dims = ("layer", "head")
+    elif what == "stream":
+        found = stream_map(runs)
+        columns = tuple(tokens) or tuple(str(p) for p in range(found.shape[1]))
+        dims = ("layer", "position")
+    else:
+        found = sublayer_map(runs)
+        columns = tuple(SUBLAYER_NAMES[key] for key in sublayer_layout(runs))
+        dims = ("layer", "sublayer")
+    return Labelled(torch.as_tensor(found), dims, (layers, columns))

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from model.core.errors import InputError
 
@@ -28,6 +29,9 @@ def test_the_readme_notebook_call_explains_an_answer():
     assert found.tokens == encoded.tokens and found.delta is not None
     assert found.scores.shape == (len(encoded.tokens),) and found.scores[0] == 0.0
     assert np.abs(found.scores).max() > 0
+    heads = eval(code.strip().splitlines()[-1].split("#")[0], names)  # the patching line
+    assert heads.dims == ("layer", "head") and tuple(heads.values.shape) == (6, 12)
+    assert heads.labels[1][0] == "head 0" and torch.isfinite(heads.values).all()
     docs = (root / "docs" / "explanations.md").read_text()
     assert "attribute(reader.model, encoded, AnswerSpan(" in docs
 

@@ -97,3 +97,26 @@ def test_our_translator_is_patched_in_all_three_stacks():
     # the decoder's first self-attention reads only the decoder's inputs, the same in both
     # runs; from the first cross-attention on, the source is in the stream
     assert np.all(maps.heads["decoder"][0] == 0.0) and np.any(maps.heads["cross"][0] != 0.0)
+
+
+def test_patching_everything_restores_exactly_and_nothing_changes_nothing(tagger):
+    runs = pt.prepare(experiment(tagger))
+    everything = [w for p in range(6) for w in runs.stream_where(0, p)]  # the whole input
+    assert runs.effect(*everything) == 1.0
+    assert runs.effect() == 0.0
+    last = [w for p in range(6) for w in runs.stream_where(1, p)]  # all of layer 1's input
+    assert runs.effect(*last) == pytest.approx(1.0, abs=1e-6)
+    heads = [pt.Where("heads", "encoder", layer, head=h) for layer in range(2) for h in range(4)]
+    assert runs.effect(*heads) != 0.0  # every head patched: not the whole story (the FFN's input)
+
+
+def test_the_notebook_call_returns_a_labelled_map(tagger):
+    e = experiment(tagger)
+    found = pt.patch(tagger, {"input_ids": CLEAN}, {"input_ids": CORRUPT}, e.metric, what="stream",
+                     tokens=[f"t{i}" for i in range(6)])  # fmt: skip
+    assert found.dims == ("layer", "position") and found.values.shape == (2, 6)
+    assert found.labels[0] == ("layer 0", "layer 1") and found.labels[1][2] == "t2"
+    assert float(found.values[0, 2]) == pytest.approx(1.0, abs=1e-6)
+    heads = pt.patch(tagger, {"input_ids": CLEAN}, {"input_ids": CORRUPT}, e.metric)
+    np.testing.assert_allclose(heads.values.numpy(), pt.patching_maps(e).heads["encoder"])
+    assert "layer x head" in repr(heads)
