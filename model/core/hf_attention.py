@@ -53,7 +53,7 @@ SHARED_PATTERN = re.compile(
 )
 # Embedding modules whose outputs are the components of the input representation.
 EMBEDDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|shared|wte)$"), "token"),
+    (re.compile(r"(?:^|\.)(?:word_embeddings|embed_tokens|embed_in|shared|wte)$"), "token"),
     (re.compile(r"(?:^|\.)(?:position_embeddings|embed_positions|wpe)$"), "position"),
     (re.compile(r"(?:^|\.)token_type_embeddings$"), "segment"),
 )

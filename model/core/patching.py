@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
 from torch import nn
@@ -182,12 +182,21 @@ class Runs:
             patched = float(e.metric(e.run(e.corrupted)))
         return (patched - self.corrupted_value) / (self.clean_value - self.corrupted_value)
 
+    @property
+    def embedding_stack(self) -> Stack:
+        """The stack the input's embeddings are labelled with (a decoder-only model's are
+        found by module path outside any ".decoder.", so they carry "encoder")."""
+        labelled = {key[1] for key in self.clean.values if key[0] == "embedding"}
+        if self.experiment.stack in labelled or not labelled:
+            return self.experiment.stack
+        return cast(Stack, sorted(labelled)[0])
+
     def stream_where(self, layer: int, position: int) -> list[Where]:
         """The residual stream entering `layer` at `position`: the embeddings' components
         for layer 0, else the last Add & Norm of the layer before."""
         e, att = self.experiment, self.capture
         if layer == 0:
-            return [Where("embedding", e.stack, -1, name="*", position=position)]
+            return [Where("embedding", self.embedding_stack, -1, name="*", position=position)]
         side: Literal["encoder", "decoder"] = "encoder" if e.stack == "encoder" else "decoder"
         stack, sublayer = att.layout(side)[-1]
         return [Where("norm", stack, layer - 1, name=sublayer, position=position)]
@@ -322,3 +331,65 @@ def patch(
         columns = tuple(SUBLAYER_NAMES[key] for key in sublayer_layout(runs))
         dims = ("layer", "sublayer")
     return Labelled(torch.as_tensor(found), dims, (layers, columns))
+
+
+# -- checked against plain PyTorch hooks ---------------------------------------------------------
+W_O_NAMES = ("w_o", "o_proj", "out_proj", "c_proj", "dense", "o", "wo", "out_lin")
+
+
+def w_o_of(model: nn.Module, stack: Stack, layer: int) -> nn.Module:
+    """The module whose input is the heads' outputs joined, for one attention site: W_O."""
+    from model.core.instrument import block_sites
+
+    for block in block_sites(model):
+        if (block.stack, block.layer, block.sublayer) == (stack, layer, "attention"):
+            return block.weights[0]
+    for module in model.modules():
+        site = getattr(module, "_atlas_site", None)
+        if site is not None and site.owner == id(model) and (site.stack, site.layer) == (
+            stack, layer,
+        ):  # fmt: skip
+            for name in W_O_NAMES:
+                child = getattr(module, name, None)
+                if isinstance(child, nn.Module):
+                    return child
+    raise ValueError(f"no W_O found for {stack} layer {layer} of {type(model).__name__}")
+
+
+@torch.no_grad()
+def head_effect_by_hand(runs: Runs, stack: Stack, layer: int, head: int, d_head: int) -> float:
+    """One head's patching effect, recomputed without the hook mechanism: plain PyTorch
+    pre-hooks on W_O's input keep the clean run's joined heads and swap the head's slice
+    into the corrupted run."""
+    e = runs.experiment
+    w_o = w_o_of(e.model, stack, layer)
+    kept: list[torch.Tensor] = []
+    handle = w_o.register_forward_pre_hook(lambda m, args: kept.append(args[0].detach().clone()))
+    try:
+        e.run(e.clean)
+    finally:
+        handle.remove()
+    part = slice(head * d_head, (head + 1) * d_head)
+
+    def swap(module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        joined = args[0].clone()
+        joined[..., part] = kept[0][..., part]
+        return (joined, *args[1:])
+
+    handle = w_o.register_forward_pre_hook(swap)
+    try:
+        patched = float(e.metric(e.run(e.corrupted)))
+    finally:
+        handle.remove()
+    return (patched - runs.corrupted_value) / (runs.clean_value - runs.corrupted_value)
+
+
+@torch.no_grad()
+def whole_input(runs: Runs) -> float:
+    """Every embedding component of the corrupted stream, at every position, patched: the
+    clean input itself, so exactly 1."""
+    e = runs.experiment
+    return runs.effect(
+        *(Where("embedding", runs.embedding_stack, -1, name="*", position=p)
+          for p in range(len(e.tokens)))
+    )  # fmt: skip

@@ -72,3 +72,15 @@ def test_the_faithfulness_command_prints_its_line(which, capsys):
         rf"gradxinput {number} ig {number} occlusion {number}",
         last,
     ), last
+
+
+def test_the_patching_check_prints_its_line(capsys):
+    from model.evaluate import main
+
+    main(["patching", "--limit", "3"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"patching: 3 models checked, full patch error 0\.00e\+00, "
+        r"head patch recompute max abs error \d\.\d\de[-+]\d\d",
+        last,
+    ), last
