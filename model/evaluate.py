@@ -419,12 +419,12 @@ def patching_experiments(args: argparse.Namespace) -> Any:
         def metric(output: Any, right: int = right, wrong: int = wrong) -> float:
             return float(output.logits[0, -1, right] - output.logits[0, -1, wrong])
 
-        def run(inputs: Any, model: Any = model, extra: Any = extra) -> Any:
-            return model(**inputs, **extra)
+        def run(inputs: Any, model: Any = model) -> Any:
+            return model(**inputs)
 
         stack: Stack = "encoder" if family.kind == "seq2seq" else "decoder"
         yield family.name, Experiment(
-            model, run, {"input_ids": clean}, {"input_ids": corrupted}, metric,
+            model, run, {"input_ids": clean, **extra}, {"input_ids": corrupted, **extra}, metric,
             tuple(str(i) for i in clean[0].tolist()), "next token", stack,
         )  # fmt: skip
 
@@ -433,7 +433,7 @@ def evaluate_patching(args: argparse.Namespace) -> str:
     """Activation patching, checked: patching the whole input restores the clean answer
     exactly (effect 1), and every head's effect equals a re-run with plain PyTorch hooks that
     swap that head's slice of W_O's input."""
-    from model.core.patching import head_effect_by_hand, head_map, prepare, whole_input
+    from model.core.patching import Where, head_effect_by_hand, prepare, whole_input
 
     worst_full = worst_head = 0.0
     checked = 0
@@ -442,15 +442,15 @@ def evaluate_patching(args: argparse.Namespace) -> str:
         full = abs(whole_input(runs) - 1.0)
         heads = 0
         head_error = 0.0
-        for stack in runs.capture.stacks:
-            effects = head_map(runs, stack)
+        for stack in runs.capture.stacks:  # one run per head: the maps batch them
             key = next(k for k in runs.clean.values if k[:3] == ("heads", stack, 0))
             d_head = runs.clean.values[key].shape[-1]
-            for layer, head in [(lay, h) for lay in range(effects.shape[0])
-                                for h in range(effects.shape[1])]:  # fmt: skip
-                by_hand = head_effect_by_hand(runs, stack, layer, head, d_head)
-                head_error = max(head_error, abs(by_hand - float(effects[layer, head])))
-                heads += 1
+            for layer in range(runs.capture.n_layers(stack)):
+                for head in range(runs.capture.n_heads(stack)):
+                    found = runs.effect(Where("heads", stack, layer, head=head))
+                    by_hand = head_effect_by_hand(runs, stack, layer, head, d_head)
+                    head_error = max(head_error, abs(by_hand - found))
+                    heads += 1
         checked += 1
         worst_full, worst_head = max(worst_full, full), max(worst_head, head_error)
         ok = full <= PATCHING_TOLERANCE and head_error <= PATCHING_TOLERANCE

@@ -28,7 +28,7 @@ def test_ner_patching_finds_the_swapped_name():
     (trace,) = chart_spec(at, "ner_patch_stream")["data"]
     swapped = next(i for i, label in enumerate(trace["x"]) if label.endswith(" taylor"))
     assert abs(stream[0, swapped] - 1.0) < 1e-4  # the clean word back: the clean answer back
-    assert np.all(np.delete(stream[0], swapped) == 0.0)  # an unchanged word changes nothing
+    assert np.abs(np.delete(stream[0], swapped)).max() < 1e-4  # an unchanged word: nothing
 
 
 def test_a_corrupted_input_of_another_length_says_why():

@@ -37,8 +37,12 @@ def experiment(model, clean=CLEAN, corrupt=CORRUPT, position=4):
 def test_restoring_the_differing_token_restores_the_answer_exactly(tagger):
     maps = pt.patching_maps(experiment(tagger))
     assert maps.stream.shape == (2, 6) and maps.sublayers.shape == (2, 2)
-    assert maps.stream[0, 2] == pytest.approx(1.0, abs=1e-6)  # the input made clean again
-    assert np.all(np.delete(maps.stream[0], 2) == 0.0)  # the same token: nothing changes
+    # the maps batch their runs: the input made clean again restores the answer and the same
+    # token changes nothing, both to the batch's rounding
+    assert maps.stream[0, 2] == pytest.approx(1.0, abs=1e-4)
+    assert np.abs(np.delete(maps.stream[0], 2)).max() < 1e-4
+    runs = pt.prepare(experiment(tagger))  # one run, unbatched: exactly
+    assert runs.effect(*runs.stream_where(0, 2)) == pytest.approx(1.0, abs=1e-9)
     assert maps.heads["encoder"].shape == (2, 4)
     assert maps.sublayer_names == ("self-attention", "feed-forward")
 
@@ -64,7 +68,9 @@ def test_a_head_patch_equals_one_made_with_plain_pytorch_hooks(tagger):
         patched = e.metric(tagger(input_ids=CORRUPT))
     handle.remove()
     expected = (patched - maps.corrupted) / (maps.clean - maps.corrupted)
-    assert maps.heads["encoder"][1, 3] == pytest.approx(expected, abs=1e-5)
+    assert maps.heads["encoder"][1, 3] == pytest.approx(expected, abs=1e-4)  # batched
+    runs = pt.prepare(e)
+    assert runs.effect(pt.Where("heads", "encoder", 1, head=3)) == pytest.approx(expected, abs=1e-6)
 
 
 def test_inputs_that_cannot_be_compared_say_why(tagger):
@@ -92,11 +98,12 @@ def test_our_translator_is_patched_in_all_three_stacks():
     )  # fmt: skip
     maps = pt.patching_maps(e)
     assert set(maps.heads) == {"encoder", "decoder", "cross"}
-    assert maps.stream.shape == (2, 5) and maps.stream[0, 1] == pytest.approx(1.0, abs=1e-6)
+    assert maps.stream.shape == (2, 5) and maps.stream[0, 1] == pytest.approx(1.0, abs=1e-4)
     assert maps.sublayers.shape == (2, 5)
     # the decoder's first self-attention reads only the decoder's inputs, the same in both
     # runs; from the first cross-attention on, the source is in the stream
-    assert np.all(maps.heads["decoder"][0] == 0.0) and np.any(maps.heads["cross"][0] != 0.0)
+    assert np.abs(maps.heads["decoder"][0]).max() < 1e-5  # (batched: to its rounding)
+    assert np.abs(maps.heads["cross"][0]).max() > 1e-3
 
 
 def test_patching_everything_restores_exactly_and_nothing_changes_nothing(tagger):
@@ -116,7 +123,7 @@ def test_the_notebook_call_returns_a_labelled_map(tagger):
                      tokens=[f"t{i}" for i in range(6)])  # fmt: skip
     assert found.dims == ("layer", "position") and found.values.shape == (2, 6)
     assert found.labels[0] == ("layer 0", "layer 1") and found.labels[1][2] == "t2"
-    assert float(found.values[0, 2]) == pytest.approx(1.0, abs=1e-6)
+    assert float(found.values[0, 2]) == pytest.approx(1.0, abs=1e-4)
     heads = pt.patch(tagger, {"input_ids": CLEAN}, {"input_ids": CORRUPT}, e.metric)
     np.testing.assert_allclose(heads.values.numpy(), pt.patching_maps(e).heads["encoder"])
     assert "layer x head" in repr(heads)
