@@ -21,6 +21,7 @@ TABS = (
     "Compare",
     "Explanations",
     "Logit lens",
+    "Patching",
 )
 GRID = "ex_grid"  # the all-heads grid, whose clicks open a head
 

@@ -144,3 +144,25 @@ def show(maps: Maps, key: str, explorer: tuple[str, str, str] | None) -> None:
                               "Each sublayer's output, patched", "sublayer"),
             key=f"{key}_patch_sublayers",
         )  # fmt: skip
+
+
+def explorer(source: str, text: str) -> None:
+    """The explorer's Patching tab, for a listed model with an output."""
+    from app import loaders, sources
+    from model.hf import byo
+
+    if not source.startswith(sources.LISTED):
+        st.info(
+            "Patching for MiniLM with its adapters and for the translator is on their task "
+            "pages (Named entities, Question answering, Translation); here it serves the "
+            "listed models with an output."
+        )
+        return
+    model, tokenizer, family = loaders.listed(source.removeprefix(sources.LISTED))
+    what = "the next token" if family.kind == "decoder" else "the first token written"
+    section(
+        "ex", text, [] if family.kind == "encoder" else [what],
+        lambda _, corrupted: byo.patching(model, tokenizer, family, text, corrupted),
+        ("explorer", source, text), explorer=(source, text, ""),
+        empty=f"A bare {family.name} encoder has no output to compare.",
+    )  # fmt: skip

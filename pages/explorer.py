@@ -11,6 +11,7 @@ from app import (
     explore,
     figures,
     lens_views,
+    patching_views,
     sources,
     tokens,
     widgets,
@@ -338,6 +339,7 @@ if run is not None:
             "Compare": compare,
             "Explanations": explained,
             "Logit lens": lambda: lens_views.explorer(source_key, text, pair),
+            "Patching": lambda: patching_views.explorer(source_key, text),
         },
         key="ex_tab",
     )

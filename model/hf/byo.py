@@ -32,6 +32,7 @@ from model.core.attribution import Subject, TokenAt, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
+from model.core.patching import Experiment
 from model.hf.encoding import (
     decode_named,
     encode,
@@ -298,6 +299,48 @@ def explain(
     return Subject.of(
         model, inputs, TokenAt(position, token, name=f"{what}: '{name}'"), encoded.tokens,
         encoded.special, removal_id(tokenizer), embedding=owner.get_input_embeddings(),
+    )  # fmt: skip
+
+
+def patching(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    family: Family,
+    clean: str,
+    corrupted: str,
+) -> Experiment:
+    """Activation patching for a listed model with an output: the next token after each text
+    (decoder-only) or the first token each makes the decoder write (encoder-decoder); the
+    number compared is the clean one's logit minus the corrupted one's. Raises InputError
+    for a bare encoder and for texts of different lengths in tokens."""
+    if family.kind == "encoder":
+        raise InputError(
+            f"A bare {family.name} encoder has no output to compare: patching needs a task "
+            "head or a language-model head."
+        )
+    limit = max(2, max_length(tokenizer, model) - GENERATE_STEPS)
+    a, b = encode(tokenizer, clean, limit=limit), encode(tokenizer, corrupted, limit=limit)
+    if len(a.tokens) != len(b.tokens):
+        raise InputError(
+            f"The corrupted text has {len(b.tokens)} tokens and the clean one {len(a.tokens)}: "
+            "patching compares them position by position, so they must tokenize to the same "
+            "length."
+        )
+    inputs = [model_inputs(model, x.inputs) for x in (a, b)]
+    if family.kind == "seq2seq":
+        start = cast(Any, model).generation_config.decoder_start_token_id
+        for x in inputs:
+            x["decoder_input_ids"] = torch.tensor([[int(start if start is not None else 0)]])
+    with torch.no_grad():
+        right, wrong = (int(model(**x).logits[0, -1].argmax()) for x in inputs)
+
+    def metric(output: Any) -> float:
+        return float(output.logits[0, -1, right] - output.logits[0, -1, wrong])
+
+    names = [decode_named(tokenizer, [i]) or token_names(tokenizer, [i])[0] for i in (right, wrong)]
+    return Experiment(
+        model, lambda x: model(**x), inputs[0], inputs[1], metric, a.tokens,
+        f"{names[0]!r} against {names[1]!r}", "encoder" if family.kind == "seq2seq" else "decoder",
     )  # fmt: skip
 
 

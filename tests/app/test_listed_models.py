@@ -44,7 +44,17 @@ SHOWS = {  # what each of the explorer's tabs must show
     "Compare": has("ex_cmp_a", "ex_cmp_b"),
     "Explanations": explained,
     "Logit lens": lambda at, charts: has("ex_lens_grid")(at, charts) or says("no output layer")(at),
+    "Patching": lambda at, charts: patched(at),
 }
+
+
+def patched(at) -> bool:
+    """Switched on: the maps, or why there are none (a bare encoder; the same answer)."""
+    at.toggle("ex_patch").set_value(True).run()
+    drawn = any("ex_patch_heads" in c.proto.id for c in at.get("plotly_chart"))
+    ok = drawn or says("no output to compare")(at) or says("same answer")(at)
+    at.toggle("ex_patch").set_value(False).run()
+    return ok and not at.exception
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ EXPLORER_TABS = explore.TABS
 # tabs that draw other than one chart for MiniLM (a table, an iframe, a message: no output
 # layer to explain or read out), and Compare's two
 TAB_CHARTS = {"Head statistics": 0, "bertviz": 0, "Explanations": 0, "Logit lens": 0,
-                  "Compare": 2}  # fmt: skip
+              "Patching": 0, "Compare": 2}  # fmt: skip
 # what else a view must not cut: tab bars that scroll, formulas wider than their box
 OVERFLOW = """() => [
     ...[...document.querySelectorAll('[data-baseweb="tab-list"]')]
