@@ -16,6 +16,7 @@ import streamlit as st
 
 from app import caches, explore, figures, widgets
 from app.tokens import token_labels
+from model.core.errors import InputError
 from model.core.patching import Experiment, Maps, patching_maps
 
 # one name or noun for another of the same kind (and, in the tokenizers here, the same length)
@@ -34,16 +35,40 @@ SAYS = (
 )
 
 
-def propose(text: str) -> str:
-    """The text with its first swappable name or noun swapped (case kept), else as it is."""
+def swaps(text: str) -> list[str]:
+    """The text with one name or noun swapped (case kept), for each word that has a swap, in
+    order."""
+    found = []
     for match in re.finditer(r"[A-Za-z]+", text):
         word = match.group()
         swap = SWAPS.get(word) or SWAPS.get(word.lower())
         if swap:
             if word[0].isupper():
                 swap = swap[0].upper() + swap[1:]
-            return text[: match.start()] + swap + text[match.end() :]
-    return text
+            found.append(text[: match.start()] + swap + text[match.end() :])
+    return found
+
+
+def propose(text: str, works: Callable[[str], bool] | None = None, tries: int = 10) -> str:
+    """A corrupted text: the first swap for which `works` (the model answers otherwise, at the
+    same length), else the first swap, else the text as it is."""
+    candidates = swaps(text)
+    if works is not None:
+        for candidate in candidates[:tries]:
+            if works(candidate):
+                return candidate
+    return candidates[0] if candidates else text
+
+
+def answers_otherwise(build: Callable[[str], Experiment]) -> Callable[[str], bool]:
+    def works(candidate: str) -> bool:
+        try:
+            build(candidate)
+        except InputError:  # another length, or the same answer
+            return False
+        return True
+
+    return works
 
 
 def corrupted_box(key: str, label: str, proposed: str) -> str:
@@ -94,7 +119,11 @@ def section(
             st.selectbox("Answer compared", range(len(targets)),
                          format_func=targets.__getitem__, key=f"{key}_patch_target")
         )  # fmt: skip
-    corrupted = corrupted_box(key, label, proposal(chosen) if proposal else propose(clean))
+    if proposal is not None:
+        proposed = proposal(chosen)
+    else:  # a swap that changes the answer, found by trying (a model call each)
+        proposed = propose(clean, answers_otherwise(functools.partial(build, chosen)))
+    corrupted = corrupted_box(key, label, proposed)
     maps = widgets.run_or_hint(
         lambda: caches.patching(
             (*cache_key, targets[chosen], corrupted),

@@ -184,6 +184,12 @@ class NothingToPatch(InputError):
     """The two inputs cannot be compared (lengths differ, or the same answer)."""
 
 
+SAME_ANSWER = (
+    "Both inputs give the same answer ({answer}), so there is no difference to restore: "
+    "change the corrupted input so that the model answers otherwise."
+)
+
+
 @dataclass
 class Runs:
     """An experiment's clean run remembered, and the corrupted run's number."""
@@ -257,11 +263,8 @@ def prepare(experiment: Experiment) -> Runs:
     with remembering(e.model) as clean, capture(e.model, activations=True) as recorder:
         clean_value = float(e.metric(e.run(e.clean)))
     corrupted_value = float(e.metric(e.run(e.corrupted)))
-    if abs(clean_value - corrupted_value) < 1e-6:
-        raise NothingToPatch(
-            "Both inputs give the same answer, so there is no difference to restore: change "
-            "the corrupted input so that the model answers otherwise."
-        )
+    if abs(clean_value - corrupted_value) < 1e-4:  # logits: below that, rounding
+        raise NothingToPatch(SAME_ANSWER.format(answer=e.answer or "the same logits"))
     return Runs(e, clean, clean_value, corrupted_value, recorder.result)
 
 

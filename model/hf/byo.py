@@ -32,7 +32,7 @@ from model.core.attribution import Subject, TokenAt, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
-from model.core.patching import Experiment
+from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.hf.encoding import (
     decode_named,
     encode,
@@ -333,6 +333,8 @@ def patching(
             x["decoder_input_ids"] = torch.tensor([[int(start if start is not None else 0)]])
     with torch.no_grad():
         right, wrong = (int(model(**x).logits[0, -1].argmax()) for x in inputs)
+    if right == wrong:
+        raise NothingToPatch(SAME_ANSWER.format(answer=decode_named(tokenizer, [right])))
 
     def metric(output: Any) -> float:
         return float(output.logits[0, -1, right] - output.logits[0, -1, wrong])

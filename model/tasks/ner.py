@@ -33,7 +33,7 @@ import torch
 from model.core.attribution import LabelAt, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import CheckpointError, InputError
-from model.core.patching import Experiment
+from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.core.paths import CHECKPOINTS
 from model.hf.encoding import Encoded, encode
 from model.hf.loading import load_adapted, load_hub
@@ -360,6 +360,8 @@ class NerTagger:
         with torch.inference_mode():
             logits = self.model(**corrupt_inputs).logits[0]
         wrong = tuple(int(logits[p].argmax()) for p in target.positions)
+        if list(wrong) == list(target.labels):
+            raise NothingToPatch(SAME_ANSWER.format(answer=f"{entity.label} '{entity.text}'"))
         positions, right = list(target.positions), list(target.labels)
 
         def metric(output: Any) -> float:

@@ -27,7 +27,7 @@ import torch
 from model.core.attribution import AnswerSpan, Subject, removal_id
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
-from model.core.patching import Experiment
+from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.core.paths import CHECKPOINTS
 from model.hf.loading import load_adapted, load_hub
 
@@ -219,6 +219,8 @@ class QAReader:
             start, end, said = wrong.start, wrong.end, f"'{other.best.text}'"
         else:  # no answer: the corrupted input points at [CLS]
             start, end, said = 0, 0, "no answer"
+        if (start, end) == (span.start, span.end):
+            raise NothingToPatch(SAME_ANSWER.format(answer=f"'{result.answer}'"))
 
         def metric(output: Any) -> float:
             starts, ends = output.start_logits[0], output.end_logits[0]

@@ -20,7 +20,7 @@ from tokenizers import Tokenizer
 from model.core.attribution import Subject, TokenAt
 from model.core.capture import AttentionCapture, capture, instrument
 from model.core.errors import InputError
-from model.core.patching import Experiment
+from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.core.paths import CHECKPOINTS
 from model.transformer.checkpoint import load_checkpoint
 from model.transformer.decoding import (
@@ -180,6 +180,8 @@ class OurTranslator:
         corrupt_src = torch.tensor([ids])
         with torch.inference_mode():
             wrong = int(self.model(corrupt_src, prefix)[0, step].argmax())
+        if wrong == target.token:
+            raise NothingToPatch(SAME_ANSWER.format(answer=repr(result.output_tokens[step])))
 
         def metric(output: torch.Tensor) -> float:
             return float(output[0, step, target.token] - output[0, step, wrong])

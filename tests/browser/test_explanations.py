@@ -91,3 +91,26 @@ def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browse
     assert not report.overlaps and not report.clipped and not report.small, (
         report.overlaps + report.clipped + report.small
     )
+
+
+@pytest.mark.parametrize("title", ["Question answering", "Translation"])
+def test_the_patching_maps_are_drawn_and_kept(app_url, watched, title):
+    """The three patching maps of a QA and a translation example, each chart's screenshot in
+    artifacts/explanations/ (ATLAS_UPDATE_DOCS=1: docs/), drawn with no error."""
+    page = watched.page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    open_page(page, app_url, title)
+    page.get_by_text("Patch activations (clean into corrupted)").click()
+    wait_for_app(page)
+    maps = page.locator(".js-plotly-plot", has_text="patched")
+    maps.first.wait_for(timeout=120_000)
+    page.wait_for_timeout(600)
+    slug = TASK_PAGES[title]
+    for index, kind in enumerate(("heads", "stream", "sublayers")):
+        chart = maps.nth(index if kind == "heads" else maps.count() - (3 - index))
+        chart.scroll_into_view_if_needed()
+        shot = SHOTS / f"patching-{slug}-{kind}.png"
+        chart.screenshot(path=str(shot))
+        if os.environ.get("ATLAS_UPDATE_DOCS") == "1":
+            shutil.copy(shot, ROOT / "docs" / shot.name)
+    watched.assert_clean()
