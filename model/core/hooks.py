@@ -26,10 +26,11 @@ Who hears it is decided per call by a `ContextVar`: `intervene(model, handler)`
 (model.core.instrument) adds a handler for the block, in this thread (one Streamlit
 session) only. Outside every block a hook is one lookup and a return, and nothing is ever
 stored on the modules, so one cached model can serve many sessions at once. A handler may
-return a replacement for `value` ("heads" and "embedding"; "attention" is observed only,
-its output already computed). Recording (`model.core.capture.capture`) and head ablation
-(`ablate`) are two handlers; a new use is one more handler, written once, with no change at
-any site.
+return a replacement for `value` ("heads", "embedding", "sublayer", "norm", "hidden" and
+"logits"; "attention" is observed only, its output already computed, and so is "residual").
+Recording (`model.core.capture.capture`), head ablation (`ablate`) and activation patching
+(`model.core.patching`) are handlers; a new use is one more handler, written once, with no
+change at any site.
 """
 
 from __future__ import annotations
