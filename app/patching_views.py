@@ -71,12 +71,15 @@ def answers_otherwise(build: Callable[[str], Experiment]) -> Callable[[str], boo
     return works
 
 
-def corrupted_box(key: str, label: str, proposed: str) -> str:
-    """A box holding the corrupted input: proposed anew whenever the proposal changes (a new
-    clean input, another answer), kept as typed otherwise."""
-    if st.session_state.get(f"{key}_corrupt_for") != proposed:
-        st.session_state[f"{key}_corrupt_for"] = proposed
-        st.session_state[f"{key}_corrupt"] = proposed
+def corrupted_box(
+    key: str, label: str, clean: str, chosen: int, proposal: Callable[[], str]
+) -> str:
+    """A box holding the corrupted input: `proposal()` is asked anew only when the clean input
+    or the answer compared changes; what the visitor types stands otherwise."""
+    if st.session_state.get(f"{key}_corrupt_for") != (clean, chosen):
+        st.session_state[f"{key}_corrupt_for"] = (clean, chosen)
+        with widgets.working("Looking for a swap that changes the answer…"):
+            st.session_state[f"{key}_corrupt"] = proposal()
     return str(st.text_input(label, key=f"{key}_corrupt", max_chars=widgets.MAX_CHARS))
 
 
@@ -120,10 +123,12 @@ def section(
                          format_func=targets.__getitem__, key=f"{key}_patch_target")
         )  # fmt: skip
     if proposal is not None:
-        proposed = proposal(chosen)
+        proposed = functools.partial(proposal, chosen)
     else:  # a swap that changes the answer, found by trying (a model call each)
-        proposed = propose(clean, answers_otherwise(functools.partial(build, chosen)))
-    corrupted = corrupted_box(key, label, proposed)
+        proposed = functools.partial(
+            propose, clean, answers_otherwise(functools.partial(build, chosen))
+        )
+    corrupted = corrupted_box(key, label, clean, chosen, proposed)
     maps = widgets.run_or_hint(
         lambda: caches.patching(
             (*cache_key, targets[chosen], corrupted),
