@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -499,7 +500,23 @@ def explanation_strips(
     return figure
 
 
-# -- the logit lens -----------------------------------------------------------------------------
+# -- layer maps: the logit lens, activation patching ---------------------------------------------
+def _layer_map(z: np.ndarray, x: list, title: str, x_title: str, **trace: Any) -> go.Figure:
+    """A layer x column heatmap, layer 0 at the bottom as the stream rises, one row of
+    44 px per layer; `trace` sets the colours, texts and hovers."""
+    figure = go.Figure(go.Heatmap(
+        z=z, x=x, y=[f"layer {i}" for i in range(z.shape[0])], xgap=1, ygap=1, **trace,
+    ))  # fmt: skip
+    figure.update_layout(
+        title=chart_title(title),
+        height=200 + 44 * z.shape[0],
+        margin=MARGIN,
+        xaxis=token_axis(len(x), title={"text": x_title}, tickangle=-60),
+        yaxis={"automargin": True},
+    )
+    return figure
+
+
 def layer_grid(
     z: np.ndarray,
     columns: Sequence[str],
@@ -509,21 +526,15 @@ def layer_grid(
     x_title: str = "position",
     z_title: str = "probability",
 ) -> go.Figure:
-    """A layer x position grid, layer 0 at the bottom as the stream rises: each cell's colour
-    a probability, its text (when given) what that layer would say there, and its hover the
-    alternatives (`hover`: Plotly markup, each text in it already escaped: `lens_hover`)."""
-    z = np.asarray(z, dtype=np.float32)  # (layers, positions)
-    layers = [f"layer {i}" for i in range(z.shape[0])]
-    trace: dict = {
-        "z": z,
-        "x": token_labels(columns),
-        "y": layers,
+    """A layer x position grid: each cell's colour a probability, its text (when given) what
+    that layer would say there, and its hover the alternatives (`hover`: Plotly markup, each
+    text in it already escaped: `lens_hover`)."""
+    trace: dict[str, Any] = {
         "zmin": 0.0,
         "zmax": 1.0,
         "colorscale": ATTENTION_COLORSCALE,
         "colorbar": {"title": {"text": z_title}, "thickness": 12},
-        "xgap": 1,
-        "ygap": 1,
+        "hovertemplate": f"%{{y}}, %{{x}}<br>{z_title} %{{z:.3f}}<extra></extra>",
     }
     if text is not None:
         trace |= {"text": [safe(row) for row in text], "texttemplate": "%{text}",
@@ -531,17 +542,8 @@ def layer_grid(
     if hover is not None:
         trace |= {"customdata": [list(row) for row in hover],
                   "hovertemplate": "%{y}, %{x}<br>%{customdata}<extra></extra>"}  # fmt: skip
-    else:
-        trace["hovertemplate"] = f"%{{y}}, %{{x}}<br>{z_title} %{{z:.3f}}<extra></extra>"
-    figure = go.Figure(go.Heatmap(**trace))
-    figure.update_layout(
-        title=chart_title(title),
-        height=200 + 44 * z.shape[0],
-        margin=MARGIN,
-        xaxis=token_axis(len(columns), title={"text": x_title}, tickangle=-60),
-        yaxis={"automargin": True},
-    )
-    return figure
+    z = np.asarray(z, dtype=np.float32)  # (layers, positions)
+    return _layer_map(z, token_labels(columns), title, x_title, **trace)
 
 
 def lens_hover(names: Sequence[str], probs: Sequence[float]) -> str:
@@ -556,32 +558,19 @@ def patch_map(
     x_title: str,
     cells: np.ndarray | None = None,
 ) -> go.Figure:
-    """Activation patching's effects, layer 0 at the bottom: 1 (red) the clean answer fully
-    restored by patching that cell in, 0 no effect, below 0 (blue) further away. `cells`:
-    (layers, columns, 2) customdata a click reads back (`grid_cell`: layer, head)."""
+    """Activation patching's effects: 1 (red) the clean answer fully restored by patching
+    that cell in, 0 no effect, below 0 (blue) further away. `cells`: (layers, columns, 2)
+    customdata a click reads back (`grid_cell`: layer, head)."""
     z = np.asarray(z, dtype=np.float32)
     reach = max(1.0, float(np.abs(z).max()) if z.size else 1.0)
-    trace: dict = {
-        "z": z,
-        "x": safe(columns),
-        "y": [f"layer {i}" for i in range(z.shape[0])],
+    trace: dict[str, Any] = {
         "zmin": -reach,
         "zmax": reach,
         "zmid": 0.0,
         "colorscale": "RdBu_r",
         "colorbar": {"title": {"text": "restored"}, "thickness": 12},
-        "xgap": 1,
-        "ygap": 1,
         "hovertemplate": "%{y}, %{x}<br>restored %{z:.3f}<extra></extra>",
     }
     if cells is not None:
         trace["customdata"] = np.asarray(cells).tolist()
-    figure = go.Figure(go.Heatmap(**trace))
-    figure.update_layout(
-        title=chart_title(title),
-        height=200 + 44 * z.shape[0],
-        margin=MARGIN,
-        xaxis=token_axis(len(columns), title={"text": x_title}, tickangle=-60),
-        yaxis={"automargin": True},
-    )
-    return figure
+    return _layer_map(z, safe(columns), title, x_title, **trace)
