@@ -8,6 +8,7 @@ rerun and every session. Each call holds one of the server's model slots while i
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,6 +21,8 @@ from model.analysis.anatomy import beam_tree as traced_beam_search
 from model.core.patching import Maps
 from model.hf.encoding import encode, max_length
 from model.tasks.translation import BatchView, OurTranslator, batch_view
+
+T = TypeVar("T")
 
 # The cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256).
 CAPTURES: BudgetCache[Run] = BudgetCache(
@@ -107,6 +110,16 @@ def _beams(source_ids: tuple[int, ...], width: int) -> BeamTree:
         return traced_beam_search(loaders.translator(), source_ids, width)
 
 
+def _in_slot(compute: Callable[[], T]) -> Callable[[], T]:
+    """`compute`, run holding one of the server's model slots."""
+
+    def run() -> T:
+        with model_slot():
+            return compute()
+
+    return run
+
+
 # Attributions do not depend on the layer and head a visitor picks: kept per text and target.
 Scores = tuple[dict[str, np.ndarray], float | None]  # each method's scores, IG's delta
 EXPLANATIONS: BudgetCache[Scores] = BudgetCache(
@@ -119,11 +132,7 @@ EXPLANATIONS: BudgetCache[Scores] = BudgetCache(
 def attributions(key: Hashable, compute: Callable[[], Scores]) -> Scores:
     """Every attribution method's scores for one target of one text, `compute`d once."""
 
-    def run() -> Scores:
-        with model_slot():
-            return compute()
-
-    return EXPLANATIONS.get(key, run)
+    return EXPLANATIONS.get(key, _in_slot(compute))
 
 
 # Activation patching runs the model once per head, per layer and position, per sublayer.
@@ -142,8 +151,4 @@ PATCHES: BudgetCache[Maps] = BudgetCache(
 def patching(key: Hashable, compute: Callable[[], Maps]) -> Maps:
     """One clean/corrupted pair's patching maps, `compute`d once."""
 
-    def run() -> Maps:
-        with model_slot():
-            return compute()
-
-    return PATCHES.get(key, run)
+    return PATCHES.get(key, _in_slot(compute))

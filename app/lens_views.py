@@ -57,10 +57,11 @@ def translation(text: str, key: str = "tr") -> None:
     )
     if anatomy is None:
         return
-    model = loaders.translator().model
-    vocab = loaders.translator().tokenizer
+    translator = loaders.translator()
     hidden = ln.block_outputs(anatomy.capture, "decoder", anatomy.spec.n_layers)
-    found = ln.lens(hidden, model.generator, lambda i: vocab.id_to_token(i) or "?")
+    found = ln.lens(
+        hidden, translator.model.generator, lambda i: translator.tokenizer.id_to_token(i) or "?"
+    )
     grid(found, list(anatomy.target), "What each decoder layer would write next, at each step",
          f"{key}_lens_grid", "the decoder's input at each step", marked=True)  # fmt: skip
 
@@ -123,21 +124,10 @@ def explorer(source: str, text: str, pair: str | None) -> None:
             "Reading every decoder layer out through the model's head…",
         )
         if found is not None:
-            columns = (
-                [f"after {t}" for t in readable_tokens(_prompt_tokens(tokenizer, text, model))]
-                if family.kind == "decoder"
-                else [f"step {s + 1}" for s in range(found.top_ids.shape[1])]
-            )
-            grid(found, columns, "What each decoder layer would write next", "ex_lens_grid",
-                 "position")  # fmt: skip
+            grid(found[0], list(found[1]), "What each decoder layer would write next",
+                 "ex_lens_grid", "the token each position reads")  # fmt: skip
     else:
         st.info(
             "MiniLM without an adapter has no output layer to read its layers through: pick "
             "MiniLM with its NER or QA adapter, the translator, or a listed model with a head."
         )
-
-
-def _prompt_tokens(tokenizer: Any, text: str, model: Any) -> list[str]:
-    from model.hf.encoding import encode, max_length
-
-    return list(encode(tokenizer, text, limit=max(2, max_length(tokenizer, model) - 8)).tokens)

@@ -152,10 +152,13 @@ def layer_outputs(layers: Sequence[nn.Module]) -> Iterator[list[list[torch.Tenso
             handle.remove()
 
 
-def listed_lens(model: Any, tokenizer: Any, family: Any, text: str, steps: int = 8) -> Lens:
+def listed_lens(
+    model: Any, tokenizer: Any, family: Any, text: str, steps: int = 8
+) -> tuple[Lens, tuple[str, ...]]:
     """What each decoder layer of a listed model would say: over the text's positions (a
     decoder-only model: the next token after each), or over the steps an encoder-decoder
-    writes greedily (teacher-forced on what it wrote)."""
+    writes greedily (teacher-forced on what it wrote). Returns the lens and the tokens its
+    positions read (the text's, or the decoder's inputs)."""
     from model.core.errors import InputError
     from model.hf.encoding import decode_named, encode, max_length, model_inputs, token_names
 
@@ -178,7 +181,11 @@ def listed_lens(model: Any, tokenizer: Any, family: Any, text: str, steps: int =
     def name(i: int) -> str:
         return decode_named(tokenizer, [i]) or token_names(tokenizer, [i])[0]
 
-    return lens(hidden, hf_readout(model), name)
+    if family.kind == "seq2seq":
+        read = tuple(token_names(tokenizer, inputs["decoder_input_ids"][0].tolist()))
+    else:
+        read = encoded.tokens
+    return lens(hidden, hf_readout(model), name), read
 
 
 @torch.no_grad()

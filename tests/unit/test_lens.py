@@ -52,8 +52,8 @@ def test_listed_models_last_layer_is_their_output(models_file, name):
 
     entries = {e.name: e for e in byo.read_models_file(models_file)}
     model, tokenizer, family = byo.load(entries[name])
-    found = ln.listed_lens(model, tokenizer, family, "the cat sat on the mat", steps=4)
-    assert found.layers == 2
+    found, read = ln.listed_lens(model, tokenizer, family, "the cat sat on the mat", steps=4)
+    assert found.layers == 2 and len(read) == found.top_ids.shape[1]
     inputs = model_inputs(model, encode(tokenizer, "the cat sat on the mat", limit=60).inputs)
     with torch.no_grad():
         if family.kind == "seq2seq":
