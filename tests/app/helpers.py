@@ -21,6 +21,13 @@ def open_page(page: str | None = None) -> AppTest:
     return at
 
 
+def switch_on(at: AppTest, key: str) -> AppTest:
+    """Switch a page's toggle on (explanations, the lens, patching) and rerun, cleanly."""
+    at.toggle(key).set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def chart_spec(at: AppTest, key: str) -> dict:
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)

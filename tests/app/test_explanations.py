@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.app.helpers import chart_spec, decode, open_page
+from tests.app.helpers import chart_spec, decode, open_page, switch_on
 
 ROWS = ("every layer (mean)", "rollout", "gradient x input", "integrated gradients", "occlusion")
 
@@ -17,16 +17,10 @@ def strips(at, key: str) -> tuple[list[str], np.ndarray, list[str]]:
     return list(trace["y"]), decode(trace["customdata"]), list(trace["x"])
 
 
-def explain_on(at, key: str):
-    at.toggle(f"{key}_explain").set_value(True).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def test_qa_explains_its_answer_and_occlusion_is_what_removal_does():
     from model.tasks.qa import QAReader
 
-    at = explain_on(open_page("qa.py"), "qa")
+    at = switch_on(open_page("qa.py"), "qa_explain")
     names, raw, labels = strips(at, "qa_strips")
     assert set(ROWS) <= set(names) and "layer 0, head 0" in names
     context, question = at.text_area("qa_context").value, at.text_input("qa_question").value
@@ -49,7 +43,7 @@ def test_qa_explains_its_answer_and_occlusion_is_what_removal_does():
 
 
 def test_ner_explains_each_entity_and_says_when_there_is_none():
-    at = explain_on(open_page("ner.py"), "ner")
+    at = switch_on(open_page("ner.py"), "ner_explain")
     names, raw, _ = strips(at, "ner_strips")
     assert "integrated gradients" in names and np.isfinite(raw).all()
     assert raw[names.index("integrated gradients")][0] == 0.0  # [CLS] is never scored
@@ -59,7 +53,7 @@ def test_ner_explains_each_entity_and_says_when_there_is_none():
 
 
 def test_translation_explains_a_chosen_step():
-    at = explain_on(open_page("translate.py"), "tr")
+    at = switch_on(open_page("translate.py"), "tr_explain")
     steps = at.selectbox("tr_target").options
     assert len(steps) >= 3 and steps[0].startswith("step 1:")
     at.selectbox("tr_target").set_value(steps[2]).run()
@@ -78,7 +72,7 @@ def test_the_explorer_explains_a_model_with_an_output_and_says_why_not_otherwise
     assert any("no output to explain" in i.value for i in at.info)  # plain MiniLM
     at.selectbox("ex_model").set_value("minilm-ner").run()
     at.text_area("ex_text").input("Taylor Swift sings in London tonight").run()
-    explain_on(at, "ex")
+    switch_on(at, "ex_explain")
     names, _, labels = strips(at, "ex_strips")
     assert "integrated gradients" in names and labels[0].endswith("[CLS]")
 
@@ -87,7 +81,7 @@ def test_the_explorer_explains_a_model_with_an_output_and_says_why_not_otherwise
 def test_the_chart_downloads_as_png_or_svg_and_the_numbers_as_csv(image):
     import json
 
-    at = explain_on(open_page("qa.py"), "qa")
+    at = switch_on(open_page("qa.py"), "qa_explain")
     at.radio("qa_image").set_value(image).run()
     (chart,) = [c for c in at.get("plotly_chart") if "qa_strips" in c.proto.id]
     config = json.loads(chart.proto.config)

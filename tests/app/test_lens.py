@@ -4,7 +4,7 @@ without an output layer says so."""
 
 import numpy as np
 
-from tests.app.helpers import chart_spec, decode, open_page
+from tests.app.helpers import chart_spec, decode, open_page, switch_on
 
 
 def grid(at, key: str) -> tuple[np.ndarray, list[list[str]], list[str]]:
@@ -12,17 +12,11 @@ def grid(at, key: str) -> tuple[np.ndarray, list[list[str]], list[str]]:
     return decode(trace["z"]), trace.get("text"), list(trace["y"])
 
 
-def lens_on(at, key: str):
-    at.toggle(f"{key}_lens").set_value(True).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def test_the_translators_last_layer_writes_the_translation():
     from app.tokens import readable_tokens
     from model.tasks.translation import OurTranslator
 
-    at = lens_on(open_page("translate.py"), "tr")
+    at = switch_on(open_page("translate.py"), "tr_lens")
     z, text, layers = grid(at, "tr_lens_grid")
     result = OurTranslator.load().translate(at.text_area("tr_text").value)
     assert layers[-1] == f"layer {len(layers) - 1}" and z.shape[0] == len(layers)
@@ -35,7 +29,7 @@ def test_the_ner_heads_last_layer_gives_the_pieces_tags():
 
     from model.tasks.ner import NerTagger
 
-    at = lens_on(open_page("ner.py"), "ner")
+    at = switch_on(open_page("ner.py"), "ner_lens")
     z, text, _ = grid(at, "ner_lens_grid")
     tagger = NerTagger.load()
     result = tagger(at.text_area("ner_text").value)
@@ -49,7 +43,7 @@ def test_the_ner_heads_last_layer_gives_the_pieces_tags():
 def test_the_qa_head_points_at_the_answers_start_in_its_last_layer():
     from model.tasks.qa import QAReader
 
-    at = lens_on(open_page("qa.py"), "qa")
+    at = switch_on(open_page("qa.py"), "qa_lens")
     start, _, _ = grid(at, "qa_lens_start")
     end, _, _ = grid(at, "qa_lens_end")
     assert start.shape == end.shape and start.shape[0] == 6

@@ -3,8 +3,9 @@ map, restoring the swapped word restores the answer, and inputs that cannot be c
 a message."""
 
 import numpy as np
+import pytest
 
-from tests.app.helpers import chart_spec, decode, open_page
+from tests.app.helpers import chart_spec, decode, open_page, switch_on
 
 
 def z_of(at, key: str) -> np.ndarray:
@@ -12,14 +13,8 @@ def z_of(at, key: str) -> np.ndarray:
     return decode(trace["z"])
 
 
-def patch_on(at, key: str):
-    at.toggle(f"{key}_patch").set_value(True).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
 def test_ner_patching_finds_the_swapped_name():
-    at = patch_on(open_page("ner.py"), "ner")
+    at = switch_on(open_page("ner.py"), "ner_patch")
     corrupted = at.text_input("ner_corrupt").value
     assert "see it Swift" in corrupted  # the entity's first word made plain, as many pieces
     heads, stream = z_of(at, "ner_patch_heads_encoder"), z_of(at, "ner_patch_stream")
@@ -32,7 +27,7 @@ def test_ner_patching_finds_the_swapped_name():
 
 
 def test_a_corrupted_input_of_another_length_says_why():
-    at = patch_on(open_page("ner.py"), "ner")
+    at = switch_on(open_page("ner.py"), "ner_patch")
     at.text_input("ner_corrupt").input("Going to see Taylor Swift tonight").run()
     assert not at.exception
     assert any("same length" in i.value for i in at.info)
@@ -43,11 +38,20 @@ def drawn(at, key: str) -> bool:
 
 
 def test_translation_and_qa_patching_draw_their_maps():
-    at = patch_on(open_page("translate.py"), "tr")
+    at = switch_on(open_page("translate.py"), "tr_patch")
     same = any("same answer" in i.value for i in at.info)
     assert same or all(drawn(at, f"tr_patch_heads_{s}") for s in ("encoder", "decoder", "cross"))
     assert same or (drawn(at, "tr_patch_stream") and drawn(at, "tr_patch_sublayers"))
-    at = patch_on(open_page("qa.py"), "qa")
+    at = switch_on(open_page("qa.py"), "qa_patch")
     assert at.text_input("qa_corrupt").value != at.text_area("qa_context").value
     same = any("same answer" in i.value for i in at.info)
     assert same or (drawn(at, "qa_patch_heads_encoder") and drawn(at, "qa_patch_stream"))
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "word " * 10_000, "😀🎉 שלום עולם",
+                                   "<script>alert(1)</script>"])  # fmt: skip
+def test_bad_text_in_the_corrupted_box_gets_a_message(typed):
+    at = switch_on(open_page("ner.py"), "ner_patch")
+    at.text_input("ner_corrupt").input(typed).run()
+    assert not at.exception
+    assert at.info  # why the two cannot be compared (empty, another length, the same answer)

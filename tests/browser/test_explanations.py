@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -43,20 +46,17 @@ def test_each_task_page_explains_its_output(app_url, watched, title):
     watched.assert_clean()
 
 
-def test_explanations_are_readable_in_lecture_mode(app_url, browser):
+@contextmanager
+def projected(app_url: str, browser) -> Iterator[tuple[Any, Report]]:
+    """A page at a projector's 1280x720 in lecture mode, and the report of what it showed,
+    which must have no overlap, no cut text and no small cell."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     page.set_default_timeout(120_000)
     report = Report()
     open_page(page, app_url, "Home")
     set_lecture(page, True)
-    for title in TASK_PAGES:
-        open_page_from_menu(page, title)
-        show_explanations(page)
-        charts = [c for c in page.evaluate(CHART_LAYOUT) if "What explains" in c["title"]]
-        assert charts, title
-        report.add(f"lecture {title}", charts)
-        page.screenshot(path=str(SHOTS / f"lecture-{TASK_PAGES[title]}.png"))
+    yield page, report
     context.close()
     print(report.line())
     assert not report.overlaps and not report.clipped and not report.small, (
@@ -64,14 +64,28 @@ def test_explanations_are_readable_in_lecture_mode(app_url, browser):
     )
 
 
+def test_explanations_are_readable_in_lecture_mode(app_url, browser):
+    with projected(app_url, browser) as (page, report):
+        read_strips(page, report)
+
+
+def read_strips(page, report: Report) -> None:
+    for title in TASK_PAGES:
+        open_page_from_menu(page, title)
+        show_explanations(page)
+        charts = [c for c in page.evaluate(CHART_LAYOUT) if "What explains" in c["title"]]
+        assert charts, title
+        report.add(f"lecture {title}", charts)
+        page.screenshot(path=str(SHOTS / f"lecture-{TASK_PAGES[title]}.png"))
+
+
 def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browser):
     """The logit lens and the patching maps of each task page, at a projector's 1280x720."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    report = Report()
-    open_page(page, app_url, "Home")
-    set_lecture(page, True)
+    with projected(app_url, browser) as (page, report):
+        read_maps(page, report)
+
+
+def read_maps(page, report: Report) -> None:
     for title in TASK_PAGES:
         open_page_from_menu(page, title)
         switches = {"Read every layer out (logit lens)": "layer would",
@@ -86,11 +100,6 @@ def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browse
         assert len(charts) >= 3, title
         report.add(f"lecture {title}", charts)
         page.screenshot(path=str(SHOTS / f"lecture-lens-{TASK_PAGES[title]}.png"), full_page=True)
-    context.close()
-    print(report.line())
-    assert not report.overlaps and not report.clipped and not report.small, (
-        report.overlaps + report.clipped + report.small
-    )
 
 
 @pytest.mark.parametrize("title", ["Question answering", "Translation"])
