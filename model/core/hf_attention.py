@@ -170,6 +170,9 @@ def switch_to_hooked_attention(
                 if seq2seq and component != "token":  # one token table serves both stacks
                     key = f"{in_decoder}.{component}"
                 embeddings.append((module, in_decoder, key))
+    if not seq2seq and sites and all(stack == "decoder" for _, stack, _ in sites):
+        # a decoder-only model's embeddings feed its one (decoder) stack, whatever their path
+        embeddings = [(module, "decoder", key) for module, _, key in embeddings]
     if not sites or not hasattr(model, "set_attn_implementation"):
         raise ValueError(
             f"{type(model).__name__} has no attention module that Attention Atlas knows; "

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -208,15 +208,6 @@ class Runs:
             patched = float(e.metric(e.run(e.corrupted)))
         return (patched - self.corrupted_value) / (self.clean_value - self.corrupted_value)
 
-    @property
-    def embedding_stack(self) -> Stack:
-        """The stack the input's embeddings are labelled with (a decoder-only model's are
-        found by module path outside any ".decoder.", so they carry "encoder")."""
-        labelled = {key[1] for key in self.clean.values if key[0] == "embedding"}
-        if self.experiment.stack in labelled or not labelled:
-            return self.experiment.stack
-        return cast(Stack, sorted(labelled)[0])
-
     @torch.no_grad()
     def effects(self, patches: list[list[Where]], batch: int = BATCH) -> list[float]:
         """The effect of each set of patches, in batches of corrupted copies (row i patched
@@ -242,7 +233,7 @@ class Runs:
         for layer 0, else the last Add & Norm of the layer before."""
         e, att = self.experiment, self.capture
         if layer == 0:
-            return [Where("embedding", self.embedding_stack, -1, name="*", position=position)]
+            return [Where("embedding", e.stack, -1, name="*", position=position)]
         side: Literal["encoder", "decoder"] = "encoder" if e.stack == "encoder" else "decoder"
         stack, sublayer = att.layout(side)[-1]
         return [Where("norm", stack, layer - 1, name=sublayer, position=position)]
@@ -432,6 +423,6 @@ def whole_input(runs: Runs) -> float:
     clean input itself, so exactly 1."""
     e = runs.experiment
     return runs.effect(
-        *(Where("embedding", runs.embedding_stack, -1, name="*", position=p)
+        *(Where("embedding", e.stack, -1, name="*", position=p)
           for p in range(len(e.tokens)))
     )  # fmt: skip
