@@ -132,6 +132,13 @@ class OurTranslator:
             )
         return [*ids, self.eos], [*tokens, EOS], notices
 
+    def source_spans(self, text: str) -> list[tuple[int, int] | None]:
+        """The characters of each source token (`encode_source`'s) in the text as the model
+        reads it, its spaces collapsed; None for [EOS]."""
+        reading, _ = read_casing(_check_text(text))
+        offsets = self.tokenizer.encode(reading).offsets[: self.model.config.max_len - 1]
+        return [*((int(a), int(b)) for a, b in offsets), None]
+
     def explain(self, result: Translation, step: int) -> Subject:
         """What attribution explains at a decoding step: the logit of the token written there,
         given the source and the tokens written before it (teacher-forced), over the source

@@ -23,6 +23,7 @@ RANKS = {
     "model.train": 4,
     "model.evaluate": 4,
     "model.translate": 4,
+    "model.atlas": 4,
     "app": 5,
     "pages": 6,
 }

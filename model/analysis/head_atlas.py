@@ -1,0 +1,589 @@
+"""The head atlas: what every head of a model does across a corpus, not on one sentence.
+
+For each head of each stack it measures, over every query row of every sentence:
+
+- the mean attention to the previous, the same and the next token, and to the first token;
+- the attention to special tokens ([CLS], [SEP], [BOS], [EOS], ...) and to punctuation,
+  where heads park attention they have no use for (the "sinks");
+- the mean attention distance and the entropy of each row;
+
+and, where a dependency parse of the sentence is at hand, Clark et al.'s (2019, "What Does
+BERT Look At?") syntax test: word-piece attention rolled up to words (attention *to* a
+word is the sum over its pieces, attention *from* a word the mean over its pieces), special
+tokens and each word's attention to itself left out, then for each relation the share of
+dependents whose most attended word is their head (dependent -> head), and the share whose
+head is the word that attends to them most (head -> dependent), beside the best fixed-offset
+baseline (the word 3 to the left ... 2 to the right).
+
+Everything here is arithmetic on attention a `Reader` hands it; which model and which text
+is the caller's business (`model.atlas` on the command line, the Head atlas page live).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.core.capture import AXES, AttentionCapture
+from model.core.errors import InputError
+from model.datasets.parses import ROOT, Parse
+from model.hf.encoding import Encoded, run_with_capture
+
+Span = tuple[int, int] | None
+OFFSETS = (-3, -2, -1, 0, 1, 2)  # Clark et al.'s fixed-offset baselines (0: the word itself)
+DIRECTIONS = ("dependent -> head", "head -> dependent")
+EXAMPLES = 10  # top examples kept per head
+SINK_LENGTHS = (8, 16, 32, 64, 128, 256, 512)
+MARKERS = ("##", "▁", "Ġ", "Ċ", "</w>")  # word-piece markers, stripped before testing a token
+
+# Behaviours, in menu order, with what each number is.
+POSITIONAL = {
+    "previous token": "mean attention from a token to the token just before it",
+    "same token": "mean attention from a token to itself",
+    "next token": "mean attention from a token to the token just after it",
+}
+SINKS = {
+    "first token": "mean attention to the first token of the input",
+    "special tokens": "mean attention to all special tokens together",
+    "punctuation": "mean attention to punctuation tokens",
+}
+SPREAD = {
+    "distance": "mean distance, in tokens, between a query and the keys it attends to",
+    "entropy": "mean entropy of a query's attention, in nats (0: one key; log n: even)",
+}
+
+
+def special_behaviour(token: str) -> str:
+    return f"to {token}"
+
+
+@dataclass(frozen=True)
+class Side:
+    """One axis of a stack's attention: its tokens, which are special, and, when the axis
+    reads the parsed text, each token's characters in it (None where a token has none)."""
+
+    tokens: tuple[str, ...]
+    special: tuple[bool, ...]
+    spans: tuple[Span, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.special) != len(self.tokens) or (
+            self.spans and len(self.spans) != len(self.tokens)
+        ):
+            raise ValueError("a side's tokens, special flags and spans must be as many")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one text made a model do: per stack, its attention (layers, heads, queries,
+    keys) and the query and key sides."""
+
+    stacks: Mapping[str, tuple[np.ndarray, Side, Side]]
+
+
+Reader = Callable[[str], Reading]
+
+
+def capture_reading(attention: AttentionCapture, spans: Mapping[str, Sequence[Span]]) -> Reading:
+    """A capture as the atlas reads it: each stack's full matrices, decoding steps put
+    together. `spans` gives the characters of each token of the axes ("source", "target")
+    that read the parsed text."""
+    stacks: dict[str, tuple[np.ndarray, Side, Side]] = {}
+    for stack in attention.stacks:
+        sides = []
+        for axis in AXES[stack]:
+            tokens = attention.tokens.get(axis, ())
+            special = attention.special.get(axis, (False,) * len(tokens))
+            sides.append(Side(tokens, special, tuple(spans.get(axis, ()))))
+        probs = attention.matrices(stack).numpy()
+        stacks[stack] = (probs, sides[0], sides[1])
+    return Reading(stacks)
+
+
+def encoder_reader(model: object, encode: Callable[[str], Encoded]) -> Reader:
+    """A Hugging Face model reading each text alone in one forward pass (an encoder, or a
+    decoder-only model reading the text as its prompt)."""
+
+    def read(text: str) -> Reading:
+        encoded = encode(text)
+        attention, _ = run_with_capture(model, encoded)  # type: ignore[arg-type]
+        spans = [
+            None if special or segment else span
+            for span, special, segment in zip(
+                encoded.offsets or [None] * len(encoded), encoded.special, encoded.segments,
+                strict=True,
+            )
+        ]  # fmt: skip
+        if "decoder" in attention.stacks:  # a decoder-only model: its one axis is "target"
+            attention = attention.with_tokens(
+                {"target": encoded.tokens}, special={"target": encoded.special}
+            )
+        return capture_reading(attention, {"source": spans, "target": spans})
+
+    return read
+
+
+def translation_reader(translator: Any) -> Reader:
+    """Our translator (model.tasks.translation.OurTranslator) reading a text: its greedy
+    translation, the encoder's, decoder's and cross attention of every step. Only the source
+    axis reads the parsed text."""
+
+    def read(text: str) -> Reading:
+        result = translator.translate(text, beam=1)
+        return capture_reading(result.attention, {"source": translator.source_spans(text)})
+
+    return read
+
+
+def is_punctuation(token: str) -> bool:
+    for marker in MARKERS:
+        token = token.replace(marker, "")
+    return bool(token) and all(unicodedata.category(c).startswith("P") for c in token)
+
+
+def align(spans: Sequence[Span], parse: Parse) -> np.ndarray:
+    """The word of the parse each token belongs to (the word its characters overlap most),
+    -1 for a token with no characters in any word (special tokens)."""
+    words = np.full(len(spans), -1, dtype=np.int64)
+    for t, span in enumerate(spans):
+        if span is None or span[1] <= span[0]:
+            continue
+        overlaps = [min(span[1], e) - max(span[0], s) for s, e in parse.spans]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        if best >= 0 and overlaps[best] > 0:
+            words[t] = best
+    return words
+
+
+def word_attention(
+    probs: np.ndarray, q_words: np.ndarray, k_words: np.ndarray, n_words: int
+) -> np.ndarray:
+    """Token attention (..., q, k) rolled up to words (..., n_words, n_words): attention to a
+    word sums its pieces' columns, attention from a word averages its pieces' rows. Tokens of
+    no word (-1) are left out; a word with no tokens has a row and column of 0."""
+    to_word = np.zeros((probs.shape[-1], n_words), dtype=probs.dtype)
+    keys = np.flatnonzero(k_words >= 0)
+    to_word[keys, k_words[keys]] = 1.0
+    from_word = np.zeros((n_words, probs.shape[-2]), dtype=probs.dtype)
+    queries = np.flatnonzero(q_words >= 0)
+    from_word[q_words[queries], queries] = 1.0
+    sizes = from_word.sum(axis=1, keepdims=True)
+    from_word = np.divide(from_word, sizes, out=np.zeros_like(from_word), where=sizes > 0)
+    return from_word @ probs @ to_word
+
+
+def predicted_heads(words: np.ndarray) -> np.ndarray:
+    """Clark et al.'s head predictions from word attention (..., n, n): for each word, in
+    each direction, the other word it attends to most (dependent -> head), and the other
+    word that attends to it most (head -> dependent). Returns (2, ..., n)."""
+    attention = words.copy()
+    n = attention.shape[-1]
+    attention[..., np.arange(n), np.arange(n)] = 0.0  # not the word itself
+    return np.stack([attention.argmax(axis=-1), np.swapaxes(attention, -1, -2).argmax(axis=-1)])
+
+
+def offset_heads(n: int, offset: int) -> np.ndarray:
+    """The fixed-offset baseline: each word's head is the word `offset` away, clipped to the
+    sentence (to ROOT before the first word, as Clark et al. clip)."""
+    return np.clip(np.arange(n) + offset, ROOT, n - 1)
+
+
+def _poss_owner(parse: Parse, word: int) -> int:
+    """Clark et al.'s special case: "John 's dog" marks possession on "'s", so the prediction
+    read for a poss dependent followed by "'s" is the "'s"'s."""
+    following = parse.words[word + 1] if word + 1 < len(parse) else ""
+    return word + 1 if following in ("'s", "s'", "'") else word
+
+
+@dataclass
+class Examples:
+    """Per head, the strongest links of the corpus, one per sentence: query and key tokens
+    that are neither special nor the same position."""
+
+    sentence: np.ndarray  # (layers, heads, EXAMPLES) index into the atlas's sentences, -1 none
+    query: np.ndarray  # (layers, heads, EXAMPLES) token position
+    key: np.ndarray
+    query_token: np.ndarray  # (layers, heads, EXAMPLES) str
+    key_token: np.ndarray
+    weight: np.ndarray  # (layers, heads, EXAMPLES) float
+
+    def of(self, layer: int, head: int) -> list[dict[str, object]]:
+        rows = []
+        for e in range(self.sentence.shape[-1]):
+            if self.sentence[layer, head, e] < 0:
+                break
+            rows.append(
+                {
+                    "sentence": int(self.sentence[layer, head, e]),
+                    "query": int(self.query[layer, head, e]),
+                    "key": int(self.key[layer, head, e]),
+                    "query token": str(self.query_token[layer, head, e]),
+                    "key token": str(self.key_token[layer, head, e]),
+                    "weight": float(self.weight[layer, head, e]),
+                }
+            )
+        return rows
+
+
+@dataclass
+class StackAtlas:
+    """One stack's atlas: each behaviour and relation is a (layers, heads) map."""
+
+    behaviours: dict[str, np.ndarray]
+    relations: dict[str, np.ndarray]  # relation -> (2 directions, layers, heads) accuracy
+    relation_counts: dict[str, int]
+    baselines: dict[str, np.ndarray]  # relation -> (len(OFFSETS),) accuracy
+    examples: Examples
+    rows: int  # query rows averaged over
+    sink_lengths: tuple[int, ...] = ()
+    sinks: np.ndarray | None = None  # (lengths, 2: first token | special tokens, layers, heads)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        layers, heads = next(iter(self.behaviours.values())).shape
+        return layers, heads
+
+    def best(self, relation: str) -> tuple[float, int, int, int]:
+        """(accuracy, layer, head, direction) of the best head for a relation."""
+        scores = self.relations[relation]
+        direction, layer, head = np.unravel_index(int(np.argmax(scores)), scores.shape)
+        return float(scores[direction, layer, head]), int(layer), int(head), int(direction)
+
+    def baseline(self, relation: str) -> tuple[float, int]:
+        """(accuracy, offset) of the best fixed offset for a relation."""
+        scores = self.baselines[relation]
+        best = int(np.argmax(scores))
+        return float(scores[best]), OFFSETS[best]
+
+    def ranked(self, behaviour: str) -> list[tuple[int, int, float]]:
+        """(layer, head, value) of every head, the highest value first."""
+        values = self.behaviours[behaviour]
+        order = np.argsort(-values, axis=None, kind="stable")
+        return [
+            (int(i // values.shape[1]), int(i % values.shape[1]), float(values.flat[i]))
+            for i in order
+        ]
+
+
+@dataclass
+class Atlas:
+    model: str
+    corpus: str
+    sentences: tuple[str, ...]
+    stacks: dict[str, StackAtlas]
+    parser: str  # the parser's name, or why there are no relation columns
+    seconds: float = 0.0
+    dropped: int = 0  # sentences that could not be read (with why in `notes`)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def heads(self) -> int:
+        return sum(int(np.prod(s.shape)) for s in self.stacks.values())
+
+    def summary(self) -> str:
+        return (
+            f"head atlas: {len(self.sentences)} sentences, {self.heads} heads, {self.seconds:.1f} s"
+        )
+
+    # -- files -------------------------------------------------------------------------------
+    def save(self, path: Path) -> None:
+        arrays: dict[str, np.ndarray] = {}
+        meta: dict[str, object] = {
+            "model": self.model, "corpus": self.corpus, "parser": self.parser,
+            "seconds": self.seconds, "dropped": self.dropped, "notes": list(self.notes),
+            "stacks": {},
+        }  # fmt: skip
+        stacks: dict[str, object] = {}
+        for name, stack in self.stacks.items():
+            stacks[name] = {
+                "behaviours": list(stack.behaviours), "relations": list(stack.relations),
+                "relation_counts": stack.relation_counts, "rows": stack.rows,
+                "sink_lengths": list(stack.sink_lengths),
+            }  # fmt: skip
+            for i, values in enumerate(stack.behaviours.values()):
+                arrays[f"{name}.behaviour.{i}"] = values.astype(np.float32)
+            for i, (relation, values) in enumerate(stack.relations.items()):
+                arrays[f"{name}.relation.{i}"] = values.astype(np.float32)
+                arrays[f"{name}.baseline.{i}"] = stack.baselines[relation].astype(np.float32)
+            for part in ("sentence", "query", "key", "query_token", "key_token", "weight"):
+                arrays[f"{name}.examples.{part}"] = getattr(stack.examples, part)
+            if stack.sinks is not None:
+                arrays[f"{name}.sinks"] = stack.sinks.astype(np.float32)
+        meta["stacks"] = stacks
+        arrays["meta"] = np.array(json.dumps(meta))
+        arrays["sentences"] = np.array(self.sentences, dtype=str)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
+
+    @classmethod
+    def load(cls, path: Path) -> Atlas:
+        """Raises InputError for a file that is not an atlas."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+            meta = json.loads(str(arrays["meta"]))
+        except (OSError, ValueError, KeyError) as error:
+            raise InputError(f"{path.name} is not a head atlas file ({error}).") from error
+        stacks = {}
+        for name, info in meta["stacks"].items():
+            relations = {r: arrays[f"{name}.relation.{i}"] for i, r in enumerate(info["relations"])}
+            examples = Examples(*(arrays[f"{name}.examples.{part}"] for part in (
+                "sentence", "query", "key", "query_token", "key_token", "weight")))  # fmt: skip
+            stacks[name] = StackAtlas(
+                {b: arrays[f"{name}.behaviour.{i}"] for i, b in enumerate(info["behaviours"])},
+                relations,
+                {r: int(c) for r, c in info["relation_counts"].items()},
+                {r: arrays[f"{name}.baseline.{i}"] for i, r in enumerate(info["relations"])},
+                examples,
+                int(info["rows"]),
+                tuple(info["sink_lengths"]),
+                arrays.get(f"{name}.sinks"),
+            )
+        return cls(
+            meta["model"], meta["corpus"], tuple(str(s) for s in arrays["sentences"]), stacks,
+            meta["parser"], float(meta["seconds"]), int(meta["dropped"]), tuple(meta["notes"]),
+        )  # fmt: skip
+
+
+class _StackTally:
+    """Running sums for one stack over the corpus."""
+
+    def __init__(self, shape: tuple[int, int], sentences: int) -> None:
+        self.shape = shape
+        self.sums: dict[str, np.ndarray] = {}
+        self.counts: Counter[str] = Counter()
+        self.correct: dict[str, np.ndarray] = {}
+        self.baseline: dict[str, np.ndarray] = {}
+        self.totals: Counter[str] = Counter()
+        self.best = np.full((sentences, *shape), -1.0, dtype=np.float32)
+        self.best_at = np.zeros((sentences, *shape, 2), dtype=np.int32)
+        self.tokens: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def add(self, name: str, total: np.ndarray, rows: int) -> None:
+        if name not in self.sums:
+            self.sums[name] = np.zeros(self.shape)
+        self.sums[name] += total
+        self.counts[name] += rows
+
+
+def _tally_positions(tally: _StackTally, probs: np.ndarray, q: Side, k: Side, self_: bool) -> None:
+    n_q, n_k = probs.shape[-2:]
+    if self_:
+        rows = np.arange(n_q)
+        if n_q > 1:
+            tally.add("previous token", probs[..., rows[1:], rows[1:] - 1].sum(-1), n_q - 1)
+            tally.add("next token", probs[..., rows[:-1], rows[:-1] + 1].sum(-1), n_q - 1)
+        tally.add("same token", probs[..., rows, rows].sum(-1), n_q)
+        distance = np.abs(rows[:, None] - np.arange(n_k)[None, :])
+        tally.add("distance", (probs * distance).sum((-1, -2)), n_q)
+    tally.add("first token", probs[..., 0].sum(-1), n_q)
+    special = np.array(k.special, dtype=bool)
+    tally.add("special tokens", probs[..., special].sum((-1, -2)), n_q)
+    for token in sorted({t for t, s in zip(k.tokens, k.special, strict=True) if s}):
+        which = np.array([t == token and s for t, s in zip(k.tokens, k.special, strict=True)])
+        tally.add(special_behaviour(token), probs[..., which].sum((-1, -2)), n_q)
+    pairs = zip(k.tokens, k.special, strict=True)
+    punctuation = np.array([not special and is_punctuation(t) for t, special in pairs])
+    tally.add("punctuation", probs[..., punctuation].sum((-1, -2)), n_q)
+    logs = np.log(np.where(probs > 0, probs, 1.0))
+    tally.add("entropy", -(probs * logs).sum((-1, -2)), n_q)
+
+
+def _tally_examples(
+    tally: _StackTally, sentence: int, probs: np.ndarray, q: Side, k: Side, self_: bool
+) -> None:
+    valid = ~np.array(q.special)[:, None] & ~np.array(k.special)[None, :]
+    if self_:
+        np.fill_diagonal(valid, False)
+    if not valid.any():
+        return
+    masked = np.where(valid, probs, -1.0).reshape(*probs.shape[:2], -1)
+    flat = masked.argmax(axis=-1)
+    tally.best[sentence] = np.take_along_axis(masked, flat[..., None], -1)[..., 0]
+    tally.best_at[sentence] = np.stack(np.unravel_index(flat, probs.shape[-2:]), axis=-1)
+    tally.tokens[sentence] = (q.tokens, k.tokens)
+
+
+def _tally_relations(tally: _StackTally, probs: np.ndarray, q: Side, k: Side, parse: Parse) -> None:
+    n = len(parse)
+    q_words, k_words = align(q.spans, parse), align(k.spans, parse)
+    covered = np.zeros(n, dtype=bool)
+    covered[q_words[q_words >= 0]] = True
+    covered &= np.isin(np.arange(n), k_words)
+    predictions = predicted_heads(word_attention(probs, q_words, k_words, n))  # (2, L, H, n)
+    offsets = np.stack([offset_heads(n, o) for o in OFFSETS])  # (offsets, n)
+    for word, (head, relation) in enumerate(zip(parse.heads, parse.relations, strict=True)):
+        if not covered[word] or (head != ROOT and not covered[head]):
+            continue  # cut off by the model's length limit
+        read = _poss_owner(parse, word) if relation == "poss" else word
+        hit = (predictions[..., read] == head).astype(np.float64)
+        base = (offsets[:, word] == head).astype(np.float64)
+        for name in (relation, "all"):
+            if name not in tally.correct:
+                tally.correct[name] = np.zeros((2, *tally.shape))
+                tally.baseline[name] = np.zeros(len(OFFSETS))
+            tally.correct[name] += hit
+            tally.baseline[name] += base
+            tally.totals[name] += 1
+
+
+def _examples(tally: _StackTally) -> Examples:
+    layers, heads = tally.shape
+    shape = (layers, heads, EXAMPLES)
+    out = Examples(
+        np.full(shape, -1, dtype=np.int32), np.zeros(shape, dtype=np.int32),
+        np.zeros(shape, dtype=np.int32), np.full(shape, "", dtype="<U32"),
+        np.full(shape, "", dtype="<U32"), np.zeros(shape, dtype=np.float32),
+    )  # fmt: skip
+    order = np.argsort(-tally.best, axis=0, kind="stable")[:EXAMPLES]  # (E, L, H)
+    for e in range(order.shape[0]):
+        for layer, head in np.ndindex(layers, heads):
+            sentence = int(order[e, layer, head])
+            weight = tally.best[sentence, layer, head]
+            if weight < 0:
+                continue
+            qi, ki = (int(i) for i in tally.best_at[sentence, layer, head])
+            q_tokens, k_tokens = tally.tokens[sentence]
+            out.sentence[layer, head, e] = sentence
+            out.query[layer, head, e], out.key[layer, head, e] = qi, ki
+            out.query_token[layer, head, e] = q_tokens[qi][:32]
+            out.key_token[layer, head, e] = k_tokens[ki][:32]
+            out.weight[layer, head, e] = weight
+    return out
+
+
+def build(
+    model: str,
+    corpus: str,
+    read: Reader,
+    sentences: Sequence[str],
+    parses: Sequence[Parse] | None,
+    parser: str,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Atlas:
+    """The atlas of a model over `sentences` (with their parses, or None and the reason in
+    `parser`). A sentence the model cannot read (InputError) is counted and left out.
+    Raises InputError for an empty corpus, and Cancelled when `cancelled()` turns true."""
+    sentences = [s for s in sentences if s.strip()]
+    if not sentences:
+        raise InputError("The corpus has no sentences: give at least one non-empty line.")
+    started = time.perf_counter()
+    tallies: dict[str, _StackTally] = {}
+    kept: list[str] = []
+    notes: list[str] = []
+    dropped = 0
+    for i, text in enumerate(sentences):
+        if cancelled is not None and cancelled():
+            raise Cancelled(f"Stopped after {i} of {len(sentences)} sentences.")
+        try:
+            reading = read(text)
+        except InputError as error:
+            dropped += 1
+            if len(notes) < 5:
+                notes.append(f"Left out {text[:60]!r}: {error}")
+            continue
+        index = len(kept)
+        kept.append(text)
+        for stack, (probs, q, k) in reading.stacks.items():
+            probs = np.asarray(probs, dtype=np.float64)
+            if stack not in tallies:
+                tallies[stack] = _StackTally(probs.shape[:2], len(sentences))
+            self_ = stack != "cross"
+            tally = tallies[stack]
+            _tally_positions(tally, probs, q, k, self_)
+            _tally_examples(tally, index, probs, q, k, self_)
+            if parses is not None and self_ and q.spans and k.spans:
+                _tally_relations(tally, probs, q, k, parses[i])
+        if progress is not None:
+            progress(i + 1, len(sentences))
+    if not kept:
+        raise InputError(f"None of the {len(sentences)} sentences could be read: {notes[0]}")
+    stacks = {}
+    for stack, tally in tallies.items():
+        tally.best = tally.best[: len(kept)]
+        behaviours = {
+            name: (tally.sums[name] / tally.counts[name]).astype(np.float32)
+            for name in _order(tally.sums)
+        }
+        relations = dict(sorted(tally.correct.items(), key=lambda kv: -tally.totals[kv[0]]))
+        stacks[stack] = StackAtlas(
+            behaviours,
+            {r: (c / tally.totals[r]).astype(np.float32) for r, c in relations.items()},
+            {r: int(tally.totals[r]) for r in relations},
+            {r: (tally.baseline[r] / tally.totals[r]).astype(np.float32) for r in relations},
+            _examples(tally),
+            int(tally.counts["first token"]),
+        )
+    return Atlas(
+        model, corpus, tuple(kept), stacks, parser, time.perf_counter() - started, dropped,
+        tuple(notes),
+    )  # fmt: skip
+
+
+def _order(names: Iterable[str]) -> list[str]:
+    known = [*POSITIONAL, *SINKS, *SPREAD]
+    names = list(names)
+    return [n for n in known if n in names] + sorted(n for n in names if n not in known)
+
+
+class Cancelled(RuntimeError):
+    """The atlas was stopped before it was done."""
+
+
+def describe(behaviour: str) -> str:
+    """What a behaviour's number is, in words."""
+    for table in (POSITIONAL, SINKS, SPREAD):
+        if behaviour in table:
+            return table[behaviour]
+    if behaviour.startswith("to "):
+        return f"mean attention to the special token {behaviour[3:]}"
+    return behaviour
+
+
+def sinks_by_length(
+    read: Reader,
+    text: str,
+    count: Callable[[str], int],
+    limit: int,
+    lengths: Sequence[int] = SINK_LENGTHS,
+    stacks: Sequence[str] = ("encoder",),
+) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
+    """For texts of 8 to `limit` tokens cut from the front of `text` (one long text made of
+    the corpus), each head's share of attention on the first token and on special tokens,
+    averaged over query rows. Returns the lengths reached and, per stack, (lengths, 2,
+    layers, heads). `count` gives a text's length in tokens as the model reads it."""
+    words = text.split()
+    done: list[int] = []
+    results: dict[str, list[np.ndarray]] = {}
+    for length in [n for n in lengths if n <= limit]:
+        low, high = 1, len(words)
+        while low < high:  # the most words that still fit in `length` tokens
+            middle = (low + high + 1) // 2
+            if count(" ".join(words[:middle])) <= length:
+                low = middle
+            else:
+                high = middle - 1
+        cut = " ".join(words[:low])
+        n = count(cut)
+        if done and n <= done[-1]:
+            break  # the corpus is shorter than this length
+        reading = read(cut)
+        for stack in stacks:
+            if stack not in reading.stacks:
+                continue
+            probs, _, k = reading.stacks[stack]
+            first = probs[..., 0].mean(-1)
+            special = probs[..., np.array(k.special, dtype=bool)].sum(-1).mean(-1)
+            results.setdefault(stack, []).append(np.stack([first, special]))
+        done.append(n)
+    return tuple(done), {stack: np.stack(values) for stack, values in results.items()}
