@@ -574,3 +574,72 @@ def patch_map(
     if cells is not None:
         trace["customdata"] = np.asarray(cells).tolist()
     return _layer_map(z, safe(columns), title, x_title, **trace)
+
+
+# -- the head atlas ------------------------------------------------------------------------------
+def head_map(values: np.ndarray, title: str, z_title: str, zmax: float | None = None) -> go.Figure:
+    """A layer x head map of one behaviour across a corpus; each cell's customdata is its
+    (layer, head), which a click reads back (`grid_cell`)."""
+    z = np.asarray(values, dtype=np.float32)
+    layers, heads = z.shape
+    cells = np.stack(np.meshgrid(np.arange(layers), np.arange(heads), indexing="ij"), -1)
+    return _layer_map(
+        z, [f"H{h}" for h in range(heads)], title, "head",
+        zmin=0.0, zmax=zmax if zmax is not None else max(float(z.max()), 1e-6),
+        colorscale=ATTENTION_COLORSCALE, customdata=cells.tolist(),
+        colorbar={"title": {"text": z_title}, "thickness": 12},
+        hovertemplate=f"%{{y}}, %{{x}}<br>{escape(z_title)} %{{z:.3f}}<extra></extra>",
+    )  # fmt: skip
+
+
+def query_key_scatter(
+    points: Any, color: str, hover: Sequence[str], title: str, categorical: bool
+) -> go.Figure:
+    """AttentionViz's joint query-key view: one WebGL scatter trace per colour group (or one
+    with a colour scale for a number), queries as circles, keys as diamonds."""
+    figure = go.Figure()
+    symbols = {"query": "circle", "key": "diamond"}
+    hover = safe(hover)
+    if categorical:
+        for value in sorted(points[color].astype(str).unique()):
+            rows = np.flatnonzero(points[color].astype(str).to_numpy() == value)
+            figure.add_trace(go.Scattergl(
+                x=points["x"].to_numpy()[rows], y=points["y"].to_numpy()[rows], mode="markers",
+                name=str(escape(value)), text=[hover[i] for i in rows], hoverinfo="text",
+                marker={"size": 5, "opacity": 0.75,
+                        "symbol": [symbols[s] for s in points["side"].to_numpy()[rows]]},
+            ))  # fmt: skip
+    else:
+        figure.add_trace(go.Scattergl(
+            x=points["x"], y=points["y"], mode="markers", text=hover, hoverinfo="text",
+            marker={"size": 5, "opacity": 0.75, "color": points[color], "colorscale": "Viridis",
+                    "colorbar": {"title": {"text": color}, "thickness": 12},
+                    "symbol": [symbols[s] for s in points["side"]]},
+            showlegend=False,
+        ))  # fmt: skip
+    figure.update_layout(
+        title=chart_title(title), height=560, margin=MARGIN,
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+    )  # fmt: skip
+    return figure
+
+
+def sink_curves(
+    lengths: Sequence[int], series: Mapping[str, Sequence[float] | np.ndarray], title: str
+) -> go.Figure:
+    """Each named head's share of attention on the sinks against the input's length in
+    tokens (a log axis: 8 to 512)."""
+    figure = go.Figure()
+    for name, ys in series.items():
+        figure.add_trace(go.Scatter(
+            x=list(lengths), y=np.asarray(ys, dtype=np.float32), mode="lines+markers",
+            name=str(escape(name)),
+            hovertemplate=f"{escape(name)}<br>%{{x}} tokens: %{{y:.3f}}<extra></extra>",
+        ))  # fmt: skip
+    figure.update_layout(
+        title=chart_title(title), height=380, margin=MARGIN,
+        xaxis={"title": {"text": "input length (tokens)"}, "type": "log",
+               "tickvals": list(lengths), "automargin": True},
+        yaxis={"title": {"text": "share of attention"}, "range": [0, 1.02]},
+    )  # fmt: skip
+    return figure

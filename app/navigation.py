@@ -44,6 +44,15 @@ PAGES: tuple[PageInfo, ...] = (
         "Explore",
     ),
     PageInfo(
+        "../pages/head_atlas.py",
+        "Head atlas",
+        ":material/travel_explore:",
+        "What every head does across a corpus: previous-token heads, attention sinks, syntax "
+        "heads beside Clark et al.'s BERT-base table, top examples, word-pair search, the "
+        "query-key view, and sinks across input lengths.",
+        "Explore",
+    ),
+    PageInfo(
         "../pages/architecture.py",
         "Inside the Transformer",
         ":material/account_tree:",

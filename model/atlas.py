@@ -23,6 +23,7 @@ import torch
 from tqdm import tqdm
 
 from model.analysis.head_atlas import (
+    ATLAS_DIR,
     Atlas,
     Reader,
     build,
@@ -34,7 +35,6 @@ from model.core.errors import InputError
 from model.datasets.corpora import CORPORA, sentences
 from model.datasets.parses import ParserMissing, parse, parser_name
 
-ATLAS_DIR = Path(__file__).resolve().parents[1] / "data" / "atlas"
 MODELS = ("minilm", "minilm-ner", "minilm-qa", "translator")
 SINK_TEXTS = 200  # corpus sentences joined into the long text that sinks are measured on
 

@@ -22,6 +22,7 @@ is the caller's business (`model.atlas` on the command line, the Head atlas page
 from __future__ import annotations
 
 import json
+import re
 import time
 import unicodedata
 from collections import Counter
@@ -32,12 +33,13 @@ from typing import Any
 
 import numpy as np
 
-from model.core.capture import AXES, AttentionCapture
+from model.core.capture import AXES, AttentionCapture, Stack
 from model.core.errors import InputError
 from model.datasets.parses import ROOT, Parse
 from model.hf.encoding import Encoded, run_with_capture
 
 Span = tuple[int, int] | None
+ATLAS_DIR = Path(__file__).resolve().parents[2] / "data" / "atlas"  # the shipped atlases
 OFFSETS = (-3, -2, -1, 0, 1, 2)  # Clark et al.'s fixed-offset baselines (0: the word itself)
 DIRECTIONS = ("dependent -> head", "head -> dependent")
 EXAMPLES = 10  # top examples kept per head
@@ -59,6 +61,57 @@ SPREAD = {
     "distance": "mean distance, in tokens, between a query and the keys it attends to",
     "entropy": "mean entropy of a query's attention, in nats (0: one key; log n: even)",
 }
+
+
+@dataclass(frozen=True)
+class ClarkRow:
+    """One row of Clark et al.'s Table 1: BERT-base's best head for a relation (their layer-
+    head numbering, from 1), its accuracy, and the best fixed offset's."""
+
+    relation: str  # as spaCy names it
+    theirs: str  # as Clark et al.'s Stanford dependencies name it
+    head: str
+    direction: int  # 0: dependent -> head, 1: head -> dependent
+    accuracy: float
+    offset: int
+    baseline: float
+
+
+CLARK_CITATION = (
+    "Kevin Clark, Urvashi Khandelwal, Omer Levy and Christopher D. Manning. 2019. What Does "
+    "BERT Look At? An Analysis of BERT's Attention. BlackboxNLP (arXiv:1906.04341), Table 1: "
+    "BERT-base (12 layers x 12 heads) on the Wall Street Journal's Penn Treebank dev set, "
+    "Stanford dependencies. Numbers as their published notebook (Syntax_Analysis.ipynb) "
+    "prints them; heads counted from 1."
+)
+CLARK_BERT_BASE = tuple(ClarkRow(*row) for row in (
+    ("all", "all", "7-6", 0, 34.7, 1, 26.7),
+    ("prep", "prep", "7-4", 0, 66.7, -1, 61.8),
+    ("pobj", "pobj", "9-6", 1, 76.3, -2, 34.6),
+    ("det", "det", "8-11", 0, 94.3, 1, 51.7),
+    ("compound", "nn", "4-10", 0, 70.4, 1, 70.2),
+    ("nsubj", "nsubj", "8-2", 0, 58.5, 1, 45.5),
+    ("amod", "amod", "4-10", 0, 75.6, 1, 68.3),
+    ("dobj", "dobj", "8-10", 0, 86.8, -2, 40.0),
+    ("advmod", "advmod", "7-6", 0, 48.8, 1, 40.2),
+    ("aux", "aux", "4-10", 0, 81.1, 1, 71.5),
+    ("nummod", "num", "8-11", 0, 67.4, 1, 56.4),
+    ("cc", "cc", "7-5", 0, 47.8, -1, 41.2),
+    ("conj", "conj", "7-1", 0, 53.3, -2, 26.8),
+    ("poss", "poss", "7-6", 0, 80.5, 1, 47.7),
+    ("ccomp", "ccomp", "8-1", 0, 48.8, -2, 12.4),
+    ("xcomp", "xcomp", "5-7", 0, 57.3, -2, 47.1),
+    ("mark", "mark", "8-2", 0, 50.7, 2, 14.5),
+    ("auxpass", "auxpass", "4-10", 0, 94.1, 1, 82.5),
+    ("nsubjpass", "nsubjpass", "7-6", 0, 57.5, 2, 43.7),
+    ("relcl", "rcmod", "9-11", 0, 40.9, -3, 26.6),
+    ("advcl", "advcl", "5-4", 0, 29.5, -3, 4.6),
+    ("appos", "appos", "7-1", 0, 30.5, -3, 28.3),
+    ("npadvmod", "npadvmod", "2-6", 1, 44.6, -2, 34.9),
+    ("pcomp", "pcomp", "6-10", 1, 79.7, -1, 79.2),
+    ("neg", "neg", "4-10", 0, 72.5, 1, 68.3),
+    ("prt", "prt", "6-7", 0, 99.1, -1, 91.4),
+))  # fmt: skip
 
 
 def special_behaviour(token: str) -> str:
@@ -87,15 +140,21 @@ class Reading:
     keys) and the query and key sides."""
 
     stacks: Mapping[str, tuple[np.ndarray, Side, Side]]
+    # per stack, with qkv: queries (layers, heads, q, d_head) and keys (layers, heads, k, d_head)
+    vectors: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 Reader = Callable[[str], Reading]
 
 
-def capture_reading(attention: AttentionCapture, spans: Mapping[str, Sequence[Span]]) -> Reading:
+def capture_reading(
+    attention: AttentionCapture, spans: Mapping[str, Sequence[Span]], qkv: bool = False
+) -> Reading:
     """A capture as the atlas reads it: each stack's full matrices, decoding steps put
     together. `spans` gives the characters of each token of the axes ("source", "target")
-    that read the parsed text."""
+    that read the parsed text. With `qkv`, each head's queries and keys too (the capture
+    must have recorded them)."""
+    vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     stacks: dict[str, tuple[np.ndarray, Side, Side]] = {}
     for stack in attention.stacks:
         sides = []
@@ -105,16 +164,33 @@ def capture_reading(attention: AttentionCapture, spans: Mapping[str, Sequence[Sp
             sides.append(Side(tokens, special, tuple(spans.get(axis, ()))))
         probs = attention.matrices(stack).numpy()
         stacks[stack] = (probs, sides[0], sides[1])
-    return Reading(stacks)
+        if qkv:
+            vectors[stack] = _vectors(attention, stack)
+    return Reading(stacks, vectors)
 
 
-def encoder_reader(model: object, encode: Callable[[str], Encoded]) -> Reader:
+def _vectors(attention: AttentionCapture, stack: Stack) -> tuple[np.ndarray, np.ndarray]:
+    """A stack's queries, decoding steps joined, and its keys (the last step's cache holds
+    them all): (layers, heads, q, d_head) and (layers, heads, k, d_head)."""
+    queries, keys = [], []
+    for layer in range(attention.n_layers(stack)):
+        records = [attention.record(stack, layer, s) for s in range(attention.n_steps(stack))]
+        q = [r.q[0].numpy() for r in records if r.q is not None]
+        k = records[-1].k
+        if len(q) != len(records) or k is None:
+            raise ValueError("the capture holds no queries and keys: capture with qkv=True")
+        queries.append(np.concatenate(q, axis=1))
+        keys.append(k[0].numpy())
+    return np.stack(queries), np.stack(keys)
+
+
+def encoder_reader(model: object, encode: Callable[[str], Encoded], qkv: bool = False) -> Reader:
     """A Hugging Face model reading each text alone in one forward pass (an encoder, or a
-    decoder-only model reading the text as its prompt)."""
+    decoder-only model reading the text as its prompt); with `qkv`, its queries and keys."""
 
     def read(text: str) -> Reading:
         encoded = encode(text)
-        attention, _ = run_with_capture(model, encoded)  # type: ignore[arg-type]
+        attention, _ = run_with_capture(model, encoded, qkv=qkv)  # type: ignore[arg-type]
         spans = [
             None if special or segment else span
             for span, special, segment in zip(
@@ -126,19 +202,20 @@ def encoder_reader(model: object, encode: Callable[[str], Encoded]) -> Reader:
             attention = attention.with_tokens(
                 {"target": encoded.tokens}, special={"target": encoded.special}
             )
-        return capture_reading(attention, {"source": spans, "target": spans})
+        return capture_reading(attention, {"source": spans, "target": spans}, qkv)
 
     return read
 
 
-def translation_reader(translator: Any) -> Reader:
+def translation_reader(translator: Any, qkv: bool = False) -> Reader:
     """Our translator (model.tasks.translation.OurTranslator) reading a text: its greedy
     translation, the encoder's, decoder's and cross attention of every step. Only the source
     axis reads the parsed text."""
 
     def read(text: str) -> Reading:
-        result = translator.translate(text, beam=1)
-        return capture_reading(result.attention, {"source": translator.source_spans(text)})
+        result = translator.translate(text, beam=1, detail=qkv)
+        spans = {"source": translator.source_spans(text)}
+        return capture_reading(result.attention, spans, qkv)
 
     return read
 
@@ -149,14 +226,15 @@ def is_punctuation(token: str) -> bool:
     return bool(token) and all(unicodedata.category(c).startswith("P") for c in token)
 
 
-def align(spans: Sequence[Span], parse: Parse) -> np.ndarray:
-    """The word of the parse each token belongs to (the word its characters overlap most),
-    -1 for a token with no characters in any word (special tokens)."""
+def align(spans: Sequence[Span], parse: Parse | Sequence[tuple[int, int]]) -> np.ndarray:
+    """The word (of a parse, or of word spans) each token belongs to: the word its
+    characters overlap most; -1 for a token with no characters in any word (specials)."""
+    word_spans = parse.spans if isinstance(parse, Parse) else parse
     words = np.full(len(spans), -1, dtype=np.int64)
     for t, span in enumerate(spans):
         if span is None or span[1] <= span[0]:
             continue
-        overlaps = [min(span[1], e) - max(span[0], s) for s, e in parse.spans]
+        overlaps = [min(span[1], e) - max(span[0], s) for s, e in word_spans]
         best = int(np.argmax(overlaps)) if overlaps else -1
         if best >= 0 and overlaps[best] > 0:
             words[t] = best
@@ -203,6 +281,19 @@ def _poss_owner(parse: Parse, word: int) -> int:
     return word + 1 if following in ("'s", "s'", "'") else word
 
 
+@dataclass(frozen=True)
+class Example:
+    """One link of a head in the corpus: a sentence (its index), query and key positions and
+    tokens, and the weight."""
+
+    sentence: int
+    query: int
+    key: int
+    query_token: str
+    key_token: str
+    weight: float
+
+
 @dataclass
 class Examples:
     """Per head, the strongest links of the corpus, one per sentence: query and key tokens
@@ -215,20 +306,20 @@ class Examples:
     key_token: np.ndarray
     weight: np.ndarray  # (layers, heads, EXAMPLES) float
 
-    def of(self, layer: int, head: int) -> list[dict[str, object]]:
+    def of(self, layer: int, head: int) -> list[Example]:
         rows = []
         for e in range(self.sentence.shape[-1]):
             if self.sentence[layer, head, e] < 0:
                 break
             rows.append(
-                {
-                    "sentence": int(self.sentence[layer, head, e]),
-                    "query": int(self.query[layer, head, e]),
-                    "key": int(self.key[layer, head, e]),
-                    "query token": str(self.query_token[layer, head, e]),
-                    "key token": str(self.key_token[layer, head, e]),
-                    "weight": float(self.weight[layer, head, e]),
-                }
+                Example(
+                    int(self.sentence[layer, head, e]),
+                    int(self.query[layer, head, e]),
+                    int(self.key[layer, head, e]),
+                    str(self.query_token[layer, head, e]),
+                    str(self.key_token[layer, head, e]),
+                    float(self.weight[layer, head, e]),
+                )
             )
         return rows
 
@@ -468,7 +559,7 @@ def build(
     sentences: Sequence[str],
     parses: Sequence[Parse] | None,
     parser: str,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], object] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> Atlas:
     """The atlas of a model over `sentences` (with their parses, or None and the reason in
@@ -558,22 +649,23 @@ def sinks_by_length(
     lengths: Sequence[int] = SINK_LENGTHS,
     stacks: Sequence[str] = ("encoder",),
 ) -> tuple[tuple[int, ...], dict[str, np.ndarray]]:
-    """For texts of 8 to `limit` tokens cut from the front of `text` (one long text made of
-    the corpus), each head's share of attention on the first token and on special tokens,
-    averaged over query rows. Returns the lengths reached and, per stack, (lengths, 2,
-    layers, heads). `count` gives a text's length in tokens as the model reads it."""
-    words = text.split()
+    """For texts of 8 to 512 tokens (or the model's `limit`) cut from the front of `text`
+    (one long text made of the corpus), each head's share of attention on the first token
+    and on special tokens, averaged over query rows. Returns the lengths reached and, per
+    stack, (lengths, 2, layers, heads). `count` gives a text's length in tokens as the model
+    reads it."""
     done: list[int] = []
     results: dict[str, list[np.ndarray]] = {}
-    for length in [n for n in lengths if n <= limit]:
-        low, high = 1, len(words)
-        while low < high:  # the most words that still fit in `length` tokens
+    # the lengths under the model's limit, and the limit itself (or the longest length)
+    for length in sorted({n for n in lengths if n < limit} | {min(limit, max(lengths))}):
+        low, high = 1, len(text)
+        while low < high:  # the longest prefix (in characters) that fits in `length` tokens
             middle = (low + high + 1) // 2
-            if count(" ".join(words[:middle])) <= length:
+            if count(text[:middle]) <= length:
                 low = middle
             else:
                 high = middle - 1
-        cut = " ".join(words[:low])
+        cut = text[:low].strip()
         n = count(cut)
         if done and n <= done[-1]:
             break  # the corpus is shorter than this length
@@ -587,3 +679,68 @@ def sinks_by_length(
             results.setdefault(stack, []).append(np.stack([first, special]))
         done.append(n)
     return tuple(done), {stack: np.stack(values) for stack, values in results.items()}
+
+
+WORD = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+
+
+def find_words(text: str, word: str) -> list[int]:
+    """Where a word occurs in a text (indices into `text_words`), case ignored."""
+    return [i for i, (w, _) in enumerate(text_words(text)) if w.lower() == word.lower()]
+
+
+def text_words(text: str) -> list[tuple[str, tuple[int, int]]]:
+    return [(m.group(), m.span()) for m in WORD.finditer(text)]
+
+
+def links(
+    readings: Iterable[tuple[str, Reading]], stack: str, query_word: str, key_word: str
+) -> tuple[np.ndarray | None, int]:
+    """How strongly each head links a query word to a key word across sentences: the
+    word-level attention (rolled up as for relations) from each occurrence of `query_word` to
+    each of `key_word`, averaged over the pairs of a sentence and then over the sentences
+    holding both. Returns the (layers, heads) means, or None, and the sentences used."""
+    total: np.ndarray | None = None
+    used = 0
+    for text, reading in readings:
+        if stack not in reading.stacks:
+            continue
+        probs, q, k = reading.stacks[stack]
+        words = text_words(text)
+        spans = [span for _, span in words]
+        queries, keys = find_words(text, query_word), find_words(text, key_word)
+        pairs = [(a, b) for a in queries for b in keys if a != b]
+        if not pairs or not q.spans or not k.spans:
+            continue
+        rolled = word_attention(
+            np.asarray(probs, dtype=np.float64), align(q.spans, spans), align(k.spans, spans),
+            len(words),
+        )  # fmt: skip
+        mean = np.mean([rolled[..., a, b] for a, b in pairs], axis=0)
+        total = mean if total is None else total + mean
+        used += 1
+    return (None if total is None else total / used), used
+
+
+def query_key_layout(
+    queries: np.ndarray, keys: np.ndarray, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """AttentionViz's (Yeh et al., 2023) joint view of one head's queries and keys: keys
+    moved so the two centroids coincide (each query's scores change by a constant, which
+    softmax ignores) and both scaled to the same mean norm (queries by c, keys by 1/c: every
+    score unchanged), then t-SNE (scikit-learn) on both together. Returns the 2-D points
+    of the queries and of the keys."""
+    from sklearn.manifold import TSNE
+
+    keys = keys - keys.mean(axis=0) + queries.mean(axis=0)
+    q_norm = float(np.linalg.norm(queries, axis=1).mean()) or 1.0
+    k_norm = float(np.linalg.norm(keys, axis=1).mean()) or 1.0
+    scale = np.sqrt(k_norm / q_norm)
+    points = np.concatenate([queries * scale, keys / scale]).astype(np.float32)
+    n = len(points)
+    if n < 5:
+        raise InputError("The query-key view needs at least 5 vectors: choose more sentences.")
+    layout = TSNE(
+        n_components=2, init="pca", perplexity=float(min(30.0, (n - 1) / 3)), random_state=seed
+    ).fit_transform(points)
+    return layout[: len(queries)], layout[len(queries) :]

@@ -103,8 +103,8 @@ def test_top_examples_are_the_strongest_non_special_links_one_per_sentence():
         q, k = np.unravel_index(matrix.argmax(), matrix.shape)
         best.append((matrix[q, k], index, q, k))
     best.sort(reverse=True)
-    assert [(e["sentence"], e["query"], e["key"]) for e in examples] == [b[1:] for b in best]
-    assert [e["weight"] for e in examples] == pytest.approx([b[0] for b in best])
+    assert [(e.sentence, e.query, e.key) for e in examples] == [b[1:] for b in best]
+    assert [e.weight for e in examples] == pytest.approx([b[0] for b in best])
 
 
 # "The cat chased a mouse", with "chased" in two pieces:
