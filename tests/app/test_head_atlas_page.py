@@ -35,7 +35,9 @@ def test_the_map_shows_the_shipped_atlas_and_heads_sort_by_behaviour(shipped):
     at.selectbox("ha_behaviour").set_value("to [SEP]").run()
     np.testing.assert_array_equal(heatmap_z(at, "ha_map"), atlas.behaviours["to [SEP]"])
     ranked = atlas.ranked("to [SEP]")
-    assert at.selectbox("ha_head").options[0].startswith(f"layer {ranked[0][0]}, head {ranked[0][1]}:")
+    assert (
+        at.selectbox("ha_head").options[0].startswith(f"layer {ranked[0][0]}, head {ranked[0][1]}:")
+    )
     assert at.selectbox("ha_head").value == ranked[0][:2]
     assert at.dataframe[0].value.shape == (72, 3)
     assert at.query_params["behaviour"] == "to [SEP]"  # a link reopens the view
@@ -56,7 +58,11 @@ def test_an_example_opens_the_explorer_on_its_sentence_and_head(shipped):
     at.button("ha_open_0").click().run()
     assert not at.exception, [e.message for e in at.exception]
     state = at.session_state
-    assert (state["ex_model"], state["ex_text"], state["ex_stack"]) == ("minilm", sentence, "encoder")
+    assert (state["ex_model"], state["ex_text"], state["ex_stack"]) == (
+        "minilm",
+        sentence,
+        "encoder",
+    )
     assert (state["ex_layer"], state["ex_head"]) == (3, 5)
     assert at.text_area("ex_text").value == sentence  # the explorer is the page now
 

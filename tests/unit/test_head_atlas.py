@@ -270,3 +270,55 @@ def minilm_tokenizer():
     from model.hf.loading import minilm_path
 
     return AutoTokenizer.from_pretrained(minilm_path())
+
+
+def test_links_average_word_attention_over_the_sentences_holding_both_words():
+    from model.analysis.head_atlas import links
+
+    rng = np.random.default_rng(3)
+    texts = {"it was here": 5, "nothing to see": 5, "it said it was": 6}
+    data = {}
+    for text, n in texts.items():
+        # [CLS] one piece per word [SEP]; "was" in "it said it was" is word 3
+        tokens = ("[CLS]", *text.split(), "[SEP]")
+        spans, at = [None], 0
+        for word in text.split():
+            start = text.index(word, at)
+            spans.append((start, start + len(word)))
+            at = start + len(word)
+        side = Side(tokens, tuple(t in ("[CLS]", "[SEP]") for t in tokens), (*spans, None))
+        data[text] = (_rows(rng, 2, 2, n, n), side)
+    readings = [(t, Reading({"encoder": (p, s, s)})) for t, (p, s) in data.items()]
+    means, used = links(readings, "encoder", "It", "WAS")
+    assert used == 2  # the sentence without both words is not counted
+    first = data["it was here"][0][..., 1, 2]
+    second = (data["it said it was"][0][..., 1, 4] + data["it said it was"][0][..., 3, 4]) / 2
+    np.testing.assert_allclose(means, (first + second) / 2)
+    assert links(readings, "encoder", "it", "absent") == (None, 0)
+
+
+def test_sinks_by_length_cut_texts_to_each_length():
+    from model.analysis.head_atlas import sinks_by_length
+
+    def count(text: str) -> int:
+        return len(text.split()) + 2  # [CLS] words [SEP]
+
+    def read(text: str) -> Reading:
+        n = count(text)
+        probs = np.zeros((1, 2, n, n))
+        probs[0, 0, :, 0] = 1.0  # head 0: all on [CLS]
+        probs[0, 1, :, -1] = 0.5  # head 1: half on [SEP], half on itself
+        probs[0, 1, np.arange(n), np.arange(n)] += 0.5
+        tokens = ("[CLS]", *text.split(), "[SEP]")
+        side = Side(tokens, tuple(t in ("[CLS]", "[SEP]") for t in tokens))
+        return Reading({"encoder": (probs, side, side)})
+
+    text = " ".join(f"w{i}" for i in range(100))
+    lengths, sinks = sinks_by_length(read, text, count, limit=64)
+    assert lengths == (8, 16, 32, 64)
+    values = sinks["encoder"]  # (lengths, first | special, layers, heads)
+    np.testing.assert_allclose(values[:, 0, 0, 0], 1.0)  # head 0's share on the first token
+    # head 1: half of every row on [SEP], and the specials' own rows give themselves half
+    np.testing.assert_allclose(values[:, 1, 0, 1], [0.5 + 1 / n for n in lengths])
+    short, _ = sinks_by_length(read, "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10", count, limit=512)
+    assert short == (8, 12)  # the text runs out after 12 tokens
