@@ -571,25 +571,60 @@ def patch_map(
         "colorbar": {"title": {"text": "restored"}, "thickness": 12},
         "hovertemplate": "%{y}, %{x}<br>restored %{z:.3f}<extra></extra>",
     }
-    if cells is not None:
-        trace["customdata"] = np.asarray(cells).tolist()
-    return _layer_map(z, safe(columns), title, x_title, **trace)
+    if cells is None:
+        return _layer_map(z, safe(columns), title, x_title, **trace)
+    trace["customdata"] = np.asarray(cells).tolist()
+    figure = _layer_map(z, safe(columns), title, x_title, **trace)
+    return clickable_cells(figure, safe(columns), np.asarray(cells), "restored", z)
 
 
 # -- the head atlas ------------------------------------------------------------------------------
-def head_map(values: np.ndarray, title: str, z_title: str, zmax: float | None = None) -> go.Figure:
+def head_map(
+    values: np.ndarray,
+    title: str,
+    z_title: str,
+    zmax: float | None = None,
+    chosen: tuple[int, int] | None = None,
+) -> go.Figure:
     """A layer x head map of one behaviour across a corpus; each cell's customdata is its
-    (layer, head), which a click reads back (`grid_cell`)."""
+    (layer, head), which a click reads back (`grid_cell`); the `chosen` head is outlined."""
     z = np.asarray(values, dtype=np.float32)
     layers, heads = z.shape
     cells = np.stack(np.meshgrid(np.arange(layers), np.arange(heads), indexing="ij"), -1)
-    return _layer_map(
-        z, [f"H{h}" for h in range(heads)], title, "head",
+    columns = [f"H{h}" for h in range(heads)]
+    figure = _layer_map(
+        z, columns, title, "head",
         zmin=0.0, zmax=zmax if zmax is not None else max(float(z.max()), 1e-6),
         colorscale=ATTENTION_COLORSCALE, customdata=cells.tolist(),
         colorbar={"title": {"text": z_title}, "thickness": 12},
         hovertemplate=f"%{{y}}, %{{x}}<br>{escape(z_title)} %{{z:.3f}}<extra></extra>",
     )  # fmt: skip
+    if chosen is not None:
+        layer, head = chosen
+        figure.add_shape(type="rect", x0=head - 0.5, x1=head + 0.5, y0=layer - 0.5,
+                         y1=layer + 0.5, line={"color": "#d62728", "width": 3})  # fmt: skip
+    return clickable_cells(figure, columns, cells, z_title, z)
+
+
+def clickable_cells(
+    figure: go.Figure, columns: Sequence[str], cells: np.ndarray, z_title: str, z: np.ndarray
+) -> go.Figure:
+    """A layer map whose cells a click selects: heatmaps have no selectable points, so an
+    invisible marker sits on each cell, carrying its (layer, column) as customdata
+    (`grid_cell`) and the cell's hover."""
+    layers, width = z.shape
+    figure.add_trace(go.Scatter(
+        x=[columns[c] for _ in range(layers) for c in range(width)],
+        y=[f"layer {layer}" for layer in range(layers) for _ in range(width)],
+        mode="markers", marker={"size": 26, "opacity": 0, "symbol": "square"},
+        customdata=np.asarray(cells).reshape(-1, 2).tolist(),
+        text=[f"{z[layer, c]:.3f}" for layer in range(layers) for c in range(width)],
+        hovertemplate=f"%{{y}}, %{{x}}<br>{escape(z_title)} %{{text}}<extra></extra>",
+        showlegend=False,
+    ))  # fmt: skip
+    figure.data[0].hoverinfo = "skip"
+    figure.update_layout(clickmode="event+select", hoverdistance=30)
+    return figure
 
 
 def query_key_scatter(

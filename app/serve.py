@@ -26,7 +26,7 @@ log = logging.getLogger("attention_atlas")
 
 
 def warm_up() -> None:
-    """Load every shipped model, the one most pages need first."""
+    """Load every shipped model, the one most pages need first, and the shipped head atlases."""
     # Outside a page the loaders' cache warns that there is no script context; it still caches.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
         logging.ERROR
@@ -43,6 +43,14 @@ def warm_up() -> None:
         except Exception:  # a broken checkpoint is reported by the page that needs it
             failed += 1
             log.exception("could not load a model in the background")
+    from app import atlas_views
+
+    for path in atlas_views.shipped().values():  # the Head atlas page's first paint reads them
+        try:
+            atlas_views.atlas_at(path)
+        except Exception:
+            failed += 1
+            log.exception("could not read a shipped head atlas")
     from model.core.runtime import freeze_loaded
 
     freeze_loaded()  # what loading made lives as long as the server: no collection scans it

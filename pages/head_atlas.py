@@ -30,7 +30,8 @@ if not MODELS:
     )
     st.stop()
 seed_from_url(PARAMS)
-model = st.selectbox("Model", MODELS, format_func=LABELS.__getitem__, key="ha_model")
+model_column, stack_column, behaviour_column = st.columns([3, 2, 3])
+model = model_column.selectbox("Model", MODELS, format_func=LABELS.__getitem__, key="ha_model")
 
 if model in SHIPPED:
     atlas = atlas_views.atlas_at(SHIPPED[model])
@@ -70,7 +71,7 @@ st.caption(
 stacks = list(atlas.stacks)
 if st.session_state.get("ha_stack") not in stacks:
     st.session_state["ha_stack"] = stacks[0]
-stack_name = st.radio("Stack", stacks, horizontal=True, key="ha_stack")
+stack_name = stack_column.radio("Stack", stacks, horizontal=True, key="ha_stack")
 stack = atlas.stacks[stack_name]
 options = list(stack.behaviours)
 for relation, count in stack.relation_counts.items():
@@ -78,7 +79,7 @@ for relation, count in stack.relation_counts.items():
         options += [f"syntax: {relation}, {d}" for d in ha.DIRECTIONS]
 if st.session_state.get("ha_behaviour") not in options:
     st.session_state["ha_behaviour"] = options[0]
-behaviour = st.selectbox("Behaviour", options, key="ha_behaviour")
+behaviour = behaviour_column.selectbox("Behaviour", options, key="ha_behaviour")
 write_to_url(PARAMS)
 
 zmax: float | None
@@ -106,7 +107,8 @@ if st.session_state.get("ha_head") not in HEADS or st.session_state.get("ha_show
 def head_map() -> None:
     chart_key = "ha_map"
     widgets.chart(
-        figures.head_map(values, f"{behaviour} ({stack_name})", z_title, zmax),
+        figures.head_map(values, f"{behaviour} ({stack_name})", z_title, zmax,
+                         chosen=st.session_state["ha_head"]),
         key=chart_key, on_select=functools.partial(atlas_views.pick_head, chart_key, "ha_head"),
         selection_mode="points",
     )  # fmt: skip
@@ -156,7 +158,7 @@ def syntax() -> None:
             "direction": "dep → head" if direction == 0 else "head → dep",
             "accuracy": round(100 * score, 1), "baseline": round(100 * base, 1),
             "offset": f"{offset:+d}",
-            "BERT-base head": f"{theirs.head} ({theirs.theirs})" if theirs else "",
+            "BERT-base head": theirs.label if theirs else "",
             "BERT-base accuracy": theirs.accuracy if theirs else None,
             "BERT-base baseline": theirs.baseline if theirs else None,
         })  # fmt: skip

@@ -76,6 +76,13 @@ class ClarkRow:
     offset: int
     baseline: float
 
+    @property
+    def label(self) -> str:
+        """ "8-11 dep → head", with their relation's name where it differs from spaCy's."""
+        way = "dep → head" if self.direction == 0 else "head → dep"
+        named = "" if self.theirs == self.relation else f" ({self.theirs})"
+        return f"{self.head} {way}{named}"
+
 
 CLARK_CITATION = (
     "Kevin Clark, Urvashi Khandelwal, Omer Levy and Christopher D. Manning. 2019. What Does "

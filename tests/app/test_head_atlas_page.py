@@ -75,7 +75,9 @@ def test_syntax_beside_clark_et_al_search_and_sinks():
         table.columns
     )
     det = table[table["relation"] == "det"].iloc[0]
-    assert det["BERT-base head"] == "8-11 (det)" and det["BERT-base accuracy"] == 94.3
+    assert det["BERT-base head"] == "8-11 dep → head" and det["BERT-base accuracy"] == 94.3
+    compound = table[table["relation"] == "compound"].iloc[0]
+    assert compound["BERT-base head"] == "4-10 dep → head (nn)"
     assert any("What Does BERT Look At?" in c.value for c in at.caption)
     open_tab(at, "Search")
     found = at.dataframe[0].value

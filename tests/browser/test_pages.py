@@ -20,6 +20,7 @@ CHARTS = {  # charts drawn on first load
     "Translation": 3,
     "Named entities": 1,
     "Question answering": 3,
+    "Head atlas": 1,
 }
 
 
