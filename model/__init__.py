@@ -6,10 +6,11 @@
     hf/           Hugging Face checkpoints: loading and encoding
     datasets/     the corpus, WNUT-16, generated and hand-written QA, uploaded files
     tasks/        translation, NER and QA: each runner with its one decoder and its scores
-    analysis/     rollout, flow, head statistics, anatomy and its recomputation, explanations
-                  side by side, the logit lens, the teaching pages' arithmetic
+    analysis/     rollout, flow, head statistics, the head atlas, anatomy and its
+                  recomputation, explanations side by side, the logit lens, the teaching
+                  pages' arithmetic
     training/     everything that trains
-    train.py, evaluate.py   the two command lines
+    train.py, evaluate.py, translate.py, atlas.py   the command lines
 
 Imports point one way: training -> tasks, analysis -> transformer, hf, datasets -> core.
 What serves (app/, pages/) imports training in two places only, the two pages that train in

@@ -125,3 +125,15 @@ def test_what_serves_never_imports_training(name):
             assert target == allowed, f"{name} imports training code: {target}"
     if allowed:  # a training page runs its one training module, never a command line
         assert not reachable(name) & {"model.train", "model.evaluate"}
+
+
+COMMANDS = {"model.train", "model.evaluate", "model.translate", "model.atlas"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith(("app", "pages"))))
+def test_what_serves_never_imports_a_command_line(name):
+    assert not reachable(name) & COMMANDS, f"{name} reaches {reachable(name) & COMMANDS}"
+
+
+def test_every_command_line_is_known():
+    assert {n for n in MODULES if rank_of(n)[1] == 4} == COMMANDS
