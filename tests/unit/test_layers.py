@@ -136,4 +136,4 @@ def test_what_serves_never_imports_a_command_line(name):
 
 
 def test_every_command_line_is_known():
-    assert {n for n in MODULES if rank_of(n)[1] == 4} == COMMANDS
+    assert {n for n in MODULES if n != "model" and rank_of(n)[1] == 4} == COMMANDS
