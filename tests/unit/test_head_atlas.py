@@ -322,3 +322,18 @@ def test_sinks_by_length_cut_texts_to_each_length():
     np.testing.assert_allclose(values[:, 1, 0, 1], [0.5 + 1 / n for n in lengths])
     short, _ = sinks_by_length(read, "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10", count, limit=512)
     assert short == (8, 12)  # the text runs out after 12 tokens
+
+
+def test_the_disk_cache_of_computed_atlases_keeps_within_its_bound(tmp_path):
+    import os
+
+    from app.atlas_views import keep_within_bound
+
+    for age, name in enumerate(("old", "middle", "new")):
+        path = tmp_path / f"{name}.npz"
+        path.write_bytes(b"x" * 1000)
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))  # last read: old first
+    keep_within_bound(tmp_path, 2500)
+    assert sorted(p.stem for p in tmp_path.glob("*.npz")) == ["middle", "new"]
+    keep_within_bound(tmp_path, 10_000)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
