@@ -20,16 +20,19 @@ st.set_page_config(
     page_icon=str(ROOT / "app" / "static" / "favicon.png"),
     layout="wide",
 )
+from app import exports, rooms  # noqa: E402
 from app.theme import lecture_toggle  # noqa: E402
 
-page = st.navigation(
-    {
-        section: [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
-        for section, pages in by_section().items()
-    }
-)
+menu = {
+    section: [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
+    for section, pages in by_section().items()
+}
+page = st.navigation(menu, expanded=True)  # every page in the menu, none behind "View more"
+rooms.before_run({p.url_path: p for pages in menu.values() for p in pages}, page)
 lecture_toggle()
+exports.svg_buttons()
 try:
     page.run()
+    rooms.after_run(page)  # a lecturer's view goes to their room
 finally:  # what the run left goes back to the system (why: model/core/runtime.py)
     tidy_after_run()

@@ -47,3 +47,9 @@ def write_to_url(params: Mapping[str, Param]) -> None:
             value = str(st.session_state[param.key])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
+
+
+def seed_again() -> None:
+    """Let the link seed the widgets again on the next run (a room applies a new view as a
+    link would: app/rooms.py)."""
+    st.session_state.pop(_SEEDED, None)

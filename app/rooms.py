@@ -1,0 +1,206 @@
+"""Present to a room: a class follows the lecturer's view live.
+
+A lecturer opens a room from the sidebar of any page and shows its code, link and QR code.
+After each of the lecturer's runs, their view goes to the room: the page and its link
+parameters (model, text, layer, head, tab, step, lecture mode: what a shared link carries).
+Each student who joins polls the room twice a second; a new view is applied as a shared link
+would be (the page, its parameters seeding its widgets) and the page reruns. A student can
+leave (their view is theirs again) and rejoin with one click. Where rooms live, and who may
+change them: app/room_store.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from app import room_store
+from app.state import seed_again
+from app.theme import LECTURE_KEY, LECTURE_PARAM
+
+ROOM_PARAM = "room"
+POLL_S = 0.5  # how often a follower asks for the lecturer's view
+COUNT_S = 2.0  # how often the lecturer's panel counts followers (and keeps the room alive)
+PRESENTING, FOLLOWING, LEFT = "room_presenting", "room_following", "room_left"
+PENDING, SEEN, ME, NOTICE, PUBLISHED = (
+    "room_pending", "room_seen", "room_me", "room_notice", "room_published",
+)  # fmt: skip
+CODE_BOX = "room_code"
+
+
+def before_run(pages: dict[str, Any], current: Any) -> None:
+    """main.py calls this before the page and its widgets: a room named in the link is
+    joined, the lecturer's new view is applied, and the sidebar gets the room panel."""
+    state = st.session_state
+    code = st.query_params.get(ROOM_PARAM)
+    if (
+        code
+        and PRESENTING not in state
+        and room_store.normalise(code) not in (state.get(FOLLOWING), state.get(LEFT))
+    ):
+        join(code)
+    view = state.pop(PENDING, None)
+    if view is not None and FOLLOWING in state:
+        params = {**view.params, ROOM_PARAM: state[FOLLOWING]}
+        seed_again()  # the page seeds its widgets from the link, as a shared link does
+        state[LECTURE_KEY] = view.params.get(LECTURE_PARAM) == "1"
+        if view.page != current.url_path and view.page in pages:
+            st.switch_page(pages[view.page], query_params=params)
+        st.query_params.from_dict(params)
+    panel()
+
+
+def after_run(current: Any) -> None:
+    """The lecturer's view goes to the room after each of their runs."""
+    presenting = st.session_state.get(PRESENTING)
+    if presenting is None:
+        return
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != ROOM_PARAM}
+    st.session_state[PUBLISHED] = (current.url_path, params)
+    _publish(*presenting)
+
+
+def _publish(code: str, token: str) -> None:
+    page, params = st.session_state.get(PUBLISHED, ("", {}))
+    try:
+        room_store.store().publish(code, token, page, params)
+    except room_store.RoomError as error:
+        st.session_state.pop(PRESENTING, None)
+        st.session_state[NOTICE] = f"The room {code} is closed: {error}"
+
+
+# -- what the buttons do (callbacks live in app/) --------------------------------------------
+def open_room() -> None:
+    try:
+        opened = room_store.store().open()
+    except room_store.RoomError as error:
+        st.session_state[NOTICE] = str(error)
+        return
+    st.session_state[PRESENTING] = (opened.code, opened.token)
+    st.session_state.pop(FOLLOWING, None)
+
+
+def close_room() -> None:
+    code, token = st.session_state.pop(PRESENTING)
+    with contextlib.suppress(room_store.RoomError):  # already gone: closed, as asked
+        room_store.store().close(code, token)
+
+
+def join(code: str) -> None:
+    """Follow a room: its current view is applied on this run."""
+    code = room_store.normalise(code)
+    try:
+        view = room_store.store().view(code)
+    except room_store.RoomError as error:
+        st.session_state[NOTICE] = str(error)
+        st.session_state[LEFT] = code  # not joined again from the link on every run
+        return
+    st.session_state.setdefault(ME, secrets.token_hex(8))
+    st.session_state.update({FOLLOWING: code, PENDING: view, SEEN: view.version})
+    st.session_state.pop(LEFT, None)
+
+
+def join_typed() -> None:
+    typed = st.session_state.get(CODE_BOX, "")
+    if not room_store.normalise(typed):
+        st.session_state[NOTICE] = "Type the room's code first."
+        return
+    join(typed)
+
+
+def leave() -> None:
+    st.session_state[LEFT] = st.session_state.pop(FOLLOWING)
+
+
+def rejoin() -> None:
+    join(st.session_state[LEFT])
+
+
+# -- the sidebar panel --------------------------------------------------------------------------
+def panel() -> None:
+    state = st.session_state
+    with st.sidebar.expander("Room", expanded=PRESENTING in state or FOLLOWING in state):
+        if NOTICE in state:
+            st.warning(state.pop(NOTICE))
+        if PRESENTING in state:
+            presenting()
+        elif FOLLOWING in state:
+            following()
+            st.button("Leave: explore on my own", key="room_leave", on_click=leave)
+        else:
+            if LEFT in state:
+                st.button(f"Rejoin room {state[LEFT]}", key="room_rejoin", on_click=rejoin)
+            st.button("Present to a room", key="room_open", on_click=open_room,
+                      help="Students who join follow this session's view, live.")  # fmt: skip
+            st.text_input("Join a room", key=CODE_BOX, max_chars=12, placeholder="code")
+            st.button("Join", key="room_join", on_click=join_typed)
+
+
+def link(code: str) -> str:
+    """The students' link: this server's address and the code, never the presenter token."""
+    try:
+        parts = urlsplit(st.context.url or "")
+        base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
+    except Exception:  # no request context (tests)
+        base = "/"
+    return f"{base}?{ROOM_PARAM}={code}"
+
+
+def qr_png(text: str) -> bytes:
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="png", scale=6, border=2)
+    return buffer.getvalue()
+
+
+def presenting() -> None:
+    code, _ = st.session_state[PRESENTING]
+    address = link(code)
+    st.markdown(f"Room **{code}**: students open the link or scan the code.")
+    st.code(address, language=None)
+    st.image(qr_png(address), width=180)
+    count()
+    st.button("Close the room", key="room_close", on_click=close_room)
+
+
+@st.fragment(run_every=COUNT_S)
+def count() -> None:
+    """How many follow (and the room kept alive while this session is open)."""
+    presenting = st.session_state.get(PRESENTING)
+    if presenting is None:
+        return
+    code, token = presenting
+    try:
+        _publish(code, token)
+        followers = room_store.store().followers(code)
+    except room_store.RoomError as error:
+        st.session_state.pop(PRESENTING, None)
+        st.session_state[NOTICE] = str(error)
+        st.rerun(scope="app")
+    st.caption(f"{followers} following")
+
+
+@st.fragment(run_every=POLL_S)
+def following() -> None:
+    """A follower's poll: a new view of the lecturer's is applied on a rerun of the app."""
+    state = st.session_state
+    code = state.get(FOLLOWING)
+    if code is None:
+        return
+    try:
+        room_store.store().seen(code, state[ME])
+        view = room_store.store().view(code)
+    except room_store.RoomError as error:
+        state[LEFT] = state.pop(FOLLOWING)
+        state[NOTICE] = str(error)
+        st.rerun(scope="app")
+    if view.version != state.get(SEEN):
+        state.update({PENDING: view, SEEN: view.version})
+        st.rerun(scope="app")
+    st.caption(f"Following room **{code}**: the lecturer's view, live.")
