@@ -1,0 +1,91 @@
+"""Rooms in AppTest: a lecturer's session opens a room and drives; a student's session joins
+by the link and follows page, text, layer, head and lecture mode; leaves, rejoins; a wrong
+code and a closed room say so; the student's own text never reaches the room."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import room_store, rooms
+from tests.app.helpers import MAIN, TIMEOUT, open_page
+
+
+@pytest.fixture(autouse=True)
+def fresh_store(monkeypatch):
+    monkeypatch.delenv(room_store.REDIS_ENV, raising=False)
+    monkeypatch.setattr(room_store, "_store", [])
+
+
+def lecturer() -> tuple[AppTest, str]:
+    at = open_page("explorer.py")
+    at.button("room_open").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    code, token = at.session_state[rooms.PRESENTING]
+    assert token not in rooms.link(code)  # the students' link never holds the token
+    assert any(code in m.value for m in at.markdown)
+    assert at.get("imgs") or at.get("image")  # the QR code
+    return at, code
+
+
+def student(code: str) -> AppTest:
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
+    at.query_params[rooms.ROOM_PARAM] = code
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_a_student_follows_the_lecturer_and_can_leave_and_rejoin():
+    teacher, code = lecturer()
+    teacher.text_area("ex_text").input("Lecturers show attention to the class.").run()
+    teacher.selectbox("ex_layer").set_value(3).run()
+    view = room_store.store().view(code)
+    assert view.page == "explorer" and view.params["layer"] == "3"
+
+    pupil = student(code)
+    assert pupil.session_state[rooms.FOLLOWING] == code
+    assert pupil.text_area("ex_text").value == "Lecturers show attention to the class."
+    assert pupil.selectbox("ex_layer").value == 3
+    assert room_store.store().followers(code) == 1
+
+    teacher.selectbox("ex_head").set_value(7).run()
+    teacher.toggle("lecture_mode").set_value(True).run()
+    pupil.run()  # the poll sees the new view and the app reruns on it
+    pupil.run()
+    assert pupil.selectbox("ex_head").value == 7
+    assert pupil.toggle("lecture_mode").value is True
+
+    pupil.button("room_leave").click().run()
+    pupil.text_area("ex_text").input("My own secret sentence about zqx.").run()
+    teacher.selectbox("ex_head").set_value(2).run()
+    pupil.run()
+    assert pupil.selectbox("ex_head").value == 7  # the view is the student's own again
+    assert "zqx" not in str(room_store.store().view(code))  # the room holds no student text
+    pupil.button("room_rejoin").click().run()
+    pupil.run()
+    assert pupil.selectbox("ex_head").value == 2
+    assert pupil.text_area("ex_text").value == "Lecturers show attention to the class."
+
+
+def test_a_student_cannot_drive():
+    teacher, code = lecturer()
+    pupil = student(code)
+    assert rooms.PRESENTING not in pupil.session_state
+    pupil.selectbox("ex_head").set_value(9).run()  # the student changes their own page only
+    assert room_store.store().view(code).params.get("head") != "9"
+    assert teacher.selectbox("ex_head").value != 9
+
+
+def test_a_wrong_code_and_a_closed_room_say_so():
+    pupil = student("NOSUCH")
+    assert any("There is no room 'NOSUCH'" in w.value for w in pupil.warning)
+    teacher, code = lecturer()
+    pupil = student(code)
+    teacher.button("room_close").click().run()
+    pupil.run()
+    assert rooms.FOLLOWING not in pupil.session_state
+    assert any("There is no room" in w.value for w in pupil.warning)
+    pupil.text_input(rooms.CODE_BOX).input("   ").run()
+    pupil.button("room_join").click().run()
+    assert any("Type the room's code first" in w.value for w in pupil.warning)

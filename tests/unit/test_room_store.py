@@ -1,0 +1,135 @@
+"""Rooms' store, in memory and in a real Redis (Debian's redis-server, started here): only
+the presenter's token changes the view, versions grow only with a change, followers count
+while they are seen, rooms end when closed or idle, a wrong code and a lost Redis say so."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from app import room_store as rs
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_redis(port: int) -> subprocess.Popen:
+    """Debian's redis-server on a port of this machine, in memory only."""
+    if not os.path.exists(REDIS_SERVER):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{REDIS_SERVER} is missing in CI: .ci/run should have installed it")
+        pytest.skip("redis-server not installed (apt-get install redis-server)")
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("redis-server did not start") from None
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    server = start_redis(port)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request) -> rs.Store:
+    if request.param == "memory":
+        return rs.MemoryStore()
+    return rs.RedisStore(request.getfixturevalue("redis_url"))
+
+
+def test_only_the_presenter_changes_the_view_and_versions_follow_changes(store):
+    opened = store.open()
+    assert len(opened.code) == rs.CODE_LENGTH and set(opened.code) <= set(rs.ALPHABET)
+    assert opened.token not in opened.code
+    assert store.publish(opened.code, opened.token, "explorer", {"head": "3"}) == 1
+    assert store.publish(opened.code, opened.token, "explorer", {"head": "3"}) == 1  # same
+    assert store.publish(opened.code, opened.token, "explorer", {"head": "4"}) == 2
+    view = store.view(opened.code.lower())  # codes are read in any case
+    assert (view.page, view.params, view.version) == ("explorer", {"head": "4"}, 2)
+    with pytest.raises(rs.NotPresenter):
+        store.publish(opened.code, "a guess", "home", {})
+    with pytest.raises(rs.NotPresenter):
+        store.close(opened.code, "a guess")
+    assert store.view(opened.code).version == 2
+
+
+def test_followers_count_while_seen(store, monkeypatch):
+    opened = store.open()
+    store.seen(opened.code, "a")
+    store.seen(opened.code, "b")
+    store.seen(opened.code, "a")
+    assert store.followers(opened.code) == 2
+    monkeypatch.setattr(rs, "FOLLOWER_TTL_S", 0.0)  # no one seen within the last 0 s
+    assert store.followers(opened.code) == 0
+
+
+def test_a_room_ends_when_closed_and_a_wrong_code_says_so(store):
+    opened = store.open()
+    store.close(opened.code, opened.token)
+    with pytest.raises(rs.NoSuchRoom, match="There is no room"):
+        store.view(opened.code)
+    with pytest.raises(rs.NoSuchRoom, match="check the code with your lecturer"):
+        store.view("ZZZZZZ")
+
+
+def test_a_room_ends_after_its_idle_time(monkeypatch, redis_url):
+    memory = rs.MemoryStore()
+    opened = memory.open()
+    monkeypatch.setenv(rs.IDLE_ENV, "0")
+    with pytest.raises(rs.NoSuchRoom):
+        memory.view(opened.code)
+    monkeypatch.setenv(rs.IDLE_ENV, str(1 / 60))  # one second, as Redis expires keys
+    redis = rs.RedisStore(redis_url)
+    opened = redis.open()
+    assert redis.view(opened.code).version == 0
+    time.sleep(1.3)
+    with pytest.raises(rs.NoSuchRoom):
+        redis.view(opened.code)
+
+
+def test_a_lost_redis_is_a_message_not_a_traceback():
+    port = free_port()
+    server = start_redis(port)
+    store = rs.RedisStore(f"redis://127.0.0.1:{port}/0")
+    opened = store.open()
+    server.terminate()
+    server.wait(timeout=10)
+    with pytest.raises(rs.StoreDown, match="cannot be reached"):
+        store.view(opened.code)
+    with pytest.raises(rs.StoreDown):
+        store.publish(opened.code, opened.token, "", {})
+
+
+def test_the_store_is_chosen_by_the_environment(monkeypatch, redis_url):
+    monkeypatch.setattr(rs, "_store", [])
+    monkeypatch.delenv(rs.REDIS_ENV, raising=False)
+    assert isinstance(rs.store(), rs.MemoryStore)
+    monkeypatch.setattr(rs, "_store", [])
+    monkeypatch.setenv(rs.REDIS_ENV, redis_url)
+    assert isinstance(rs.store(), rs.RedisStore)
