@@ -20,15 +20,15 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from app import room_store
-from app.state import seed_again
+from app.state import WRITTEN, seed_again
 from app.theme import LECTURE_KEY, LECTURE_PARAM
 
 ROOM_PARAM = "room"
 POLL_S = 0.5  # how often a follower asks for the lecturer's view
 COUNT_S = 2.0  # how often the lecturer's panel counts followers (and keeps the room alive)
 PRESENTING, FOLLOWING, LEFT = "room_presenting", "room_following", "room_left"
-PENDING, SEEN, ME, NOTICE, PUBLISHED = (
-    "room_pending", "room_seen", "room_me", "room_notice", "room_published",
+PENDING, SEEN, ME, NOTICE, PUBLISHED, PAGE = (
+    "room_pending", "room_seen", "room_me", "room_notice", "room_published", "room_page",
 )  # fmt: skip
 CODE_BOX = "room_code"
 
@@ -37,6 +37,7 @@ def before_run(pages: dict[str, Any], current: Any) -> None:
     """main.py calls this before the page and its widgets: a room named in the link is
     joined, the lecturer's new view is applied, and the sidebar gets the room panel."""
     state = st.session_state
+    state[PAGE] = current.url_path
     code = st.query_params.get(ROOM_PARAM)
     if (
         code
@@ -56,13 +57,23 @@ def before_run(pages: dict[str, Any], current: Any) -> None:
 
 
 def after_run(current: Any) -> None:
-    """The lecturer's view goes to the room after each of their runs."""
+    """The lecturer's view goes to the room after each of their runs (and, sooner, as soon
+    as the page has written its view into its link: `state.WRITTEN`)."""
+    publish_view()
+
+
+def publish_view() -> None:
     presenting = st.session_state.get(PRESENTING)
     if presenting is None:
         return
     params = {k: v for k, v in st.query_params.to_dict().items() if k != ROOM_PARAM}
-    st.session_state[PUBLISHED] = (current.url_path, params)
-    _publish(*presenting)
+    view = (st.session_state.get(PAGE, ""), params)
+    if view != st.session_state.get(PUBLISHED):
+        st.session_state[PUBLISHED] = view
+        _publish(*presenting)
+
+
+WRITTEN.append(publish_view)
 
 
 def _publish(code: str, token: str) -> None:

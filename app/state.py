@@ -41,12 +41,19 @@ def seed_from_url(params: Mapping[str, Param]) -> None:
             st.session_state[param.key] = value
 
 
+WRITTEN: list[Callable[[], None]] = []  # told each time a page has written its view
+
+
 def write_to_url(params: Mapping[str, Param]) -> None:
+    """Write the page's view into its link; then tell the listeners (a lecturer's room takes
+    the view from here, before the page's charts are drawn: app/rooms.py)."""
     for name, param in params.items():
         if param.key in st.session_state:
             value = str(st.session_state[param.key])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
+    for listener in WRITTEN:
+        listener()
 
 
 def seed_again() -> None:

@@ -23,17 +23,29 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 replica = contextmanager(_serve)  # one app process, as the other browser tests serve it
 
 
-@pytest.fixture(scope="module")
-def proxy_url(tmp_path_factory) -> Iterator[str]:
-    for needed in (CHROMIUM, NGINX):
+def need(*paths: str) -> None:
+    """Skip without a Debian package a test needs, except in CI, where it must be there."""
+    for needed in paths:
         if not Path(needed).exists():
             if os.environ.get("CI") == "true":
                 pytest.fail(f"{needed} is missing in CI: .ci/run should have installed it")
-            pytest.skip(f"{needed} not installed (apt-get install nginx chromium)")
-    prefix = tmp_path_factory.mktemp("nginx")
+            pytest.skip(f"{needed} not installed (apt-get install {Path(needed).name})")
+
+
+@pytest.fixture(scope="module")
+def proxy_url(tmp_path_factory) -> Iterator[str]:
+    need(CHROMIUM, NGINX)
+    with behind_nginx(tmp_path_factory.mktemp("nginx")) as (url, _):
+        yield url
+
+
+@contextmanager
+def behind_nginx(prefix: Path, **env: str) -> Iterator[tuple[str, list[str]]]:
+    """Two app processes (with `env` added) behind Debian's nginx running
+    deploy/nginx/atlas.conf: the proxy's URL and the replicas'."""
     (prefix / "conf.d").mkdir()
     (prefix / "logs").mkdir()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **env}
     ARTIFACTS.mkdir(exist_ok=True)
     with ExitStack() as stack:
         replicas = []
@@ -75,7 +87,7 @@ def proxy_url(tmp_path_factory) -> Iterator[str]:
                 if nginx.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("nginx did not start") from None
                 time.sleep(0.2)
-        yield url
+        yield url, replicas
 
 
 def _session(browser, url: str, page_title: str | None = None):

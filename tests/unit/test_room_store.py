@@ -4,47 +4,13 @@ while they are seen, rooms end when closed or idle, a wrong code and a lost Redi
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from app import room_store as rs
-
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_redis(port: int) -> subprocess.Popen:
-    """Debian's redis-server on a port of this machine, in memory only."""
-    if not os.path.exists(REDIS_SERVER):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{REDIS_SERVER} is missing in CI: .ci/run should have installed it")
-        pytest.skip("redis-server not installed (apt-get install redis-server)")
-    server = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("redis-server did not start") from None
-            time.sleep(0.05)
+from tests.services import free_port, start_redis
 
 
 @pytest.fixture(scope="module")

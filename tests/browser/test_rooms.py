@@ -1,0 +1,103 @@
+"""A room across replicas, for real: Debian's redis-server, two app processes with
+ATLAS_REDIS_URL behind nginx (deploy/nginx/atlas.conf), a lecturer through the proxy and a
+student on each replica, in Chromium. Both students follow the lecturer's page, text and
+head; the lecturer sees them counted; when Redis is lost, each student gets a message and
+their own view back, without a JavaScript error. Screenshots: artifacts/room-*.png."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, Watched
+from tests.browser.test_pages import record_timings, wait_for_app
+from tests.browser.test_proxy import NGINX, behind_nginx, need
+from tests.services import free_port, start_redis
+
+TEXT = "Lecturers in Lisbon show attention heads to the class."
+
+
+@pytest.fixture(scope="module")
+def room_servers(tmp_path_factory):
+    need(CHROMIUM, NGINX)
+    port = free_port()
+    redis = start_redis(port)
+    try:
+        prefix = tmp_path_factory.mktemp("nginx-rooms")
+        with behind_nginx(prefix, ATLAS_REDIS_URL=f"redis://127.0.0.1:{port}/0") as servers:
+            yield (*servers, redis)
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+def new_page(browser, url: str) -> tuple[object, Watched]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    watched = Watched(page)
+    page.goto(url)
+    wait_for_app(page)
+    return context, watched
+
+
+def head_param(page) -> str | None:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(page.url).query).get("head", [None])[0]
+
+
+def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
+    url, replicas, redis = room_servers
+    lecturer_context, lecturer = new_page(browser, url)
+    teacher = lecturer.page
+    teacher.get_by_text("Room", exact=True).first.click()  # the sidebar's room panel
+    teacher.get_by_role("button", name="Present to a room").click()
+    wait_for_app(teacher)
+    shown = teacher.get_by_text(re.compile(r"^Room [A-Z2-9]{6}")).first
+    shown.wait_for()
+    code = re.search(r"Room ([A-Z2-9]{6})", shown.inner_text()).group(1)
+    assert f"?room={code}" in teacher.locator("[data-testid='stCode']").first.inner_text()
+    teacher.locator("[data-testid='stSidebarNav'] a", has_text="Attention explorer").first.click()
+    wait_for_app(teacher)
+    box = teacher.get_by_label("Text", exact=True)
+    box.fill(TEXT)
+    box.press("Control+Enter")
+    wait_for_app(teacher)
+
+    students = [new_page(browser, f"{replica}/?room={code}") for replica in replicas]
+    for _, watched in students:
+        page = watched.page
+        page.wait_for_function("() => location.pathname.endsWith('/explorer')", timeout=30_000)
+        page.get_by_text("Following room").first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            "(text) => [...document.querySelectorAll('textarea')].some(t => t.value === text)",
+            arg=TEXT, timeout=30_000,
+        )  # fmt: skip
+    teacher.get_by_text("2 following").first.wait_for(timeout=30_000)
+
+    # the lecturer picks head 5: each student's view follows
+    teacher.locator("[data-testid='stSelectbox']").filter(has_text="Head").first.click()
+    teacher.get_by_role("option", name="5", exact=True).click()
+    began = time.monotonic()
+    followed = []
+    for _, watched in students:
+        watched.page.wait_for_function(
+            "() => new URL(location.href).searchParams.get('head') === '5'", timeout=30_000
+        )
+        followed.append(time.monotonic() - began)
+    record_timings({"room: lecturer's head change to both replicas' students (s)": max(followed)})
+    wait_for_app(teacher)
+    teacher.screenshot(path=str(ARTIFACTS / "room-lecturer.png"))
+    students[0][1].page.screenshot(path=str(ARTIFACTS / "room-student.png"))
+
+    redis.terminate()  # Redis is lost mid-lecture
+    redis.wait(timeout=10)
+    for _, watched in students:
+        watched.page.get_by_text("cannot be reached").first.wait_for(timeout=30_000)
+        assert head_param(watched.page) == "5"  # the view stays, and is theirs again
+        watched.assert_clean()
+    for context, _ in [(lecturer_context, lecturer), *students]:
+        context.close()
