@@ -132,19 +132,26 @@ class Student:
         self.pages: dict[str, str] = {}
         self.ids: dict[str, str] = {}  # widget key -> id
         self.query = ""
+        self.page = ""  # the page the last run was on (its URL path)
+        self.texts: list[str] = []  # Markdown the last run drew
+        self.polls: dict[str, float] = {}  # fragments that rerun by themselves: id -> seconds
 
     def sentence(self, step: int) -> str:
         rng = random.Random(self.index * 100 + step)
         parts = (rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(OBJECTS))
         return f"{' '.join(parts)} with {self.marker}."
 
-    def rerun_message(self, page: str, states: dict[str, object]) -> bytes:
-        """What the browser sends when a widget changes: a rerun with the widgets' values."""
+    def rerun_message(self, page: str, states: dict[str, object], fragment: str = "") -> bytes:
+        """What the browser sends when a widget changes: a rerun with the widgets' values (or
+        a fragment's own timed rerun)."""
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         message = BackMsg()
         message.rerun_script.query_string = self.query
         message.rerun_script.page_script_hash = self.pages.get(page, "")
+        if fragment:
+            message.rerun_script.fragment_id = fragment
+            message.rerun_script.is_auto_rerun = True
         for key, value in states.items():
             widget = message.rerun_script.widget_states.widgets.add()
             widget.id = self.ids[key]
@@ -162,12 +169,16 @@ class Student:
         if widget_id.startswith("$$ID-"):
             self.ids[widget_id.split("-", 2)[2]] = widget_id
 
-    async def run(self, ws, page: str, states: dict[str, object], measured: bool) -> None:
-        """Send a rerun and read every message until the page's run has finished."""
+    async def run(
+        self, ws, page: str, states: dict[str, object], measured: bool, fragment: str = ""
+    ) -> None:
+        """Send a rerun and read every message until the run has finished (and the run it
+        asked for, when it ended early for a rerun: a page switch, a fragment's st.rerun)."""
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
         began = time.monotonic()
-        await ws.send(self.rerun_message(page, states))
+        self.texts = []
+        await ws.send(self.rerun_message(page, states, fragment))
         while True:
             data = await asyncio.wait_for(ws.recv(), TIMEOUT)
             if any(other in data for other in self.others):
@@ -181,18 +192,28 @@ class Student:
                 }
             elif kind == "page_info_changed":
                 self.query = forward.page_info_changed.query_string
+            elif kind == "new_session":
+                self.page = next((p.url_pathname for p in forward.new_session.app_pages
+                                  if p.page_script_hash == forward.new_session.page_script_hash),
+                                 self.page)  # fmt: skip
+            elif kind == "auto_rerun":
+                self.polls[forward.auto_rerun.fragment_id] = forward.auto_rerun.interval
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 element = forward.delta.new_element
                 name = element.WhichOneof("type")
                 inner = getattr(element, name)
                 if name == "exception":
                     self.outcome.errors.append(f"student {self.index}: {inner.message[:200]}")
+                elif name == "markdown":
+                    self.texts.append(inner.body)
                 self._remember(getattr(inner, "id", ""))
             elif kind == "delta" and forward.delta.WhichOneof("type") == "add_block":
                 block = forward.delta.add_block  # tabs with a key are a widget too
                 if block.WhichOneof("type") == "tab_container":
                     self._remember(block.tab_container.id)
             elif kind == "script_finished":
+                if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the run it asked for follows
                 if measured:
                     self.outcome.times.append(time.monotonic() - began)
                 return
@@ -263,6 +284,94 @@ async def lecture(url: str, args: argparse.Namespace) -> Outcome:
     return outcome
 
 
+# -- a room: a lecturer and followers -------------------------------------------------------------
+LECTURER_TEXT = "The lecturer shows how attention heads read this sentence."  # no marker
+
+
+class Follower(Student):
+    """A student who types a text of their own, then joins the room by its code and lets the
+    room's poll (a fragment the browser reruns every half second) drive their view."""
+
+    async def attend_room(self, code: str, changes: asyncio.Queue, done: dict) -> None:
+        import websockets
+
+        try:
+            async with websockets.connect(
+                self.url, subprotocols=["streamlit"], max_size=None, open_timeout=60
+            ) as ws:
+                await self.run(ws, "", {}, measured=False)
+                await self.run(ws, "explorer", {}, measured=False)
+                await self.run(ws, "explorer", {"ex_text": self.sentence(0)}, measured=False)
+                await self.run(ws, "explorer", {"room_code": code, "room_join": True},
+                               measured=False)  # fmt: skip
+                done["joined"] += 1
+                while not done["over"]:
+                    poll = next(iter(self.polls), "")
+                    if not poll:
+                        self.outcome.errors.append(f"follower {self.index}: no room poll")
+                        return
+                    await asyncio.sleep(self.polls[poll])
+                    await self.run(ws, self.page, {}, measured=False, fragment=poll)
+                    change = done["change"]
+                    if change and change[0] in self.query and self.index not in change[2]:
+                        change[2].add(self.index)
+                        self.outcome.times.append(time.monotonic() - change[1])
+        except (OSError, TimeoutError, KeyError) as error:
+            self.outcome.errors.append(f"follower {self.index}: {type(error).__name__} {error}")
+
+
+async def room(urls: list[str], args: argparse.Namespace) -> Outcome:
+    """A lecturer on the first server opens a room and changes the view `args.changes`
+    times; followers spread over the servers follow. Each change is timed until every
+    follower has re-rendered it (its run finished with the new view in its link)."""
+    import re
+
+    import websockets
+
+    outcome = Outcome()
+    # each follower's own text carries its marker; no other session may ever receive it (the
+    # lecturer's text reaches every follower, as it should)
+    markers = [f"zq{i:03d}x" for i in range(args.sessions)] + ["zqlecturerx"]
+    lecturer = Student(args.sessions, urls[0], markers, outcome)
+    async with websockets.connect(lecturer.url, subprotocols=["streamlit"], max_size=None) as ws:
+        await lecturer.run(ws, "", {}, measured=False)
+        await lecturer.run(ws, "explorer", {}, measured=False)
+        states: dict[str, object] = {"ex_text": LECTURER_TEXT}
+        await lecturer.run(ws, "explorer", states, measured=False)
+        await lecturer.run(ws, "explorer", {**states, "room_open": True}, measured=False)
+        found = re.search(r"Room \*\*([A-Z2-9]{6})\*\*", " ".join(lecturer.texts))
+        if found is None:
+            outcome.errors.append("lecturer: no room code shown")
+            return outcome
+        code = found.group(1)
+        done: dict = {"joined": 0, "over": False, "change": None}
+        followers = [Follower(i, urls[i % len(urls)], markers, outcome)
+                     for i in range(args.sessions)]  # fmt: skip
+        tasks = [asyncio.create_task(f.attend_room(code, asyncio.Queue(), done)) for f in followers]
+        deadline = time.monotonic() + 120
+        while done["joined"] < args.sessions and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        rng = random.Random(1)
+        head = 0
+        for number in range(args.changes):
+            head = (head + rng.randint(1, 11)) % 12
+            await asyncio.sleep(1.0)
+            seen: set[int] = set()
+            done["change"] = (f"head={head}", time.monotonic(), seen)
+            await lecturer.run(ws, "explorer", {**states, "ex_head": str(head)}, measured=False)
+            states["ex_head"] = str(head)
+            until = time.monotonic() + 10
+            while len(seen) < done["joined"] and time.monotonic() < until:
+                await asyncio.sleep(0.05)
+            if len(seen) < done["joined"]:
+                outcome.errors.append(
+                    f"change {number + 1}: {done['joined'] - len(seen)} followers not within 10 s"
+                )
+        done["over"] = True
+        await asyncio.gather(*tasks)
+    return outcome
+
+
 def percentile(values: list[float], q: float) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[q - 1]
@@ -279,7 +388,13 @@ def main(argv: list[str] | None = None) -> str:
         "--think", type=float, default=1.0, help="seconds between a student's inputs"
     )
     parser.add_argument("--finetune", action="store_true", help="a fine-tune runs meanwhile")
+    parser.add_argument("--room", action="store_true", help="a lecturer and followers")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="with --room: servers sharing rooms through Redis")  # fmt: skip
+    parser.add_argument("--changes", type=int, default=20, help="with --room: the lecturer's")
     args = parser.parse_args(argv)
+    if args.room:
+        return room_main(args)
     server = Server(free_port())
     try:
         began = time.monotonic()
@@ -300,6 +415,41 @@ def main(argv: list[str] | None = None) -> str:
     line = (
         f"classroom: {args.sessions} sessions, p95 {percentile(times, 95):.1f} s, "
         f"errors {len(outcome.errors)}, leaks {outcome.leaks}, rss peak {server.peak:.0f} MB"
+    )
+    print(line)
+    return line
+
+
+def room_main(args: argparse.Namespace) -> str:
+    redis = None
+    allocator = dict(ALLOCATOR_ENV)
+    if args.replicas > 1:
+        from tests.services import start_redis
+
+        port = free_port()
+        redis = start_redis(port)
+        os.environ["ATLAS_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    servers = [Server(free_port(), allocator) for _ in range(args.replicas)]
+    try:
+        outcome = asyncio.run(room([s.url for s in servers], args))
+    finally:
+        for server in servers:
+            server.stop()
+        if redis is not None:
+            redis.terminate()
+    times = outcome.times
+    for error in outcome.errors[:10]:
+        print("error:", error)
+    where = "one process" if args.replicas == 1 else f"{args.replicas} replicas with Redis"
+    print(
+        f"{args.changes} changes followed by {args.sessions} followers on {where}: seconds "
+        f"from the lecturer's change to a follower's re-rendered view: p50 "
+        f"{percentile(times, 50):.2f}, p95 {percentile(times, 95):.2f}, max "
+        f"{max(times, default=float('nan')):.2f}"
+    )
+    line = (
+        f"room: {args.sessions} followers, follow p95 {percentile(times, 95):.2f} s, "
+        f"errors {len(outcome.errors)}, leaks {outcome.leaks}"
     )
     print(line)
     return line
