@@ -132,6 +132,7 @@ def document(att: AttentionCapture, view: View, layer: int = 0, head: int = 0) -
         }
         controls = Template(CONTROLS[view]).substitute(filter=_filter_select(entries))
     return TEMPLATE.substitute(
+        view=view,
         vendor=VENDOR,
         root_id=root_id,
         controls=controls,
