@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import plotly.graph_objects as go
@@ -79,9 +82,45 @@ def chart_columns(spec: int | Sequence[float]) -> list[Any]:
     return list(st.columns(spec))
 
 
+_COLLECTING: ContextVar[list[go.Figure] | None] = ContextVar("collecting", default=None)
+
+
+def collected(draw: Callable[[], None]) -> list[go.Figure]:
+    """The charts `draw` would draw, every tab's, as figures, with nothing sent to a page:
+    it runs in a thread of its own, outside any page's run, where Streamlit's other calls
+    (captions, selectors at their first option) do nothing. What a handout is made of."""
+    found: list[go.Figure] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        _COLLECTING.set(found)
+        try:
+            draw()
+        except BaseException as error:  # handed back to the caller's thread
+            failed.append(error)
+
+    quiet = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "missing ScriptRunContext": expected here
+    try:
+        worker = threading.Thread(target=run, name="collect-charts")
+        worker.start()
+        worker.join()
+    finally:
+        quiet.setLevel(level)
+    if failed:
+        raise failed[0]
+    return found
+
+
 def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any:
     """Every chart goes through here, so lecture mode reaches all of them. The Plotly toolbar
-    (top right of each chart) downloads it as an image: PNG, or `image` "svg"."""
+    (top right of each chart) downloads it as PNG, and the SVG button beside it as SVG
+    (app/exports.py). While `collected` runs, the figure is kept instead."""
+    found = _COLLECTING.get()
+    if found is not None:
+        found.append(figure)
+        return None
     return st.plotly_chart(
         style_figure(figure, lecture_mode()),
         key=key,
@@ -95,6 +134,10 @@ def lazy_tabs(views: Mapping[str, Callable[[], None]], key: str) -> None:
     page, so a change of layer or head redoes one view, not all of them (and each chart the
     browser receives costs it 0.1 s to draw). The open tab lives in `key` (and may be set by
     name before the tabs are drawn)."""
+    if _COLLECTING.get() is not None:  # a handout: every tab
+        for draw in views.values():
+            draw()
+        return
     tabs = st.tabs(list(views), key=key, on_change="rerun")
     for tab, draw in zip(tabs, views.values(), strict=True):
         if tab.open:

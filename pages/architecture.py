@@ -3,7 +3,7 @@ import functools
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import block_views, caches, diagram, text, tokens, widgets
+from app import block_views, caches, diagram, handout, text, tokens, widgets
 from app.blocks import BLOCKS, blocks_for, path_for, text_for
 from app.state import Param, seed_from_url, write_to_url
 from app.theme import lecture_mode
@@ -148,3 +148,21 @@ with main_area:
         below_back, _, below_forward = st.columns([2, 5, 2])
         walk_buttons(below_back, below_forward, "_below")
     write_to_url(PARAMS)  # and the layer, head, step and beams the view chose
+
+with st.expander("Handout: the lecture path as one HTML file, for slides or to print"):
+    st.caption(
+        f"All {len(path)} steps for this sentence, each with its formula and every chart of "
+        "its tabs (layer 0, step 0), in one file that opens offline."
+    )
+    if st.button("Prepare the handout", key="arch_handout"):
+        st.session_state["arch_handout_for"] = (model_key, typed)
+    if st.session_state.get("arch_handout_for") == (model_key, typed):
+        made = widgets.run_or_hint(
+            lambda: handout.cached(anatomy, model_key, MODELS[model_key], typed, path),
+            f"Drawing all {len(path)} steps of the lecture path…",
+        )
+        if made is not None:
+            st.download_button(
+                "Download the handout (HTML)", made, file_name="inside-the-transformer.html",
+                mime="text/html", key="arch_handout_download", icon=":material/download:",
+            )  # fmt: skip

@@ -52,3 +52,39 @@ def test_bertviz_head_view_downloads_as_svg(app_url, watched):
     assert info.value.suggested_filename == "bertviz-head-view.svg"
     assert 'xmlns="http://www.w3.org/2000/svg"' in text and "<text" in text
     watched.assert_clean()
+
+
+def test_the_handout_downloads_and_opens_offline(app_url, watched, browser):
+    page = watched.page
+    open_page(page, app_url, "Inside the Transformer")
+    page.get_by_text("Handout: the lecture path as one HTML file").click()
+    page.get_by_role("button", name="Prepare the handout").click()
+    button = page.get_by_role("button", name="Download the handout (HTML)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download() as info:
+        button.click()
+    path = ARTIFACTS / "exports" / "inside-the-transformer.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info.value.save_as(str(path))
+    watched.assert_clean()
+
+    # opened from the disk with every request off this machine refused
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    reader = context.new_page()
+    errors: list[str] = []
+    fetched: list[str] = []
+    reader.on("pageerror", lambda e: errors.append(str(e)))
+    reader.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    reader.route("**/*", lambda route: (fetched.append(route.request.url), route.continue_()
+                                        if route.request.url.startswith("file:")
+                                        else route.abort()))  # fmt: skip
+    reader.goto(path.as_uri())
+    charts = reader.locator("div.chart")
+    assert charts.count() >= 25
+    drawn = "() => [...document.querySelectorAll('div.chart')].every(d => d.querySelector('svg'))"
+    reader.wait_for_function(drawn, timeout=60_000)
+    assert reader.locator("math").count() == 15
+    reader.screenshot(path=str(ARTIFACTS / "exports" / "handout.png"))
+    context.close()
+    assert not errors, errors
+    assert all(url.startswith("file:") for url in fetched), fetched
