@@ -12,7 +12,7 @@ from model.core.errors import InputError
 
 
 def test_the_readme_notebook_call_explains_an_answer():
-    """The README's lines, run as they are printed there (and the same in docs/)."""
+    """The README's lines, and the patching lines of the doc it links, run as printed."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
@@ -29,7 +29,12 @@ def test_the_readme_notebook_call_explains_an_answer():
     assert found.tokens == encoded.tokens and found.delta is not None
     assert found.scores.shape == (len(encoded.tokens),) and found.scores[0] == 0.0
     assert np.abs(found.scores).max() > 0
-    heads = eval(code.strip().splitlines()[-1].split("#")[0], names)  # the patching line
+    # activation patching, as docs/lens-and-patching.md prints it (the README links there)
+    lens_doc = (root / "docs" / "lens-and-patching.md").read_text()
+    patching = lens_doc.split("```python")[1].split("```", 1)[0]
+    assert "docs/lens-and-patching.md" in readme
+    exec(patching.strip().rsplit("\n", 1)[0], names)
+    heads = eval(patching.strip().splitlines()[-1].split("#")[0], names)  # the patching line
     assert heads.dims == ("layer", "head") and tuple(heads.values.shape) == (6, 12)
     assert heads.labels[1][0] == "head 0" and torch.isfinite(heads.values).all()
     docs = (root / "docs" / "explanations.md").read_text()
