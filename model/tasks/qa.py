@@ -80,6 +80,8 @@ class QAResult:
 
 
 class QAReader:
+    framework = "PyTorch"
+
     def __init__(self, model: Any, tokenizer: Any, name: str = "MiniLM + generated-QA adapter"):
         self.model = model
         self.tokenizer = tokenizer
@@ -126,8 +128,8 @@ class QAReader:
         enc, window = read.enc, read.window
         keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
         length = int(enc["attention_mask"][window].sum())
-        with capture(self.model) as recorder:  # the window without its padding
-            self.model(**{k: enc[k][window : window + 1, :length] for k in keys})
+        # the window without its padding
+        recorded = self._attend({k: enc[k][window : window + 1, :length] for k in keys})
         ids = enc["input_ids"][window][:length]
         tokens = self.tokenizer.convert_ids_to_tokens(ids)
         seq_ids = enc.sequence_ids(window)[:length]
@@ -135,7 +137,7 @@ class QAReader:
             (int(a), int(b)) if seq_ids[i] == 1 else (-1, -1)
             for i, (a, b) in enumerate(enc["offset_mapping"][window][:length].tolist())
         ]
-        attention = recorder.result.with_tokens(
+        attention = recorded.with_tokens(
             {"source": tokens}, special={"source": [s is None for s in seq_ids]}
         )
         start_logits, end_logits = read.logits[window]
@@ -231,6 +233,18 @@ class QAReader:
             subject.tokens, f"'{result.answer}' against {said}",
         )  # fmt: skip
 
+    def _logits(self, inputs: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """One window's start and end logits (seq,): the one call `_read` makes into the
+        model (the TensorFlow reader, model/tasks/qa_tf.py, replaces it)."""
+        out = self.model(**inputs)
+        return out.start_logits[0], out.end_logits[0]
+
+    def _attend(self, inputs: dict[str, torch.Tensor]) -> AttentionCapture:
+        """One window's attention, every layer and head (the TensorFlow reader replaces it)."""
+        with capture(self.model) as recorder:
+            self.model(**inputs)
+        return recorder.result
+
     @torch.inference_mode()
     def answer(self, question: str, context: str, max_length: int = 384) -> str:
         """The answer `__call__` gives, decoded the same way, without capture ("" for none):
@@ -266,8 +280,7 @@ class QAReader:
         no_answer = 1.0
         logits = []
         for w in range(enc["input_ids"].shape[0]):
-            out = self.model(**{k: enc[k][w : w + 1] for k in keys})
-            start, end = out.start_logits[0], out.end_logits[0]  # (seq,)
+            start, end = self._logits({k: enc[k][w : w + 1] for k in keys})  # (seq,) each
             logits.append((start, end))
             p_start, p_end = torch.softmax(start, -1), torch.softmax(end, -1)
             no_answer = min(no_answer, float(p_start[0] * p_end[0]))
