@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import streamlit as st
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -24,6 +24,9 @@ from model.hf.loading import load_bert
 from model.tasks.ner import NerTagger
 from model.tasks.qa import QAReader
 from model.tasks.translation import MarianTranslator, OurTranslator
+
+if TYPE_CHECKING:
+    from model.tasks.qa_tf import TFQAReader
 
 T = TypeVar("T")
 
@@ -64,6 +67,16 @@ def qa_reader() -> QAReader:
 @st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
 def translator() -> OurTranslator:
     return OurTranslator.load()
+
+
+@shown
+@st.cache_resource(show_spinner=False)
+def tf_qa_reader() -> TFQAReader:
+    """The shipped QA model in TensorFlow, its weights converted from the PyTorch one's.
+    TensorFlow is imported here, on the first call, never before (the QA page's switch)."""
+    from model.tasks.qa_tf import TFQAReader
+
+    return TFQAReader.from_pytorch(qa_reader())
 
 
 @st.cache_resource(show_spinner=False)

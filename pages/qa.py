@@ -6,6 +6,30 @@ import streamlit as st
 from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
 from model.core.patching import Experiment
 from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
+from model.tasks.qa_tf import Comparison, TFQAReader
+from model.tasks.qa_tf import compare as compare_frameworks  # TensorFlow loads on first use
+
+FRAMEWORKS = ["PyTorch", "TensorFlow", "Both"]
+
+
+def side_by_side(found: Comparison) -> None:
+    """Each framework's answer and score, and how far apart their numbers are."""
+    for column, name, read in zip(
+        widgets.chart_columns(2), FRAMEWORKS[:2], (found.pytorch, found.tensorflow), strict=True
+    ):
+        with column:
+            st.markdown(f"**{name}**")
+            st.subheader(text.escape(read.answer) if read.best else "No answer")
+            st.caption(
+                f"Score {read.best.score:.6f}" if read.best
+                else f"No-answer probability {read.no_answer_score:.6f}"
+            )  # fmt: skip
+    verdict = "the same answer" if found.same_answer else "**different answers**"
+    st.markdown(
+        f"Largest difference between the two: {found.logits:.2e} in the start and end logits, "
+        f"{found.attention:.2e} in the attention weights (every layer and head); {verdict}."
+    )
+
 
 EXAMPLES = {
     "A story (bAbI style)": (
@@ -50,11 +74,39 @@ context = widgets.text_box("Context", example[0], key="qa_context", height=120)
 question = st.text_input("Question", key="qa_question", max_chars=widgets.MAX_CHARS)
 if reader is None:
     st.stop()
+framework = "PyTorch"
+if st.session_state.get("qa_model") == "ours":  # the shipped model, written in both
+    framework = st.radio(
+        "Framework", FRAMEWORKS, horizontal=True, key="qa_framework",
+        help="The same weights run by PyTorch (Hugging Face) or by the project's TensorFlow "
+        "version of the model (model/tf/bert.py), or both side by side.",
+    )  # fmt: skip
 shown_reader: QAReader = reader
-result = widgets.run_or_hint(
-    lambda: shown_reader(question, context),
-    f"Reading {widgets.words(context)} of context with {shown_reader.name}…",
-)
+comparison = None
+if framework != "PyTorch":
+    tf_reader = widgets.run_or_hint(
+        loaders.tf_qa_reader, "Loading TensorFlow and converting the weights (first time only)…"
+    )
+    if tf_reader is None:
+        st.stop()
+    converted: TFQAReader = tf_reader
+    if framework == "TensorFlow":
+        shown_reader = converted
+    else:
+        comparison = widgets.run_or_hint(
+            lambda: compare_frameworks(shown_reader, converted, question, context),
+            f"Reading {widgets.words(context)} of context in PyTorch and in TensorFlow…",
+        )
+        if comparison is None:
+            st.stop()
+        side_by_side(comparison)
+result = (
+    comparison.pytorch if comparison is not None
+    else widgets.run_or_hint(
+        lambda: shown_reader(question, context),
+        f"Reading {widgets.words(context)} of context with {shown_reader.name}…",
+    )
+)  # fmt: skip
 if result is not None:
     for notice in result.notices:
         st.warning(notice)
@@ -121,6 +173,12 @@ if result is not None:
         if changed.best:
             st.caption(f"Score {changed.best.score:.3f}.")
 
+    if framework == "TensorFlow":
+        st.info(
+            "The logit lens, patching, head ablation and explanations hook into the PyTorch "
+            "model: switch the framework to PyTorch (or Both) for them."
+        )
+        st.stop()
     if lens_views.section("qa"):
         lens_views.qa(reader, result)
 

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-pytest.importorskip("tensorflow", reason="tensorflow-cpu is installed by make")
-
 from model.tf.convert import from_torch
 from tests.tiny import tiny_hf
 
