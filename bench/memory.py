@@ -12,7 +12,7 @@ Visitors, one after another, each a session of its own:
   inside    --steps steps of Inside the Transformer, each on a distinct sentence (MiniLM and
             the translator in turn), moving on with Next block
   tasks     --inputs distinct inputs into each task page: Translation, Named entities,
-            Question answering
+            Question answering (with --tensorflow, in PyTorch and TensorFlow both)
 
 Then every session closes, and after --settle seconds the server's RSS (its process and any
 children) is read again. Soak growth is the RSS at the end of the explorer's texts against
@@ -170,7 +170,7 @@ async def inside(url: str, count: int) -> Visitor:
     return await session(url, 1, steps)
 
 
-async def tasks(url: str, count: int) -> Visitor:
+async def tasks(url: str, count: int, tensorflow: bool = False) -> Visitor:
     async def steps(visitor: Visitor, ws) -> None:  # type: ignore[no-untyped-def]
         for page in ("translate", "ner", "qa"):
             visitor.query = ""
@@ -183,6 +183,8 @@ async def tasks(url: str, count: int) -> Visitor:
                     "qa": {
                         "qa_context": f"Marie went to Paris. {sentence}",
                         "qa_question": f"Where did Marie go {i}?",
+                        # with --tensorflow: both frameworks, TensorFlow loaded in the server
+                        **({"qa_framework": "Both"} if tensorflow else {}),
                     },
                 }[page]
                 await visitor.run(ws, page, states, measured=True)
@@ -196,6 +198,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--steps", type=int, default=30, help="Inside the Transformer steps")
     parser.add_argument("--inputs", type=int, default=40, help="inputs per task page")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds after closing")
+    parser.add_argument("--tensorflow", action="store_true",
+                        help="the QA inputs run in PyTorch and TensorFlow both")  # fmt: skip
     parser.add_argument(
         "--allocator", default="", help="NAME=VALUE,... instead of the served glibc settings "
         "(model/core/runtime.py); 'default' for glibc's own"
@@ -227,7 +231,11 @@ def main(argv: list[str] | None = None) -> str:
         )
         for what, visit in (
             (f"inside the transformer: {args.steps} steps", inside(server.url, args.steps)),
-            (f"tasks: {args.inputs} inputs into each of 3 pages", tasks(server.url, args.inputs)),
+            (
+                f"tasks: {args.inputs} inputs into each of 3 pages"
+                + (" (QA in both frameworks)" if args.tensorflow else ""),
+                tasks(server.url, args.inputs, args.tensorflow),
+            ),
         ):
             began = time.monotonic()
             errors += asyncio.run(visit).outcome.errors
