@@ -83,11 +83,12 @@ class Visitor(Student):
         super().__init__(index, url, [f"visitor{i}" for i in range(index + 1)], Outcome())
         self.others = []  # one visitor at a time: nothing to leak into
 
-    def rerun_message(self, page: str, states: dict[str, object]) -> bytes:
+    def rerun_message(self, page: str, states: dict[str, object], fragment: str = "") -> bytes:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
         pressed = {k: v for k, v in states.items() if k in BUTTONS}
-        data = super().rerun_message(page, {k: v for k, v in states.items() if k not in pressed})
+        unpressed = {k: v for k, v in states.items() if k not in pressed}
+        data = super().rerun_message(page, unpressed, fragment)
         message = BackMsg()
         message.ParseFromString(data)
         for key in pressed:
