@@ -9,6 +9,7 @@ says which and what to do (`shown`), and the other pages go on working.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -67,6 +68,15 @@ def qa_reader() -> QAReader:
 @st.cache_resource(show_spinner="Loading the English-Spanish transformer (first time only)…")
 def translator() -> OurTranslator:
     return OurTranslator.load()
+
+
+TENSORFLOW_ENV = "ATLAS_TENSORFLOW"  # "off": no TensorFlow switch on the QA page
+
+
+def tensorflow_off() -> bool:
+    """Whether the operator switched TensorFlow off: importing it adds about 600 MB to a
+    server process (docs/tensorflow-qa.md), more than a small server's memory budget allows."""
+    return os.environ.get(TENSORFLOW_ENV, "").strip().lower() in ("off", "0", "false", "no")
 
 
 @shown

@@ -75,7 +75,7 @@ question = st.text_input("Question", key="qa_question", max_chars=widgets.MAX_CH
 if reader is None:
     st.stop()
 framework = "PyTorch"
-if st.session_state.get("qa_model") == "ours":  # the shipped model, written in both
+if st.session_state.get("qa_model") == "ours" and not loaders.tensorflow_off():
     framework = st.radio(
         "Framework", FRAMEWORKS, horizontal=True, key="qa_framework",
         help="The same weights run by PyTorch (Hugging Face) or by the project's TensorFlow "

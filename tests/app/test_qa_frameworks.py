@@ -47,3 +47,12 @@ def test_the_hub_model_has_no_switch():
     at.radio("qa_model").set_value("hub").run()
     assert not at.exception
     assert not [r for r in at.radio if r.key == "qa_framework"]
+
+
+def test_an_operator_can_switch_tensorflow_off(monkeypatch):
+    from app.loaders import TENSORFLOW_ENV
+
+    monkeypatch.setenv(TENSORFLOW_ENV, "off")
+    at = open_page(PAGE)
+    assert not [r for r in at.radio if r.key == "qa_framework"]
+    assert at.subheader  # the PyTorch answer, as ever
