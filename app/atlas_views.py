@@ -124,8 +124,9 @@ LAYOUTS: BudgetCache[QKView] = BudgetCache(
 
 
 def qk_view(model: str, atlas: ha.Atlas, stack: str, layer: int, head: int, points: int) -> QKView:
-    """One head's queries and keys over the corpus's first sentences, at most `points`
-    vectors (half queries, half keys, sampled with a fixed seed), laid out by t-SNE."""
+    """One head's queries and keys over corpus sentences drawn at random (a fixed seed) until
+    there are enough, at most `points` vectors (half queries, half keys, sampled), laid out
+    by t-SNE."""
     key = (model, atlas.corpus, stack, layer, head, points)
     return LAYOUTS.get(key, lambda: _qk_view(model, atlas, stack, layer, head, points))
 
@@ -138,10 +139,12 @@ def _qk_view(model: str, atlas: ha.Atlas, stack: str, layer: int, head: int, poi
     keys: list[np.ndarray] = []
     meta: dict[str, list[list]] = {"query": [], "key": []}
     used = 0
+    order = np.random.default_rng(0).permutation(len(atlas.sentences))
     with model_slot():
-        for index, text in enumerate(atlas.sentences):
+        for index in map(int, order):
             if sum(len(q) for q in queries) >= points // 2:
                 break
+            text = atlas.sentences[index]
             reading = read(text)
             if stack not in reading.vectors:
                 raise InputError(f"This model records no queries and keys for {stack!r}.")

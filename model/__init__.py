@@ -4,6 +4,7 @@
                   attribution (Captum), masks, errors, paths
     transformer/  our encoder-decoder transformer, written from scratch
     hf/           Hugging Face checkpoints: loading and encoding
+    tf/           the QA model written again in TensorFlow (Keras 3), its weights converted
     datasets/     the corpus, WNUT-16, generated and hand-written QA, uploaded files
     tasks/        translation, NER and QA: each runner with its one decoder and its scores
     analysis/     rollout, flow, head statistics, the head atlas, anatomy and its
@@ -12,7 +13,7 @@
     training/     everything that trains
     train.py, evaluate.py, translate.py, atlas.py   the command lines
 
-Imports point one way: training -> tasks, analysis -> transformer, hf, datasets -> core.
+Imports point one way: training -> tasks, analysis -> transformer, hf, tf, datasets -> core.
 What serves (app/, pages/) imports training in two places only, the two pages that train in
 the browser, each through its one module: Watch attention form (training.toy) and Fine-tune
 on your data (training.upload); no command line is ever imported. tests/unit/test_layers.py

@@ -157,11 +157,11 @@ with st.expander("Handout: the lecture path as one HTML file, for slides or to p
     if st.button("Prepare the handout", key="arch_handout"):
         st.session_state["arch_handout_for"] = (model_key, typed)
     if st.session_state.get("arch_handout_for") == (model_key, typed):
-        made = widgets.run_or_hint(
-            lambda: handout.cached(anatomy, model_key, MODELS[model_key], typed, path),
-            f"Drawing all {len(path)} steps of the lecture path…",
-        )
-        if made is not None:
+        # a spinner, not a model slot: the steps are drawn in a thread of their own, which
+        # takes its slots itself (widgets.collected), and one held here could starve it
+        with st.spinner(f"Drawing all {len(path)} steps of the lecture path…"):
+            made = handout.cached(anatomy, model_key, MODELS[model_key], typed, path)
+        if made:
             st.download_button(
                 "Download the handout (HTML)", made, file_name="inside-the-transformer.html",
                 mime="text/html", key="arch_handout_download", icon=":material/download:",

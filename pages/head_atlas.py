@@ -226,7 +226,7 @@ def query_keys() -> None:
                                   categorical=color != "position"),
         key="ha_qk",
     )  # fmt: skip
-    st.caption(f"{len(frame):,} vectors from the first {view.sentences} corpus sentences.")
+    st.caption(f"{len(frame):,} vectors from {view.sentences} corpus sentences drawn at random.")
 
 
 def sinks() -> None:

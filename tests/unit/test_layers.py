@@ -1,5 +1,5 @@
 """The layering of the code, read from its import statements (those inside functions too):
-pages -> app -> tasks, analysis -> transformer, hf, datasets -> core; training beside,
+pages -> app -> tasks, analysis -> transformer, hf, tf, datasets -> core; training beside,
 imported by what serves only where a page trains in the browser (Watch: training.toy,
 Fine-tune: training.upload), never by app/ and never as a command line; and no import cycle
 anywhere. The rule as model/__init__.py states it."""
@@ -16,6 +16,7 @@ RANKS = {
     "model.core": 0,
     "model.transformer": 1,
     "model.hf": 1,
+    "model.tf": 1,
     "model.datasets": 1,
     "model.tasks": 2,
     "model.analysis": 2,
