@@ -141,9 +141,8 @@ def report(atlas: Atlas) -> list[str]:
     """The best head per relation and the top sinks, as lines of text."""
     lines = []
     for name, stack in atlas.stacks.items():
-        for relation, count in stack.relation_counts.items():
-            if count < 20 or relation in ("root", "punct"):
-                continue
+        for relation in stack.reported():
+            count = stack.relation_counts[relation]
             score, layer, head, direction = stack.best(relation)
             base, offset = stack.baseline(relation)
             lines.append(

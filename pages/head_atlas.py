@@ -74,9 +74,8 @@ if st.session_state.get("ha_stack") not in stacks:
 stack_name = stack_column.radio("Stack", stacks, horizontal=True, key="ha_stack")
 stack = atlas.stacks[stack_name]
 options = list(stack.behaviours)
-for relation, count in stack.relation_counts.items():
-    if count >= 20 and relation not in ("root", "punct"):
-        options += [f"syntax: {relation}, {d}" for d in ha.DIRECTIONS]
+for relation in stack.reported():
+    options += [f"syntax: {relation}, {d}" for d in ha.DIRECTIONS]
 if st.session_state.get("ha_behaviour") not in options:
     st.session_state["ha_behaviour"] = options[0]
 behaviour = behaviour_column.selectbox("Behaviour", options, key="ha_behaviour")
@@ -95,12 +94,11 @@ else:
     meaning = ha.describe(behaviour)
     z_title = behaviour
     zmax = None if behaviour in ha.SPREAD else 1.0
-ranked = sorted(((float(values[lay, h]), lay, h) for lay in range(values.shape[0])
-                 for h in range(values.shape[1])), reverse=True)  # fmt: skip
-HEADS = {(lay, h): f"layer {lay}, head {h}: {v:.3f}" for v, lay, h in ranked}
+heads_ranked = ha.ranked(values)
+HEADS = {(lay, h): f"layer {lay}, head {h}: {v:.3f}" for lay, h, v in heads_ranked}
 shown = (model, stack_name, behaviour)
 if st.session_state.get("ha_head") not in HEADS or st.session_state.get("ha_shown") != shown:
-    st.session_state["ha_head"] = (ranked[0][1], ranked[0][2])  # a new map: its top head
+    st.session_state["ha_head"] = heads_ranked[0][:2]  # a new map: its top head
     st.session_state["ha_shown"] = shown
 
 
@@ -132,7 +130,7 @@ def head_map() -> None:
             explore.open_explorer(model, sentence, stack_name, layer, head)  # type: ignore[arg-type]
     st.subheader("Every head, sorted")
     st.dataframe(
-        pd.DataFrame([{"layer": lay, "head": h, z_title: v} for v, lay, h in ranked]),
+        pd.DataFrame([{"layer": lay, "head": h, z_title: v} for lay, h, v in heads_ranked]),
         hide_index=True, height=260,
     )  # fmt: skip
 
@@ -146,9 +144,8 @@ def syntax() -> None:
         return
     rows = []
     clark = {row.relation: row for row in ha.CLARK_BERT_BASE}
-    for relation, count in stack.relation_counts.items():
-        if count < 20 or relation in ("root", "punct"):
-            continue
+    for relation in stack.reported():
+        count = stack.relation_counts[relation]
         score, layer, head, direction = stack.best(relation)
         base, offset = stack.baseline(relation)
         theirs = clark.get(relation)
@@ -238,10 +235,8 @@ def sinks() -> None:
     which = st.radio("Share on", ["the first token", "special tokens"], horizontal=True,
                      key="ha_sink_kind")  # fmt: skip
     part = stack.sinks[:, 0 if which == "the first token" else 1]  # (lengths, layers, heads)
-    mean_share = part.mean(axis=0)
-    top = sorted(((float(mean_share[lay, h]), lay, h) for lay in range(mean_share.shape[0])
-                  for h in range(mean_share.shape[1])), reverse=True)[:6]  # fmt: skip
-    series = {f"layer {lay}, head {h}": part[:, lay, h] for _, lay, h in top}
+    top = ha.ranked(part.mean(axis=0))[:6]  # the largest share on average over the lengths
+    series = {f"layer {lay}, head {h}": part[:, lay, h] for lay, h, _ in top}
     series["mean of all heads"] = part.mean(axis=(1, 2))
     widgets.chart(figures.sink_curves(lengths, series, f"Share of attention on {which}"),
                   key="ha_sinks")  # fmt: skip

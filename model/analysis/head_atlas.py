@@ -363,12 +363,24 @@ class StackAtlas:
 
     def ranked(self, behaviour: str) -> list[tuple[int, int, float]]:
         """(layer, head, value) of every head, the highest value first."""
-        values = self.behaviours[behaviour]
-        order = np.argsort(-values, axis=None, kind="stable")
-        return [
-            (int(i // values.shape[1]), int(i % values.shape[1]), float(values.flat[i]))
-            for i in order
-        ]
+        return ranked(self.behaviours[behaviour])
+
+    def reported(self) -> list[str]:
+        """The relations worth a row, most frequent first: seen REPORTED times or more,
+        the root and punctuation left out (as Clark et al. leave them out)."""
+        return [r for r, n in self.relation_counts.items()
+                if n >= REPORTED and r not in ("root", "punct")]  # fmt: skip
+
+
+REPORTED = 20  # occurrences a relation needs before its best head is reported
+
+
+def ranked(values: np.ndarray) -> list[tuple[int, int, float]]:
+    """(layer, head, value) of every head of a (layers, heads) map, the highest first."""
+    order = np.argsort(-values, axis=None, kind="stable")
+    return [
+        (int(i // values.shape[1]), int(i % values.shape[1]), float(values.flat[i])) for i in order
+    ]
 
 
 @dataclass

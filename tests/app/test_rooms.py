@@ -89,3 +89,8 @@ def test_a_wrong_code_and_a_closed_room_say_so():
     pupil.text_input(rooms.CODE_BOX).input("   ").run()
     pupil.button("room_join").click().run()
     assert any("Type the room's code first" in w.value for w in pupil.warning)
+    for typed in ("<script>x", "😀😀", "שלום", "code " * 10_000):
+        pupil.text_input(rooms.CODE_BOX).input(typed[:12]).run()
+        pupil.button("room_join").click().run()
+        assert not pupil.exception, typed
+        assert any("There is no room" in w.value for w in pupil.warning), typed
