@@ -20,7 +20,6 @@ from app.slots import model_slot
 from model.analysis import head_atlas as ha
 from model.core.capture import AXES
 from model.core.errors import InputError
-from model.hf.encoding import Encoded, encode, max_length
 
 SERVED = ("minilm", "minilm-ner", "minilm-qa", "translator")
 CACHE_DIR_ENV, CACHE_MB_ENV = "ATLAS_HEAD_ATLAS_DIR", "ATLAS_HEAD_ATLAS_CACHE_MB"
@@ -43,31 +42,26 @@ def atlas_at(path: Path) -> ha.Atlas:
 
 # -- readers of the served models ------------------------------------------------------------
 def reader(model: str, qkv: bool = False) -> tuple[ha.Reader, Callable[[str], int]]:
-    """A reader of a model the app serves (or a listed one) and its token count of a text."""
+    """A reader of a model the app serves (or a listed one) and its token count of a text,
+    from the models the app has loaded (the command loads its own: model/atlas.py)."""
     if model == "translator":
-        translator = loaders.translator()
-        return ha.translation_reader(
-            translator, qkv=qkv
-        ), lambda text: len(translator.tokenizer.encode(text).ids) + 1
-    encode_text: Callable[[str], Encoded]
-    if model == "minilm-ner":
+        found = ha.translator_model_reader(loaders.translator(), qkv)
+    elif model == "minilm-ner":
         tagger = loaders.ner_tagger()
-        net, tokenizer = tagger.model, tagger.tokenizer
-        limit = max_length(tokenizer, net)
-        encode_text = lambda text: tagger.encode(text, limit=limit)  # noqa: E731
+        found = ha.hf_model_reader(
+            tagger.model, tagger.tokenizer, lambda text, limit: tagger.encode(text, limit=limit),
+            qkv,
+        )  # fmt: skip
+    elif model == "minilm":
+        found = ha.hf_model_reader(*loaders.minilm(), qkv=qkv)
+    elif model == "minilm-qa":
+        qa = loaders.qa_reader()
+        found = ha.hf_model_reader(qa.model, qa.tokenizer, qkv=qkv)
     else:
-        if model == "minilm":
-            net, tokenizer = loaders.minilm()
-        elif model == "minilm-qa":
-            qa = loaders.qa_reader()
-            net, tokenizer = qa.model, qa.tokenizer
-        else:
-            net, tokenizer, _ = loaders.listed(model.removeprefix(sources.LISTED))
-        limit = max_length(tokenizer, net)
-        encode_text = lambda text: encode(tokenizer, text, limit=limit)  # noqa: E731
-    return ha.encoder_reader(net, encode_text, qkv=qkv), lambda text: len(
-        tokenizer(text, verbose=False)["input_ids"]
-    )
+        net, tokenizer, _ = loaders.listed(model.removeprefix(sources.LISTED))
+        found = ha.hf_model_reader(net, tokenizer, qkv=qkv)
+    read, count, _ = found
+    return read, count
 
 
 # -- search: which heads link two words across the corpus -----------------------------------

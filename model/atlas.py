@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -25,11 +24,11 @@ from tqdm import tqdm
 from model.analysis.head_atlas import (
     ATLAS_DIR,
     Atlas,
-    Reader,
+    ModelReader,
     build,
-    encoder_reader,
+    hf_model_reader,
     sinks_by_length,
-    translation_reader,
+    translator_model_reader,
 )
 from model.core.errors import InputError
 from model.datasets.corpora import CORPORA, sentences
@@ -44,38 +43,30 @@ def atlas_path(model: str, corpus: str, folder: Path = ATLAS_DIR) -> Path:
     return folder / f"{model.replace(':', '-')}.{corpus_name}.npz"
 
 
-def model_reader(name: str) -> tuple[Reader, Callable[[str], int], int]:
+def model_reader(name: str) -> ModelReader:
     """A model's reader, its token count of a text and the most tokens it reads.
     Raises InputError for a model that is not listed."""
-    from model.hf.encoding import Encoded, encode, max_length
-
     if name == "translator":
         from model.tasks.translation import OurTranslator
 
-        translator = OurTranslator.load()
-        return (
-            translation_reader(translator),
-            lambda text: len(translator.tokenizer.encode(text).ids) + 1,
-            translator.model.config.max_len - 1,
-        )
+        return translator_model_reader(OurTranslator.load())
     if name == "minilm":
         from model.hf.loading import load_bert
 
-        model, tokenizer = load_bert()
-        encode_text = None
-    elif name == "minilm-ner":
+        return hf_model_reader(*load_bert())
+    if name == "minilm-ner":
         from model.tasks.ner import NerTagger
 
         tagger = NerTagger.load()
-        model, tokenizer = tagger.model, tagger.tokenizer
-        encode_text = tagger.encode
-    elif name == "minilm-qa":
+        return hf_model_reader(
+            tagger.model, tagger.tokenizer, lambda text, limit: tagger.encode(text, limit=limit)
+        )
+    if name == "minilm-qa":
         from model.tasks.qa import QAReader
 
         reader = QAReader.load()
-        model, tokenizer = reader.model, reader.tokenizer
-        encode_text = None
-    elif name.startswith("listed:"):
+        return hf_model_reader(reader.model, reader.tokenizer)
+    if name.startswith("listed:"):
         from model.hf import byo
 
         entries = {e.name: e for e in byo.listed_models()}
@@ -90,23 +81,11 @@ def model_reader(name: str) -> tuple[Reader, Callable[[str], int], int]:
                 f"{name}: the head atlas reads encoders and decoder-only models; for an "
                 "encoder-decoder it would need a translation of each sentence."
             )
-        encode_text = None
-    else:
-        raise InputError(
-            f"No model {name!r}: choose one of {', '.join(MODELS)} or listed:NAME for a model "
-            "of the operator's models file."
-        )
-    limit = max_length(tokenizer, model)
-
-    def encoded(text: str) -> Encoded:
-        if encode_text is not None:
-            return encode_text(text, limit=limit)
-        return encode(tokenizer, text, limit=limit)
-
-    def count(text: str) -> int:
-        return len(tokenizer(text, verbose=False)["input_ids"])
-
-    return encoder_reader(model, encoded), count, limit
+        return hf_model_reader(model, tokenizer)
+    raise InputError(
+        f"No model {name!r}: choose one of {', '.join(MODELS)} or listed:NAME for a model "
+        "of the operator's models file."
+    )
 
 
 def heads(args: argparse.Namespace) -> str:

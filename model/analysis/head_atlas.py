@@ -36,7 +36,7 @@ import numpy as np
 from model.core.capture import AXES, AttentionCapture, Stack
 from model.core.errors import InputError
 from model.datasets.parses import ROOT, Parse
-from model.hf.encoding import Encoded, run_with_capture
+from model.hf.encoding import Encoded, encode, max_length, run_with_capture
 
 Span = tuple[int, int] | None
 ATLAS_DIR = Path(__file__).resolve().parents[2] / "data" / "atlas"  # the shipped atlases
@@ -212,6 +212,40 @@ def encoder_reader(model: object, encode: Callable[[str], Encoded], qkv: bool = 
         return capture_reading(attention, {"source": spans, "target": spans}, qkv)
 
     return read
+
+
+ModelReader = tuple[Reader, Callable[[str], int], int]  # reader, token count of a text, limit
+
+
+def hf_model_reader(
+    model: Any,
+    tokenizer: Any,
+    encode_text: Callable[[str, int], Encoded] | None = None,
+    qkv: bool = False,
+) -> ModelReader:
+    """A Hugging Face model's reader (texts cut to the model's limit; `encode_text(text,
+    limit)` when the model reads text its own way, as the NER tagger does), its token count
+    of a text, and that limit: what the command and the page both read models with."""
+    limit = max_length(tokenizer, model)
+
+    def encoded(text: str) -> Encoded:
+        if encode_text is not None:
+            return encode_text(text, limit)
+        return encode(tokenizer, text, limit=limit)
+
+    def count(text: str) -> int:
+        return len(tokenizer(text, verbose=False)["input_ids"])
+
+    return encoder_reader(model, encoded, qkv), count, limit
+
+
+def translator_model_reader(translator: Any, qkv: bool = False) -> ModelReader:
+    """Our translator's reader, its token count of a text ([EOS] included), its limit."""
+    return (
+        translation_reader(translator, qkv),
+        lambda text: len(translator.tokenizer.encode(text).ids) + 1,
+        translator.model.config.max_len - 1,
+    )
 
 
 def translation_reader(translator: Any, qkv: bool = False) -> Reader:
