@@ -16,6 +16,9 @@ EVERYDAY = DATA / "everyday" / "test.tsv"
 KINDS = (
     "present", "past", "future", "question", "negation", "pronoun", "plural", "agreement",
     "wouldlike", "number", "time",
+    # what a lecturer types in front of a class (issue 32)
+    "contract", "modal", "imperative", "irregular", "perfect", "compare", "doquestion",
+    "weather", "phrase",
 )  # fmt: skip
 
 
