@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from model.core.paths import DATA
+
 APERTIUM = Path("/usr/share/apertium/apertium-eng-spa")
 BILINGUAL = APERTIUM / "eng-spa.autobil.bin"
 POSTGEN = APERTIUM / "eng-spa.autopgen.bin"  # Spanish post-generation ("~la" -> "la")
@@ -54,11 +56,17 @@ PEOPLE = ("child", "boy", "girl", "man", "woman", "teacher", "doctor", "farmer",
 ANIMALS = ("dog", "cat", "bird", "horse", "lion", "cow", "spider")
 AGENTS = PEOPLE + ANIMALS
 DRINKS = ("milk", "water", "coffee", "tea", "juice", "wine")
-FOODS = ("bread", "apple", "orange", "cheese", "soup", "cake", "rice", "egg", "chicken")
+FOODS = ("bread", "apple", "orange", "cheese", "soup", "cake", "rice", "egg", "chicken", "meat",
+         "fish", "chocolate")  # fmt: skip
 READS = ("book", "letter", "newspaper", "story", "message", "menu")
 THINGS = ("house", "car", "door", "window", "ball", "table", "chair", "bicycle", "key", "box",
           "phone", "pen", "bag", "shoe", "ticket", "shirt", "dress", "hat", "umbrella",
-          "computer", "picture", "map", "clock", "guitar", "bottle", "cup")  # fmt: skip
+          "computer", "picture", "map", "clock", "guitar", "bottle", "cup", "film", "song",
+          "light")  # fmt: skip
+SURFACES = ("table", "chair", "sofa", "bed", "mat")  # "on the sofa": "en el sofá"
+# What one thanks for ("Thank you for your help."), for the set phrases (data/everyday)
+THANKS = ("help", "gift", "flower", "dinner", "advice", "invitation", "visit", "letter", "cake",
+          "book", "picture")  # fmt: skip
 PLACES = ("garden", "park", "kitchen", "school", "street", "river", "city", "market", "field",
           "station", "hospital", "airport", "beach", "office", "museum", "restaurant", "shop",
           "library", "hotel", "room", "church", "mountain", "sea")  # fmt: skip
@@ -71,16 +79,32 @@ DESCRIBE = ("small", "big", "old", "new", "red", "white", "black", "beautiful", 
 STATES = ("happy", "tired", "sad", "busy", "ready", "angry", "clean", "dirty", "open", "hot",
           "cold")  # fmt: skip
 MOODS = STATES[:6]  # a person's states; the rest are a thing's
-ADJECTIVES = DESCRIBE + STATES
+COMPARED = ("fast", "heavy", "bad")  # in comparisons only ("faster than")
+ADJECTIVES = DESCRIBE + STATES + COMPARED
 # Which describing adjectives fit which nouns (a black orange, a short daughter: never)
 FITS = {PEOPLE: ("old", "young", "tall", "kind", "good", "beautiful"),
         ANIMALS: ("small", "big", "old", "young", "black", "white", "beautiful"),
         THINGS + PLACES: ("small", "big", "old", "new", "red", "white", "black", "green",
                           "cheap", "expensive", "beautiful")}  # fmt: skip
-MASS = (*DRINKS, "bread", "cheese", "soup", "rice", "chicken")  # never plural here
+MASS = (
+    *DRINKS,
+    "bread",
+    "cheese",
+    "soup",
+    "rice",
+    "chicken",
+    "meat",
+    "fish",
+    "chocolate",
+    "help",
+    "advice",
+)  # never plural here
 INTRANSITIVE = ("sleep", "run", "sing", "walk", "swim", "play", "work", "eat", "laugh", "cry",
-                "dance", "cook", "travel", "arrive", "live")  # fmt: skip
-MOTION = ("go", "come", "walk", "run", "travel", "arrive")  # "to the park": "al parque"
+                "dance", "cook", "travel", "arrive", "live", "sit", "fall", "fly",
+                "drive")  # fmt: skip
+MOTION = ("go", "come", "walk", "run", "travel", "arrive", "drive", "fly")  # "al parque"
+REFLEXIVE = ("sit", "fall")  # "se sentó", "me caí": the clitic of the subject's person
+SITS = ("sit", "sleep", "fall")  # "on the sofa" rather than "in the garden", often
 TRANSITIVE = {
     "drink": DRINKS, "eat": FOODS, "read": READS, "write": ("letter", "story", "message", "book"),
     "buy": FOODS + THINGS, "open": ("door", "window", "box", "book", "bottle", "shop"),
@@ -93,10 +117,20 @@ TRANSITIVE = {
     "help": PEOPLE, "call": PEOPLE, "visit": PEOPLE + PLACES, "know": PEOPLE + PLACES,
     "love": AGENTS, "wait": PEOPLE, "watch": ANIMALS, "build": ("house", "school", "hotel"),
     "learn": ("song", "story"), "speak": (), "play": (),
+    "forget": ("umbrella", "key", "ticket", "bag", "phone", "letter", "book"),
+    "break": ("window", "cup", "bottle", "chair", "clock", "phone", "glass"),
+    "bring": FOODS + DRINKS + ("book", "key", "umbrella", "map", "chair", "cup"),
+    "lose": ("key", "ticket", "bag", "phone", "umbrella", "pen", "map", "hat", "shoe"),
+    "touch": (*ANIMALS, "picture", "door", "window", "computer", "guitar", "box"),
+    "finish": ("soup", "book", "letter", "cake", "story", "bread", "message"),
+    "look": (*ANIMALS, "picture", "map", "clock", "window", "house", "sea"),
+    "listen": (*PEOPLE, "song"),
 }  # fmt: skip
-STATIVE = ("know", "have", "love", "want", "need")  # never "is knowing"
-PERSONAL = ("see", "help", "call", "visit", "know", "love", "wait", "find", "watch")
-PREPOSITION = {"wait": "for"}  # English only: "wait for the bus", "esperar el autobús"
+STATIVE = {"know", "have", "love", "want", "need"}  # never "is knowing"
+PERSONAL = ("see", "help", "call", "visit", "know", "love", "wait", "find", "watch", "listen",
+            "look", "touch")  # fmt: skip
+# English only: "wait for the bus" (esperar el autobús), "look at", "listen to"
+PREPOSITION = {"wait": "for", "look": "at", "listen": "to"}
 # Where the dictionary's first sense is not the everyday one, the sense to take among those it
 # lists (a word it does not list is never taken).
 SENSES = {"play": "jugar", "work": "trabajar", "letter": "carta", "market": "mercado",
@@ -105,7 +139,9 @@ SENSES = {"play": "jugar", "work": "trabajar", "letter": "carta", "market": "mer
           "know": "conocer", "love": "querer", "watch": "mirar",
           "picture": "fotografía", "table": "mesa", "chair": "silla", "bag": "bolso",
           "ticket": "entrada", "office": "oficina", "field": "campo", "run": "correr",
-          "cry": "llorar", "beautiful": "bonito", "ready": "listo", "short": "corto"}  # fmt: skip
+          "cry": "llorar", "beautiful": "bonito", "ready": "listo", "short": "corto",
+          "fish": "pescado", "advice": "consejo", "bed": "cama",
+          "take": "llevar", "glass": "vaso"}  # fmt: skip
 # Numerals (closed class): English, Spanish
 NUMBERS = (("two", "dos"), ("three", "tres"), ("four", "cuatro"), ("five", "cinco"),
            ("six", "seis"), ("seven", "siete"), ("eight", "ocho"), ("nine", "nueve"),
@@ -152,7 +188,45 @@ DETERMINERS = ("the", "a", "my", "your", "his", "her", "our", "their", "this", "
 TENSES = {"present": "pri", "past": "ifi", "future": "fti"}  # Apertium's Spanish tense tags
 KINDS = ("statement", "negation", "question")
 FRAMES = {"action": 40, "progressive": 8, "going": 7, "wouldlike": 12, "copula": 12,
-          "there": 6, "age": 4, "clock": 5, "where": 6}  # fmt: skip
+          "there": 6, "age": 4, "clock": 5, "where": 6,
+          # what a lecturer types (issue 32): modals and requests, imperatives, the present
+          # perfect, comparatives, "like", weather, greetings and set phrases
+          "modal": 12, "imperative": 12, "perfect": 10, "compare": 7, "like": 10, "weather": 7,
+          "phrase": 8}  # fmt: skip
+# English modal -> Spanish lemma and tense: "can" puedo, "could" (a request) podrías or (the
+# past) pudo, "must" debo, "should" debería
+MODALS = {"can": ("poder", "pri"), "could": ("poder", "cni"), "must": ("deber", "pri"),
+          "should": ("deber", "cni")}  # fmt: skip
+# The reflexive clitic for each person and number ("se sentó", "nos sentamos")
+REFLEXIVES = {("p1", "sg"): "me", ("p2", "sg"): "te", ("p3", "sg"): "se", ("p1", "pl"): "nos",
+              ("p2", "pl"): "os", ("p3", "pl"): "se"}  # fmt: skip
+# Subject pronouns after "que" in a comparison (English object pronoun -> Spanish)
+THAN = {"me": "yo", "you": "tú", "him": "él", "her": "ella", "us": "nosotros",
+        "them": "ellos"}  # fmt: skip
+# Comparatives Spanish says in one word (Apertium's generator spells their number)
+IRREGULAR_COMPARATIVE = {"good": "mejor", "bad": "peor"}
+# What each kind of subject is compared in
+COMPARISONS = {PEOPLE: ("tall", "old", "young", "busy", "happy", "tired"),
+               ANIMALS: ("big", "small", "old", "young", "fast", "heavy", "beautiful"),
+               THINGS + PLACES: ("big", "small", "old", "new", "cheap", "expensive", "heavy",
+                                 "good", "bad", "beautiful"),
+               FOODS + DRINKS: ("hot", "cold", "cheap", "expensive", "good", "bad")}  # fmt: skip
+# Weather, closed class written by hand: "It is cold" -> "Hace frío" (hacer + noun)
+WEATHER = {"cold": "frío", "hot": "calor", "warm": "calor", "sunny": "sol", "windy": "viento"}
+# "It is raining": "Está lloviendo" (the package's dictionaries have no verb "snow", "nevar")
+FALLING = {"rain": "llover"}
+WEATHER_PLACES = (("in the garden", "en el jardín"), ("at the beach", "en la playa"),
+                  ("in the city", "en la ciudad"), ("in the mountains", "en las montañas"),
+                  ("outside", "fuera"), ("in the park", "en el parque"))  # fmt: skip
+WEATHER_WHEN = {
+    "present": (("today", "hoy"), ("now", "ahora"), ("again", "otra vez"),
+                ("this morning", "esta mañana"), ("in winter", "en invierno"),
+                ("in summer", "en verano")),
+    "past": (("yesterday", "ayer"), ("last night", "anoche"), ("all night", "toda la noche"),
+             ("all day", "todo el día"), ("last week", "la semana pasada")),
+    "future": (("tomorrow", "mañana"), ("tonight", "esta noche"),
+               ("next week", "la semana que viene"), ("on Sunday", "el domingo")),
+}  # fmt: skip
 
 
 class ApertiumMissing(RuntimeError):
@@ -210,8 +284,8 @@ def lexicon() -> tuple[dict[str, Noun], dict[str, str], dict[str, str]]:
 @cache
 def _lexicon() -> tuple[tuple[dict[str, Noun], dict[str, str], dict[str, str]], frozenset[str]]:
     objects = {o for options in TRANSITIVE.values() for o in options}
-    nouns = sorted(set(AGENTS + DRINKS + FOODS + READS + THINGS + PLACES) | objects
-                   | set(CONTAINERS))  # fmt: skip
+    nouns = sorted(set(AGENTS + DRINKS + FOODS + READS + THINGS + PLACES + SURFACES + THANKS)
+                   | objects | set(CONTAINERS))  # fmt: skip
     verbs = sorted(set(INTRANSITIVE) | set(TRANSITIVE) | set(MOTION))
     units = [f"{n}<n><sg>" for n in nouns] + [f"{v}<vblex><inf>" for v in verbs]
     units += [f"{a}<adj><sint>" for a in ADJECTIVES] + [f"{a}<adj>" for a in ADJECTIVES]
@@ -249,6 +323,25 @@ def _pick(line: str, prefer: str | None = None) -> tuple[str, str]:
     return lemma, "<" + tags
 
 
+@cache
+def verb_class(lemma: str) -> str:
+    """The part of speech Apertium's Spanish generator files a verb under ("poder" is a
+    modal, <vbmod>; "deber" a lexical verb, <vblex>)."""
+    tried = ("vbmod", "vblex")
+    forms = _run(SPANISH, "-g", [f"{lemma}<{tag}><inf>" for tag in tried])
+    return next((tag for tag, form in zip(tried, forms, strict=True) if "#" not in form),
+                "vblex")  # fmt: skip
+
+
+@cache
+def synthetic_comparatives() -> frozenset[str]:
+    """The adjectives English compares with "-er" ("taller", "better") as its generator
+    spells them; the others take "more"."""
+    words = sorted({a for group in COMPARISONS.values() for a in group})
+    forms = _run(ENGLISH, "-g", [f"{a}<adj><sint><comp>" for a in words])
+    return frozenset(a for a, form in zip(words, forms, strict=True) if "#" not in form)
+
+
 @dataclass(frozen=True)
 class Phrase:
     """A noun phrase: "the two small dogs" is Phrase("dog", "two", True, "small")."""
@@ -276,6 +369,16 @@ class Plan:
     number: str = ""  # age: the years (English numeral); clock: the hour
     minutes: str = ""  # clock: "", "o'clock", "half past", "a quarter past", "a quarter to"
     wh: str = ""  # "where", "when", "what", "why" for a question that asks one
+    modal: str = ""  # "can", "could", "must", "should" (frame "modal")
+    never: bool = False  # perfect: "have never seen", "nunca he visto"
+    than: Phrase | str = ""  # compare: what the subject is compared with (a pronoun: OBJECTS)
+    please: str = ""  # "", "end" ("…, please": "…, por favor") or "start" ("Please …")
+    exclaim: bool = False  # "!" and "¡…!"
+    line: tuple[str, str] = ("", "")  # phrase: a set phrase's two sides, slots filled
+    very: bool = False  # weather: "very cold", "mucho frío"
+    progressive: bool = False  # weather: "It is raining", "Está lloviendo"
+    at: tuple[str, str] = ("", "")  # weather: where (English, Spanish), "en la playa"
+    front: bool = False  # weather: Spanish says when first ("Ayer hizo calor")
 
 
 def person_number(subject: Phrase | str) -> tuple[str, str]:
@@ -411,12 +514,15 @@ def plan(rng: random.Random) -> Plan:
             found = Phrase(found.noun, det, found.plural)
             return Plan(frame, found, kind="question",
                         tense=rng.choice(("present", "past")))  # fmt: skip
-        verb = rng.choice([v for v in INTRANSITIVE if v in verbs])
+        verb = rng.choice([v for v in INTRANSITIVE if v in verbs and v not in REFLEXIVE])
         wh = rng.choice(("where", "when", "why"))
         return Plan(frame, subject, verb=verb, tense=tense, kind="question", wh=wh)
+    if frame in CLASS_PLANS:
+        return CLASS_PLANS[frame](rng, tense, kind)
     subject = _subject(rng)
-    verb = rng.choice([v for v in (*INTRANSITIVE, *TRANSITIVE, *MOTION) if v in verbs
-                       and not (frame == "progressive" and v in STATIVE)])  # fmt: skip
+    unfit = STATIVE | set(REFLEXIVE) if frame == "progressive" else set()  # "is sitting"
+    verb = rng.choice([v for v in (*INTRANSITIVE, *TRANSITIVE, *MOTION)
+                       if v in verbs and v not in unfit])  # fmt: skip
     if frame == "progressive":
         tense = rng.choice(("present", "present", "past"))
     elif frame == "going":
@@ -441,12 +547,158 @@ def _object(rng: random.Random, verb: str) -> Phrase | str:
 
 def _place(rng: random.Random, verb: str, obj: Phrase | str = "") -> str:
     """Where: always after "go" and "come", often after another verb of motion or an
-    intransitive verb with no object, never after a verb that needs its object."""
+    intransitive verb with no object, never after a verb that needs its object; a surface
+    ("on the sofa") after "sit", "sleep" and "fall", often."""
+    if verb in SITS and rng.random() < 0.6:
+        return rng.choice(SURFACES)
     if verb in ("go", "come"):
         return rng.choice(PLACES)
     if verb in MOTION:
         return rng.choice(PLACES) if rng.random() < 0.8 else ""
     return rng.choice(PLACES) if verb in INTRANSITIVE and not obj and rng.random() < 0.6 else ""
+
+
+def _verb(rng: random.Random, stative: bool = True) -> str:
+    verbs = lexicon()[1]
+    return rng.choice([v for v in (*INTRANSITIVE, *TRANSITIVE, *MOTION)
+                       if v in verbs and (stative or v not in STATIVE)])  # fmt: skip
+
+
+def _please(rng: random.Random, chance: float) -> str:
+    return rng.choice(("end", "end", "start")) if rng.random() < chance else ""
+
+
+def _plan_modal(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "Can you help me, please?", "We should call the doctor.", "She could not sleep." """
+    subject = _subject(rng, pronoun=0.7)
+    modal = rng.choice(list(MODALS))
+    please = ""
+    if kind == "question" and rng.random() < 0.6:  # a request
+        subject, modal = rng.choice(("you", "you", "you", "I", "we")), rng.choice(("can", "could"))
+        please = "end" if subject == "you" and rng.random() < 0.5 else ""
+    verb = _verb(rng)
+    obj = _object(rng, verb)
+    when = _when(rng, "past" if modal == "could" and kind != "question" else "future", 0.2)
+    return Plan("modal", subject, verb=verb, obj=obj, kind=kind, modal=modal, please=please,
+                place=_place(rng, verb, obj), when=when)  # fmt: skip
+
+
+def _plan_imperative(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "Open the window, please.", "Don't touch the dog!", "Sit down." """
+    verb = _verb(rng, stative=False)
+    obj = _object(rng, verb)
+    if isinstance(obj, str) and obj in OBJECTS and obj in ("you", "them"):
+        obj = "me"  # "help you" said to "you": not a request
+    kind = "negation" if kind == "negation" else "statement"
+    exclaim = rng.random() < 0.2
+    return Plan("imperative", "you", verb=verb, obj=obj, kind=kind, exclaim=exclaim,
+                please=_please(rng, 0.0 if exclaim else 0.4),
+                place=_place(rng, verb, obj))  # fmt: skip
+
+
+def _plan_perfect(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "I have lost my key.", "She has never seen the sea.", "Have you read this book?" """
+    subject = _subject(rng)
+    verb = _verb(rng)
+    obj = _object(rng, verb)
+    never = kind == "statement" and rng.random() < 0.35
+    return Plan("perfect", subject, verb=verb, obj=obj, kind=kind, never=never,
+                place=_place(rng, verb, obj))  # fmt: skip
+
+
+def _plan_compare(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "My brother is taller than me.", "Is the soup hotter than the coffee?" """
+    group = rng.choice(list(COMPARISONS))
+    adjectives = lexicon()[2]
+    adjective = rng.choice([a for a in COMPARISONS[group] if a in adjectives])
+    first, second = _phrase(rng, group), _phrase(rng, group)
+    subject: Phrase | str = Phrase(first.noun, first.det, first.plural)
+    than: Phrase | str = Phrase(second.noun, second.det, second.plural)
+    if group == PEOPLE and rng.random() < 0.4:
+        if rng.random() < 0.5:
+            subject = rng.choice(PRONOUNS)[0]
+        else:
+            than = rng.choice(list(THAN))
+    kind = "negation" if kind == "negation" and rng.random() < 0.5 else kind
+    return Plan("compare", subject, adjective=adjective, than=than, kind=kind,
+                tense=rng.choice(("present", "present", "past")))  # fmt: skip
+
+
+def _plan_like(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "I don't like cold soup.", "Do you like dogs?", "My sister likes to swim." """
+    subject = _subject(rng, pronoun=0.7)
+    if kind == "question" and rng.random() < 0.6:
+        subject = "you"
+    tense = "past" if tense == "past" and rng.random() < 0.5 else "present"
+    if rng.random() < 0.25:  # to do something
+        verb = rng.choice([v for v in INTRANSITIVE if v in lexicon()[1] and v not in REFLEXIVE])
+        return Plan("like", subject, verb=verb, kind=kind, tense=tense)
+    found = _phrase(rng, FOODS + DRINKS + ANIMALS + THINGS, plural=0.5)
+    generic = rng.random() < 0.6 and (found.plural or found.noun in MASS)
+    det = "generic" if generic else found.det if found.det in DETERMINERS else "the"
+    adjective = found.adjective
+    if found.noun in FOODS + DRINKS and rng.random() < 0.3:
+        adjective = rng.choice(("hot", "cold"))
+    obj = Phrase(found.noun, det, found.plural, adjective)
+    return Plan("like", subject, obj=obj, kind=kind, tense=tense)
+
+
+def _plan_weather(rng: random.Random, tense: str, kind: str) -> Plan:
+    """ "It's raining again.", "It was cold yesterday.", "Is it sunny at the beach?" """
+    verb = rng.choice(list(FALLING)) if rng.random() < 0.45 else ""
+    adjective = "" if verb else rng.choice([*list(WEATHER), "nice", "bad"])
+    progressive = bool(verb) and tense == "present" and rng.random() < 0.7
+    at = rng.choice(WEATHER_PLACES) if rng.random() < 0.3 else ("", "")
+    when = rng.choice(WEATHER_WHEN[tense]) if rng.random() < 0.5 else ("", "")
+    very = adjective in WEATHER and rng.random() < 0.25
+    return Plan("weather", "", verb=verb, adjective=adjective, tense=tense, kind=kind,
+                when=when, at=at, very=very, progressive=progressive,
+                front=rng.random() < 0.5)  # fmt: skip
+
+
+def _plan_phrase(rng: random.Random, tense: str, kind: str) -> Plan:
+    """A greeting or set phrase from data/everyday/phrases.tsv, its slots filled."""
+    english, spanish = rng.choice(set_phrases())
+    if "{name}" in english:
+        name = rng.choice(NAMES)
+        english, spanish = english.replace("{name}", name), spanish.replace("{name}", name)
+    if "{city}" in english:
+        city_en, city_es = rng.choice(CITIES)
+        english, spanish = english.replace("{city}", city_en), spanish.replace("{city}", city_es)
+    for slot, nouns in (("{thing}", THANKS), ("{person}", PEOPLE)):
+        if slot in english:
+            found = _phrase(rng, nouns, plural=0.2)
+            det = found.det if found.det in DETERMINERS[2:] or slot == "{thing}" else "my"
+            det = "the" if det in ("a", "this", "that") or det in dict(NUMBERS) else det
+            phrase = Phrase(found.noun, det, found.plural and found.noun not in MASS)
+            words_en, words_es = _np(phrase)
+            english = english.replace(slot, words_en)
+            spanish = spanish.replace(slot, words_es)
+    return Plan("phrase", "", line=(english, spanish))
+
+
+CLASS_PLANS = {"modal": _plan_modal, "imperative": _plan_imperative, "perfect": _plan_perfect,
+               "compare": _plan_compare, "like": _plan_like, "weather": _plan_weather,
+               "phrase": _plan_phrase}  # fmt: skip
+# First names for the set phrases' {name} (same in both languages)
+NAMES = ("Maria", "Tom", "Lucy", "Peter", "Sara", "David", "Emma", "Carlos", "Laura", "Paul",
+         "Elena", "Sam")  # fmt: skip
+CITIES = (("London", "Londres"), ("Madrid", "Madrid"), ("Paris", "París"), ("Rome", "Roma"),
+          ("Berlin", "Berlín"), ("Lisbon", "Lisboa"), ("Seville", "Sevilla"),
+          ("New York", "Nueva York"))  # fmt: skip
+PHRASES = DATA / "everyday" / "phrases.tsv"
+
+
+@cache
+def set_phrases() -> tuple[tuple[str, str], ...]:
+    """The set phrases (data/everyday/phrases.tsv, written by hand): English, Spanish, with
+    slots {name}, {thing} (something one thanks for) and {person}."""
+    rows = []
+    for line in PHRASES.read_text(encoding="utf-8").splitlines()[1:]:
+        if line.strip():
+            english, spanish = line.split("\t")
+            rows.append((english, spanish))
+    return tuple(rows)
 
 
 # ---- Spelling: each side a line of words and lexical units for Apertium's generators ----
@@ -468,11 +720,13 @@ def _np(phrase: Phrase) -> tuple[str, str]:
         "his": f"^suyo<det><pos><mf><{n}>$", "her": f"^suyo<det><pos><mf><{n}>$",
         "their": f"^suyo<det><pos><mf><{n}>$", "our": f"^nuestro<det><pos><{g}><{n}>$",
         "this": f"^este<det><dem><{g}><{n}>$", "that": f"^ese<det><dem><{g}><{n}>$",
-    }.get(phrase.det, numeral or "")  # fmt: skip
+    }.get("the" if phrase.det == "generic" else phrase.det, numeral or "")  # fmt: skip
     spanish = f"{spanish_det} ^{noun.spanish}<n><{_form(noun.spanish, g)}><{n}>$"
     english_det = phrase.det
     if phrase.plural:
         english_det = {"this": "these", "that": "those"}.get(phrase.det, phrase.det)
+    if phrase.det == "generic":  # "I like dogs": "Me gustan los perros"
+        english_det = ""
     adjective = ""
     if phrase.adjective:
         lemma = adjectives[phrase.adjective]
@@ -515,8 +769,8 @@ def _object_words(plan: Plan) -> tuple[str, str, str]:
         return "", "", ""
     if plan.obj in LANGUAGES:
         return plan.obj, "", LANGUAGES[plan.obj]
-    if isinstance(plan.obj, str):
-        return plan.obj, OBJECTS[plan.obj], ""
+    if isinstance(plan.obj, str):  # "wait for me": "espérame"
+        return _join(PREPOSITION.get(plan.verb, ""), plan.obj), OBJECTS[plan.obj], ""
     english, spanish = _np(plan.obj)
     personal = plan.verb in PERSONAL and plan.obj.noun in AGENTS
     preposition = PREPOSITION.get(plan.verb, "")
@@ -532,6 +786,8 @@ def _place_words(plan: Plan) -> tuple[str, str]:
     english, spanish = {"arrive": ("at", "a")}.get(
         plan.verb, ("to", "a") if plan.verb in MOTION else ("in", "en")
     )
+    if plan.place in SURFACES and plan.verb not in MOTION:
+        english = "on"  # "on the sofa": "en el sofá"
     g = noun.gender
     return (
         f"{english} the {plan.place}",
@@ -546,9 +802,17 @@ def _join(*words: str) -> str:
 def spell(plan: Plan) -> tuple[str, str]:
     """English and Spanish lines of one plan, with lexical units (^lemma<tags>$) still to be
     generated; the final mark included ("?" and "¿…?" for a question)."""
+    if plan.frame == "phrase":
+        return plan.line  # written whole, marks included
     english, spanish = SPELLERS[plan.frame](plan, _Subject.of(plan.subject))
+    if plan.please == "end":
+        english, spanish = f"{english}, please", f"{spanish}, por favor"
+    elif plan.please == "start":
+        english, spanish = f"please {english}", f"por favor, {spanish}"
     if plan.kind == "question" or plan.frame == "where":
         return english + "?", f"¿{spanish}?"
+    if plan.exclaim:
+        return english + "!", f"¡{spanish}!"
     return english + ".", spanish + "."
 
 
@@ -662,6 +926,7 @@ def _spell_wouldlike(plan: Plan, subject: _Subject) -> tuple[str, str]:
         lead, dative = "", DATIVE[plan.subject]
     if plan.verb:
         obj_en, clitic, obj_es = _object_words(plan)
+        clitic = clitic or _reflexive(plan.verb, subject)
         place_en, place_es = _place_words(plan)
         wanted_en = _join("to", plan.verb, obj_en, place_en)
         wanted_es = _join(_attach(lexicon()[1][plan.verb], clitic), obj_es, place_es)
@@ -696,6 +961,7 @@ def _spell_verb(plan: Plan, subject: _Subject) -> tuple[str, str]:
     """Actions ("The lion sleeps near the river."), the progressive ("are playing": "están
     jugando") and "going to" ("voy a verte")."""
     obj_en, clitic, obj_es = _object_words(plan)
+    clitic = clitic or _reflexive(plan.verb, subject)
     place_en, place_es = _place_words(plan)
     when_en, when_es = plan.when
     tail_en, tail_es = _join(obj_en, place_en, when_en), _join(obj_es, place_es, when_es)
@@ -738,9 +1004,186 @@ def _spell_verb(plan: Plan, subject: _Subject) -> tuple[str, str]:
     return _join(subject.english, verb_en, tail_en), _join(subject.spanish, verb_es, tail_es)
 
 
+def _reflexive(verb: str, subject: _Subject) -> str:
+    """The clitic a reflexive verb takes for its subject ("se sentó"), else ""."""
+    return REFLEXIVES[(subject.person, subject.number)] if verb in REFLEXIVE else ""
+
+
+def _tail(plan: Plan) -> tuple[str, str, str, str]:
+    """A verb's object and what follows it: English, the Spanish clitic, Spanish."""
+    obj_en, clitic, obj_es = _object_words(plan)
+    place_en, place_es = _place_words(plan)
+    when_en, when_es = plan.when
+    return _join(obj_en, place_en, when_en), clitic, _join(obj_es, place_es, when_es), ""
+
+
+def _spell_modal(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "Can you help me" / "Puedes ayudarme"; "She could not sleep" / "No pudo dormir"."""
+    lemma, tense = MODALS[plan.modal]
+    if plan.modal == "could" and plan.kind != "question":
+        tense = "ifi"  # the past: "pudo"
+    modal_es = f"^{lemma}<{verb_class(lemma)}><{tense}>{subject.agrees}$"
+    tail_en, clitic, tail_es, _ = _tail(plan)
+    infinitive = _attach(lexicon()[1][plan.verb], clitic or _reflexive(plan.verb, subject))
+    if plan.kind == "question":
+        return _join(plan.modal, subject.english, plan.verb, tail_en), _join(
+            modal_es, subject.spanish, infinitive, tail_es
+        )
+    modal_en = plan.modal
+    if plan.kind == "negation":
+        modal_en = "cannot" if plan.modal == "can" else f"{plan.modal} not"
+    return _join(subject.english, modal_en, plan.verb, tail_en), _join(
+        subject.spanish, _not(plan)[1], modal_es, infinitive, tail_es
+    )
+
+
+def _spell_imperative(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "Open the window" / "Abre la ventana"; "Do not touch it" / "No lo toques"; "Sit
+    down" / "Siéntate" (the clitic joined after generation, with its written accent)."""
+    tail_en, clitic, tail_es, _ = _tail(plan)
+    clitic = clitic or _reflexive(plan.verb, subject)
+    lemma = lexicon()[1][plan.verb]
+    verb_en = plan.verb
+    if plan.verb == "sit" and not plan.place:
+        verb_en = "sit down"
+    if plan.kind == "negation":
+        return _join("do not", verb_en, tail_en), _join(
+            "no", clitic, f"^{lemma}<vblex><prs><p2><sg>$", tail_es
+        )
+    imperative = f"^{lemma}<vblex><imp><p2><sg>$" + (f"+{clitic}" if clitic else "")
+    return _join(verb_en, tail_en), _join(imperative, tail_es)
+
+
+def _spell_perfect(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "She has never seen the sea" / "Ella nunca ha visto el mar"."""
+    tail_en, clitic, tail_es, _ = _tail(plan)
+    clitic = clitic or _reflexive(plan.verb, subject)
+    lemma = lexicon()[1][plan.verb]
+    haber = f"^haber<vbhaver><pri>{subject.agrees}$"
+    verb_es = _join(clitic, haber, f"^{lemma}<vblex><pp><m><sg>$")
+    have = "has" if (subject.person, subject.number) == ("p3", "sg") else "have"
+    participle = f"^{plan.verb}<vblex><pp>$"
+    if plan.kind == "question":
+        return _join(have, subject.english, participle, tail_en), _join(
+            verb_es, subject.spanish, tail_es
+        )
+    adverb_en, adverb_es = ("never", "nunca") if plan.never else _not(plan)
+    return _join(subject.english, have, adverb_en, participle, tail_en), _join(
+        subject.spanish, adverb_es, verb_es, tail_es
+    )
+
+
+def _spell_compare(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "My brother is taller than me" / "Mi hermano es más alto que yo"; "better" /
+    "mejor"."""
+    number = subject.number
+    if plan.adjective in IRREGULAR_COMPARATIVE:
+        adjective_es = f"^{IRREGULAR_COMPARATIVE[plan.adjective]}<adj><mf><{number}>$"
+    elif plan.adjective == "old" and subject_is_person(plan.subject):
+        adjective_es = f"^mayor<adj><mf><{number}>$"  # of people: "mayor que"
+    else:
+        lemma = lexicon()[2][plan.adjective]
+        gender = _form(lemma, _gender(plan.subject))
+        adjective_es = f"más ^{lemma}<adj><{gender}><{number}>$"
+    if plan.adjective in synthetic_comparatives():
+        adjective_en = f"^{plan.adjective}<adj><sint><comp>$"
+    else:
+        adjective_en = f"more {plan.adjective}"
+    if isinstance(plan.than, Phrase):
+        than_en, than_es = _np(plan.than)
+    else:
+        than_en, than_es = plan.than, THAN[plan.than]
+    estar = plan.adjective in STATES
+    tense = "pii" if plan.tense == "past" else "pri"
+    lemma_be, kind_be = ("estar", "vblex") if estar else ("ser", "vbser")
+    verb_es = f"^{lemma_be}<{kind_be}><{tense}>{subject.agrees}$"
+    be = subject.be(plan.tense)
+    rest_en, rest_es = _join(adjective_en, "than", than_en), _join(adjective_es, "que", than_es)
+    if plan.kind == "question":
+        return _join(be, subject.english, rest_en), _join(verb_es, subject.spanish, rest_es)
+    return _join(subject.english, be, _not(plan)[0], rest_en), _join(
+        subject.spanish, _not(plan)[1], verb_es, rest_es
+    )
+
+
+def subject_is_person(subject: Phrase | str) -> bool:
+    return not isinstance(subject, Phrase) or subject.noun in PEOPLE
+
+
+def _spell_like(plan: Plan, subject: _Subject) -> tuple[str, str]:
+    """ "I don't like cold soup" / "No me gusta la sopa fría"; "Does your sister like dogs?" /
+    "¿A tu hermana le gustan los perros?"."""
+    if isinstance(plan.subject, Phrase):
+        lead, dative = f"a {subject.spanish}", "les" if subject.number == "pl" else "le"
+    else:
+        lead, dative = "", DATIVE[plan.subject]
+    if isinstance(plan.obj, Phrase):
+        liked_en, liked_es = _np(plan.obj)
+        many = plan.obj.plural
+    else:
+        liked_en, liked_es, many = f"to {plan.verb}", lexicon()[1][plan.verb], False
+    tense = "ifi" if plan.tense == "past" else "pri"
+    gustar = f"^gustar<vblex><{tense}><p3><{'pl' if many else 'sg'}>$"
+    spanish = _join(lead, _not(plan)[1], dative, gustar, liked_es)
+    if plan.kind == "statement":
+        like = _english_verb("like", plan.tense, subject.person, subject.number)
+        return _join(subject.english, like, liked_en), spanish
+    do = subject.do(plan.tense)
+    if plan.kind == "question":
+        return _join(do, subject.english, "like", liked_en), spanish
+    return _join(subject.english, do, "not", "like", liked_en), spanish
+
+
+def _spell_weather(plan: Plan, _: _Subject) -> tuple[str, str]:
+    """ "It is raining again" / "Está lloviendo otra vez"; "It was cold yesterday" / "Ayer
+    hizo frío"; "The weather is nice" / "Hace buen tiempo"."""
+    question, negation = plan.kind == "question", plan.kind == "negation"
+    when_en, when_es = plan.when
+    at_en, at_es = plan.at
+    if plan.verb:
+        lemma = FALLING[plan.verb]
+        if plan.progressive:
+            be, verb_en = "is", f"^{plan.verb}<vblex><ger>$"
+            verb_es = f"^estar<vblex><pri><p3><sg>$ ^{lemma}<vblex><ger>$"
+        else:
+            be = {"present": "does", "past": "did", "future": "will"}[plan.tense]
+            verb_es = f"^{lemma}<vblex><{TENSES[plan.tense]}><p3><sg>$"
+            verb_en = plan.verb
+            if not (question or negation):
+                be, verb_en = "", _english_verb(plan.verb, plan.tense, "p3", "sg")
+        english = _join(be, "it", verb_en) if question else _join("it", be, _not(plan)[0], verb_en)
+    else:
+        be = {"present": "is", "past": "was", "future": "will be"}[plan.tense]
+        first, _space, rest = be.partition(" ")
+        if plan.adjective in WEATHER:
+            said = _join("very" if plan.very else "", plan.adjective)
+            english = (
+                _join(first, "it", rest, said)
+                if question
+                else _join("it", first, _not(plan)[0], rest, said)
+            )
+            noun_es = _join("mucho" if plan.very else "", WEATHER[plan.adjective])
+        else:  # "The weather is nice" / "Hace buen tiempo"
+            english = (
+                _join(first, "the weather", rest, plan.adjective)
+                if question
+                else _join("the weather", first, _not(plan)[0], rest, plan.adjective)
+            )
+            noun_es = {"nice": "buen tiempo", "bad": "mal tiempo"}[plan.adjective]
+        tense = {"present": "pri", "past": "ifi", "future": "fti"}[plan.tense]
+        verb_es = _join(f"^hacer<vblex><{tense}><p3><sg>$", noun_es)
+    verb_es = _join(_not(plan)[1], verb_es)
+    spanish = (
+        _join(when_es, verb_es, at_es) if plan.front and when_es else _join(verb_es, at_es, when_es)
+    )
+    return _join(english, at_en, when_en), spanish
+
+
 SPELLERS = {"clock": _spell_clock, "there": _spell_there, "age": _spell_age,
             "copula": _spell_copula, "wouldlike": _spell_wouldlike, "where": _spell_where,
-            "action": _spell_verb, "progressive": _spell_verb, "going": _spell_verb}  # fmt: skip
+            "action": _spell_verb, "progressive": _spell_verb, "going": _spell_verb,
+            "modal": _spell_modal, "imperative": _spell_imperative, "perfect": _spell_perfect,
+            "compare": _spell_compare, "like": _spell_like, "weather": _spell_weather}  # fmt: skip
 
 
 def _attach(infinitive: str, clitic: str) -> str:
@@ -762,9 +1205,43 @@ def realise_each(plans: Sequence[Plan]) -> list[tuple[str, str] | None]:
     whole = [not ("#" in e or "#" in s) for e, s in zip(english, spanish, strict=True)]
     done = iter(post_generate([s for s, ok in zip(spanish, whole, strict=True) if ok]))
     return [
-        (_english(e), _capital(next(done))) if ok else None
+        (_english(e), _capital(enclitics(next(done)))) if ok else None
         for e, ok in zip(english, whole, strict=True)
     ]
+
+
+STRONG = "aeoáéó"
+ACCENTED = dict(zip("aeiou", "áéíóú", strict=True))
+
+
+def enclitics(sentence: str) -> str:
+    """Join each form written "form+clitic" ("sienta+te", "ayuda+me") as Spanish spelling
+    does: one word, with a written accent where the joined word would otherwise be read with
+    the wrong stress ("siéntate", "ayúdame"; "ven+te" -> "vente", one syllable before it)."""
+    return re.sub(r"(\w+)\+(\w+)", lambda m: _stress_kept(m[1]) + m[2], sentence)
+
+
+def _stress_kept(form: str) -> str:
+    """`form` with the accent it needs once a clitic follows: a word ending in a vowel, n or s
+    is stressed on its next-to-last syllable; with a syllable more, that stress is written."""
+    if any(c in "áéíóú" for c in form) or form[-1] not in "aeiouns":
+        return form
+    nuclei = [m.span() for m in re.finditer(r"[aeiou]+", re.sub(r"(?<=[qg])u(?=[ei])", "_", form))]
+    syllables: list[tuple[int, int]] = []
+    for start, end in nuclei:  # two strong vowels side by side are two syllables ("tra-e")
+        at = start
+        for i in range(start + 1, end):
+            if form[i] in STRONG and form[i - 1] in STRONG:
+                syllables.append((at, i))
+                at = i
+        syllables.append((at, end))
+    if len(syllables) < 2:
+        return form
+    start, end = syllables[-2]
+    group = form[start:end]
+    strong = [i for i, c in enumerate(group) if c in STRONG]
+    at = start + (strong[0] if strong else len(group) - 1)
+    return form[:at] + ACCENTED[form[at]] + form[at + 1 :]
 
 
 def _english(sentence: str) -> str:
@@ -781,9 +1258,27 @@ def post_generate(sentences: Sequence[str]) -> list[str]:
                    "De": "Del"}[m[1]], line) for line in out]  # fmt: skip
 
 
+# English contractions, as written (the Spanish is the same either way)
+CONTRACTIONS = (
+    (r"(?i)\b(do|does|did|is|are|was|were|could|should|would|must|have|has) not\b", r"\1n't"),
+    (r"\bwill not\b", "won't"), (r"\bcannot\b", "can't"), (r"\b([Ii]) am\b", r"\1'm"),
+    (r"\b([Ii]t|[Hh]e|[Ss]he|[Tt]hat|[Ww]hat) is\b", r"\1's"),
+    (r"\b([Ww]e|[Yy]ou|[Tt]hey) are\b", r"\1're"),
+    (r"\b([Ii]|[Ww]e|[Yy]ou|[Tt]hey|[Hh]e|[Ss]he) will\b", r"\1'll"),
+)  # fmt: skip
+
+
+def contract(english: str) -> str:
+    """ "I do not like soup." -> "I don't like soup."; "It is raining." -> "It's raining."
+    ("Do not" at the start: "Don't")."""
+    for pattern, replacement in CONTRACTIONS:
+        english = re.sub(pattern, replacement, english)
+    return english
+
+
 def _capital(text: str) -> str:
-    """A capital first letter (after an opening "¿")."""
-    at = 1 if text.startswith("¿") else 0
+    """A capital first letter (after an opening "¿" or "¡")."""
+    at = 1 if text[:1] in ("¿", "¡") else 0
     return text[:at] + text[at : at + 1].upper() + text[at + 1 :]
 
 
@@ -793,6 +1288,8 @@ def generate(count: int, seed: int = 0) -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for _ in range(20):
         for english, spanish in realise([plan(rng) for _ in range(2 * count)]):
+            if rng.random() < 0.5:  # as people write: "don't", "it's", "I'm"
+                english = contract(english)
             seen.setdefault(english, spanish)
         if len(seen) >= count:
             break

@@ -25,20 +25,29 @@ from model.tasks.translation import CHECKPOINT_DIR
 from model.transformer.checkpoint import (
     CONFIG,
     TOKENIZER,
-    load_weights,
     save_checkpoint,
     save_weights,
     write_atomically,
 )
 from model.transformer.config import TransformerConfig
 from model.transformer.model import Transformer, make_model
-from model.transformer.tokenizer import BOS, EOS, PAD, token_id, train_tokenizer
+from model.transformer.tokenizer import (
+    BOS,
+    EOS,
+    PAD,
+    token_id,
+    train_tokenizer,
+    with_pieces,
+)
 
 Batch = tuple[torch.Tensor, torch.Tensor]  # src (b, s), tgt with BOS ... EOS (b, t)
 
 # Source + target tokens a batch holds, padding included (`--max-tokens`). 12,000 rather than
 # 3,000: the same steps learn far faster (checkpoints/translation/README.md).
 MAX_TOKENS = 12000
+# Pieces a resumed tokenizer gains if it lacks them, each starting from the row of a piece it
+# has: Spanish opens its questions and exclamations, which the WordNet corpus never does.
+OPENING_MARKS = {"¿": "?", "¡": "!"}
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,29 @@ class TranslationConfig:
                 raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.minutes <= 0:
             raise ValueError(f"minutes must be positive, not {self.minutes}")
+
+
+VOCABULARY_ROWS = ("src_embed.table.weight", "tgt_embed.table.weight", "generator.weight",
+                   "generator.bias")  # fmt: skip
+
+
+def load_grown(model: Transformer, path: Path, old_size: int, like: list[int]) -> None:
+    """Weights saved with a vocabulary of `old_size` into `model`, whose vocabulary has
+    len(like) more pieces at its end: each new piece's embeddings and output row start as a
+    copy of the piece it is like ("¿" as "?"), its output bias lower by 4 so that it is not
+    at first as likely as that piece wherever that piece is."""
+    from safetensors.torch import load_file
+
+    state = {k: v.float() for k, v in load_file(str(path)).items()}
+    if like:
+        for name in VOCABULARY_ROWS:
+            if state[name].shape[0] != old_size:
+                raise ValueError(f"{path}: {name} has {state[name].shape[0]} rows, not {old_size}")
+            rows = state[name][like].clone()
+            if name == "generator.bias":
+                rows -= 4.0
+            state[name] = torch.cat([state[name], rows])
+    model.load_state_dict(state)
 
 
 def noam_rate(step: int, d_model: int, warmup: int, factor: float = 1.0) -> float:
@@ -210,6 +242,8 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
         resume_dir = Path(run.resume)
         tokenizer = Tokenizer.from_file(str(resume_dir / "tokenizer.json"))
         previous = json.loads((resume_dir / "training.json").read_text())
+        old_vocabulary = tokenizer.get_vocab_size()
+        tokenizer, gained = with_pieces(tokenizer, OPENING_MARKS)
     else:
         tokenizer = train_tokenizer(
             [p.english for p in train] + [p.spanish for p in train], vocab_size=run.vocab
@@ -217,6 +251,8 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     pad = token_id(tokenizer, PAD)
     if run.resume:
         config = TransformerConfig.from_json(Path(run.resume) / "config.json")
+        size = tokenizer.get_vocab_size()
+        config = replace(config, src_vocab_size=size, tgt_vocab_size=size)
         if run.dropout is not None:  # dropout acts in training only: any value fits the weights
             config = replace(config, dropout=run.dropout)
     else:
@@ -244,7 +280,10 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     ]
     model = make_model(config)
     if run.resume:
-        load_weights(model, Path(run.resume) / "model.safetensors")
+        load_grown(model, Path(run.resume) / "model.safetensors", old_vocabulary,
+                   [token_id(tokenizer, OPENING_MARKS[p]) for p in gained])  # fmt: skip
+        if gained:
+            print(f"vocabulary grown by {gained}, each from {[OPENING_MARKS[p] for p in gained]}")
     model.to(device).train()
     first_step = int(previous.get("steps", 0))
     # fused: one kernel for the whole update (a third of a step's time on a CPU otherwise)

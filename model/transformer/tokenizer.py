@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
@@ -33,3 +34,19 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 8000) -> Tokenizer:
         if tokenizer.token_to_id(token) != index:
             raise RuntimeError(f"{token} should have id {index}")
     return tokenizer
+
+
+def with_pieces(tokenizer: Tokenizer, pieces: Iterable[str]) -> tuple[Tokenizer, list[str]]:
+    """The tokenizer with single characters it lacks (Spanish's "¿" and "¡", which the first
+    corpus never showed it) added to its BPE vocabulary at the end, so that earlier ids keep
+    their meaning; and the pieces added, in id order. Words around them keep their merges."""
+    state = json.loads(tokenizer.to_str())
+    vocab: dict[str, int] = state["model"]["vocab"]
+    added = [p for p in dict.fromkeys(pieces) if p not in vocab]
+    for piece in added:
+        if len(piece) != 1:
+            raise ValueError(f"only single characters can be added, not {piece!r}")
+        vocab[piece] = len(vocab)
+    if not added:
+        return tokenizer, []
+    return Tokenizer.from_str(json.dumps(state)), added
