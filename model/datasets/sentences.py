@@ -18,7 +18,12 @@ Debian's apertium-eng-spa:
 The frames: actions ("The lion sleeps near the river."), the progressive ("The children are
 playing in the park."), "going to", "would like" ("I would like a cup of coffee." -> "Me
 gustaría una taza de café."), "be" with an adjective or a place (ser or estar by the
-adjective), "there is", ages, clock times ("It is half past three."). What is written by hand
+adjective), "there is", ages, clock times ("It is half past three."); and what a lecturer
+types (issue 32): modals and requests ("Can you help me, please?" -> "¿Puedes ayudarme, por
+favor?"), imperatives ("Siéntate.", "¡No toques al perro!"), the present perfect,
+comparatives, "like" ("No me gusta la sopa fría."), weather ("Está lloviendo otra vez.") and
+the set phrases of data/everyday/phrases.tsv; half the English is then written with
+contractions ("don't", "it's"). What is written by hand
 is the frames (word order, "no", "¿…?", "do/does/did/will", the "a" before a person seen,
 clitic pronouns before the verb), closed-class words (pronouns, numerals, times of day,
 days of the week), the everyday sense where the dictionary lists it after a rarer one
