@@ -10,6 +10,7 @@ The attention of every decoding step comes from the capture API.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -74,15 +75,26 @@ class Casing:
 
 def read_casing(text: str) -> tuple[str, Casing]:
     """The text as the model reads it, and how it was typed. In capitals or Title Case it is
-    read in lower case, like the corpus's WordNet phrases, so ALL CAPS, Title Case and lower
-    case give the same words (in capitals the model once looped on "ADN de ADN ..."). A
-    sentence typed the usual way is read as typed: its capitals carry names and acronyms
-    ("DNA", "Paris"), and reading everything in lower case cost 4 BLEU on the test set."""
+    read as a sentence is usually typed: in lower case but for its first letter and the
+    pronoun "I" ("I DON'T LIKE COLD SOUP." is read "I don't like cold soup."), so capitals
+    give the words the sentence gets as typed (in capitals the model once looped on "ADN de
+    ADN ..."; read all in lower case, "i don't like…" came out as nonsense). A sentence typed
+    the usual way is read as typed: its capitals carry names and acronyms ("DNA", "Paris"),
+    and reading everything in lower case cost 4 BLEU on the test set."""
     letters = [c for c in text if c.isalpha()]
     upper = len(letters) >= 2 and all(c.isupper() for c in letters)
     words = [w for w in text.split() if any(c.isalpha() for c in w)]
     title = not upper and len(words) >= 3 and all(w[:1].isupper() for w in words)
-    return (text.lower() if upper or title else text), Casing(upper, title)
+    return (sentence_case(text) if upper or title else text), Casing(upper, title)
+
+
+def sentence_case(text: str) -> str:
+    """Lower case, but for the first letter and the pronoun "I" (and "I'm", "I'll"...)."""
+    lowered = re.sub(r"\bi\b", "I", text.lower())
+    first = next((i for i, c in enumerate(lowered) if c.isalpha()), None)
+    if first is None:
+        return lowered
+    return lowered[:first] + lowered[first].upper() + lowered[first + 1 :]
 
 
 def write_casing(text: str, casing: Casing) -> str:

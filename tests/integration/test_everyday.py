@@ -43,13 +43,14 @@ def test_evaluate_everyday_prints_its_fixed_last_line_beside_apertium(apertium_a
     )
     assert re.fullmatch(pattern, out[-1]), out[-1]
     # casing never changes the words, and nothing loops, as typed or in capitals
-    assert "the same words in capitals as in lower case: 30 of 30" in out
+    assert "the same words in capitals as typed: 30 of 30" in out
     assert "outputs repeating a 3-gram the source does not (in capitals): 0 of 30" in out
 
 
 def test_the_shipped_translator_beats_its_teacher_on_everyday_sentences(apertium_available):
-    """The issue's goal, on all 205 sentences: ours (beam 4, the page's decoder) scores BLEU
-    of at least 50 and above Apertium's, with no output looping."""
+    """The goals, on all 340 sentences: ours (beam 4, the page's decoder) scores BLEU of at
+    least 70 and above Apertium's, on every kind at or above Apertium's (issue 32: negation was
+    behind it), with no output looping."""
     import sacrebleu
 
     from model.datasets.everyday import repeats_a_trigram
@@ -61,5 +62,45 @@ def test_the_shipped_translator_beats_its_teacher_on_everyday_sentences(apertium
     teacher = apertium_translate([p.english for p in pairs], marks=False, quiet=True)
     references = [[p.spanish for p in pairs]]
     bleu = sacrebleu.corpus_bleu(ours, references).score
-    assert bleu >= 50 and bleu > sacrebleu.corpus_bleu(teacher, references).score
+    assert bleu >= 70 and bleu > sacrebleu.corpus_bleu(teacher, references).score
+    for kind in {p.kind for p in pairs}:
+        index = [i for i, p in enumerate(pairs) if p.kind == kind]
+        refs = [[pairs[i].spanish for i in index]]
+        mine = sacrebleu.corpus_bleu([ours[i] for i in index], refs).score
+        theirs = sacrebleu.corpus_bleu([teacher[i] for i in index], refs).score
+        assert mine >= theirs, (kind, mine, theirs)
     assert not any(repeats_a_trigram(p.english, o) for p, o in zip(pairs, ours, strict=True))
+
+
+# The eight sentences that showed issue 32 on the Translation page, as a Spanish teacher
+# writes them (before: "no me gustar la sopa fría.", "Puede me ayudo, complacer?", ...)
+LECTURE = (
+    ("I don't like cold soup.", "No me gusta la sopa fría."),
+    ("Can you help me, please?", "¿Puedes ayudarme, por favor?"),
+    ("The cat sat on the mat.", "El gato se sentó en la estera."),
+    ("It's raining again.", "Está lloviendo otra vez."),
+    ("Open the window, please.", "Abre la ventana, por favor."),
+    ("Nice to meet you.", "Encantado de conocerte."),
+    ("Thank you for your help.", "Gracias por tu ayuda."),
+    pytest.param(
+        "What is your name?",
+        "¿Cómo te llamas?",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="a sentence of the test set, so never trained on: the shipped checkpoint "
+            "says '¿Cómo se llama tu nombre?' (greedy) and '¿Qué es tu nombre?' (4 beams)",
+        ),
+    ),
+)
+
+
+@pytest.mark.parametrize(("english", "spanish"), LECTURE)
+def test_the_sentences_a_lecturer_types_come_out_as_a_teacher_writes_them(english, spanish):
+    """As typed and in capitals, with the page's two decoders (greedy, 4 beams)."""
+    from model.tasks.translation import OurTranslator
+
+    translator = OurTranslator.load()
+    for beam in (1, 4):
+        assert translator.translate(english, beam=beam).text == spanish
+        shouted = translator.translate(english.upper(), beam=beam).text
+        assert shouted.lower() == spanish.lower()

@@ -1,5 +1,6 @@
-"""Casing never changes a translation beyond casing: the model reads lower case, and the
-translation is written back as its source was typed (model.tasks.translation)."""
+"""Casing never changes a translation beyond casing: the model reads capitals and Title Case
+as a sentence is usually typed, and the translation is written back as its source was typed
+(model.tasks.translation)."""
 
 import pytest
 
@@ -8,13 +9,16 @@ from model.tasks.translation import read_casing, write_casing
 
 
 @pytest.mark.parametrize(
-    "typed",
-    ["THE CHILDREN ARE PLAYING IN THE GARDEN.", "The Children Are Playing In The Garden.",
-     "the children are playing in the garden."],
+    ("typed", "read"),
+    [("THE CHILDREN ARE PLAYING IN THE GARDEN.", "The children are playing in the garden."),
+     ("The Children Are Playing In The Garden.", "The children are playing in the garden."),
+     ("I DON'T LIKE COLD SOUP.", "I don't like cold soup."),
+     ("¿WHAT IS YOUR NAME? I'M TOM.", "¿What is your name? I'm tom."),
+     ("the children are playing in the garden.", "the children are playing in the garden.")],
 )  # fmt: skip
-def test_capitals_title_case_and_lower_case_are_read_the_same(typed):
+def test_capitals_and_title_case_are_read_as_a_sentence_is_usually_typed(typed, read):
     reading, _ = read_casing(typed)
-    assert reading == "the children are playing in the garden."
+    assert reading == read
 
 
 def test_a_sentence_typed_as_usual_keeps_its_names_and_acronyms():
