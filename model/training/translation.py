@@ -35,6 +35,7 @@ from model.transformer.tokenizer import (
     BOS,
     EOS,
     PAD,
+    UNK,
     token_id,
     train_tokenizer,
     with_pieces,
@@ -280,8 +281,10 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     ]
     model = make_model(config)
     if run.resume:
+        like = [tokenizer.token_to_id(OPENING_MARKS[p]) for p in gained]  # "?" for "¿"
+        unknown = token_id(tokenizer, UNK)  # a vocabulary without "!" grows "¡" from [UNK]
         load_grown(model, Path(run.resume) / "model.safetensors", old_vocabulary,
-                   [token_id(tokenizer, OPENING_MARKS[p]) for p in gained])  # fmt: skip
+                   [unknown if i is None else i for i in like])  # fmt: skip
         if gained:
             print(f"vocabulary grown by {gained}, each from {[OPENING_MARKS[p] for p in gained]}")
     model.to(device).train()
