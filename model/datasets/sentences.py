@@ -1014,12 +1014,12 @@ def _reflexive(verb: str, subject: _Subject) -> str:
     return REFLEXIVES[(subject.person, subject.number)] if verb in REFLEXIVE else ""
 
 
-def _tail(plan: Plan) -> tuple[str, str, str, str]:
+def _tail(plan: Plan) -> tuple[str, str, str]:
     """A verb's object and what follows it: English, the Spanish clitic, Spanish."""
     obj_en, clitic, obj_es = _object_words(plan)
     place_en, place_es = _place_words(plan)
     when_en, when_es = plan.when
-    return _join(obj_en, place_en, when_en), clitic, _join(obj_es, place_es, when_es), ""
+    return _join(obj_en, place_en, when_en), clitic, _join(obj_es, place_es, when_es)
 
 
 def _spell_modal(plan: Plan, subject: _Subject) -> tuple[str, str]:
@@ -1028,7 +1028,7 @@ def _spell_modal(plan: Plan, subject: _Subject) -> tuple[str, str]:
     if plan.modal == "could" and plan.kind != "question":
         tense = "ifi"  # the past: "pudo"
     modal_es = f"^{lemma}<{verb_class(lemma)}><{tense}>{subject.agrees}$"
-    tail_en, clitic, tail_es, _ = _tail(plan)
+    tail_en, clitic, tail_es = _tail(plan)
     infinitive = _attach(lexicon()[1][plan.verb], clitic or _reflexive(plan.verb, subject))
     if plan.kind == "question":
         return _join(plan.modal, subject.english, plan.verb, tail_en), _join(
@@ -1045,7 +1045,7 @@ def _spell_modal(plan: Plan, subject: _Subject) -> tuple[str, str]:
 def _spell_imperative(plan: Plan, subject: _Subject) -> tuple[str, str]:
     """ "Open the window" / "Abre la ventana"; "Do not touch it" / "No lo toques"; "Sit
     down" / "Siéntate" (the clitic joined after generation, with its written accent)."""
-    tail_en, clitic, tail_es, _ = _tail(plan)
+    tail_en, clitic, tail_es = _tail(plan)
     clitic = clitic or _reflexive(plan.verb, subject)
     lemma = lexicon()[1][plan.verb]
     verb_en = plan.verb
@@ -1061,7 +1061,7 @@ def _spell_imperative(plan: Plan, subject: _Subject) -> tuple[str, str]:
 
 def _spell_perfect(plan: Plan, subject: _Subject) -> tuple[str, str]:
     """ "She has never seen the sea" / "Ella nunca ha visto el mar"."""
-    tail_en, clitic, tail_es, _ = _tail(plan)
+    tail_en, clitic, tail_es = _tail(plan)
     clitic = clitic or _reflexive(plan.verb, subject)
     lemma = lexicon()[1][plan.verb]
     haber = f"^haber<vbhaver><pri>{subject.agrees}$"
