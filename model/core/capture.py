@@ -604,12 +604,11 @@ def ablate(
     """
     if mode not in ("zero", "mean"):
         raise ValueError(f"ablation mode must be 'zero' or 'mean', not {mode!r}")
-    instrument(model)
-    if getattr(model, "_atlas_shared", False):
-        raise ValueError(
-            "this model runs one attention module as every layer (ALBERT): switching a head "
-            "off would switch it off in all of them"
-        )
     frozen = {key: frozenset(int(h) for h in hs) for key, hs in heads.items()}
     with intervene(model, Ablation(id(model), frozen, mode)):
+        if getattr(model, "_atlas_shared", False):
+            raise ValueError(
+                "this model runs one attention module as every layer (ALBERT): switching a "
+                "head off would switch it off in all of them"
+            )
         yield

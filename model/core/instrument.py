@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import torch
 from torch import nn
@@ -26,12 +26,55 @@ from model.core.hooks import BlockSites, Handler, Point, Site, Stack, hook, list
 
 @contextmanager
 def intervene(model: nn.Module, handler: Handler) -> Iterator[Handler]:
-    """Let `handler` hear `model`'s hook points for calls made inside the block (this thread)."""
-    instrument(model)
+    """Let `handler` hear `model`'s hook points for calls made inside the block (this thread).
+
+    A model nobody instrumented (a notebook's `with capture(model):`) is instrumented for the
+    block only: when the last such block on it closes, its attention implementation is the
+    one it had ("sdpa", say) and its outputs are what they were. A server instruments its
+    models once at load (`instrument`), and they stay so."""
     if handler.owner != id(model):
         raise ValueError("the handler belongs to another model")
-    with listening(handler):
+    with _borrowed(model), listening(handler):
         yield handler
+
+
+_BORROWERS = "_atlas_borrowers"  # open blocks that instrumented a model only for themselves
+_ORIGINAL = "_atlas_original_attention"  # the implementation a borrowed model had
+
+
+@contextmanager
+def _borrowed(model: nn.Module) -> Iterator[None]:
+    """`model` instrumented inside the block; put back as it was after, if it was not."""
+    with _INSTRUMENT_LOCK:
+        borrowers = getattr(model, _BORROWERS, 0)
+        if borrowers == 0 and getattr(model, "_atlas_instrumented", None) != id(model):
+            config = getattr(model, "config", None)
+            setattr(model, _ORIGINAL, getattr(config, "_attn_implementation", None))
+            _instrument(model)
+            borrowers = 0
+        elif borrowers == 0:  # instrumented for good (a server's models)
+            borrowers = -1
+        if borrowers >= 0:
+            setattr(model, _BORROWERS, borrowers + 1)
+    try:
+        yield
+    finally:
+        if borrowers >= 0:
+            with _INSTRUMENT_LOCK:
+                _give_back(model)
+
+
+def _give_back(model: nn.Module) -> None:
+    """One borrowing block closed (under the lock): the last one restores the model."""
+    left = getattr(model, _BORROWERS, 0) - 1
+    if left > 0 or getattr(model, _BORROWERS, 0) == 0:  # still borrowed, or kept for good since
+        setattr(model, _BORROWERS, max(left, 0))
+        return
+    setattr(model, _BORROWERS, 0)
+    original = getattr(model, _ORIGINAL, None)
+    if original is not None and hasattr(model, "set_attn_implementation"):
+        cast(Any, model).set_attn_implementation(original)
+    model._atlas_instrumented = None  # type: ignore[assignment]  # labelled anew next time
 
 
 @runtime_checkable
@@ -110,32 +153,39 @@ def block_sites(model: nn.Module) -> list[BlockSites]:
 
 
 def instrument(model: nn.Module) -> nn.Module:
-    """Label `model`'s sites, once. Idempotent and thread-safe; returns the model."""
+    """Label `model`'s sites, once, for good (a model a server loads). Idempotent and
+    thread-safe; returns the model."""
     with _INSTRUMENT_LOCK:
-        owner = id(model)
-        if getattr(model, "_atlas_instrumented", None) == owner:
-            return model  # (a deep copy carries its original's mark and is labelled anew)
-        if isinstance(model, SelfLabelling):
-            sites = list(model.atlas_sites())
-            embeddings = list(model.atlas_embeddings())
-            logits = model.atlas_logits()
-        else:
-            from model.core.hf_attention import hf_logits, switch_to_hooked_attention
+        setattr(model, _BORROWERS, 0)  # kept instrumented when a borrowing block closes
+        return _instrument(model)
 
-            sites, embeddings = switch_to_hooked_attention(model)
-            logits = hf_logits(model)
-        blocks = block_sites(model)
-        for module, stack, layer in sites:
-            # a negative layer labels one module that serves -layer layers in turn (ALBERT);
-            # a recorder counts its calls to tell them apart
-            site = Site(owner, stack, layer) if layer >= 0 else Site(owner, stack, 0, shared=-layer)
-            module._atlas_site = site  # type: ignore[assignment]
-        model._atlas_shared = any(layer < 0 for _, _, layer in sites)  # type: ignore[assignment]
-        for module, stack, name in embeddings:
-            _label_output(module, "embedding", Site(owner, stack, name=name))
-        for block in blocks:
-            _label_block(owner, block)
-        if logits is not None:
-            _label_output(logits, "logits", Site(owner, "decoder", name="logits"))
-        model._atlas_instrumented = owner  # type: ignore[assignment]
-        return model
+
+def _instrument(model: nn.Module) -> nn.Module:
+    """Label `model`'s sites (under the lock)."""
+    owner = id(model)
+    if getattr(model, "_atlas_instrumented", None) == owner:
+        return model  # (a deep copy carries its original's mark and is labelled anew)
+    if isinstance(model, SelfLabelling):
+        sites = list(model.atlas_sites())
+        embeddings = list(model.atlas_embeddings())
+        logits = model.atlas_logits()
+    else:
+        from model.core.hf_attention import hf_logits, switch_to_hooked_attention
+
+        sites, embeddings = switch_to_hooked_attention(model)
+        logits = hf_logits(model)
+    blocks = block_sites(model)
+    for module, stack, layer in sites:
+        # a negative layer labels one module that serves -layer layers in turn (ALBERT);
+        # a recorder counts its calls to tell them apart
+        site = Site(owner, stack, layer) if layer >= 0 else Site(owner, stack, 0, shared=-layer)
+        module._atlas_site = site  # type: ignore[assignment]
+    model._atlas_shared = any(layer < 0 for _, _, layer in sites)  # type: ignore[assignment]
+    for module, stack, name in embeddings:
+        _label_output(module, "embedding", Site(owner, stack, name=name))
+    for block in blocks:
+        _label_block(owner, block)
+    if logits is not None:
+        _label_output(logits, "logits", Site(owner, "decoder", name="logits"))
+    model._atlas_instrumented = owner  # type: ignore[assignment]
+    return model
