@@ -15,7 +15,7 @@ import numpy as np
 from app import loaders
 from app.budget_cache import BudgetCache, budget_from_env, tensor_bytes
 from app.slots import model_slot
-from app.sources import SOURCES, Run
+from app.sources import SOURCES, Run, largest_capture
 from model.analysis.anatomy import Anatomy, BeamTree, bert_anatomy, translator_anatomy
 from model.analysis.anatomy import beam_tree as traced_beam_search
 from model.core.patching import Maps
@@ -24,10 +24,13 @@ from model.tasks.translation import BatchView, OurTranslator, batch_view
 
 T = TypeVar("T")
 
-# The cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256).
+# The cache is bounded by the bytes the captures hold (ATLAS_CAPTURE_CACHE_MB, default 256),
+# raised to hold one capture of a listed model at its longest (ATLAS_CAPTURE_MAX_MB): a capture
+# the cache could not keep would be computed again on every tab switch.
+CAPTURE_BUDGET = budget_from_env("ATLAS_CAPTURE_CACHE_MB", 256)
 CAPTURES: BudgetCache[Run] = BudgetCache(
     "captures",
-    budget_from_env("ATLAS_CAPTURE_CACHE_MB", 256),
+    CAPTURE_BUDGET,
     size_of=lambda run: tensor_bytes(run.attention.tensors()),
 )
 BATCHES: BudgetCache[BatchView] = BudgetCache(
@@ -40,6 +43,7 @@ BATCHES: BudgetCache[BatchView] = BudgetCache(
 def capture(source: str, text: str, pair: str | None = None) -> Run:
     """The capture of a text by a source of the registry (app/sources.py), from the cache or
     computed (and then kept). (The page's spinner says what runs: widgets.run_or_hint.)"""
+    CAPTURES.budget = max(CAPTURE_BUDGET, largest_capture())
     return CAPTURES.get((source, text, pair), lambda: _capture(source, text, pair))
 
 

@@ -92,8 +92,20 @@ SOURCES: dict[str, Source] = {
 def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
     def run(text: str, pair: str | None, qkv: bool) -> Run:
         model, tokenizer, family = loaders.listed(name)
-        attention, dropped, wrote = byo.run_text(model, tokenizer, family, text, pair, qkv)
+        qkv = qkv and byo.keeps_qkv(family)
+        longest = max_length(tokenizer, model)
+        limit = byo.capture_tokens(model.config, family, longest, qkv)
+        attention, dropped, wrote = byo.run_text(
+            model, tokenizer, family, text, pair, qkv, limit=limit
+        )
         notes = [f"The model wrote: {wrote}"] if wrote.strip() else []
+        if dropped and limit < longest:
+            notes.append(
+                f"This server shows every head of {name} for texts of up to {limit} tokens "
+                f"(the model reads {longest}): one text's capture is kept within "
+                f"{byo.capture_max_bytes() >> 20} MB ({byo.CAPTURE_MAX_ENV}). Shorten the text "
+                "to see all of it."
+            )
         record = attention.record(attention.stacks[0], 0)
         if record.kv_heads:  # grouped-query attention: say which heads share keys and values
             group = record.probs.shape[1] // record.kv_heads
@@ -155,3 +167,10 @@ def refresh_listed() -> None:
 
 
 LISTED = "listed:"  # the key prefix of a listed model
+
+
+def largest_capture() -> int:
+    """The bytes one text's capture may take (`byo.capture_max_bytes`) where models are
+    listed, else 0: the capture cache must hold at least one, or every tab switch on a large
+    model would run it again."""
+    return byo.capture_max_bytes() if any(k.startswith(LISTED) for k in SOURCES) else 0

@@ -264,7 +264,7 @@ def evaluate_families(args: argparse.Namespace) -> str:
     import torch
 
     from model.hf.families import FAMILIES
-    from model.hf.family_check import TOLERANCE, report
+    from model.hf.family_check import GENERATION_TOLERANCE, TOLERANCE, report
 
     families = FAMILIES[: args.limit or None]
     passed, full, half = 0, 0.0, 0.0
@@ -290,6 +290,8 @@ def evaluate_families(args: argparse.Namespace) -> str:
         "errors: the worst of parity with output_attentions, the recomputation and the "
         "generation steps; tolerance "
         + ", ".join(f"{str(d).removeprefix('torch.')} {t:g}" for d, t in TOLERANCE.items())
+        + f" (a float16 generation's steps: {GENERATION_TOLERANCE[torch.float16]:g}, its last "
+        "place)"
     )
     line = (
         f"families captured: {passed} of {len(families)}, max abs error: {full:.2e} "

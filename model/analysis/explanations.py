@@ -6,6 +6,9 @@ input, integrated gradients, occlusion), with each one's rank correlation with o
     found = explain(subject, layer=5, head=3)
     found.rows["integrated gradients"], found.correlation["rollout"], found.delta
 
+    ready = prepare(subject)                      # the model's work, once (a page's job)
+    ready.at(layer=5, head=3)                     # any head's explanation: no model call
+
 What attention stands for is defined once (`attention.EXPLAINED_BY`): the rows of the tokens
 that produce the output (`Target.queries`).
 """
@@ -84,6 +87,61 @@ def attention_rows(
     through = att.matrices("encoder").numpy() if stack == "cross" else None
     layer, head = min(layer, weights.shape[0] - 1), min(head, weights.shape[1] - 1)
     return stack, explained_attention(weights, subject.target.queries, layer, head, flow, through)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything the model computes for one output's explanations, whichever head is then
+    looked at: the explained rows of every head, the rows that do not depend on the head
+    (every layer's mean, rollout, flow) and the attributions. Small: a few numbers per key
+    token and head, not the attention itself."""
+
+    target: str
+    tokens: tuple[str, ...]
+    removable: tuple[bool, ...]
+    stack: str
+    picked: np.ndarray  # (layers, heads, k_len): each head's rows of the explained tokens
+    fixed: dict[str, np.ndarray]  # rows that do not depend on the head chosen
+    scores: dict[str, np.ndarray]  # attribution method name -> one score per token
+    delta: float | None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.picked, *self.fixed.values(), *self.scores.values()]
+        return 500 + sum(a.nbytes for a in arrays)
+
+    def at(self, layer: int, head: int) -> Explanation:
+        """The explanation with one head's rows (a layer or head beyond the model's: its last)."""
+        layer, head = min(layer, self.picked.shape[0] - 1), min(head, self.picked.shape[1] - 1)
+        rows = {
+            f"layer {layer}, head {head}": self.picked[layer, head],
+            f"layer {layer}, mean of heads": self.picked[layer].mean(0),
+            **self.fixed,
+            **self.scores,
+        }
+        return Explanation(self.target, self.tokens, self.removable, rows, self.delta, self.stack)
+
+
+def prepare(
+    subject: Subject,
+    methods: Sequence[Method] = METHODS,
+    steps: int = IG_STEPS,
+    flow: bool = True,
+) -> Prepared:
+    """The model's work for every explanation of the subject's output (`Prepared.at`)."""
+    att = attention_of(subject)
+    stack = "cross" if "cross" in att.stacks else att.stacks[0]
+    weights = att.matrices(stack).numpy()  # (layers, heads, queries, keys)
+    through = att.matrices("encoder").numpy() if stack == "cross" else None
+    rows = explained_attention(weights, subject.target.queries, 0, 0, flow, through)
+    picked = weights[:, :, list(subject.target.queries)].mean(axis=2)  # (layers, heads, k)
+    del att, weights, through
+    fixed = {name: row for name, row in rows.items() if not name.startswith("layer 0,")}
+    scores, delta = attributions(subject, methods, steps)
+    return Prepared(
+        subject.target.name, subject.tokens, subject.removable, stack, picked, fixed, scores,
+        delta,
+    )  # fmt: skip
 
 
 def explain(

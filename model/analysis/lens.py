@@ -18,6 +18,7 @@ Where the layers' outputs come from:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,22 +46,46 @@ class Lens:
         return int(self.top_ids.shape[0])
 
 
+CHUNK_BYTES = 64 << 20  # the logits read out at once: a chunk of positions, never them all
+
+
 @torch.no_grad()
 def lens(
     hidden: torch.Tensor,
     readout: Callable[[torch.Tensor], torch.Tensor],
     names: Callable[[int], str],
     k: int = TOP_K,
+    chunk_bytes: int = CHUNK_BYTES,
 ) -> Lens:
     """hidden: (layers, positions, d_model), each layer's output. `readout` maps hidden states
-    to logits (positions, classes); `names` names a class (a token, a label)."""
-    probs = torch.softmax(readout(hidden.float()).double(), dim=-1)  # (layers, positions, n)
-    values, index = probs.topk(min(k, probs.shape[-1]), dim=-1)
+    to logits (positions, classes); `names` names a class (a token, a label).
+
+    The (layer, position) rows are read out a chunk at a time, each chunk's logits within
+    `chunk_bytes`, and only their top k kept: a 128,256-token vocabulary at 16 layers x 512
+    positions would be 4.2 GB of logits at once. Probabilities are exp(logit - logsumexp), the
+    sum taken in float64."""
+    layers, positions, width = hidden.shape
+    flat = hidden.reshape(layers * positions, width)  # (rows, d_model)
+    ids: list[torch.Tensor] = []
+    probs: list[torch.Tensor] = []
+    start, size = 0, 16  # a first small chunk tells the vocabulary's size
+    while start < flat.shape[0]:
+        logits = readout(flat[start : start + size].float()).float()  # (rows, classes)
+        total = torch.logsumexp(logits.double(), dim=-1, keepdim=True)  # (rows, 1)
+        values, index = logits.topk(min(k, logits.shape[-1]), dim=-1)  # (rows, k)
+        ids.append(index)
+        probs.append(torch.exp(values.double() - total))
+        start += size
+        size = max(1, chunk_bytes // (8 * logits.shape[-1]))  # float32 logits + float64 sum
+        del logits, total
+    top_ids = torch.cat(ids).reshape(layers, positions, -1)
+    named = {i: names(i) for i in top_ids.unique().tolist()}  # each id named once
     return Lens(
-        top_ids=index.numpy(),
-        top_probs=values.numpy(),
+        top_ids=top_ids.numpy(),
+        top_probs=torch.cat(probs).reshape(layers, positions, -1).numpy(),
         top_names=tuple(
-            tuple(tuple(names(int(i)) for i in cell) for cell in layer) for layer in index
+            tuple(tuple(named[int(i)] for i in cell) for cell in layer)
+            for layer in top_ids.tolist()
         ),
     )
 
@@ -152,15 +177,16 @@ def layer_outputs(layers: Sequence[nn.Module]) -> Iterator[list[list[torch.Tenso
             handle.remove()
 
 
-def listed_lens(
+def listed_hidden(
     model: Any, tokenizer: Any, family: Any, text: str, steps: int = 8
-) -> tuple[Lens, tuple[str, ...]]:
-    """What each decoder layer of a listed model would say: over the text's positions (a
-    decoder-only model: the next token after each), or over the steps an encoder-decoder
-    writes greedily (teacher-forced on what it wrote). Returns the lens and the tokens its
-    positions read (the text's, or the decoder's inputs)."""
+) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """Each decoder layer's output for a listed model, (layers, positions, d_model) in float32:
+    over the text's positions (a decoder-only model: the next token after each), or over the
+    steps an encoder-decoder writes greedily (teacher-forced on what it wrote); and the
+    tokens its positions read (the text's, or the decoder's inputs). One forward pass (after
+    the generation, for an encoder-decoder)."""
     from model.core.errors import InputError
-    from model.hf.encoding import decode_named, encode, max_length, model_inputs, token_names
+    from model.hf.encoding import encode, max_length, model_inputs, token_names
 
     if family.kind == "encoder":
         raise InputError(
@@ -169,23 +195,49 @@ def listed_lens(
         )
     encoded = encode(tokenizer, text, limit=max(2, max_length(tokenizer, model) - steps))
     inputs = model_inputs(model, encoded.inputs)
+    last = {}  # the lens reads the layers out itself: the model's own logits, one position
+    if family.kind == "decoder" and "logits_to_keep" in inspect.signature(model.forward).parameters:
+        last = {"logits_to_keep": 1}
     with torch.no_grad():
         if family.kind == "seq2seq":
             written = model.generate(**inputs, max_new_tokens=steps, do_sample=False,
                                      num_beams=1)  # fmt: skip
             inputs["decoder_input_ids"] = written[:, :-1]
         with layer_outputs(decoder_layers(model)) as heard:
-            model(**inputs)
+            model(**inputs, **last)
     hidden = torch.stack([calls[0][0] for calls in heard])  # (layers, positions, d_model)
-
-    def name(i: int) -> str:
-        return decode_named(tokenizer, [i]) or token_names(tokenizer, [i])[0]
-
     if family.kind == "seq2seq":
         read = tuple(token_names(tokenizer, inputs["decoder_input_ids"][0].tolist()))
     else:
         read = encoded.tokens
-    return lens(hidden, hf_readout(model), name), read
+    return hidden, read
+
+
+def token_namer(tokenizer: Any) -> Callable[[int], str]:
+    """A token's name as the lens shows it: its text, or its piece where it has none."""
+    from model.hf.encoding import decode_named, token_names
+
+    def name(i: int) -> str:
+        return decode_named(tokenizer, [i]) or token_names(tokenizer, [i])[0]
+
+    return name
+
+
+def listed_lens(
+    model: Any,
+    tokenizer: Any,
+    family: Any,
+    text: str,
+    steps: int = 8,
+    positions: tuple[int, int] | None = None,
+) -> tuple[Lens, tuple[str, ...]]:
+    """What each decoder layer of a listed model would say (`listed_hidden`), read out through
+    its own head at every position, or at `positions` [start, end) only. Returns the lens and
+    the tokens its positions read."""
+    hidden, read = listed_hidden(model, tokenizer, family, text, steps)
+    start, end = positions or (0, hidden.shape[1])
+    found = lens(hidden[:, start:end], hf_readout(model), token_namer(tokenizer))
+    return found, read[start:end]
 
 
 @torch.no_grad()

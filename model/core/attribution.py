@@ -138,6 +138,7 @@ class Subject:
     tokens: tuple[str, ...]
     removable: tuple[bool, ...]  # False: a special token, never removed nor ranked
     removed_id: int  # what a removed token becomes
+    batch: int = BATCH  # inputs per forward pass (Captum's internal batch): memory's bound
 
     @classmethod
     def of(
@@ -180,7 +181,7 @@ class Subject:
 
     @torch.no_grad()
     def probabilities(self, batch: torch.Tensor) -> torch.Tensor:
-        out = [self.target.probability(self.run(part)) for part in batch.split(BATCH)]
+        out = [self.target.probability(self.run(part)) for part in batch.split(self.batch)]
         return torch.cat(out).double()
 
 
@@ -233,7 +234,7 @@ def attribute(
         elif method == "ig":
             found, gap = LayerIntegratedGradients(subject.forward, subject.embedding).attribute(
                 subject.ids, baselines=subject.baseline, n_steps=steps,
-                internal_batch_size=BATCH, return_convergence_delta=True,
+                internal_batch_size=subject.batch, return_convergence_delta=True,
             )  # fmt: skip
             scores, delta = found.sum(-1)[0], float(gap.abs().max())
         elif method == "occlusion":
@@ -241,7 +242,7 @@ def attribute(
                 scores = FeatureAblation(subject.forward).attribute(
                     subject.ids, baselines=subject.baseline,
                     feature_mask=torch.arange(subject.ids.shape[1])[None],
-                    perturbations_per_eval=BATCH,
+                    perturbations_per_eval=subject.batch,
                 )[0].float()  # fmt: skip
         else:
             raise ValueError(f"no attribution method {method!r}; one of {', '.join(METHODS)}")

@@ -253,8 +253,21 @@ class AttentionCapture:
         return self.layer(stack, layer, step, batch).mean(dim=0)  # (q_len, k_len)
 
     def stacked(self, stack: Stack = "encoder", step: int = 0, batch: int = 0) -> torch.Tensor:
-        layers = [self.layer(stack, i, step, batch) for i in range(self.n_layers(stack))]
-        return torch.stack(layers)  # (layers, heads, q_len, k_len)
+        """Every layer's attention, (layers, heads, q_len, k_len): a view, without a copy,
+        where the recorder wrote the layers into one tensor (it does for every call whose
+        layers it can count), else stacked anew."""
+        n = self.n_layers(stack)
+        probs = [self.record(stack, i, step).probs for i in range(n)]
+        base = probs[0]._base
+        if (
+            base is not None
+            and base.dim() == probs[0].dim() + 1
+            and base.shape[0] == n
+            and all(p._base is base and p.data_ptr() == base[i].data_ptr()
+                    for i, p in enumerate(probs))
+        ):  # fmt: skip
+            return base[:, batch]  # (layers, heads, q_len, k_len), a view
+        return torch.stack([p[batch] for p in probs])  # (layers, heads, q_len, k_len)
 
     def assembled(self, stack: Stack, batch: int = 0) -> torch.Tensor:
         """Per-step decoder attention put back together as full matrices.
@@ -399,6 +412,11 @@ class Recorder:
         self._block_steps: dict[tuple[str, int, str], int] = {}
         self._logits: list[torch.Tensor] = []
         self._result: AttentionCapture | None = None
+        # Layers per stack (the model's sites say, `capture` sets it): each call's
+        # probabilities are written into one (layers, batch, heads, q_len, k_len) tensor as
+        # they come, so the whole stack is read without a copy and never held twice.
+        self.layers: Mapping[str, int] = {}
+        self._bases: dict[tuple[str, int], torch.Tensor] = {}
 
     def __call__(
         self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
@@ -461,7 +479,8 @@ class Recorder:
             kv_heads = k.shape[1]
             k, v = k.repeat_interleave(kv_groups, dim=1), v.repeat_interleave(kv_groups, dim=1)
         rec = AttentionRecord(
-            stack=site.stack, layer=layer, step=step, probs=_kept(probs, offset, 0.0),
+            stack=site.stack, layer=layer, step=step, probs=self._probs(site.stack, layer,
+                                                                        step, probs, offset),
             scaling=scaling, kv_heads=kv_heads, key_offset=offset,
             window=int(window) if window else None, softcap=softcap,
         )  # fmt: skip
@@ -495,6 +514,23 @@ class Recorder:
                 allowed = allowed.expand(batch, allowed.shape[1], q_len, k_len)  # (b, 1|h, q, k)
             rec = replace(rec, mask=_kept(allowed, offset, False))
         self._records.append(rec)
+
+    def _probs(
+        self, stack: Stack, layer: int, step: int, probs: torch.Tensor, offset: int
+    ) -> torch.Tensor:
+        """The probabilities as a record keeps them (`_kept`), written into the stack's
+        tensor for this step where the layers are counted."""
+        layers = self.layers.get(stack, 0)
+        shape = (*probs.shape[:-1], probs.shape[-1] + offset)  # (batch, heads, q_len, k_len)
+        base = self._bases.get((stack, step))
+        if base is None and 0 <= layer < layers:
+            base = self._bases[(stack, step)] = torch.empty((layers, *shape))
+        if base is None or base.shape[1:] != shape or not 0 <= layer < layers:
+            return _kept(probs, offset, 0.0)
+        slot = base[layer]  # (batch, heads, q_len, k_len), a view
+        slot[..., :offset] = 0.0
+        slot[..., offset:].copy_(probs.detach())  # to the CPU, in float32 (as `_kept`)
+        return slot
 
     def _key_offset(self, stack: Stack, layer: int, q_len: int, k_len: int) -> int:
         """Where a self-attention call's keys start on the sequence's full key axis.
@@ -587,6 +623,7 @@ def capture(
     )
     try:
         with intervene(model, recorder):
+            recorder.layers = dict(getattr(model, "_atlas_layers", {}))
             yield recorder
     finally:
         recorder.close()

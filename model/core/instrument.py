@@ -181,6 +181,10 @@ def _instrument(model: nn.Module) -> nn.Module:
         site = Site(owner, stack, layer) if layer >= 0 else Site(owner, stack, 0, shared=-layer)
         module._atlas_site = site  # type: ignore[assignment]
     model._atlas_shared = any(layer < 0 for _, _, layer in sites)  # type: ignore[assignment]
+    layers: dict[str, int] = {}  # per stack: how many layers a call runs
+    for _, stack, layer in sites:
+        layers[stack] = max(layers.get(stack, 0), layer + 1 if layer >= 0 else -layer)
+    model._atlas_layers = layers  # type: ignore[assignment]
     for module, stack, name in embeddings:
         _label_output(module, "embedding", Site(owner, stack, name=name))
     for block in blocks:

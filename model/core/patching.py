@@ -155,6 +155,7 @@ class Experiment:
     tokens: tuple[str, ...]  # the clean input's tokens (the stream's positions)
     answer: str  # the clean answer and the corrupted one, in words
     stack: Stack = "encoder"  # the stream whose positions are patched
+    batch: int = BATCH  # corrupted copies per forward pass: memory's bound
 
 
 @dataclass(frozen=True)
@@ -209,10 +210,12 @@ class Runs:
         return (patched - self.corrupted_value) / (self.clean_value - self.corrupted_value)
 
     @torch.no_grad()
-    def effects(self, patches: list[list[Where]], batch: int = BATCH) -> list[float]:
+    def effects(self, patches: list[list[Where]], batch: int | None = None) -> list[float]:
         """The effect of each set of patches, in batches of corrupted copies (row i patched
-        as patches[i] says): one forward pass per batch instead of one per patch."""
+        as patches[i] says): one forward pass per batch instead of one per patch (`batch`:
+        the experiment's unless given)."""
         e = self.experiment
+        batch = batch or e.batch
         found: list[float] = []
         span = self.clean_value - self.corrupted_value
         for start in range(0, len(patches), batch):

@@ -17,10 +17,11 @@ count, read from the config on the meta device, must fit the machine's memory.
 
 from __future__ import annotations
 
+import inspect
 import os
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -125,6 +126,92 @@ def max_params() -> int:
     return int(ram * MEMORY_SHARE / 4)
 
 
+CAPTURE_MAX_ENV = "ATLAS_CAPTURE_MAX_MB"  # the most one text's capture may hold, in MB
+CAPTURE_MAX_MB = 640  # Llama-3.2-1B's 16 x 32 heads at 559 tokens; GPT-2 small's at 1,024
+
+
+def capture_max_bytes() -> int:
+    """The most one text's capture of a listed model may hold (ATLAS_CAPTURE_MAX_MB)."""
+    value = os.environ.get(CAPTURE_MAX_ENV, "")
+    try:
+        return int(float(value or CAPTURE_MAX_MB) * (1 << 20))
+    except ValueError:
+        raise ValueError(
+            f"{CAPTURE_MAX_ENV} must be a number of megabytes, not {value!r}"
+        ) from None
+
+
+def _sizes(config: Any) -> tuple[int, int, int, int]:
+    """(encoder or only layers, decoder layers of an encoder-decoder, heads, d_head), read
+    from a config through Transformers' attribute names (n_layer, num_layers... map here)."""
+    layers = int(getattr(config, "num_hidden_layers", 0) or 0)
+    decoder = int(
+        getattr(config, "decoder_layers", 0) or getattr(config, "num_decoder_layers", 0) or layers
+    )
+    heads = int(getattr(config, "num_attention_heads", 0) or 1)
+    width = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0) or heads)
+    d_head = int(getattr(config, "head_dim", 0) or getattr(config, "d_kv", 0) or width // heads)
+    return layers, decoder, heads, d_head
+
+
+def capture_bytes(config: Any, family: Family, tokens: int, qkv: bool = False) -> int:
+    """The bytes `run_text` keeps for a text of `tokens` tokens: every head's probabilities
+    in float32 (a decoder's over the text and the GENERATE_STEPS it writes), and Q, K, V where
+    kept. Read from the config alone."""
+    layers, decoder, heads, d_head = _sizes(config)
+    per_head = 4 * (tokens * tokens + (3 * tokens * d_head if qkv else 0))
+    if family.kind == "encoder":
+        return layers * heads * per_head
+    steps = GENERATE_STEPS
+    if family.kind == "decoder":
+        length = tokens + steps
+        return layers * heads * 4 * (length * length + (3 * length * d_head if qkv else 0))
+    return layers * heads * per_head + decoder * heads * 4 * (steps * steps + steps * tokens)
+
+
+def capture_tokens(config: Any, family: Family, limit: int, qkv: bool = False) -> int:
+    """The longest text (in tokens, at most `limit`) whose capture fits `capture_max_bytes`:
+    what a served text is cut to, so that one visitor's capture stays within the budget."""
+    most = capture_max_bytes()
+    low, high = 2, max(2, limit)
+    if capture_bytes(config, family, high, qkv) <= most:
+        return high
+    while low < high:  # the largest length that fits
+        middle = (low + high + 1) // 2
+        if capture_bytes(config, family, middle, qkv) <= most:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+WORK_ENV = "ATLAS_WORK_MB"  # the working memory of one batch of an analysis, in MB
+WORK_MB = 768
+
+
+def batch_for(config: Any, tokens: int, gradients: bool, most: int = 32) -> int:
+    """Inputs per forward pass (Captum's internal batch, patching's copies) that keep one
+    pass's working memory within ATLAS_WORK_MB: the activations a layer makes per token
+    (the stream, its projections, the feed-forward's units, a row of every head's weights),
+    held for one layer at a time without gradients, for every layer with them."""
+    layers, _, heads, _ = _sizes(config)
+    width = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0) or 1)
+    ffn = int(getattr(config, "intermediate_size", 0) or getattr(config, "n_inner", 0)
+              or getattr(config, "d_ff", 0) or 4 * width)  # fmt: skip
+    dtype = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None)
+    size = 2 if str(dtype).removeprefix("torch.") in ("bfloat16", "float16") else 4
+    per_layer = size * tokens * (4 * width + ffn + heads * tokens)  # bytes for one input
+    held = 3 * (layers if gradients else 1)  # saved for the backward pass, or one layer's
+    budget = int(float(os.environ.get(WORK_ENV, "") or WORK_MB) * (1 << 20))
+    return max(1, min(most, budget // max(1, per_layer * held)))
+
+
+def keeps_qkv(family: Family) -> bool:
+    """Whether a served capture keeps Q, K and V: only an encoder's are read (bertviz's
+    neuron view), and a decoder's would be a step's worth of memory for nothing."""
+    return family.kind != "decoder"
+
+
 def _model_class(config: Any, family: Family) -> Any:
     """The class the checkpoint was saved as (its config says), else the family's base."""
     for name in getattr(config, "architectures", None) or ():
@@ -224,39 +311,51 @@ def run_text(
     pair: str | None = None,
     qkv: bool = False,
     steps: int = GENERATE_STEPS,
+    limit: int | None = None,
 ) -> tuple[AttentionCapture, int, str]:
     """One text through a model of any supported family, every attention call captured:
-    read once (encoders), or continued / answered `steps` tokens by greedy decoding, each
-    step captured. Returns the capture (tokens attached), the tokens dropped to fit, and what
-    the model wrote ("" for encoders). Raises InputError on text it cannot run."""
-    limit = max_length(tokenizer, model)
+    read once (encoders), or continued / answered `steps` tokens by greedy decoding.
+
+    A decoder's attention over what it wrote is captured by one teacher-forced pass over the
+    text and the written tokens after generating (the same numbers as capturing each step:
+    model.hf.family_check's generation check, windows included), so a capture costs one
+    forward pass more than the generation, and holds one (layers, heads, q, k) tensor per
+    stack instead of a step's keys and values each. `limit`: at most this many tokens read
+    (a server's memory bound, `capture_tokens`). Returns the capture (tokens attached), the
+    tokens dropped to fit, and what the model wrote ("" for encoders). Raises InputError on
+    text it cannot run."""
+    limit = min(max_length(tokenizer, model), limit or 1 << 30)
     if family.kind != "encoder":
         limit = max(2, limit - steps)  # room for what it writes
     encoded = encode(tokenizer, text, pair if family.kind == "encoder" else None, limit=limit)
     options = {"qkv": qkv, "masks": qkv}  # scores are Q.K, recomputable: not kept twice
     if family.kind == "encoder":  # one forward pass, as every encoder page runs it
         return run_with_capture(model, encoded, **options)[0], encoded.dropped, ""
-    with torch.inference_mode(), capture(model, **options) as recorder:
+    inputs = model_inputs(model, encoded.inputs)
+    with torch.inference_mode():
         written = cast(Any, model).generate(
-            **model_inputs(model, encoded.inputs), max_new_tokens=steps, min_new_tokens=steps,
-            do_sample=False, num_beams=1, pad_token_id=_pad_id(model, tokenizer),
+            **inputs, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
+            num_beams=1, pad_token_id=_pad_id(model, tokenizer),
         )  # fmt: skip
-    att = recorder.result
+    ids: list[int] = written[0].tolist()
     tokens: dict[str, Sequence[str]] = {"source": encoded.tokens}
     special: dict[str, Sequence[bool]] = {"source": encoded.special}
-    ids: list[int] = written[0].tolist()
     if family.kind == "decoder":  # the text and what was written, minus the last token
-        fed = ids[: att.record("decoder", 0).probs.shape[-2] + att.n_steps("decoder") - 1]
+        fed = ids[:-1]
         new = ids[len(encoded.tokens) :]
+        teacher = {"input_ids": written[:, :-1]}
         tokens, special = {}, {}  # one sequence: the target axis
     else:  # the decoder's inputs: its start token and what it wrote, minus the last token
-        fed = ids[: att.n_steps("decoder")]
+        fed = ids[:-1]
         new = ids[1:]
+        teacher = {**inputs, "decoder_input_ids": written[:, :-1]}
+    with torch.inference_mode(), capture(model, **options) as recorder:
+        model(**teacher)
     special_ids = set(tokenizer.all_special_ids)
     tokens["target"] = token_names(tokenizer, fed)
     special["target"] = [i in special_ids for i in fed]
     wrote = decode_named(tokenizer, new)
-    return att.with_tokens(tokens, special), encoded.dropped, wrote
+    return recorder.result.with_tokens(tokens, special), encoded.dropped, wrote
 
 
 def explain(
@@ -296,10 +395,30 @@ def explain(
     # the layer that embeds the explained ids: an encoder-decoder's own encoder's (T5's and
     # BART's model-level table is a separate module that the encoder never calls)
     owner = cast(Any, model).get_encoder() if family.kind == "seq2seq" else model
-    return Subject.of(
+    subject = Subject.of(
         model, inputs, TokenAt(position, token, name=f"{what}: '{name}'"), encoded.tokens,
         encoded.special, removal_id(tokenizer), embedding=owner.get_input_embeddings(),
     )  # fmt: skip
+    batch = batch_for(model.config, len(encoded.tokens), gradients=True)
+    if family.kind == "decoder" and _keeps_logits(model):
+        subject = replace(subject, run=_last_logits(model, inputs, position))
+    return replace(subject, batch=batch)
+
+
+def _last_logits(model: PreTrainedModel, inputs: dict[str, torch.Tensor], position: int) -> Any:
+    """A decoder-only model's run that computes the logits of the last position only (the
+    next token, all that is explained): a 128-token batch of 32 through GPT-2's head would
+    otherwise be 32 x 128 x 50,257 floats (820 MB) for one number each. The row is put where
+    the target reads it, as a view."""
+    rest = {k: v for k, v in inputs.items() if k != "input_ids"}
+
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        n = batch.shape[0]
+        expanded = {k: v.expand(n, *v.shape[1:]) for k, v in rest.items()}
+        logits = model(input_ids=batch, **expanded, logits_to_keep=1).logits  # (n, 1, vocab)
+        return logits.expand(n, position + 1, logits.shape[-1])  # (n, positions, vocab)
+
+    return run
 
 
 def patching(
@@ -339,11 +458,21 @@ def patching(
     def metric(output: Any) -> float:
         return float(output.logits[0, -1, right] - output.logits[0, -1, wrong])
 
+    def run(x: dict[str, torch.Tensor]) -> Any:  # the last position's logits: all it reads
+        return model(**x, **last)
+
+    last = {"logits_to_keep": 1} if _keeps_logits(model) else {}
     names = [decode_named(tokenizer, [i]) or token_names(tokenizer, [i])[0] for i in (right, wrong)]
     return Experiment(
-        model, lambda x: model(**x), inputs[0], inputs[1], metric, a.tokens,
+        model, run, inputs[0], inputs[1], metric, a.tokens,
         f"{names[0]!r} against {names[1]!r}", "encoder" if family.kind == "seq2seq" else "decoder",
+        batch=batch_for(model.config, len(a.tokens), gradients=False),
     )  # fmt: skip
+
+
+def _keeps_logits(model: PreTrainedModel) -> bool:
+    """Whether the model's forward can compute the last position's logits only."""
+    return "logits_to_keep" in inspect.signature(model.forward).parameters
 
 
 def _pad_id(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int:

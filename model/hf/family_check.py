@@ -40,6 +40,14 @@ class FamilyCheck:
     def error(self) -> float:
         return max(self.parity, self.recompute, self.generation)
 
+    @property
+    def ok(self) -> bool:
+        """Parity and recomputation within the dtype's tolerance; the steps put together
+        within the tolerance of a generation in that dtype (GENERATION_TOLERANCE)."""
+        dtype = self.variant.dtype
+        within = max(self.parity, self.recompute) <= TOLERANCE[dtype]
+        return within and self.generation <= GENERATION_TOLERANCE[dtype]
+
 
 def _reference(family: Family, outputs: Any) -> dict[Stack, tuple[torch.Tensor, ...]]:
     if family.kind == "encoder":
@@ -135,6 +143,11 @@ WINDOW = 4  # keys: shorter than IDS and what is written after it
 # bfloat16 the bound is one rounding of a score: 7 bits of mantissa (2^-7 relative) on scores
 # up to about 10 moves a probability p by at most p(1 - p) x 0.08, about 2e-2.
 TOLERANCE = {torch.float32: 1e-5, torch.float16: 1e-5, torch.bfloat16: 2e-2}
+# A decoding step (one query row, keys from the cache) and the teacher-forced pass compute the
+# same sums with matrices of other shapes; in float16, CPUs with native half-precision kernels
+# (AVX512-FP16) block and round them differently, so a probability may differ in its last
+# float16 place: 2^-11 below 1 (Gemma 3 differs by 2^-12 on such a CPU, 0 elsewhere).
+GENERATION_TOLERANCE = {**TOLERANCE, torch.float16: 2**-11}
 
 
 @dataclass(frozen=True)
@@ -151,8 +164,7 @@ class FamilyReport:
 
     @property
     def ok(self) -> bool:
-        within = all(c.error <= TOLERANCE[c.variant.dtype] for c in self.checks)
-        return within and self.padded is not False
+        return all(c.ok for c in self.checks) and self.padded is not False
 
     @property
     def records(self) -> int:

@@ -31,6 +31,24 @@ def test_records_every_layer_with_head_shapes(tiny_bert):
     assert not att.record("encoder", 0).probs.requires_grad
 
 
+def test_every_layer_is_read_as_one_tensor_without_a_copy(tiny_bert):
+    """The recorder writes each layer into one stacked tensor as the call runs: reading the
+    whole stack (the all-heads views at 16 x 32 heads) copies nothing, and its memory is
+    counted once."""
+    from app.budget_cache import tensor_bytes
+
+    with cap.capture(tiny_bert) as rec:
+        out = tiny_bert(**batch([7, 5]), output_attentions=False)
+    att = rec.result
+    for item in range(2):
+        whole = att.stacked("encoder", batch=item)  # (layers, heads, q, k)
+        assert whole.data_ptr() == att.layer("encoder", 0, batch=item).data_ptr()
+        expected = torch.stack([att.layer("encoder", i, batch=item) for i in range(2)])
+        assert torch.equal(whole, expected)
+    assert tensor_bytes(att.tensors()) == 2 * 2 * 4 * 7 * 7 * 4  # layers x batch x heads x q x k
+    assert out is not None
+
+
 def test_probs_recompute_from_captured_q_k_and_mask(tiny_bert):
     with cap.capture(tiny_bert, scores=True, qkv=True, masks=True) as rec:
         tiny_bert(**batch([7, 4]))
