@@ -7,10 +7,12 @@ rerun and every session. Each call holds one of the server's model slots while i
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
+import torch
 
 from app import loaders
 from app.budget_cache import BudgetCache, budget_from_env, tensor_bytes
@@ -18,6 +20,8 @@ from app.slots import model_slot
 from app.sources import SOURCES, Run, largest_capture
 from model.analysis.anatomy import Anatomy, BeamTree, bert_anatomy, translator_anatomy
 from model.analysis.anatomy import beam_tree as traced_beam_search
+from model.analysis.explanations import Prepared
+from model.analysis.lens import Lens
 from model.core.patching import Maps
 from model.hf.encoding import encode, max_length
 from model.tasks.translation import BatchView, OurTranslator, batch_view
@@ -124,20 +128,26 @@ def _in_slot(compute: Callable[[], T]) -> Callable[[], T]:
     return run
 
 
-# Attributions do not depend on the layer and head a visitor picks: kept per text and target.
-Scores = tuple[dict[str, np.ndarray], float | None]  # each method's scores, IG's delta
-EXPLANATIONS: BudgetCache[Scores] = BudgetCache(
+# What explanations compute does not depend on the layer and head a visitor picks: kept per
+# text and output (model.analysis.explanations.Prepared: a few numbers per head and token).
+EXPLANATIONS: BudgetCache[Prepared] = BudgetCache(
     "explanations",
     budget_from_env("ATLAS_EXPLANATION_CACHE_MB", 4),
-    size_of=lambda found: 200 + sum(a.nbytes for a in found[0].values()),
+    size_of=lambda found: found.nbytes,
 )
 
-
-def attributions(key: Hashable, compute: Callable[[], Scores]) -> Scores:
-    """Every attribution method's scores for one target of one text, `compute`d once."""
-
-    return EXPLANATIONS.get(key, _in_slot(compute))
-
+# A listed model's logit lens: each decoder layer's output for a text (16 x 512 x 2048 floats
+# for Llama-3.2-1B at 512 tokens, 64 MB), and the read-outs of the windows shown.
+HIDDEN: BudgetCache[tuple[torch.Tensor, tuple[str, ...]]] = BudgetCache(
+    "lens hidden states",
+    budget_from_env("ATLAS_LENS_CACHE_MB", 160),
+    size_of=lambda found: found[0].nbytes + 100 * len(found[1]),
+)
+LENSES: BudgetCache[tuple[Lens, tuple[str, ...]]] = BudgetCache(
+    "lens read-outs",
+    budget_from_env("ATLAS_LENS_READOUT_CACHE_MB", 8),
+    size_of=lambda found: found[0].top_probs.nbytes * 8 + 100 * len(found[1]),
+)
 
 # Activation patching runs the model once per head, per layer and position, per sublayer.
 PATCHES: BudgetCache[Maps] = BudgetCache(
@@ -156,3 +166,31 @@ def patching(key: Hashable, compute: Callable[[], Maps]) -> Maps:
     """One clean/corrupted pair's patching maps, `compute`d once."""
 
     return PATCHES.get(key, _in_slot(compute))
+
+
+def held_bytes(value: object) -> int:
+    """About what a result holds: its tensors and arrays (in tuples, lists, dicts and
+    dataclasses, as deep as they go), and a little for everything else."""
+    if isinstance(value, torch.Tensor):
+        return value.untyped_storage().nbytes()
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return 64 + sum(held_bytes(v) for v in value)
+    if isinstance(value, dict):
+        return 64 + sum(held_bytes(v) for v in value.values())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return 64 + sum(held_bytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return 256
+
+
+# Small results a view reads on every rerun (a text's entities or answer, the outputs an
+# explanation can be asked for, the lens's layers of a shipped model): computed once per text.
+RESULTS: BudgetCache[object] = BudgetCache(
+    "task results", budget_from_env("ATLAS_RESULT_CACHE_MB", 32), size_of=held_bytes
+)
+
+
+def result(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`'s value for `key`, computed once (holding a model slot) and kept."""
+    return cast(T, RESULTS.get(key, _in_slot(compute)))

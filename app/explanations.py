@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import caches, loaders, sources, widgets
+from app import caches, jobs, loaders, sources, widgets
 from model.analysis.attention import EXPLAINED_BY, FLOW_MAX_TOKENS
-from model.analysis.explanations import Explanation, attributions, explain
+from model.analysis.explanations import Explanation, Prepared, prepare
 from model.core.attribution import IG_STEPS, Subject
+from model.core.errors import InputError
 
 Choice = tuple[str, Callable[[], Subject]]  # an output in words, and how to explain it
 MAX_TOKENS = 256  # integrated gradients and occlusion grow with the length: beyond, a message
@@ -34,21 +35,35 @@ REMOVED = (
 IMAGE_FORMATS = {"PNG": "png", "SVG": "svg"}
 
 
+def explanation_passes(tokens: int, steps: int = IG_STEPS) -> tuple[int, float]:
+    """Inputs through the model for every explanation of one output (the output found, its
+    attention, gradient x input, integrated gradients with its two ends, occlusion with its
+    baseline), and their cost in forward passes (a backward pass costs about two)."""
+    inputs = 2 + 1 + (steps + 2) + (tokens + 1)
+    return inputs, 2 + 3 * (1 + steps + 2) + (tokens + 1)
+
+
 def section(
-    choices: list[Choice], key: str, text_key: Hashable, shape: tuple[int, int], empty: str
+    choices: list[Choice],
+    key: str,
+    text_key: Hashable,
+    shape: tuple[int, int],
+    empty: str,
+    cost: jobs.Cost | None = None,
 ) -> None:
     """The Explanations section. `text_key`: what identifies the input (the cache's key);
-    `shape`: the model's layers and heads; `empty`: why there is nothing to explain."""
+    `shape`: the model's layers and heads; `empty`: why there is nothing to explain; `cost`:
+    what one pass costs (then, when long, the explanation is a job: app/jobs.py)."""
     st.header("Does it matter? Explanations")
     if not choices:
         st.info(empty)
         return
-    if not st.toggle(
-        "Explain an output",
-        key=f"{key}_explain",
-        help="Integrated gradients (32 steps) and occlusion run the model a few dozen times: "
-        "about 3 s for a 128-token text on two CPU cores.",
-    ):
+    inputs, passes = explanation_passes(cost.tokens if cost else 0)
+    help_ = (
+        f"Integrated gradients ({IG_STEPS} steps) and occlusion run the model {inputs:,} times"
+        + (f": about {jobs.duration(cost.seconds(passes))} here." if cost else ".")
+    )
+    if not st.toggle("Explain an output", key=f"{key}_explain", help=help_):
         st.caption(
             "Attention shows where the model looks; attribution shows what its output "
             "depends on. Switch on to put both side by side for an output of this text."
@@ -61,32 +76,31 @@ def section(
                      key=f"{key}_target")
     )  # fmt: skip
     layer, head = widgets.layer_head_selectors(*shape, key=f"{key}_x")
+    label = f"Explaining {names[chosen]}: integrated gradients ({IG_STEPS} steps) and occlusion"
     found = widgets.run_or_hint(
-        functools.partial(_explained, choices[chosen][1], (text_key, names[chosen]), layer, head),
-        f"Explaining {names[chosen]}: integrated gradients ({IG_STEPS} steps) and occlusion…",
-    )
-    if found is not None:
-        show(found, key, names[chosen])
+        lambda: jobs.run(
+            (text_key, names[chosen]), label, functools.partial(_prepared, choices[chosen][1]),
+            cost.model if cost else None, caches.EXPLANATIONS, inputs,
+            cost.seconds(passes) if cost else 0.0, key,
+        ),
+        f"{label}…",
+    )  # fmt: skip
+    if isinstance(found, Prepared):
+        show(found.at(layer, head), key, names[chosen])
 
 
-def _explained(
-    build: Callable[[], Subject], key: Hashable, layer: int, head: int
-) -> Explanation | str:
+def _prepared(build: Callable[[], Subject]) -> Prepared:
     subject = build()
     if len(subject.tokens) > MAX_TOKENS:
-        return (
+        raise InputError(
             f"This input has {len(subject.tokens)} tokens; explanations are computed for up to "
             f"{MAX_TOKENS} (occlusion runs the model once per token). Shorten the text."
         )
-    scores = caches.attributions(key, functools.partial(attributions, subject))
-    return explain(subject, layer, head, found=scores)
+    return prepare(subject)
 
 
-def show(found: Explanation | str, key: str, name: str) -> None:
+def show(found: Explanation, key: str, name: str) -> None:
     """The strips of one explanation (`name`: what is explained, as the menu says it)."""
-    if isinstance(found, str):
-        st.info(found)
-        return
     image = IMAGE_FORMATS[
         st.radio("Chart download (camera icon)", list(IMAGE_FORMATS), horizontal=True,
                  key=f"{key}_image")

@@ -19,6 +19,7 @@ Shorter analyses (the shipped models on texts a class types) run in the page as 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -53,7 +54,7 @@ class Job:
     label: str
     estimate_s: float
     compute: Callable[[], Any]
-    model: nn.Module
+    model: nn.Module | None
     cache: BudgetCache[Any]
     progress: Progress
     sessions: set[str] = field(default_factory=set)  # the visitors waiting for it
@@ -67,6 +68,19 @@ class Job:
     def elapsed(self) -> float:
         end = self.finished or time.monotonic()
         return end - (self.started or end)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a long analysis of a text costs: the model that runs (a job watches it), the
+    text's tokens and one forward pass over it, measured (`sources.Run.forward_s`)."""
+
+    model: nn.Module
+    tokens: int
+    forward_s: float
+
+    def seconds(self, passes: float) -> float:
+        return passes * self.forward_s
 
 
 _lock = threading.Condition()
@@ -90,7 +104,7 @@ def submit(
     key: Hashable,
     label: str,
     compute: Callable[[], T],
-    model: nn.Module,
+    model: nn.Module | None,
     cache: BudgetCache[T],
     inputs: int,
     estimate_s: float,
@@ -158,7 +172,9 @@ def _work() -> None:
         state: State = "done"
         error = ""
         try:
-            with model_slot(), watching(job.model, job.progress):
+            with model_slot(), contextlib.ExitStack() as watched:
+                if job.model is not None:  # its calls report progress and hear Cancel
+                    watched.enter_context(watching(job.model, job.progress))
                 value = job.compute()
             job.cache.put(job.key, value)
         except Cancelled as stopped:
@@ -198,7 +214,7 @@ def run(
     key: Hashable,
     label: str,
     compute: Callable[[], T],
-    model: nn.Module,
+    model: nn.Module | None,
     cache: BudgetCache[T],
     inputs: int,
     estimate_s: float,
@@ -211,8 +227,8 @@ def run(
     found = cache.peek(key)
     if found is not None:
         return found
-    if estimate_s <= after_s():
-        with st.spinner(f"{label}…"), model_slot():
+    if model is None or estimate_s <= after_s():  # (the caller's spinner says what runs)
+        with model_slot():
             return cache.get(key, compute)
     with _lock:
         job = _jobs.get(key)

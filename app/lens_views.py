@@ -5,17 +5,21 @@ grid. Each cell holds the top token or label and its probability; the hover give
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import numpy as np
 import streamlit as st
 import torch
 
-from app import caches, figures, loaders, sources, widgets
+from app import caches, figures, jobs, loaders, sources, widgets
 from app.tokens import readable_tokens
 from model.analysis import lens as ln
 from model.core.capture import capture
+from model.hf import byo
+from model.hf.encoding import max_length
 
+T = TypeVar("T")
 SAYS = (
     "Each layer's output is read out as if it were the last: through the model's final norm "
     "(where it has one) and its output layer or task head. The top row is what the model "
@@ -73,22 +77,32 @@ def _encoder_hidden(model: Any, inputs: dict[str, torch.Tensor]) -> torch.Tensor
     return ln.block_outputs(recorder.result, "encoder", layers)
 
 
-def ner(tagger: Any, result: Any, key: str = "ner") -> None:
-    """The NER head read at every layer, on the first window's pieces."""
+def _once(key: Hashable | None, compute: Callable[[], T]) -> T:
+    """`compute()`, kept under `key` (a shipped model's result for a text), or computed."""
+    return compute() if key is None else caches.result(key, compute)
+
+
+def ner(tagger: Any, result: Any, key: str = "ner", kept_as: Hashable | None = None) -> None:
+    """The NER head read at every layer, on the first window's pieces (`kept_as`: what
+    identifies the text for a shipped model, whose lens is then computed once)."""
     inputs, _ = tagger.first_window(result)
     with widgets.working("Reading every layer through the NER head…"):
-        hidden = _encoder_hidden(tagger.model, inputs)
-    found = ln.lens(hidden, tagger.model.classifier, tagger.id2label.__getitem__)
+        found = _once(kept_as, lambda: ln.lens(_encoder_hidden(tagger.model, inputs),
+                                               tagger.model.classifier,
+                                               tagger.id2label.__getitem__))  # fmt: skip
     tokens = tagger.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0])
     grid(found, tokens, "What each layer would tag", f"{key}_lens_grid", "word piece")
 
 
-def qa(reader: Any, result: Any, key: str = "qa") -> None:
-    """The QA head read at every layer: where the answer would start and end."""
+def qa(reader: Any, result: Any, key: str = "qa", kept_as: Hashable | None = None) -> None:
+    """The QA head read at every layer: where the answer would start and end (`kept_as`: as
+    for `ner`)."""
     inputs = reader.window_inputs(result)
     with widgets.working("Reading every layer through the QA head…"):
-        hidden = _encoder_hidden(reader.model, inputs)
-    start, end = ln.span_lens(hidden, reader.model.qa_outputs)
+        start, end = _once(
+            kept_as,
+            lambda: ln.span_lens(_encoder_hidden(reader.model, inputs), reader.model.qa_outputs),
+        )
     tokens = list(result.tokens)
     for name, z in (("start", start), ("end", end)):
         widgets.chart(
@@ -100,34 +114,90 @@ def qa(reader: Any, result: Any, key: str = "qa") -> None:
     st.caption(f"{SAYS} The top row's likeliest start is token {int(best[0])}.")
 
 
-def explorer(source: str, text: str, pair: str | None) -> None:
-    """The explorer's Logit lens tab, for every source with an output layer."""
+def explorer(
+    source: str, text: str, pair: str | None, window: tuple[int, int] | None = None
+) -> None:
+    """The explorer's Logit lens tab, for every source with an output layer. `window`: the
+    explorer's tokens shown (a listed model's lens reads out at most POSITIONS of them)."""
     if source == "translator":
         translation(text, key="ex")
     elif source == "minilm-ner":
         tagger = loaders.ner_tagger()
-        tagged = widgets.run_or_hint(lambda: tagger(text), "Tagging…")
+        tagged = widgets.run_or_hint(
+            lambda: caches.result(("ner", text), lambda: tagger(text)), "Tagging…"
+        )
         if tagged is not None:
-            ner(tagger, tagged, key="ex")
+            ner(tagger, tagged, key="ex", kept_as=("ner lens", text))
     elif source == "minilm-qa":
         if not pair:
             st.info("Type the context as the second segment: the question is the first.")
             return
         reader = loaders.qa_reader()
-        read = widgets.run_or_hint(lambda: reader(text, pair), "Reading…")
-        if read is not None:
-            qa(reader, read, key="ex")
-    elif source.startswith(sources.LISTED):
-        model, tokenizer, family = loaders.listed(source.removeprefix(sources.LISTED))
-        found = widgets.run_or_hint(
-            lambda: ln.listed_lens(model, tokenizer, family, text),
-            "Reading every decoder layer out through the model's head…",
+        read = widgets.run_or_hint(
+            lambda: caches.result(("qa", text, pair), lambda: reader(text, pair)), "Reading…"
         )
-        if found is not None:
-            grid(found[0], list(found[1]), "What each decoder layer would write next",
-                 "ex_lens_grid", "the token each position reads")  # fmt: skip
+        if read is not None:
+            qa(reader, read, key="ex", kept_as=("qa lens", text, pair))
+    elif source.startswith(sources.LISTED):
+        listed(source, text, window)
     else:
         st.info(
             "MiniLM without an adapter has no output layer to read its layers through: pick "
             "MiniLM with its NER or QA adapter, the translator, or a listed model with a head."
         )
+
+
+POSITIONS = 64  # read out at once: a grid wider than this has no room for its words
+
+
+def listed(source: str, text: str, window: tuple[int, int] | None) -> None:
+    """A listed model's decoder read out at every layer: one forward pass for the layers'
+    outputs (kept per text), then the read-out of up to POSITIONS positions, the last ones of
+    the explorer's window, a chunk of positions at a time (never a layers x positions x
+    vocabulary tensor). Long ones run as a job."""
+    model, tokenizer, family = loaders.listed(source.removeprefix(sources.LISTED))
+    if family.kind == "encoder":
+        st.info(
+            f"A bare {family.name} encoder has no output layer: the logit lens needs a "
+            "language-model head."
+        )
+        return
+    run = caches.capture(source, text)
+    tokens = len(run.attention.axis_tokens(run.attention.stacks[-1])[0])
+    end = min(window[1] if window else tokens, tokens)
+    start = max(window[0] if window else 0, end - POSITIONS)
+    layers = len(ln.decoder_layers(model))
+    width = int(getattr(model.config, "hidden_size", 0) or getattr(model.config, "d_model", 1))
+    vocab = int(getattr(model.config, "vocab_size", 1))
+    parameters = sum(p.numel() for p in model.parameters())
+    # one pass over the text, then the read-out: layers x positions rows through the head,
+    # against the pass's 2 x parameters flops per token
+    readout = layers * (end - start) * width * vocab / max(1, parameters * tokens)
+    passes = (0 if (source, text) in caches.HIDDEN else 1) + readout
+    limit = byo.capture_tokens(model.config, family, max_length(tokenizer, model))
+
+    def compute() -> tuple[ln.Lens, tuple[str, ...]]:
+        hidden, read = caches.HIDDEN.get(
+            (source, text), lambda: ln.listed_hidden(model, tokenizer, family, text, limit=limit)
+        )
+        last = min(end, hidden.shape[1])
+        first = min(start, max(0, last - 1))
+        found = ln.lens(hidden[:, first:last], ln.hf_readout(model), ln.token_namer(tokenizer))
+        return found, read[first:last]
+
+    found = widgets.run_or_hint(
+        lambda: jobs.run(
+            (source, text, start, end), "Reading every decoder layer out through the model's "
+            f"head (positions {start} to {end - 1})", compute, model, caches.LENSES, 1,
+            passes * run.forward_s, "ex_lens",
+        ),
+        "Reading every decoder layer out through the model's head…",
+    )  # fmt: skip
+    if found is not None:
+        if tokens > POSITIONS:
+            st.caption(
+                f"Positions {start} to {end - 1} of {tokens}: the last {POSITIONS} of the "
+                "window chosen above (Tokens shown)."
+            )
+        grid(found[0], list(found[1]), "What each decoder layer would write next",
+             "ex_lens_grid", "the token each position reads")  # fmt: skip

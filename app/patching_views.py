@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from app import caches, explore, figures, widgets
+from app import caches, explore, figures, jobs, widgets
 from app.tokens import token_labels
 from model.core.errors import InputError
 from model.core.patching import Experiment, Maps, patching_maps
@@ -100,11 +100,13 @@ def section(
     label: str = "Corrupted text (one name or noun swapped; the same length in tokens)",
     empty: str = "There is no answer to compare.",
     proposal: Callable[[int], str] | None = None,
+    cost: jobs.Cost | None = None,
 ) -> None:
     """The patching section. `targets`: the answers it can compare, named; `build(target,
     corrupted)` makes the experiment; `explorer`: (model key, text, pair) to open a clicked
     head with; `proposal(target)`: the corrupted input to propose (else a swapped name or
-    noun)."""
+    noun); `cost`: what one pass costs (then, when long, the maps are a job: app/jobs.py, and
+    the proposed swap is not tried first)."""
     st.header("Which part carries the difference?")
     if not st.toggle("Patch activations (clean into corrupted)", key=f"{key}_patch"):
         st.caption(
@@ -122,22 +124,44 @@ def section(
             st.selectbox("Answer compared", range(len(targets)),
                          format_func=targets.__getitem__, key=f"{key}_patch_target")
         )  # fmt: skip
+    inputs = patching_passes(cost_shape(cost)) if cost else 0
+    long = cost is not None and cost.seconds(inputs) > jobs.after_s()
     if proposal is not None:
         proposed = functools.partial(proposal, chosen)
+    elif long:  # trying swaps costs two passes each: the first swap, as typed next
+        proposed = functools.partial(propose, clean)
     else:  # a swap that changes the answer, found by trying (a model call each)
         proposed = functools.partial(
             propose, clean, answers_otherwise(functools.partial(build, chosen))
         )
     corrupted = corrupted_box(key, label, clean, chosen, proposed)
+    doing = "Patching every head, every layer at every position and every sublayer"
     maps = widgets.run_or_hint(
-        lambda: caches.patching(
-            (*cache_key, targets[chosen], corrupted),
-            lambda: patching_maps(build(chosen, corrupted)),
+        lambda: jobs.run(
+            (*cache_key, targets[chosen], corrupted), doing,
+            lambda: patching_maps(build(chosen, corrupted)), cost.model if cost else None,
+            caches.PATCHES, inputs, cost.seconds(inputs) if cost else 0.0, f"{key}_patch",
         ),
-        "Patching every head, every layer at every position and every sublayer…",
-    )
-    if maps is not None:
+        f"{doing}…",
+    )  # fmt: skip
+    if isinstance(maps, Maps):
         show(maps, key, explorer)
+
+
+def cost_shape(cost: jobs.Cost) -> tuple[int, int, int]:
+    """(layers, heads, tokens) of the model a cost is for."""
+    config = getattr(cost.model, "config", None)
+    layers = int(getattr(config, "num_hidden_layers", 0) or 1)
+    heads = int(getattr(config, "num_attention_heads", 0) or 1)
+    return layers, heads, cost.tokens
+
+
+def patching_passes(shape: tuple[int, int, int]) -> int:
+    """Inputs through the model for a listed model's maps: the clean and corrupted runs
+    (twice, to find the answers and to remember), then every head patched in turn (its
+    blocks are not labelled, so no stream or sublayer maps)."""
+    layers, heads, _ = shape
+    return 4 + layers * heads
 
 
 def show(maps: Maps, key: str, explorer: tuple[str, str, str] | None) -> None:
@@ -194,9 +218,12 @@ def explorer(source: str, text: str) -> None:
         return
     model, tokenizer, family = loaders.listed(source.removeprefix(sources.LISTED))
     what = "the next token" if family.kind == "decoder" else "the first token written"
+    run = caches.capture(source, text)
+    tokens = len(run.attention.axis_tokens(run.attention.stacks[0])[1])
     section(
         "ex", text, [] if family.kind == "encoder" else [what],
         lambda _, corrupted: byo.patching(model, tokenizer, family, text, corrupted),
         ("explorer", source, text), explorer=(source, text, ""),
         empty=f"A bare {family.name} encoder has no output to compare.",
+        cost=jobs.Cost(model, tokens, run.forward_s),
     )  # fmt: skip

@@ -5,6 +5,7 @@ models (ATLAS_MODELS) join it at run time (`refresh_listed`)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,8 @@ class Run:
     attention: AttentionCapture
     dropped: int  # tokens cut to fit the model
     notes: tuple[str, ...] = ()
+    forward_s: float = 0.0  # one forward pass over the text, measured: what analyses scale from
+    model: Any = None  # the module that ran (what a long analysis's job watches)
 
 
 Runner = Callable[[str, "str | None", bool], Run]  # (text, second segment, record Q/K/V)
@@ -46,8 +49,9 @@ def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Ru
     def run(text: str, pair: str | None, qkv: bool) -> Run:
         model, tokenizer = load()
         encoded = encode(tokenizer, text, pair, limit=max_length(tokenizer, model))
+        began = time.perf_counter()
         attention, _ = run_with_capture(model, encoded, qkv=qkv, masks=qkv)
-        return Run(attention, encoded.dropped)
+        return Run(attention, encoded.dropped, (), time.perf_counter() - began, model)
 
     return run
 
@@ -55,8 +59,9 @@ def _bert_run(load: Callable[[], tuple]) -> Callable[[str, str | None, bool], Ru
 def _tagger_run(text: str, pair: str | None, qkv: bool) -> Run:
     tagger = loaders.ner_tagger()  # it knows how its model reads text (casing included)
     encoded = tagger.encode(text, limit=max_length(tagger.tokenizer, tagger.model))
+    began = time.perf_counter()
     attention, _ = run_with_capture(tagger.model, encoded, qkv=qkv, masks=qkv)
-    return Run(attention, encoded.dropped)
+    return Run(attention, encoded.dropped, (), time.perf_counter() - began, tagger.model)
 
 
 def _tuned(load: Callable[[], object]) -> Callable[[], tuple]:
@@ -68,8 +73,13 @@ def _tuned(load: Callable[[], object]) -> Callable[[], tuple]:
 
 
 def _translator_run(text: str, pair: str | None, qkv: bool) -> Run:
-    result = loaders.translator().translate(text, beam=1)
-    return Run(result.attention, 0, (f"Translation: {result.text}", *result.notices))
+    translator = loaders.translator()
+    began = time.perf_counter()
+    result = translator.translate(text, beam=1)
+    steps = max(1, result.attention.n_steps("decoder"))  # a step is about one pass's work
+    notes = (f"Translation: {result.text}", *result.notices)
+    return Run(result.attention, 0, notes, (time.perf_counter() - began) / steps,
+               translator.model)  # fmt: skip
 
 
 SOURCES: dict[str, Source] = {
@@ -95,8 +105,9 @@ def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
         qkv = qkv and byo.keeps_qkv(family)
         longest = max_length(tokenizer, model)
         limit = byo.capture_tokens(model.config, family, longest, qkv)
+        timings: dict[str, float] = {}
         attention, dropped, wrote = byo.run_text(
-            model, tokenizer, family, text, pair, qkv, limit=limit
+            model, tokenizer, family, text, pair, qkv, limit=limit, timings=timings
         )
         notes = [f"The model wrote: {wrote}"] if wrote.strip() else []
         if dropped and limit < longest:
@@ -117,7 +128,7 @@ def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
         for stack in attention.stacks:
             if windows := attention.windows(stack):
                 notes.append(window_note(stack, windows, attention.n_layers(stack)))
-        return Run(attention, dropped, tuple(notes))
+        return Run(attention, dropped, tuple(notes), timings["forward_s"], model)
 
     return run
 

@@ -10,6 +10,7 @@ from app import (
     explanations,
     explore,
     figures,
+    jobs,
     lens_views,
     patching_views,
     sources,
@@ -87,9 +88,10 @@ if run is not None:
     )
     rows = [i for i in range(len(q_tokens)) if not (hide and q_special and q_special[i])]
     cols = [j for j in range(len(k_tokens)) if not (hide and k_special and k_special[j])]
+    window: tuple[int, int] | None = None  # the tokens shown, of a long text
     if len(k_tokens) > figures.LABEL_EVERY:  # a long text: a window of it to focus on
-        window = st.session_state.get("ex_window")
-        if not (isinstance(window, tuple) and 0 <= window[0] < window[1] <= len(k_tokens)):
+        kept = st.session_state.get("ex_window")
+        if not (isinstance(kept, tuple) and 0 <= kept[0] < kept[1] <= len(k_tokens)):
             st.session_state["ex_window"] = (0, len(k_tokens))  # a new text, or a shorter one
         start, end = st.slider(
             "Tokens shown",
@@ -103,6 +105,7 @@ if run is not None:
             "zoom out).",
         )
         end = max(end, start + 1)
+        window = (start, end)
         cols = [j for j in cols if start <= j < end]
         if AXES[stack][0] == AXES[stack][1]:  # self-attention: the same tokens down the side
             rows = [i for i in rows if start <= i < end]
@@ -125,6 +128,7 @@ if run is not None:
         return array[..., rows, :][..., cols]
 
     rows_t, cols_t = [q_tokens[i] for i in rows], [k_tokens[j] for j in cols]
+    cost = jobs.Cost(run.model, len(q_tokens), run.forward_s) if run.model else None
     layer, head = widgets.layer_head_selectors(n_layers, n_heads, key="ex")
     write_to_url(PARAMS)
     st.caption(
@@ -316,7 +320,10 @@ if run is not None:
 
     def explained() -> None:
         found = widgets.run_or_hint(
-            lambda: explanations.explorer_choices(source_key, text, pair),
+            lambda: caches.result(
+                ("choices", source_key, text, pair),
+                lambda: explanations.explorer_choices(source_key, text, pair),
+            ),
             f"Running {source.label} to find its outputs…",
         )
         if found is not None:
@@ -324,7 +331,7 @@ if run is not None:
             last = att.stacks[-1]  # cross-attention, where a model has it
             explanations.section(
                 choices, key="ex", text_key=("explorer", source_key, text, pair),
-                shape=(att.n_layers(last), att.n_heads(last)), empty=empty,
+                shape=(att.n_layers(last), att.n_heads(last)), empty=empty, cost=cost,
             )  # fmt: skip
 
     widgets.lazy_tabs(
@@ -338,7 +345,7 @@ if run is not None:
             "bertviz": bertviz,
             "Compare": compare,
             "Explanations": explained,
-            "Logit lens": lambda: lens_views.explorer(source_key, text, pair),
+            "Logit lens": lambda: lens_views.explorer(source_key, text, pair, window),
             "Patching": lambda: patching_views.explorer(source_key, text),
         },
         key="ex_tab",

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from model.core.capture import AttentionCapture, Stack
+from model.core.watch import checkpoint
 
 TOP_K = 5
 
@@ -70,6 +71,7 @@ def lens(
     probs: list[torch.Tensor] = []
     start, size = 0, 16  # a first small chunk tells the vocabulary's size
     while start < flat.shape[0]:
+        checkpoint()  # a Cancel stops the read-out between chunks
         logits = readout(flat[start : start + size].float()).float()  # (rows, classes)
         total = torch.logsumexp(logits.double(), dim=-1, keepdim=True)  # (rows, 1)
         values, index = logits.topk(min(k, logits.shape[-1]), dim=-1)  # (rows, k)
@@ -178,13 +180,13 @@ def layer_outputs(layers: Sequence[nn.Module]) -> Iterator[list[list[torch.Tenso
 
 
 def listed_hidden(
-    model: Any, tokenizer: Any, family: Any, text: str, steps: int = 8
+    model: Any, tokenizer: Any, family: Any, text: str, steps: int = 8, limit: int | None = None
 ) -> tuple[torch.Tensor, tuple[str, ...]]:
     """Each decoder layer's output for a listed model, (layers, positions, d_model) in float32:
     over the text's positions (a decoder-only model: the next token after each), or over the
     steps an encoder-decoder writes greedily (teacher-forced on what it wrote); and the
     tokens its positions read (the text's, or the decoder's inputs). One forward pass (after
-    the generation, for an encoder-decoder)."""
+    the generation, for an encoder-decoder). `limit`: at most this many tokens read."""
     from model.core.errors import InputError
     from model.hf.encoding import encode, max_length, model_inputs, token_names
 
@@ -193,7 +195,8 @@ def listed_hidden(
             f"A bare {family.name} encoder has no output layer: the logit lens needs a "
             "language-model head."
         )
-    encoded = encode(tokenizer, text, limit=max(2, max_length(tokenizer, model) - steps))
+    longest = min(max_length(tokenizer, model), limit or 1 << 30)
+    encoded = encode(tokenizer, text, limit=max(2, longest - steps))
     inputs = model_inputs(model, encoded.inputs)
     last = {}  # the lens reads the layers out itself: the model's own logits, one position
     if family.kind == "decoder" and "logits_to_keep" in inspect.signature(model.forward).parameters:

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import torch
@@ -99,9 +100,24 @@ class _Watch:
         self.progress.check()
 
 
+_CURRENT: ContextVar[Progress | None] = ContextVar("attention_atlas_progress", default=None)
+
+
 @contextmanager
 def watching(model: nn.Module, progress: Progress) -> Iterator[Progress]:
     """Report `model`'s calls inside the block to `progress`; Cancelled stops them."""
     progress.check()
-    with intervene(model, _Watch(model, progress)):
-        yield progress
+    token = _CURRENT.set(progress)
+    try:
+        with intervene(model, _Watch(model, progress)):
+            yield progress
+    finally:
+        _CURRENT.reset(token)
+
+
+def checkpoint() -> None:
+    """For a loop that is not a model call (the lens's read-out chunks): raise Cancelled if
+    the computation watched on this thread must stop; nothing outside `watching`."""
+    progress = _CURRENT.get()
+    if progress is not None:
+        progress.check()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import time
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -312,6 +313,7 @@ def run_text(
     qkv: bool = False,
     steps: int = GENERATE_STEPS,
     limit: int | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[AttentionCapture, int, str]:
     """One text through a model of any supported family, every attention call captured:
     read once (encoders), or continued / answered `steps` tokens by greedy decoding.
@@ -321,17 +323,23 @@ def run_text(
     model.hf.family_check's generation check, windows included), so a capture costs one
     forward pass more than the generation, and holds one (layers, heads, q, k) tensor per
     stack instead of a step's keys and values each. `limit`: at most this many tokens read
-    (a server's memory bound, `capture_tokens`). Returns the capture (tokens attached), the
-    tokens dropped to fit, and what the model wrote ("" for encoders). Raises InputError on
-    text it cannot run."""
+    (a server's memory bound, `capture_tokens`); `timings`, if given, gets the seconds of the
+    generation ("generate_s") and of the captured forward pass ("forward_s"). Returns the
+    capture (tokens attached), the tokens dropped to fit, and what the model wrote ("" for
+    encoders). Raises InputError on text it cannot run."""
+    timings = {} if timings is None else timings
+    began = time.perf_counter()
     limit = min(max_length(tokenizer, model), limit or 1 << 30)
     if family.kind != "encoder":
         limit = max(2, limit - steps)  # room for what it writes
     encoded = encode(tokenizer, text, pair if family.kind == "encoder" else None, limit=limit)
     options = {"qkv": qkv, "masks": qkv}  # scores are Q.K, recomputable: not kept twice
     if family.kind == "encoder":  # one forward pass, as every encoder page runs it
-        return run_with_capture(model, encoded, **options)[0], encoded.dropped, ""
+        att = run_with_capture(model, encoded, **options)[0]
+        timings.update(generate_s=0.0, forward_s=time.perf_counter() - began)
+        return att, encoded.dropped, ""
     inputs = model_inputs(model, encoded.inputs)
+    began = time.perf_counter()
     with torch.inference_mode():
         written = cast(Any, model).generate(
             **inputs, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
@@ -349,8 +357,11 @@ def run_text(
         fed = ids[:-1]
         new = ids[1:]
         teacher = {**inputs, "decoder_input_ids": written[:, :-1]}
+    timings["generate_s"] = time.perf_counter() - began
+    began = time.perf_counter()
     with torch.inference_mode(), capture(model, **options) as recorder:
         model(**teacher)
+    timings["forward_s"] = time.perf_counter() - began
     special_ids = set(tokenizer.all_special_ids)
     tokens["target"] = token_names(tokenizer, fed)
     special["target"] = [i in special_ids for i in fed]
