@@ -23,7 +23,8 @@ TABS = (
     "Logit lens",
     "Patching",
 )
-GRID = "ex_grid"  # the all-heads grid, whose clicks open a head
+GRID = "ex_grid"  # the all-heads grid (or its layer x head summary), whose clicks open a head
+LAYER_GRID = "ex_layer_grid"  # one layer's heads, under the summary of a large model
 
 
 def params(models: tuple[str, ...]) -> dict[str, Param]:
@@ -81,5 +82,14 @@ def open_clicked_head() -> None:
     from app.figures import grid_cell
 
     points = st.session_state[GRID].selection.points
+    if points:
+        show(*grid_cell(points[0]))
+
+
+def open_clicked_layer_head() -> None:
+    """A click on one layer's heads (under a large model's summary) opens that head."""
+    from app.figures import grid_cell
+
+    points = st.session_state[LAYER_GRID].selection.points
     if points:
         show(*grid_cell(points[0]))

@@ -162,12 +162,44 @@ def grid_tiles(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> np.ndar
     return np.concatenate(rows, axis=0)  # (layers * rows, heads * cols)
 
 
-def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figure:
+GRID_MAX_HEADS = 144  # small maps in one grid (BERT-base's 12 x 12); beyond, a summary map
+LAYER_ROW = 8  # small maps per row when one layer's heads are drawn
+
+
+def layer_heads(matrices: np.ndarray, layer: int, max_cells: int = GRID_MAX_CELLS) -> go.Figure:
+    """One layer's heads as small maps, LAYER_ROW to a row (32 heads: 4 rows of 8, each map
+    about 130 px wide at 1280 px). matrices: (heads, q, k); a click opens the head."""
+    matrices = np.asarray(matrices)
+    heads = matrices.shape[0]
+    rows = -(-heads // LAYER_ROW)
+    per_row = min(heads, LAYER_ROW)
+    padded = np.zeros((rows * per_row, *matrices.shape[1:]), dtype=matrices.dtype)
+    padded[:heads] = matrices
+    cells = [
+        [(layer, r * per_row + c) if r * per_row + c < heads else None for c in range(per_row)]
+        for r in range(rows)
+    ]
+    return head_grid(
+        padded.reshape(rows, per_row, *matrices.shape[1:]), max_cells,
+        row_labels=[f"H{r * per_row}-{min(heads, (r + 1) * per_row) - 1}" for r in range(rows)],
+        column_labels=[f"+{c}" for c in range(per_row)], cells=cells,
+    )  # fmt: skip
+
+
+def head_grid(
+    matrices: np.ndarray,
+    max_cells: int = GRID_MAX_CELLS,
+    row_labels: Sequence[str] | None = None,
+    column_labels: Sequence[str] | None = None,
+    cells: Sequence[Sequence[tuple[int, int] | None]] | None = None,
+) -> go.Figure:
     """Layers x heads small heatmaps, drawn as one image. matrices: (layers, heads, q, k).
 
     What the browser receives is small at any length (one byte per cell, at most max_cells
     per axis and head), and it is one trace: a figure of 72 subplots took a quarter of a
-    second to build on every rerun, this one a few milliseconds.
+    second to build on every rerun, this one a few milliseconds. `row_labels`,
+    `column_labels` and `cells` (the (layer, head) each tile stands for, None for an empty
+    one) lay out other grids (`layer_heads`).
     """
     matrices = np.asarray(matrices)
     n_layers, n_heads = matrices.shape[:2]
@@ -175,6 +207,8 @@ def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figur
     height, width = tiles.shape[0] // n_layers, tiles.shape[1] // n_heads  # one tile
     centres_x = [head * width + (width - 1) / 2 for head in range(n_heads)]
     centres_y = [layer * height + (height - 1) / 2 for layer in range(n_layers)]
+    if cells is None:
+        cells = [[(layer, head) for head in range(n_heads)] for layer in range(n_layers)]
     figure = go.Figure(
         go.Heatmap(
             z=tiles,
@@ -188,14 +222,14 @@ def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figur
     )
     # Heatmaps have no selectable points: one invisible marker at the centre of each small
     # map is what a click selects, and it carries the (layer, head) it stands for.
-    cells = [(layer, head) for layer in range(n_layers) for head in range(n_heads)]
+    placed = [(r, c, cell) for r, row in enumerate(cells) for c, cell in enumerate(row) if cell]
     figure.add_trace(
         go.Scatter(
-            x=[centres_x[head] for _, head in cells],
-            y=[centres_y[layer] for layer, _ in cells],
+            x=[centres_x[c] for _, c, _ in placed],
+            y=[centres_y[r] for r, _, _ in placed],
             mode="markers",
             marker={"size": 40, "opacity": 0},
-            customdata=[[layer, head] for layer, head in cells],
+            customdata=[list(cell) for _, _, cell in placed],
             hovertemplate="layer %{customdata[0]}, head %{customdata[1]}: click to open"
             "<extra></extra>",
             showlegend=False,
@@ -210,12 +244,12 @@ def head_grid(matrices: np.ndarray, max_cells: int = GRID_MAX_CELLS) -> go.Figur
         {"type": "line", "x0": -0.5, "x1": right, "y0": y, "y1": y, "line": line}
         for y in (layer * height - 0.5 for layer in range(1, n_layers))
     ]
+    columns = column_labels or [f"H{h}" for h in range(n_heads)]
     figure.update_xaxes(
-        tickvals=centres_x, ticktext=[f"H{h}" for h in range(n_heads)], side="top",
-        showgrid=False, zeroline=False,
+        tickvals=centres_x, ticktext=list(columns), side="top", showgrid=False, zeroline=False,
     )  # fmt: skip
     figure.update_yaxes(
-        tickvals=centres_y, ticktext=[f"L{layer}" for layer in range(n_layers)],
+        tickvals=centres_y, ticktext=list(row_labels or [f"L{i}" for i in range(n_layers)]),
         autorange="reversed", showgrid=False, zeroline=False,
     )  # fmt: skip
     figure.update_layout(
@@ -286,18 +320,24 @@ def token_lines(
     return figure
 
 
+TOKEN_ROWS = 96  # rows of the one-token view at once (12 px each): more are paged by layer
+
+
 def token_focus(
     matrices: np.ndarray,
     token: int,
     key_tokens: Sequence[str],
     title: str,
     key_positions: Sequence[int] | None = None,
+    first_layer: int = 0,
 ) -> go.Figure:
-    """What one query token attends to in every head: rows are layer.head, columns keys."""
-    matrices = np.asarray(matrices, dtype=np.float32)  # (layers, heads, q_len, k_len)
+    """What one query token attends to in every head: rows are layer.head, columns keys.
+    matrices: (layers, heads, q, k), the layers from `first_layer` on (a page of them)."""
     n_layers, n_heads = matrices.shape[:2]
-    rows = matrices[:, :, token, :].reshape(n_layers * n_heads, -1)  # (layers*heads, k_len)
-    labels = [f"L{layer} H{head}" for layer in range(n_layers) for head in range(n_heads)]
+    rows = np.asarray(matrices[:, :, token, :], dtype=np.float32)  # (layers, heads, k_len)
+    rows = rows.reshape(n_layers * n_heads, -1)  # (layers*heads, k_len)
+    labels = [f"L{first_layer + layer} H{head}" for layer in range(n_layers)
+              for head in range(n_heads)]  # fmt: skip
     figure = attention_heatmap(rows, labels, key_tokens, title=title, key_positions=key_positions)
     figure.update_traces(y=labels)  # "L2 H5", not numbered as tokens are
     figure.update_layout(height=min(1100, max(420, 200 + 12 * len(labels))))

@@ -17,6 +17,7 @@ from app import (
     tokens,
     widgets,
 )
+from app import head_views as views
 from app.state import seed_from_url, write_to_url
 from model.analysis.attention import (
     FLOW_MAX_TOKENS,
@@ -149,7 +150,25 @@ if run is not None:
             positions=(rows, cols),
         )
 
+    def statistics_of() -> list:
+        """Every head's statistics, computed once per text and stack (a few seconds at
+        16 x 32 heads and 512 tokens)."""
+        return caches.result(
+            ("head statistics", source_key, text, pair, stack),
+            lambda: head_statistics(every_layer(), special=k_special or None),
+        )
+
     def all_heads() -> None:
+        if n_layers * n_heads > figures.GRID_MAX_HEADS:  # 512 small maps would be 27 px each
+            views.summary(statistics_of(), n_layers, n_heads, layer, head)
+            st.subheader(f"The heads of layer {layer}")
+            widgets.chart(
+                figures.layer_heads(shown(one_layer(layer)), layer),
+                key=explore.LAYER_GRID,
+                on_select=explore.open_clicked_layer_head,
+                selection_mode="points",
+            )
+            return
         st.caption(
             f"Every head of every layer; click one to open it. Each small map is "
             f"averaged down to at most {figures.GRID_MAX_CELLS} x {figures.GRID_MAX_CELLS} "
@@ -189,13 +208,16 @@ if run is not None:
             format_func=[f"{r}: {t}" for r, t in zip(rows, readable, strict=True)].__getitem__,
             key="ex_token",
         )
+        first, last = views.layer_page(n_layers, n_heads, key="ex_token_layers")
         widgets.chart(
             figures.token_focus(
-                shown(every_layer()),
+                shown(every_layer()[first:last]),
                 token,
                 cols_t,
-                title=f"What '{readable[token]}' attends to, in every head",
+                title=f"What '{readable[token]}' attends to, in every head"
+                + (f" of layers {first} to {last - 1}" if last - first < n_layers else ""),
                 key_positions=cols,
+                first_layer=first,
             ),
             key="ex_token_focus",
         )
@@ -251,7 +273,7 @@ if run is not None:
                 )
 
     def statistics() -> None:
-        stats = head_statistics(every_layer(), special=k_special or None)
+        stats = statistics_of()
         table = pd.DataFrame([vars(s) for s in stats]).round(3)
         table.columns = [
             "layer",

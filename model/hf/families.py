@@ -342,17 +342,24 @@ def family_of(config: Any) -> Family:
     return family
 
 
-def write_tiny(family: Family, folder: str | Path, seed: int = 0, variant: Variant = PLAIN) -> Path:
-    """Save a tiny random model of `family` with the packaged MiniLM's tokenizer (its
-    vocabulary sizes the model) into `folder`, as a user's checkpoint would be: safetensors
-    weights (in the variant's dtype), config and tokenizer. Returns the folder."""
+def write_tiny(
+    family: Family,
+    folder: str | Path,
+    seed: int = 0,
+    variant: Variant = PLAIN,
+    size: Size | None = None,
+) -> Path:
+    """Save a tiny random model of `family` (or one of `size`) with the packaged MiniLM's
+    tokenizer (its vocabulary sizes the model) into `folder`, as a user's checkpoint would
+    be: safetensors weights (in the variant's dtype), config and tokenizer. Returns the
+    folder."""
     from transformers import AutoTokenizer
 
     from model.hf.loading import minilm_path
 
     folder = Path(folder)
     tokenizer = AutoTokenizer.from_pretrained(str(minilm_path()))
-    model = family.tiny(vocab_size=len(tokenizer), seed=seed, variant=variant)
+    model = family.tiny(vocab_size=len(tokenizer), seed=seed, size=size, variant=variant)
     config = model.config
     config.pad_token_id = tokenizer.pad_token_id
     if family.kind != "encoder":  # what generation starts from and stops at
