@@ -80,11 +80,11 @@ def lens(
         start += size
         size = max(1, chunk_bytes // (8 * logits.shape[-1]))  # float32 logits + float64 sum
         del logits, total
-    top_ids = torch.cat(ids).reshape(layers, positions, -1)
+    top_ids = torch.cat(ids).reshape(layers, positions, -1).cpu()  # (from a GPU, if on one)
     named = {i: names(i) for i in top_ids.unique().tolist()}  # each id named once
     return Lens(
         top_ids=top_ids.numpy(),
-        top_probs=torch.cat(probs).reshape(layers, positions, -1).numpy(),
+        top_probs=torch.cat(probs).reshape(layers, positions, -1).cpu().numpy(),
         top_names=tuple(
             tuple(tuple(named[int(i)] for i in cell) for cell in layer)
             for layer in top_ids.tolist()
@@ -149,8 +149,9 @@ def hf_readout(model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     cap = getattr(getattr(model, "config", None), "final_logit_softcapping", None)
 
     def readout(hidden: torch.Tensor) -> torch.Tensor:
-        dtype = next(head.parameters()).dtype
-        logits = head(norm(hidden.to(dtype)) if norm is not None else hidden.to(dtype))
+        weight = next(head.parameters())  # its dtype and device (a GPU, if the model is on one)
+        hidden = hidden.to(device=weight.device, dtype=weight.dtype)
+        logits = head(norm(hidden) if norm is not None else hidden)
         if cap:
             logits = torch.tanh(logits / cap) * cap
         return logits.float()
@@ -167,7 +168,7 @@ def layer_outputs(layers: Sequence[nn.Module]) -> Iterator[list[list[torch.Tenso
     def keep(index: int) -> Callable[..., None]:
         def hook(module: nn.Module, args: Any, output: Any) -> None:
             value = output[0] if isinstance(output, tuple) else output
-            heard[index].append(value.detach().float())
+            heard[index].append(value.detach().float().cpu())
 
         return hook
 

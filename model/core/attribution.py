@@ -239,15 +239,16 @@ def attribute(
             scores, delta = found.sum(-1)[0], float(gap.abs().max())
         elif method == "occlusion":
             with torch.inference_mode():  # each token removed in turn: f(x) - f(x without it)
+                positions = torch.arange(subject.ids.shape[1], device=subject.ids.device)
                 scores = FeatureAblation(subject.forward).attribute(
-                    subject.ids, baselines=subject.baseline,
-                    feature_mask=torch.arange(subject.ids.shape[1])[None],
+                    subject.ids, baselines=subject.baseline, feature_mask=positions[None],
                     perturbations_per_eval=subject.batch,
                 )[0].float()  # fmt: skip
         else:
             raise ValueError(f"no attribution method {method!r}; one of {', '.join(METHODS)}")
     kept = torch.tensor(subject.removable, dtype=torch.bool)
-    values = torch.where(kept, scores.detach().float(), torch.zeros_like(scores, dtype=torch.float))
+    scores = scores.detach().float().cpu()  # (a model on a GPU: the scores come back)
+    values = torch.where(kept, scores, torch.zeros_like(scores))
     return Attribution(method, subject.tokens, values.numpy(), delta)
 
 

@@ -56,11 +56,30 @@ class ModelRefused(InputError):
     """A listed model the server will not load; the message says why, to show as it is."""
 
 
+DEVICES = ("cpu", "cuda", "auto")  # where a listed model runs ("auto": a GPU if there is one)
+
+
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
     source: str  # a local folder or a hub id
     note: str = ""
+    device: str = "cpu"  # one of DEVICES; captures always come back to the CPU
+
+
+def resolve_device(device: str, cuda: bool | None = None) -> str:
+    """The torch device a listed model runs on: "auto" is "cuda" where a GPU is present
+    (`cuda`: whether one is, torch's answer unless given), else "cpu"; "cuda" without one is
+    refused, saying so."""
+    present = torch.cuda.is_available() if cuda is None else cuda
+    if device == "auto":
+        return "cuda" if present else "cpu"
+    if device == "cuda" and not present:
+        raise ModelRefused(
+            'device = "cuda", but this server has no GPU that PyTorch can use; list the model '
+            'with device = "auto" to run it on the CPU where there is none.'
+        )
+    return device
 
 
 def read_models_file(path: str | Path) -> tuple[ModelEntry, ...]:
@@ -77,7 +96,13 @@ def read_models_file(path: str | Path) -> tuple[ModelEntry, ...]:
         source = str(item["source"])
         if not Path(source).is_absolute() and (path.parent / source).exists():
             source = str((path.parent / source).resolve())  # relative to the file
-        entries.append(ModelEntry(str(item["name"]), source, str(item.get("note", ""))))
+        device = str(item.get("device", "cpu"))
+        if device not in DEVICES:
+            raise ValueError(
+                f"{path}: [[model]] {item['name']!r} has device {device!r}; one of "
+                + ", ".join(map(repr, DEVICES))
+            )
+        entries.append(ModelEntry(str(item["name"]), source, str(item.get("note", "")), device))
     names = [e.name for e in entries]
     if len(set(names)) != len(names):
         raise ValueError(f"{path}: two models have the same name")
@@ -289,15 +314,23 @@ def readiness(entry: ModelEntry) -> str:
     details = [checked.family.name, f"{checked.parameters / 1e6:,.2f}M parameters"]
     details += [dtype.removeprefix("torch.")] if dtype else []
     details += [f"sliding window {window}"] if window else []
+    if entry.device != "cpu":
+        try:
+            details += [f"on {resolve_device(entry.device)} (device = {entry.device!r})"]
+        except ModelRefused as error:
+            return f"{entry.name}: refused: {error}"
     return f"{entry.name}: ready ({', '.join(details)})"
 
 
 def load(entry: ModelEntry) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, Family]:
     """A listed model, checked, loaded from safetensors with eager attention, instrumented."""
     checked = check(entry)
+    device = resolve_device(entry.device)
     model = _model_class(checked.config, checked.family).from_pretrained(
         entry.source, attn_implementation="eager", use_safetensors=True, trust_remote_code=False
     )
+    if device != "cpu":
+        model = model.to(device)  # inputs follow the model (encoding.model_inputs)
     tokenizer = AutoTokenizer.from_pretrained(entry.source, trust_remote_code=False)
     model.eval()
     instrument(model)

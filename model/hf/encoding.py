@@ -109,11 +109,15 @@ def model_inputs(
     model: PreTrainedModel, inputs: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
     """What the model's forward takes: token type ids only for models that have segments
-    (GPT-2 would add them through its token embedding)."""
+    (GPT-2 would add them through its token embedding), on the model's device (a listed
+    model may run on a GPU)."""
     kept = {k: v for k, v in inputs.items() if k in ("input_ids", "attention_mask")}
     segments = int(getattr(cast(Any, model).config, "type_vocab_size", 0) or 0)
     if "token_type_ids" in inputs and segments:
         kept["token_type_ids"] = inputs["token_type_ids"]
+    device = getattr(model, "device", None)
+    if device is not None and torch.device(device).type != "cpu":
+        kept = {k: v.to(device) for k, v in kept.items()}
     return kept
 
 

@@ -357,3 +357,44 @@ def test_a_falcon_with_alibi_has_its_bias_recorded_from_the_mask():
     # the recorded scores hold the bias once: their softmax is the model's probabilities
     torch.testing.assert_close(torch.softmax(record.scores, -1), record.probs)
     assert record.mask[0, 0].tolist() == torch.ones(4, 4).tril().bool().tolist()
+
+
+def test_a_listed_model_may_ask_for_a_gpu_and_runs_where_there_is_one(tmp_path):
+    """device = "auto" takes a GPU where PyTorch sees one, else the CPU; "cuda" without one
+    is refused with the reason; anything else is a mistake in the file. (Where a GPU is lent,
+    bench/real_size.py --device cuda runs the same entries there.)"""
+    folder = write_tiny(BY_TYPE["gpt2"], tmp_path / "gpt2")
+    listing = tmp_path / "models.toml"
+    listing.write_text(
+        f'[[model]]\nname = "a"\nsource = "{folder}"\ndevice = "auto"\n'
+        f'[[model]]\nname = "b"\nsource = "{folder}"\n'
+    )
+    auto, plain = byo.read_models_file(listing)
+    assert (auto.device, plain.device) == ("auto", "cpu")
+    assert byo.resolve_device("auto", cuda=False) == "cpu"
+    assert byo.resolve_device("auto", cuda=True) == "cuda"
+    assert byo.resolve_device("cpu", cuda=True) == "cpu"
+    with pytest.raises(byo.ModelRefused, match="no GPU"):
+        byo.resolve_device("cuda", cuda=False)
+    if not torch.cuda.is_available():
+        cuda = byo.ModelEntry("c", str(folder), device="cuda")
+        assert "refused" in byo.readiness(cuda) and "no GPU" in byo.readiness(cuda)
+        model, _, _ = byo.load(auto)  # the CPU, where there is no GPU
+        assert model.device.type == "cpu"
+    listing.write_text(f'[[model]]\nname = "a"\nsource = "{folder}"\ndevice = "tpu"\n')
+    with pytest.raises(ValueError, match="device 'tpu'"):
+        byo.read_models_file(listing)
+
+
+def test_inputs_follow_the_model_to_its_device_and_captures_come_back_to_the_cpu():
+    """On a device other than the CPU (the meta device stands in for a GPU here), the inputs
+    go where the model is; what a capture keeps is on the CPU whatever the model's device."""
+    from model.analysis.lens import hf_readout
+    from model.core.capture import _kept
+
+    model = BY_TYPE["gpt2"].tiny().to("meta")
+    inputs = model_inputs(model, {"input_ids": torch.tensor([[5, 6, 7]])})
+    assert inputs["input_ids"].device.type == "meta"
+    assert hf_readout(model)(torch.zeros(2, 32)).device.type == "meta"  # the head's device
+    kept = _kept(torch.ones(2, 2, dtype=torch.bfloat16))
+    assert kept.device.type == "cpu" and kept.dtype == torch.float32
