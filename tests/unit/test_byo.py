@@ -398,3 +398,66 @@ def test_inputs_follow_the_model_to_its_device_and_captures_come_back_to_the_cpu
     assert hf_readout(model)(torch.zeros(2, 32)).device.type == "meta"  # the head's device
     kept = _kept(torch.ones(2, 2, dtype=torch.bfloat16))
     assert kept.device.type == "cpu" and kept.dtype == torch.float32
+
+
+def test_a_capture_is_cut_to_the_tokens_that_fit_its_budget(monkeypatch):
+    """Llama-3.2-1B's 16 x 32 heads at 640 MB: 572 tokens (with the 8 it writes); GPT-2
+    small's 12 x 12 reach 1,024. The bytes are what run_text keeps, in float32."""
+    from transformers import GPT2Config, LlamaConfig
+
+    llama = LlamaConfig(num_hidden_layers=16, num_attention_heads=32, num_key_value_heads=8,
+                        hidden_size=2048, head_dim=64)  # fmt: skip
+    family = BY_TYPE["llama"]
+    monkeypatch.delenv(byo.CAPTURE_MAX_ENV, raising=False)
+    most = byo.capture_max_bytes()
+    assert most == 640 << 20
+    tokens = byo.capture_tokens(llama, family, 131072)
+    assert (
+        byo.capture_bytes(llama, family, tokens)
+        <= most
+        < byo.capture_bytes(llama, family, tokens + 1)
+    )
+    assert tokens + byo.GENERATE_STEPS == 572  # read and written: sqrt(640 MiB / (512 x 4))
+    assert byo.capture_bytes(llama, family, 504) == 16 * 32 * 512 * 512 * 4
+    assert byo.capture_tokens(GPT2Config(), BY_TYPE["gpt2"], 1024) == 1024
+    monkeypatch.setenv(byo.CAPTURE_MAX_ENV, "64")
+    assert byo.capture_tokens(llama, family, 131072) < 200
+
+
+def test_a_listed_models_text_is_cut_to_its_capture_budget_and_says_so(monkeypatch, tmp_path):
+    folder = write_tiny(BY_TYPE["gpt2"], tmp_path / "gpt2")
+    model, tokenizer, family = byo.load(byo.ModelEntry("g", str(folder)))
+    monkeypatch.setenv(byo.CAPTURE_MAX_ENV, "0.01")  # 10 kB: 2 layers x 4 heads x 13 tokens
+    limit = byo.capture_tokens(model.config, family, 128)
+    att, dropped, _ = byo.run_text(model, tokenizer, family, "word " * 60, limit=limit)
+    assert len(att.tokens["target"]) + 1 == limit and dropped > 0
+    assert 4 * 2 * 4 * limit**2 <= 10485
+
+
+def test_batches_shrink_with_the_model_and_the_text():
+    from transformers import GPT2Config, LlamaConfig
+
+    gpt2 = GPT2Config()
+    llama = LlamaConfig(num_hidden_layers=16, num_attention_heads=32, hidden_size=2048,
+                        intermediate_size=8192, dtype="bfloat16")  # fmt: skip
+    assert byo.batch_for(gpt2, 16, gradients=False) == 32
+    assert byo.batch_for(gpt2, 128, gradients=True) < byo.batch_for(gpt2, 128, gradients=False)
+    assert byo.batch_for(llama, 256, gradients=True) == 1
+    assert byo.batch_for(gpt2, 512, gradients=True) <= byo.batch_for(gpt2, 128, gradients=True)
+
+
+def test_a_decoders_explanation_computes_its_last_logits_only_and_the_same_numbers(tmp_path):
+    """The next token's logit through `logits_to_keep=1` equals the full forward's."""
+    from model.analysis.explanations import explain
+
+    folder = write_tiny(BY_TYPE["llama"], tmp_path / "llama")
+    model, tokenizer, family = byo.load(byo.ModelEntry("l", str(folder)))
+    subject = byo.explain(model, tokenizer, family, "the cat sat on the mat")
+    batch = torch.cat([subject.ids, subject.baseline])
+    with torch.no_grad():
+        kept = subject.forward(batch)
+        full = model(input_ids=batch).logits[:, subject.target.position, subject.target.token]
+        assert subject.run(batch).shape[1] == subject.target.position + 1
+    torch.testing.assert_close(kept, full, atol=1e-5, rtol=1e-5)
+    found = explain(subject, layer=0, head=0, steps=8)
+    assert np.isfinite(found.rows["integrated gradients"]).all()
