@@ -417,6 +417,10 @@ class Recorder:
         # they come, so the whole stack is read without a copy and never held twice.
         self.layers: Mapping[str, int] = {}
         self._bases: dict[tuple[str, int], torch.Tensor] = {}
+        # A generation recorded as full matrices (`capture(..., rows=)`): per stack, the query
+        # positions it will have in all; each call's rows go where its queries sit.
+        self.rows: Mapping[str, int] = {}
+        self._row_start: dict[tuple[str, int], int] = {}
 
     def __call__(
         self, point: Point, site: Site, value: torch.Tensor, info: Mapping[str, Any]
@@ -474,6 +478,9 @@ class Recorder:
         step = self._steps.get((site.stack, layer), 0)
         self._steps[(site.stack, layer)] = step + 1
         offset = self._key_offset(site.stack, layer, probs.shape[-2], probs.shape[-1])
+        if site.stack in self.rows:
+            return self._write_rows(site.stack, layer, step, probs, offset, scaling, kv_groups,
+                                    k.shape[1], window, softcap)  # fmt: skip
         kv_heads = 0
         if kv_groups > 1:  # each query head with the key/value head it shares, as eager does
             kv_heads = k.shape[1]
@@ -514,6 +521,45 @@ class Recorder:
                 allowed = allowed.expand(batch, allowed.shape[1], q_len, k_len)  # (b, 1|h, q, k)
             rec = replace(rec, mask=_kept(allowed, offset, False))
         self._records.append(rec)
+
+    def _write_rows(
+        self,
+        stack: Stack,
+        layer: int,
+        step: int,
+        probs: torch.Tensor,  # (batch, heads, q_len, k_len)
+        offset: int,
+        scaling: float,
+        kv_groups: int,
+        kv_heads: int,
+        window: int | None,
+        softcap: float | None,
+    ) -> None:
+        """One call of a generation recorded as rows of the full matrices: its queries' rows
+        of one (batch, heads, positions, keys) tensor per layer, at their positions, its keys
+        at theirs (those a sliding window's cache dropped, and those not yet written, 0). The
+        first call makes the layer's record (step 0); the later ones fill it in."""
+        layers = self.layers.get(stack, 0)
+        if not 0 <= layer < layers:
+            raise ValueError(f"rows= needs the model's layers counted (stack {stack!r})")
+        batch, heads, q_len, k_len = probs.shape
+        positions = self.rows[stack]
+        start = self._row_start.get((stack, layer), 0)
+        self._row_start[(stack, layer)] = start + q_len
+        base = self._bases.get((stack, 0))
+        if base is None:
+            keys = k_len if stack == "cross" else positions  # cross: the source, whole
+            base = self._bases[(stack, 0)] = torch.zeros((layers, batch, heads, positions, keys))
+        end = min(start + q_len, positions)
+        if end > start:
+            rows = probs.detach()[:, :, : end - start]  # (batch, heads, rows, k_len)
+            base[layer, :, :, start:end, offset : offset + k_len].copy_(rows)  # to the CPU
+        if step == 0:
+            self._records.append(AttentionRecord(
+                stack=stack, layer=layer, step=0, probs=base[layer], scaling=scaling,
+                kv_heads=kv_heads if kv_groups > 1 else 0, window=int(window) if window else None,
+                softcap=softcap,
+            ))  # fmt: skip
 
     def _probs(
         self, stack: Stack, layer: int, step: int, probs: torch.Tensor, offset: int
@@ -606,13 +652,22 @@ def capture(
     masks: bool = False,
     embeddings: bool = False,
     activations: bool = False,
+    rows: Mapping[str, int] | None = None,
 ) -> Iterator[Recorder]:
     """Record every attention call `model` makes inside the block (this thread only).
 
     Probabilities are always recorded; scores, Q/K/V, masks, embedding components and
     activations (each block's residual stream, sublayer output, Add & Norm, feed-forward
     hidden units, and the logits) on request, since they cost memory.
+
+    `rows` records a generation as one teacher-forced pass would give it: for each stack
+    named ("decoder", "cross"), the query positions the generation will have in all (the
+    prompt and what is written, minus the last token); each decoding step's query rows are
+    written into one (layers, heads, positions, keys) matrix per stack as the step runs, so
+    the result has one step, and nothing is assembled or held twice. Probabilities only.
     """
+    if rows and (scores or qkv or masks):
+        raise ValueError("rows= records probabilities only: no scores, Q/K/V or masks")
     recorder = Recorder(
         id(model),
         scores=scores,
@@ -624,6 +679,7 @@ def capture(
     try:
         with intervene(model, recorder):
             recorder.layers = dict(getattr(model, "_atlas_layers", {}))
+            recorder.rows = dict(rows or {})
             yield recorder
     finally:
         recorder.close()

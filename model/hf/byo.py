@@ -21,7 +21,8 @@ import inspect
 import os
 import time
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -234,8 +235,8 @@ def batch_for(config: Any, tokens: int, gradients: bool, most: int = 32) -> int:
 
 def keeps_qkv(family: Family) -> bool:
     """Whether a served capture keeps Q, K and V: only an encoder's are read (bertviz's
-    neuron view), and a decoder's would be a step's worth of memory for nothing."""
-    return family.kind != "decoder"
+    neuron view); a generation is recorded as probabilities only (`run_text`)."""
+    return family.kind == "encoder"
 
 
 def _model_class(config: Any, family: Family) -> Any:
@@ -351,15 +352,15 @@ def run_text(
     """One text through a model of any supported family, every attention call captured:
     read once (encoders), or continued / answered `steps` tokens by greedy decoding.
 
-    A decoder's attention over what it wrote is captured by one teacher-forced pass over the
-    text and the written tokens after generating (the same numbers as capturing each step:
-    model.hf.family_check's generation check, windows included), so a capture costs one
-    forward pass more than the generation, and holds one (layers, heads, q, k) tensor per
-    stack instead of a step's keys and values each. `limit`: at most this many tokens read
-    (a server's memory bound, `capture_tokens`); `timings`, if given, gets the seconds of the
-    generation ("generate_s") and of the captured forward pass ("forward_s"). Returns the
-    capture (tokens attached), the tokens dropped to fit, and what the model wrote ("" for
-    encoders). Raises InputError on text it cannot run."""
+    A decoder's attention over what it wrote is recorded while it writes, as the rows of
+    full matrices (`capture(..., rows=)`): the same numbers as one teacher-forced pass over the
+    text and the written tokens (model.hf.family_check's generation check, windows included),
+    for the cost of the generation alone, held as one (layers, heads, q, k) tensor per stack.
+    `limit`: at most this many tokens read (a server's memory bound, `capture_tokens`);
+    `timings`, if given, gets the seconds of the generation ("generate_s") and of its first
+    pass, over the text ("forward_s"). Returns the capture (tokens attached), the tokens
+    dropped to fit, and what the model wrote ("" for encoders). Raises InputError on text it
+    cannot run."""
     timings = {} if timings is None else timings
     began = time.perf_counter()
     limit = min(max_length(tokenizer, model), limit or 1 << 30)
@@ -372,34 +373,53 @@ def run_text(
         timings.update(generate_s=0.0, forward_s=time.perf_counter() - began)
         return att, encoded.dropped, ""
     inputs = model_inputs(model, encoded.inputs)
-    began = time.perf_counter()
-    with torch.inference_mode():
+    if family.kind == "decoder":  # the text and what it writes, minus the last token
+        rows = {"decoder": len(encoded.tokens) + steps - 1}
+    else:  # the decoder's start token and what it writes, minus the last token
+        rows = {"decoder": steps, "cross": steps}
+    with _first_pass(model) as first, torch.inference_mode(), capture(model, rows=rows) as rec:
         written = cast(Any, model).generate(
             **inputs, max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
             num_beams=1, pad_token_id=_pad_id(model, tokenizer),
         )  # fmt: skip
+    generate_s = time.perf_counter() - began
+    timings.update(generate_s=generate_s, forward_s=first[0] or generate_s)
     ids: list[int] = written[0].tolist()
     tokens: dict[str, Sequence[str]] = {"source": encoded.tokens}
     special: dict[str, Sequence[bool]] = {"source": encoded.special}
-    if family.kind == "decoder":  # the text and what was written, minus the last token
-        fed = ids[:-1]
-        new = ids[len(encoded.tokens) :]
-        teacher = {"input_ids": written[:, :-1]}
+    if family.kind == "decoder":
+        fed, new = ids[:-1], ids[len(encoded.tokens) :]
         tokens, special = {}, {}  # one sequence: the target axis
-    else:  # the decoder's inputs: its start token and what it wrote, minus the last token
-        fed = ids[:-1]
-        new = ids[1:]
-        teacher = {**inputs, "decoder_input_ids": written[:, :-1]}
-    timings["generate_s"] = time.perf_counter() - began
-    began = time.perf_counter()
-    with torch.inference_mode(), capture(model, **options) as recorder:
-        model(**teacher)
-    timings["forward_s"] = time.perf_counter() - began
+    else:
+        fed, new = ids[:-1], ids[1:]
     special_ids = set(tokenizer.all_special_ids)
     tokens["target"] = token_names(tokenizer, fed)
     special["target"] = [i in special_ids for i in fed]
     wrote = decode_named(tokenizer, new)
-    return recorder.result.with_tokens(tokens, special), encoded.dropped, wrote
+    return rec.result.with_tokens(tokens, special), encoded.dropped, wrote
+
+
+@contextmanager
+def _first_pass(model: PreTrainedModel) -> Iterator[list[float]]:
+    """The seconds of the model's first forward pass inside the block (a generation's pass
+    over the text: what a long analysis's estimate scales from), in the list yielded."""
+    took = [0.0]
+    began: list[float] = []
+
+    def start(module: Any, args: Any) -> None:
+        if not began:
+            began.append(time.perf_counter())
+
+    def stop(module: Any, args: Any, output: Any) -> None:
+        if began and not took[0]:
+            took[0] = time.perf_counter() - began[0]
+
+    handles = [model.register_forward_pre_hook(start), model.register_forward_hook(stop)]
+    try:
+        yield took
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def explain(

@@ -124,7 +124,7 @@ def model_inputs(
 def run_with_capture(
     model: PreTrainedModel,
     encoded: Encoded,
-    **options: bool,
+    **options: Any,
 ) -> tuple[AttentionCapture, Any]:
     """One forward pass of an encoded text with attention captured: the one way every page
     and command turns an encoder's input into a capture. Returns the capture (tokens

@@ -224,7 +224,9 @@ class OurTranslator:
         ids, tokens, notices = self.encode_source(text)
         src = torch.tensor([ids])  # (1, src_len)
         max_new = output_limit(len(ids), max_new)
-        options = dict.fromkeys(("scores", "qkv", "masks", "embeddings", "activations"), detail)
+        options: dict[str, Any] = dict.fromkeys(
+            ("scores", "qkv", "masks", "embeddings", "activations"), detail
+        )
         if beam <= 1:
             with capture(self.model, **options) as recorder:
                 hypothesis = greedy_decode(self.model, src, self.bos, self.eos, max_new)

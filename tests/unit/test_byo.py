@@ -194,10 +194,10 @@ def test_a_saved_model_loads_through_a_models_file_and_runs_a_text(family, tmp_p
     "model_type, window",
     [("gpt2", 0), ("llama", 0), ("mistral", WINDOW), ("t5", 0), ("bart", 0)],
 )
-def test_the_teacher_forced_capture_equals_every_generation_step_captured(model_type, window):
-    """What the explorer shows for a decoder (one pass over the text and what it wrote, after
-    generating) is what capturing each step of the generation gives, put together: sliding
-    windows and grouped-query heads included."""
+def test_a_generation_recorded_as_full_matrices_equals_every_step_captured(model_type, window):
+    """What the explorer shows for a decoder (its generation, each step's rows written into
+    full matrices as it runs) is what capturing each step gives, put together, and what one
+    teacher-forced pass gives: sliding windows and grouped-query heads included."""
     from transformers import AutoTokenizer
 
     from model.hf.loading import minilm_path
@@ -218,6 +218,17 @@ def test_the_teacher_forced_capture_equals_every_generation_step_captured(model_
     for stack in att.stacks:
         torch.testing.assert_close(att.matrices(stack), steps.matrices(stack), atol=1e-5,
                                    rtol=0)  # fmt: skip
+    written = model.generate(**inputs, max_new_tokens=byo.GENERATE_STEPS,
+                             min_new_tokens=byo.GENERATE_STEPS, do_sample=False, num_beams=1,
+                             pad_token_id=0)  # fmt: skip
+    teacher = {"input_ids": written[:, :-1]}
+    if family.kind == "seq2seq":
+        teacher = {**inputs, "decoder_input_ids": written[:, :-1]}
+    with torch.inference_mode():
+        full = model(**teacher, output_attentions=True)
+    reference = full.attentions if family.kind == "decoder" else full.decoder_attentions
+    torch.testing.assert_close(att.matrices("decoder"), torch.stack(reference)[:, 0], atol=1e-5,
+                               rtol=0)  # fmt: skip
 
 
 def test_grouped_query_heads_name_the_key_value_head_they_share():
