@@ -174,6 +174,15 @@ def listed(source: str, text: str, window: tuple[int, int] | None) -> None:
     # against the pass's 2 x parameters flops per token
     readout = layers * (end - start) * width * vocab / max(1, parameters * tokens)
     passes = (0 if (source, text) in caches.HIDDEN else 1) + readout
+    kept = caches.LENSES.peek((source, text, start, end)) is not None
+    if not kept and not st.toggle(
+        "Read every layer out (logit lens)", key="ex_lens",
+        help=f"One pass of the model over the text, then its head on every layer's output "
+        f"at up to {POSITIONS} positions: about {jobs.duration(passes * run.forward_s)} here.",
+    ):  # fmt: skip
+        st.caption("Read each decoder layer's output through the model's own head, to see "
+                   "where the next token forms (a model call: switched on here).")  # fmt: skip
+        return
     limit = byo.capture_tokens(model.config, family, max_length(tokenizer, model))
 
     def compute() -> tuple[ln.Lens, tuple[str, ...]]:

@@ -43,9 +43,19 @@ SHOWS = {  # what each of the explorer's tabs must show
     "bertviz": lambda at, charts: len(at.get("iframe")) == 1,
     "Compare": has("ex_cmp_a", "ex_cmp_b"),
     "Explanations": explained,
-    "Logit lens": lambda at, charts: has("ex_lens_grid")(at, charts) or says("no output layer")(at),
+    "Logit lens": lambda at, charts: lens_read(at),
     "Patching": lambda at, charts: patched(at),
 }
+
+
+def lens_read(at) -> bool:
+    """A bare encoder says it has no output layer; the others read out, switched on."""
+    if says("no output layer")(at):
+        return True
+    at.toggle("ex_lens").set_value(True).run()
+    drawn = any("ex_lens_grid" in c.proto.id for c in at.get("plotly_chart"))
+    at.toggle("ex_lens").set_value(False).run()
+    return drawn and not at.exception
 
 
 def patched(at) -> bool:
