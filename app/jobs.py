@@ -33,6 +33,7 @@ from torch import nn
 from app.budget_cache import BudgetCache
 from app.slots import model_slot
 from model.core.errors import InputError
+from model.core.runtime import tidy_after_run
 from model.core.watch import Cancelled, Progress, watching
 
 T = TypeVar("T")
@@ -187,6 +188,7 @@ def _work() -> None:
             job.state, job.error, job.finished = state, error, time.monotonic()
             job.compute = _spent  # the closure (and what it holds) can go
             _lock.notify_all()
+        tidy_after_run()  # what its batches freed goes back to the system, as after a page run
 
 
 def _spent() -> None:

@@ -319,8 +319,10 @@ def main(argv: list[str] | None = None) -> str:
             await visitor.run(ws, "explorer", {"ex_explain": True}, measured=False)
             start = {"ex_job_start": True} if not visitor.says(SAYS_EXPLAINED) else {}
             took = await visitor.until(ws, start, SAYS_EXPLAINED)
+            peak = rss.since()
+            over.append(peak - report["own"] - loaded_mb)
             rows.append(f"gpt2-small    128  explanations (gradient x input, IG 32, occlusion) "
-                        f"{took:.1f} s; rss peak {rss.since():,.0f} MB")  # fmt: skip
+                        f"{took:.1f} s; rss peak {peak:,.0f} MB")  # fmt: skip
         # one explanation started on the largest model, then cancelled
         name = "llama-1b" if "llama-1b" in folders else next(iter(folders))
         await visitor.run(ws, "explorer", {"ex_model": f"listed:{name}",

@@ -62,6 +62,7 @@ LISTED = {
     "padded-gpt2": ("gpt2", {"padded": 64}),  # writes ids its tokenizer has no token for
 }
 WINDOW = 4
+WIDE = "wide-llama"  # in the models file beside LISTED: the views of 512 heads
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +81,11 @@ def models_file(tmp_path_factory):
         fields = {k: getattr(torch, v) if k == "dtype" else v for k, v in fields.items()}
         write_tiny(BY_TYPE[model_type], root / name, variant=Variant(**fields))
         lines.append(f'[[model]]\nname = "{name}"\nsource = "{name}"\nnote = "random weights"\n')
+    # Llama-3.2-1B's layout of heads (16 layers x 32 heads, 8 key/value heads), tiny otherwise
+    from model.hf.families import Size
+
+    write_tiny(BY_TYPE["llama"], root / WIDE, size=Size(d_model=64, layers=16, heads=32))
+    lines.append(f'[[model]]\nname = "{WIDE}"\nsource = "{WIDE}"\n')
     pickled = write_tiny(BY_TYPE["bert"], root / "pickled")
     (pickled / "model.safetensors").rename(pickled / "pytorch_model.bin")
     lines.append('[[model]]\nname = "pickled"\nsource = "pickled"\n')

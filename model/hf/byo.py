@@ -213,7 +213,7 @@ def capture_tokens(config: Any, family: Family, limit: int, qkv: bool = False) -
 
 
 WORK_ENV = "ATLAS_WORK_MB"  # the working memory of one batch of an analysis, in MB
-WORK_MB = 768
+WORK_MB = 512
 
 
 def batch_for(config: Any, tokens: int, gradients: bool, most: int = 32) -> int:
