@@ -626,16 +626,18 @@ def head_map(
     z_title: str,
     zmax: float | None = None,
     chosen: tuple[int, int] | None = None,
+    zmin: float = 0.0,
 ) -> go.Figure:
     """A layer x head map of one behaviour across a corpus; each cell's customdata is its
-    (layer, head), which a click reads back (`grid_cell`); the `chosen` head is outlined."""
+    (layer, head), which a click reads back (`grid_cell`); the `chosen` head is outlined.
+    The scale runs from `zmin` (0 unless given) to `zmax` (the largest value unless given)."""
     z = np.asarray(values, dtype=np.float32)
     layers, heads = z.shape
     cells = np.stack(np.meshgrid(np.arange(layers), np.arange(heads), indexing="ij"), -1)
     columns = [f"H{h}" for h in range(heads)]
     figure = _layer_map(
         z, columns, title, "head",
-        zmin=0.0, zmax=zmax if zmax is not None else max(float(z.max()), 1e-6),
+        zmin=zmin, zmax=zmax if zmax is not None else max(float(z.max()), zmin + 1e-6),
         colorscale=ATTENTION_COLORSCALE, customdata=cells.tolist(),
         colorbar={"title": {"text": z_title}, "thickness": 12},
         hovertemplate=f"%{{y}}, %{{x}}<br>{escape(z_title)} %{{z:.3f}}<extra></extra>",

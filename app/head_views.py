@@ -35,16 +35,22 @@ def summary(stats: list[HeadStats], n_layers: int, n_heads: int, layer: int, hea
     click opens that head (the chosen one is outlined)."""
     st.caption(
         f"{n_layers} layers x {n_heads} heads: too many small maps for one screen, so each "
-        "head is one cell here, coloured by a statistic of its attention on this text. Click "
-        "a cell to open that head; the heads of its layer are drawn below as small maps."
+        "head is one cell here, coloured by a statistic of its attention on this text, from "
+        "the lowest head's value to the highest's. Click a cell to open that head; the heads "
+        "of its layer are drawn below as small maps."
     )
     measure = str(
         st.radio("Colour each head by", list(MEASURES), horizontal=True, key="ex_grid_measure")
         or next(iter(MEASURES))
     )
     z = summary_map(stats, n_layers, n_heads, measure)
+    low, high = float(z.min()), float(z.max())  # the heads' own range: their differences show
+    figure = figures.head_map(
+        z, f"Every head: {measure}", measure, zmax=max(high, low + 1e-6), chosen=(layer, head),
+        zmin=low,
+    )  # fmt: skip
     widgets.chart(
-        figures.head_map(z, f"Every head: {measure}", measure, chosen=(layer, head)),
+        figure,
         key=explore.GRID,
         on_select=explore.open_clicked_head,
         selection_mode="points",
