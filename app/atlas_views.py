@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ import streamlit as st
 
 from app import loaders, sources
 from app.budget_cache import BudgetCache, budget_from_env
+from app.caches import held_bytes, result
 from app.slots import model_slot
 from model.analysis import head_atlas as ha
 from model.core.capture import AXES
@@ -200,7 +202,7 @@ def keep_within_bound(folder: Path, budget: int) -> None:
         oldest.unlink(missing_ok=True)
 
 
-def compute(
+def compute_atlas(
     model: str, corpus: str, limit: int, progress: Callable[[int, int], object]
 ) -> ha.Atlas | None:
     """A listed model's atlas over a corpus, from the disk cache or computed now (`progress`
@@ -234,6 +236,49 @@ def compute(
 def busy() -> bool:
     """Whether an atlas is being computed on this server now."""
     return _building.locked()
+
+
+# A listed model's atlas computed as a job (app/jobs.py) is handed to the page from here (it
+# is on the disk cache too, from where the page reads it afterwards).
+ATLASES: BudgetCache[ha.Atlas] = BudgetCache(
+    "listed head atlases", budget_from_env("ATLAS_ATLAS_JOB_CACHE_MB", 16), size_of=held_bytes
+)
+
+
+def job_key(model: str, corpus: str, limit: int) -> tuple[str, str, str, int]:
+    return ("head atlas", model, corpus, limit)
+
+
+def estimate_s(model: str, limit: int) -> float:
+    """Seconds to compute a listed model's atlas of `limit` sentences: one sentence read
+    through the model, timed once per model (a short model call), times the sentences,
+    plus a fifth for parsing and the measures."""
+    from model.datasets.corpora import sentences
+
+    def one_sentence() -> float:
+        read, _ = reader(model)
+        text = sentences("corpus", 1)[0]
+        began = time.perf_counter()
+        read(text)
+        return time.perf_counter() - began
+
+    return 1.2 * limit * float(result(("head atlas pass", model), one_sentence))
+
+
+def as_job(model: str, corpus: str, limit: int) -> Callable[[], ha.Atlas]:
+    """The atlas's computation as a job runs it (progress and Cancel are heard in the model);
+    another atlas being computed here (by the command's lock) is said, not waited for."""
+
+    def compute() -> ha.Atlas:
+        found = compute_atlas(model, corpus, limit, lambda done, total: None)
+        if found is None:
+            raise InputError(BUSY)
+        return found
+
+    return compute
+
+
+BUSY = "Another head atlas is being computed on this server; try again soon."
 
 
 def pick_head(chart_key: str, state_key: str) -> None:

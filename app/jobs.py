@@ -96,6 +96,12 @@ def place(job: Job) -> int:
         return _queue.index(job) + 1 if job in _queue else 0
 
 
+def known(key: Hashable) -> bool:
+    """Whether a job of `key` is waiting, running, or finished and not yet forgotten."""
+    with _lock:
+        return key in _jobs
+
+
 def running() -> Job | None:
     with _lock:
         return next((j for j in _jobs.values() if j.state == "running"), None)
@@ -248,12 +254,12 @@ def run(
         if not st.button("Start", key=f"{ui_key}_job_start", type="primary"):
             return None
         forget(key)
-        job = submit(key, label, compute, model, cache, inputs, estimate_s, _session())
+        job = submit(key, label, compute, model, cache, inputs, estimate_s, session())
     _follow(key, ui_key)
     return cache.peek(key) if job.state == "done" else None
 
 
-def _session() -> str | None:
+def session() -> str | None:
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
     ctx = get_script_run_ctx()
@@ -273,9 +279,9 @@ def _follow(key: Hashable, ui_key: str) -> None:
     if job.state in ("failed", "cancelled"):
         st.info(job.error or "Stopped.")
         return
-    session = _session()
-    if session:
-        job.sessions.add(session)
+    visitor = session()
+    if visitor:
+        job.sessions.add(visitor)
     if job.state == "queued":
         ahead = place(job)
         now = running()

@@ -3,7 +3,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import atlas_views, explore, figures, sources, widgets
+from app import atlas_views, explore, figures, jobs, loaders, sources, widgets
 from app.state import Param, seed_from_url, write_to_url
 from app.text import escape
 from model.analysis import head_atlas as ha
@@ -35,32 +35,61 @@ model = model_column.selectbox("Model", MODELS, format_func=LABELS.__getitem__, 
 
 if model in SHIPPED:
     atlas = atlas_views.atlas_at(SHIPPED[model])
-else:  # a listed model: computed here, on demand
+else:  # a listed model: computed here, on demand (a job when it is long: app/jobs.py)
     left, right = st.columns(2)
     corpus = left.selectbox("Corpus", list(CORPORA), key="ha_corpus")
     limit = int(right.select_slider("Sentences", [50, 100, 200, 500, 1000], 200, key="ha_limit"))
     cached = atlas_views.cached_path(model, corpus, limit)
-    if not cached.exists() and not st.button("Compute the atlas", key="ha_compute"):
-        st.info(
-            f"Listed models have no shipped atlas: computing one reads {limit} sentences "
-            f"({CORPORA[corpus][0]}) and keeps the result on this server's disk. One atlas is "
-            "computed at a time per server."
-        )
-        st.stop()
+    key = atlas_views.job_key(model, corpus, limit)
     if not cached.exists():
+        timed = widgets.run_or_hint(
+            lambda: atlas_views.estimate_s(model, limit), "Timing the model on one sentence…"
+        )
+        if timed is None:
+            st.stop()
+        seconds = float(timed)
+        long = seconds > jobs.after_s()
+        if not jobs.known(key) and not st.button("Compute the atlas", key="ha_compute"):
+            st.info(
+                f"Listed models have no shipped atlas: computing one reads {limit} sentences "
+                f"({CORPORA[corpus][0]}), about {jobs.duration(seconds)} here, and keeps the "
+                "result on this server's disk. One atlas is computed at a time per server"
+                + (": it runs as a job, with its progress and a Cancel." if long else ".")
+            )
+            st.stop()
+    if cached.exists():
+        atlas = atlas_views.atlas_at(cached)
+    elif long:
+        net = loaders.listed(model.removeprefix(sources.LISTED))[0]
+        label = f"Computing the head atlas of {limit} sentences"
+        compute = atlas_views.as_job(model, corpus, limit)
+        if not jobs.known(key):  # the click on Compute was the Start
+            jobs.submit(key, label, compute, net, atlas_views.ATLASES, limit, seconds,
+                        jobs.session())  # fmt: skip
+        found = widgets.run_or_hint(
+            lambda: jobs.run(key, label, compute, net, atlas_views.ATLASES, limit, seconds, "ha"),
+            "Computing the head atlas…",
+        )
+        if found is None:
+            st.stop()
+        atlas = found
+    else:
         st.button("Cancel", key="ha_cancel", help="Any click on the page stops the computation.")
-    bar = st.progress(0.0, text="Reading the corpus…")
-    found = widgets.run_or_hint(
-        lambda: atlas_views.compute(model, corpus, limit, lambda done, total: bar.progress(
-            done / total, text=f"{done} of {total} sentences")),
-        "Computing the head atlas…",
-    )  # fmt: skip
-    bar.empty()
-    if found is None:
-        if atlas_views.busy():
-            st.warning("Another head atlas is being computed on this server; try again soon.")
-        st.stop()
-    atlas = found
+        bar = st.progress(0.0, text="Reading the corpus…")
+
+        def progress(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"{done} of {total} sentences")
+
+        found = widgets.run_or_hint(
+            lambda: atlas_views.compute_atlas(model, corpus, limit, progress),
+            "Computing the head atlas…",
+        )
+        bar.empty()
+        if found is None:
+            if atlas_views.busy():
+                st.warning(atlas_views.BUSY)
+            st.stop()
+        atlas = found
 
 how = f"`python -m model.atlas heads --model {atlas.model} --corpus {atlas.corpus} --limit "
 st.caption(

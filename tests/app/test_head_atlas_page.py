@@ -158,3 +158,30 @@ def test_a_listed_model_s_atlas_is_computed_on_demand_once_at_a_time(
     assert not at.exception and heatmap_z(at, "ha_map").shape == (2, 4)
     monkeypatch.delenv("ATLAS_MODELS")
     open_page(PAGE)
+
+
+def test_a_long_atlas_of_a_listed_model_runs_as_a_job(models_file, monkeypatch, tmp_path):
+    """Counted long (ATLAS_JOB_AFTER_S=0): the page says what it will cost; Compute starts a
+    job, whose progress the page shows while the visitor waits; then the atlas is drawn."""
+    from app import jobs, loaders
+
+    monkeypatch.setenv("ATLAS_MODELS", str(models_file))
+    monkeypatch.setenv(atlas_views.CACHE_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(jobs.AFTER_ENV, "0")
+    loaders.listed.clear()
+    at = open_page(PAGE)
+    at.selectbox("ha_model").set_value("listed:tiny-llama").run()
+    at.select_slider("ha_limit").set_value(50).run()
+    assert any("runs as a job" in i.value and "about" in i.value for i in at.info)
+    at.button("ha_compute").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    key = atlas_views.job_key("listed:tiny-llama", at.selectbox("ha_corpus").value, 50)
+    assert jobs.known(key)
+    done = jobs.wait(key, timeout=120)
+    assert done is not None and done.state == "done", done and done.error
+    assert done.progress.done >= 50  # every sentence went through the model, counted
+    at.run()
+    assert not at.exception and at.radio("ha_stack").options == ["decoder"]
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    monkeypatch.delenv("ATLAS_MODELS")
+    open_page(PAGE)
