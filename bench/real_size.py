@@ -240,6 +240,9 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--lengths", nargs="+", type=int, default=[128, 512])
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "auto"))
     parser.add_argument("--keep", action="store_true", help=f"keep the checkpoints in {CACHE}")
+    parser.add_argument("--tabs-only", action="store_true",
+                        help="first views and tabs only (no lens, explanation or Cancel): what "
+                        "an older version, without jobs, can be measured on")  # fmt: skip
     args = parser.parse_args(argv)
     root = CACHE if args.keep else Path(tempfile.mkdtemp(prefix="real-size-"))
     folders = {name: build(name, root / name) for name in args.models}
@@ -299,7 +302,7 @@ def main(argv: list[str] | None = None) -> str:
                     f" own work {g + f:.2f} s)  rss peak {peak:,.0f} MB\n    "
                     + ", ".join(f"{tab} {s:.2f}" for tab, s in times.items())
                 )
-                if length != max(args.lengths):
+                if length != max(args.lengths) or args.tabs_only:
                     continue
                 await visitor.run(ws, "explorer", {"ex_tab": "Logit lens"}, measured=False)
                 took = await visitor.timed(ws, {"ex_lens": True})  # switched on
@@ -311,6 +314,8 @@ def main(argv: list[str] | None = None) -> str:
                     f"{name:12s} {length:4d}  logit lens {took:.2f} s = {took / f:.2f}x its "
                     f"forward pass; rss peak {rss.since():,.0f} MB"
                 )
+        if args.tabs_only:
+            return
         # explanations of GPT-2 small's next token at 128 tokens, to the end
         if "gpt2-small" in folders:
             states = {"ex_model": "listed:gpt2-small", "ex_text": text_for(128, 2),
@@ -355,6 +360,13 @@ def main(argv: list[str] | None = None) -> str:
     for row in rows:
         print(row)
     p95 = statistics.quantiles(switches, n=20)[18] if len(switches) > 1 else switches[0]
+    if args.tabs_only:
+        line = (
+            f"real size (tabs only): {len(folders)} models, tab switch p95 {p95:.2f} s, first "
+            f"view {max(ratios):.2f} x model, rss over weights {max(over):,.0f} MB"
+        )
+        print(line)
+        return line
     line = (
         f"real size: {len(folders)} models, tab switch p95 {p95:.2f} s, first view "
         f"{max(ratios):.2f} x model, rss over weights {max(over):,.0f} MB, lens "
