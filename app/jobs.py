@@ -129,8 +129,8 @@ def submit(
             _queue.append(job)
         if session:
             job.sessions.add(session)
-        if not _worker or not _worker[0].is_alive():
-            _worker[:] = [threading.Thread(target=_work, name="atlas-jobs", daemon=True)]
+        if not _worker:
+            _worker.append(threading.Thread(target=_work, name="atlas-jobs", daemon=True))
             _worker[0].start()
         _lock.notify_all()
     return job
@@ -173,7 +173,8 @@ def _work() -> None:
             while not _queue:
                 _lock.wait(timeout=30)
                 if not _queue:
-                    return  # idle: the next submit starts a thread again
+                    _worker.clear()  # (under the lock: the next submit starts a thread again)
+                    return
             job = _queue.pop(0)
             job.state, job.started = "running", time.monotonic()
         state: State = "done"
@@ -194,7 +195,8 @@ def _work() -> None:
             job.state, job.error, job.finished = state, error, time.monotonic()
             job.compute = _spent  # the closure (and what it holds) can go
             _lock.notify_all()
-        tidy_after_run()  # what its batches freed goes back to the system, as after a page run
+        with contextlib.suppress(Exception):  # (the worker must outlive anything here)
+            tidy_after_run()  # what its batches freed goes back to the system, as after a run
 
 
 def _spent() -> None:
@@ -274,11 +276,8 @@ def _follow(key: Hashable, ui_key: str) -> None:
         job = _jobs.get(key)
     if job is None:
         return
-    if job.state == "done":
-        st.rerun()
-    if job.state in ("failed", "cancelled"):
-        st.info(job.error or "Stopped.")
-        return
+    if job.state in ("done", "failed", "cancelled"):
+        st.rerun()  # the page shows the result, or why not and Start again
     visitor = session()
     if visitor:
         job.sessions.add(visitor)
