@@ -77,18 +77,6 @@ def attributions(
     return rows, delta
 
 
-def attention_rows(
-    subject: Subject, layer: int, head: int, flow: bool = True
-) -> tuple[str, dict[str, np.ndarray]]:
-    """The attention that stands for the subject's output (EXPLAINED_BY), and its stack."""
-    att = attention_of(subject)
-    stack = "cross" if "cross" in att.stacks else att.stacks[0]
-    weights = att.matrices(stack).numpy()  # (layers, heads, queries, keys)
-    through = att.matrices("encoder").numpy() if stack == "cross" else None
-    layer, head = min(layer, weights.shape[0] - 1), min(head, weights.shape[1] - 1)
-    return stack, explained_attention(weights, subject.target.queries, layer, head, flow, through)
-
-
 @dataclass(frozen=True)
 class Prepared:
     """Everything the model computes for one output's explanations, whichever head is then
@@ -151,12 +139,7 @@ def explain(
     methods: Sequence[Method] = METHODS,
     steps: int = IG_STEPS,
     flow: bool = True,
-    found: tuple[dict[str, np.ndarray], float | None] | None = None,
 ) -> Explanation:
-    """Every explanation of the subject's output. `found`: its attributions, computed
-    before (they do not depend on the layer and head chosen)."""
-    stack, rows = attention_rows(subject, layer, head, flow)
-    scores, delta = found if found is not None else attributions(subject, methods, steps)
-    return Explanation(
-        subject.target.name, subject.tokens, subject.removable, {**rows, **scores}, delta, stack
-    )
+    """Every explanation of the subject's output, with the rows of one head (`prepare` once,
+    then `Prepared.at` for each head, where several are looked at)."""
+    return prepare(subject, methods, steps, flow).at(layer, head)
