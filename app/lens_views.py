@@ -166,14 +166,10 @@ def listed(source: str, text: str, window: tuple[int, int] | None) -> None:
     tokens = len(run.attention.axis_tokens(run.attention.stacks[-1])[0])
     end = min(window[1] if window else tokens, tokens)
     start = max(window[0] if window else 0, end - POSITIONS)
-    layers = len(ln.decoder_layers(model))
-    width = int(getattr(model.config, "hidden_size", 0) or getattr(model.config, "d_model", 1))
-    vocab = int(getattr(model.config, "vocab_size", 1))
-    parameters = sum(p.numel() for p in model.parameters())
-    # one pass over the text, then the read-out: layers x positions rows through the head,
-    # against the pass's 2 x parameters flops per token
-    readout = layers * (end - start) * width * vocab / max(1, parameters * tokens)
-    passes = (0 if (source, text) in caches.HIDDEN else 1) + readout
+    # one pass over the text (unless kept), then the read-out
+    passes = (0 if (source, text) in caches.HIDDEN else 1) + ln.readout_passes(
+        model, end - start, tokens
+    )
     kept = caches.LENSES.peek((source, text, start, end)) is not None
     if not kept and not st.toggle(
         "Read every layer out (logit lens)", key="ex_lens",

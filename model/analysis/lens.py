@@ -217,6 +217,18 @@ def listed_hidden(
     return hidden, read
 
 
+def readout_passes(model: nn.Module, positions: int, tokens: int) -> float:
+    """What reading `positions` positions of every decoder layer out through the model's head
+    costs, in forward passes over `tokens` tokens: layers x positions rows of d_model x
+    vocabulary, against a pass's (about) parameters x tokens multiply-adds."""
+    config = getattr(model, "config", None)
+    width = int(getattr(config, "hidden_size", 0) or getattr(config, "d_model", 0) or 1)
+    vocab = int(getattr(config, "vocab_size", 0) or 1)
+    parameters = sum(p.numel() for p in model.parameters())
+    layers = len(decoder_layers(model))
+    return layers * positions * width * vocab / max(1, parameters * tokens)
+
+
 def token_namer(tokenizer: Any) -> Callable[[int], str]:
     """A token's name as the lens shows it: its text, or its piece where it has none."""
     from model.hf.encoding import decode_named, token_names

@@ -71,3 +71,18 @@ def test_a_bare_encoder_has_no_lens(models_file):
     model, tokenizer, family = byo.load(entries["tiny-bert"])
     with pytest.raises(InputError, match="no output layer"):
         ln.listed_lens(model, tokenizer, family, "the cat")
+
+
+def test_the_read_out_is_costed_against_a_forward_pass():
+    """GPT-2 small's head (768 x 50,257) over 12 layers x 64 positions, against its 124M
+    parameters over 512 tokens: about 0.47 passes; half the positions, half the cost."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with torch.device("meta"):
+        model = GPT2LMHeadModel(GPT2Config())
+    passes = ln.readout_passes(model, 64, 512)
+    parameters = sum(p.numel() for p in model.parameters())
+    assert passes == pytest.approx(12 * 64 * 768 * 50257 / (parameters * 512))
+    assert 0.4 < passes < 0.5
+    assert ln.readout_passes(model, 32, 512) == pytest.approx(passes / 2)
