@@ -67,18 +67,6 @@ def patched(at) -> bool:
     return ok and not at.exception
 
 
-@pytest.fixture
-def explorer(models_file, monkeypatch):
-    from app import loaders
-
-    monkeypatch.setenv("ATLAS_MODELS", str(models_file))
-    loaders.listed.clear()
-    at = open_page("explorer.py")
-    yield at
-    monkeypatch.delenv("ATLAS_MODELS")
-    open_page("explorer.py")  # the menu forgets them again
-
-
 def pick(at, name: str):
     at.selectbox("ex_model").set_value(f"listed:{name}").run()
     at.text_area("ex_text").input(TEXT).run()

@@ -5,10 +5,11 @@ every way a model can be called (a forward, a generation step, a decoding step) 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from app.explore import TABS
-from tests.app.helpers import open_page
 
 TEXT = "The cat sat on the mat."
 ANALYSES = ("Explanations", "Logit lens", "Patching")  # each computes once, on first visit
@@ -32,18 +33,6 @@ def through_every_tab(at) -> None:
         at.session_state["ex_tab"] = tab
         at.run()
         assert not at.exception, (tab, [e.message for e in at.exception])
-
-
-@pytest.fixture
-def explorer(models_file, monkeypatch):
-    from app import loaders
-
-    monkeypatch.setenv("ATLAS_MODELS", str(models_file))
-    loaders.listed.clear()
-    at = open_page("explorer.py")
-    yield at
-    monkeypatch.delenv("ATLAS_MODELS")
-    open_page("explorer.py")
 
 
 @pytest.mark.parametrize("source", ["listed:tiny-llama", "listed:tiny-t5", "minilm-ner",
@@ -82,18 +71,25 @@ def test_switching_tabs_never_runs_the_model_again(explorer, source):
             handle.remove()
 
 
+def switched_on(at, text: str, tab: str, toggle: str):
+    """A listed GPT-2 reading `text` (one no other test analyses: nothing kept), on `tab`,
+    with its analysis switched on."""
+    at.selectbox("ex_model").set_value("listed:tiny-gpt2").run()
+    at.text_area("ex_text").input(text).run()
+    at.session_state["ex_tab"] = tab
+    at.run()
+    at.toggle(toggle).set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def test_a_long_analysis_is_a_job_with_an_estimate_progress_and_a_result(explorer, monkeypatch):
     """With every analysis counted long (ATLAS_JOB_AFTER_S=0): the explanation says what it
     will cost and waits for Start; then it runs as a job and its strips appear."""
     from app import caches, jobs
 
     monkeypatch.setenv(jobs.AFTER_ENV, "0")
-    at = explorer
-    at.selectbox("ex_model").set_value("listed:tiny-gpt2").run()
-    at.text_area("ex_text").input("A text no other test explains.").run()  # nothing kept
-    at.session_state["ex_tab"] = "Explanations"
-    at.run()
-    at.toggle("ex_explain").set_value(True).run()
+    at = switched_on(explorer, "A text no other test explains.", "Explanations", "ex_explain")
     assert any("passes through the model" in i.value for i in at.info)
     assert not any("ex_strips" in c.proto.id for c in at.get("plotly_chart"))
     at.button("ex_job_start").click().run()
@@ -108,15 +104,14 @@ def test_a_long_analysis_is_a_job_with_an_estimate_progress_and_a_result(explore
 
 def test_a_job_can_be_cancelled_from_the_page(explorer, monkeypatch):
     from app import jobs
+    from app.budget_cache import BudgetCache
 
     monkeypatch.setenv(jobs.AFTER_ENV, "0")
-    at = explorer
-    at.selectbox("ex_model").set_value("listed:tiny-gpt2").run()
-    at.text_area("ex_text").input("A text no other test patches.").run()  # nothing kept
-    at.session_state["ex_tab"] = "Patching"
-    at.run()
-    at.toggle("ex_patch").set_value(True).run()
-    release = jobs.submit(("hold",), "holding the queue", _hold, None, caches_stub(), 1, 1)
+    at = switched_on(explorer, "A text no other test patches.", "Patching", "ex_patch")
+    held = threading.Event()
+    kept: BudgetCache[int] = BudgetCache("held", 1 << 20, size_of=lambda v: 8)
+    release = jobs.submit(("hold",), "holding the queue", lambda: int(held.wait(timeout=60)),
+                          None, kept, 1, 1)  # fmt: skip
     try:
         at.button("ex_patch_job_start").click().run()  # queued behind the held job
         assert any("queued, place 1" in i.value for i in at.info)
@@ -126,22 +121,6 @@ def test_a_job_can_be_cancelled_from_the_page(explorer, monkeypatch):
         at.run()
         assert at.button("ex_patch_job_start")  # offered again
     finally:
-        _HELD.set()
+        held.set()
         jobs.wait(("hold",))
         assert release.state == "done"
-
-
-import threading  # noqa: E402
-
-_HELD = threading.Event()
-
-
-def _hold() -> int:
-    _HELD.wait(timeout=60)
-    return 0
-
-
-def caches_stub():
-    from app.budget_cache import BudgetCache
-
-    return BudgetCache("held", 1 << 20, size_of=lambda v: 8)

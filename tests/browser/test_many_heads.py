@@ -6,12 +6,10 @@ artifacts/many-heads/."""
 
 from __future__ import annotations
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.layout import CHART_LAYOUT, MIN_CELL, Report
 from tests.browser.test_listed_models import choose_model
-from tests.browser.test_pages import open_grid_tab, open_page, settled_box, wait_for_app
+from tests.browser.test_pages import click_head, open_grid_tab, open_page, wait_for_app
 from tests.browser.test_projection import set_lecture
 from tests.conftest import WIDE
 
@@ -51,23 +49,8 @@ def test_the_views_of_512_heads_read_at_1280x720_in_lecture_mode(app_url, browse
     assert report.overlaps == [] and report.clipped == [], report.line()
     assert report.small == [], report.small
     # a click on a cell of the summary (layer 12, head 3) opens that head in the first tab
-    opened = "() => new URL(location.href).searchParams.get('head') === '3'"
-    for _ in range(5):
-        open_grid_tab(page)
-        summary = page.get_by_role("tabpanel").locator("[data-testid='stPlotlyChart']").first
-        target = summary.locator(".scatterlayer .point").nth(12 * 32 + 3)  # layer-major
-        target.scroll_into_view_if_needed()
-        box = settled_box(page, target)
-        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-        page.mouse.move(x - 5, y)
-        page.mouse.move(x, y)  # Plotly picks the point on hover, as under a real mouse
-        page.wait_for_timeout(300)
-        page.mouse.click(x, y)
-        try:
-            page.wait_for_function(opened, timeout=10_000)
-            break
-        except PlaywrightTimeout:
-            continue  # the chart moved under the mouse: aim again
-    page.wait_for_function(opened, timeout=10_000)
+    open_grid_tab(page)
+    summary = page.get_by_role("tabpanel").locator("[data-testid='stPlotlyChart']").first
+    click_head(page, summary.locator(".scatterlayer .point").nth(12 * 32 + 3), head=3)
     assert "layer=12" in page.url
     context.close()

@@ -114,8 +114,6 @@ def test_bertviz_views_draw_offline(app_url, watched):
 
 
 def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     page = watched.page
     open_page(page, app_url, "Attention explorer")
     grid = (
@@ -124,7 +122,18 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
         .first
     )
     target = grid.locator(".scatterlayer .point").nth(12 * 2 + 5)  # layer 2, head 5
-    opened = "() => new URL(location.href).searchParams.get('head') === '5'"
+    click_head(page, target, head=5)
+    assert "layer=2" in page.url
+    page.get_by_text("Layer 2, head 5").first.wait_for()  # and the head opens
+    page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
+    watched.assert_clean()
+
+
+def click_head(page, target, head: int) -> None:
+    """Click a chart's point that opens a head, until the link says that head is open."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    opened = f"() => new URL(location.href).searchParams.get('head') === '{head}'"
     for _ in range(5):
         open_grid_tab(page)
         box = settled_box(page, target)
@@ -135,16 +144,12 @@ def test_clicking_a_head_in_the_grid_opens_it(app_url, watched):
         page.mouse.click(x, y)
         try:
             page.wait_for_function(opened, timeout=10_000)
-            break
+            return
         except PlaywrightTimeout:
             # Not selected, or a point beside it was (the chart moved under the mouse), which
             # opens that head instead and closes the grid: open the grid again and re-aim.
             continue
     page.wait_for_function(opened, timeout=10_000)
-    assert "layer=2" in page.url
-    page.get_by_text("Layer 2, head 5").first.wait_for()  # and the head opens
-    page.screenshot(path=str(ARTIFACTS / "explorer-grid.png"))
-    watched.assert_clean()
 
 
 def open_grid_tab(page) -> None:
