@@ -83,10 +83,13 @@ class Visitor(Student):
         super().__init__(index, url, [f"visitor{i}" for i in range(index + 1)], Outcome())
         self.others = []  # one visitor at a time: nothing to leak into
 
+    def is_button(self, key: str) -> bool:
+        return key in BUTTONS
+
     def rerun_message(self, page: str, states: dict[str, object], fragment: str = "") -> bytes:
         from streamlit.proto.BackMsg_pb2 import BackMsg
 
-        pressed = {k: v for k, v in states.items() if k in BUTTONS}
+        pressed = {k: v for k, v in states.items() if self.is_button(k)}
         unpressed = {k: v for k, v in states.items() if k not in pressed}
         data = super().rerun_message(page, unpressed, fragment)
         message = BackMsg()

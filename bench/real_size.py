@@ -54,8 +54,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from classroom import Outcome, Server, Student, free_port  # noqa: E402
+from classroom import Server, free_port  # noqa: E402
 from memory import Sampler, text_of  # noqa: E402
+from memory import Visitor as MemoryVisitor  # noqa: E402
 
 from app.explore import TABS  # noqa: E402
 
@@ -149,27 +150,15 @@ def baseline(folder: Path, text: str, device: str) -> tuple[float, float]:
     return generate_s, forward_s
 
 
-class Visitor(Student):
-    """A browser session that also presses buttons and polls a job's progress fragment."""
+class Visitor(MemoryVisitor):
+    """A browser session that also presses a job's Start and Cancel and polls its progress
+    fragment."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(0, url, ["visitor"], Outcome())
-        self.others = []
+        super().__init__(0, url)
 
-    def rerun_message(self, page: str, states: dict[str, object], fragment: str = "") -> bytes:
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        buttons = {k for k in states if k.endswith(("_start", "_cancel"))}
-        data = super().rerun_message(
-            page, {k: v for k, v in states.items() if k not in buttons}, fragment
-        )
-        message = BackMsg()
-        message.ParseFromString(data)
-        for key in buttons:
-            widget = message.rerun_script.widget_states.widgets.add()
-            widget.id = self.ids[key]
-            widget.trigger_value = True
-        return bytes(message.SerializeToString())
+    def is_button(self, key: str) -> bool:
+        return key.endswith(("_start", "_cancel"))
 
     async def timed(self, ws, states: dict[str, object], fragment: str = "") -> float:  # type: ignore[no-untyped-def]
         began = time.monotonic()
