@@ -16,7 +16,7 @@ from app import caches, figures, jobs, loaders, sources, widgets
 from app.tokens import readable_tokens
 from model.analysis import lens as ln
 from model.core.capture import capture
-from model.hf import byo
+from model.hf import budgets
 from model.hf.encoding import max_length
 
 T = TypeVar("T")
@@ -179,7 +179,7 @@ def listed(source: str, text: str, window: tuple[int, int] | None) -> None:
         st.caption("Read each decoder layer's output through the model's own head, to see "
                    "where the next token forms (a model call: switched on here).")  # fmt: skip
         return
-    limit = byo.capture_tokens(model.config, family, max_length(tokenizer, model))
+    limit = budgets.capture_tokens(model.config, family, max_length(tokenizer, model))
 
     def compute() -> tuple[ln.Lens, tuple[str, ...]]:
         hidden, read = caches.HIDDEN.get(

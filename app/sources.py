@@ -12,7 +12,7 @@ from typing import Any
 
 from app import loaders
 from model.core.capture import AttentionCapture, Stack
-from model.hf import byo
+from model.hf import budgets, byo
 from model.hf.encoding import encode, max_length, run_with_capture
 from model.hf.families import Family
 
@@ -102,9 +102,9 @@ SOURCES: dict[str, Source] = {
 def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
     def run(text: str, pair: str | None, qkv: bool) -> Run:
         model, tokenizer, family = loaders.listed(name)
-        qkv = qkv and byo.keeps_qkv(family)
+        qkv = qkv and budgets.keeps_qkv(family)
         longest = max_length(tokenizer, model)
-        limit = byo.capture_tokens(model.config, family, longest, qkv)
+        limit = budgets.capture_tokens(model.config, family, longest, qkv)
         timings: dict[str, float] = {}
         attention, dropped, wrote = byo.run_text(
             model, tokenizer, family, text, pair, qkv, limit=limit, timings=timings
@@ -114,8 +114,8 @@ def _listed_run(name: str) -> Callable[[str, str | None, bool], Run]:
             notes.append(
                 f"This server shows every head of {name} for texts of up to {limit} tokens "
                 f"(the model reads {longest}): one text's capture is kept within "
-                f"{byo.capture_max_bytes() >> 20} MB ({byo.CAPTURE_MAX_ENV}). Shorten the text "
-                "to see all of it."
+                f"{budgets.capture_max_bytes() >> 20} MB ({budgets.CAPTURE_MAX_ENV}). Shorten "
+                "the text to see all of it."
             )
         record = attention.record(attention.stacks[0], 0)
         if record.kv_heads:  # grouped-query attention: say which heads share keys and values
@@ -181,7 +181,7 @@ LISTED = "listed:"  # the key prefix of a listed model
 
 
 def largest_capture() -> int:
-    """The bytes one text's capture may take (`byo.capture_max_bytes`) where models are
+    """The bytes one text's capture may take (`budgets.capture_max_bytes`) where models are
     listed, else 0: the capture cache must hold at least one, or every tab switch on a large
     model would run it again."""
-    return byo.capture_max_bytes() if any(k.startswith(LISTED) for k in SOURCES) else 0
+    return budgets.capture_max_bytes() if any(k.startswith(LISTED) for k in SOURCES) else 0

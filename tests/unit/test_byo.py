@@ -11,7 +11,7 @@ import torch
 from model.core.capture import ablate, capture
 from model.core.hf_attention import FAMILY_NAMES
 from model.core.instrument import instrument
-from model.hf import byo
+from model.hf import budgets, byo
 from model.hf.encoding import encode, model_inputs
 from model.hf.families import (
     BY_TYPE,
@@ -419,27 +419,27 @@ def test_a_capture_is_cut_to_the_tokens_that_fit_its_budget(monkeypatch):
     llama = LlamaConfig(num_hidden_layers=16, num_attention_heads=32, num_key_value_heads=8,
                         hidden_size=2048, head_dim=64)  # fmt: skip
     family = BY_TYPE["llama"]
-    monkeypatch.delenv(byo.CAPTURE_MAX_ENV, raising=False)
-    most = byo.capture_max_bytes()
+    monkeypatch.delenv(budgets.CAPTURE_MAX_ENV, raising=False)
+    most = budgets.capture_max_bytes()
     assert most == 640 << 20
-    tokens = byo.capture_tokens(llama, family, 131072)
+    tokens = budgets.capture_tokens(llama, family, 131072)
     assert (
-        byo.capture_bytes(llama, family, tokens)
+        budgets.capture_bytes(llama, family, tokens)
         <= most
-        < byo.capture_bytes(llama, family, tokens + 1)
+        < budgets.capture_bytes(llama, family, tokens + 1)
     )
     assert tokens + byo.GENERATE_STEPS == 572  # read and written: sqrt(640 MiB / (512 x 4))
-    assert byo.capture_bytes(llama, family, 504) == 16 * 32 * 512 * 512 * 4
-    assert byo.capture_tokens(GPT2Config(), BY_TYPE["gpt2"], 1024) == 1024
-    monkeypatch.setenv(byo.CAPTURE_MAX_ENV, "64")
-    assert byo.capture_tokens(llama, family, 131072) < 200
+    assert budgets.capture_bytes(llama, family, 504) == 16 * 32 * 512 * 512 * 4
+    assert budgets.capture_tokens(GPT2Config(), BY_TYPE["gpt2"], 1024) == 1024
+    monkeypatch.setenv(budgets.CAPTURE_MAX_ENV, "64")
+    assert budgets.capture_tokens(llama, family, 131072) < 200
 
 
 def test_a_listed_models_text_is_cut_to_its_capture_budget_and_says_so(monkeypatch, tmp_path):
     folder = write_tiny(BY_TYPE["gpt2"], tmp_path / "gpt2")
     model, tokenizer, family = byo.load(byo.ModelEntry("g", str(folder)))
-    monkeypatch.setenv(byo.CAPTURE_MAX_ENV, "0.01")  # 10 kB: 2 layers x 4 heads x 13 tokens
-    limit = byo.capture_tokens(model.config, family, 128)
+    monkeypatch.setenv(budgets.CAPTURE_MAX_ENV, "0.01")  # 10 kB: 2 layers x 4 heads x 13 tokens
+    limit = budgets.capture_tokens(model.config, family, 128)
     att, dropped, _ = byo.run_text(model, tokenizer, family, "word " * 60, limit=limit)
     assert len(att.tokens["target"]) + 1 == limit and dropped > 0
     assert 4 * 2 * 4 * limit**2 <= 10485
@@ -451,10 +451,14 @@ def test_batches_shrink_with_the_model_and_the_text():
     gpt2 = GPT2Config()
     llama = LlamaConfig(num_hidden_layers=16, num_attention_heads=32, hidden_size=2048,
                         intermediate_size=8192, dtype="bfloat16")  # fmt: skip
-    assert byo.batch_for(gpt2, 16, gradients=False) == 32
-    assert byo.batch_for(gpt2, 128, gradients=True) < byo.batch_for(gpt2, 128, gradients=False)
-    assert byo.batch_for(llama, 256, gradients=True) == 1
-    assert byo.batch_for(gpt2, 512, gradients=True) <= byo.batch_for(gpt2, 128, gradients=True)
+    assert budgets.batch_for(gpt2, 16, gradients=False) == 32
+    assert budgets.batch_for(gpt2, 128, gradients=True) < budgets.batch_for(
+        gpt2, 128, gradients=False
+    )
+    assert budgets.batch_for(llama, 256, gradients=True) == 1
+    assert budgets.batch_for(gpt2, 512, gradients=True) <= budgets.batch_for(
+        gpt2, 128, gradients=True
+    )
 
 
 def test_a_decoders_explanation_computes_its_last_logits_only_and_the_same_numbers(tmp_path):
