@@ -161,10 +161,12 @@ def _abandoned(job: Job) -> bool:
     Streamlit's runtime, as in tests and notebooks, nobody leaves)."""
     from streamlit import runtime
 
-    if not job.sessions or not runtime.exists():
+    with _lock:  # (a page adds its visitor from its own thread)
+        visitors = list(job.sessions)
+    if not visitors or not runtime.exists():
         return False
     live = runtime.get_instance()
-    return not any(live.is_active_session(s) for s in list(job.sessions))
+    return not any(live.is_active_session(s) for s in visitors)
 
 
 def _work() -> None:
@@ -280,7 +282,8 @@ def _follow(key: Hashable, ui_key: str) -> None:
         st.rerun()  # the page shows the result, or why not and Start again
     visitor = session()
     if visitor:
-        job.sessions.add(visitor)
+        with _lock:
+            job.sessions.add(visitor)
     if job.state == "queued":
         ahead = place(job)
         now = running()
