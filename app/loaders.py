@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -30,6 +31,20 @@ if TYPE_CHECKING:
     from model.tasks.qa_tf import TFQAReader
 
 T = TypeVar("T")
+
+# Set while no background thread is loading models (app/serve.py clears it before the server
+# starts and its loading thread sets it when done): a page waits for it before it runs, so a
+# page run and that thread never import modules at the same time (two threads importing one
+# module can see it half initialised: "partially initialized module 'pandas'").
+idle = threading.Event()
+idle.set()
+
+
+def wait_for_loading() -> None:
+    """Return once the server's loading thread (if any) has finished, under a spinner."""
+    if not idle.is_set():
+        with st.spinner("The server has just started and is loading its models…"):
+            idle.wait()
 
 
 def shown(load: Callable[[], T]) -> Callable[[], T]:

@@ -20,7 +20,7 @@ st.set_page_config(
     page_icon=str(ROOT / "app" / "static" / "favicon.png"),
     layout="wide",
 )
-from app import exports, rooms  # noqa: E402
+from app import exports, loaders, rooms  # noqa: E402
 from app.theme import lecture_toggle  # noqa: E402
 
 menu = {
@@ -31,6 +31,7 @@ page = st.navigation(menu, expanded=True)  # every page in the menu, none behind
 rooms.before_run({p.url_path: p for pages in menu.values() for p in pages}, page)
 lecture_toggle()
 exports.svg_buttons()
+loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py)
 try:
     page.run()
     rooms.after_run(page)  # a lecturer's view goes to their room

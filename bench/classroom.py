@@ -67,13 +67,15 @@ def rss_mb(pid: int) -> float:
 class Server:
     """The app, served as `make run` serves it, with its RSS sampled every 100 ms."""
 
-    def __init__(self, port: int, allocator: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, allocator: dict[str, str] | None = None, log: str = "classroom-server.log"
+    ) -> None:
         allocator = ALLOCATOR_ENV if allocator is None else allocator
         env = {**os.environ, **allocator, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         for name in set(ALLOCATOR_ENV) - set(allocator):  # glibc's own default for the rest
             env.pop(name, None)
         self.url = f"http://127.0.0.1:{port}"
-        self.log = open(ROOT / "bench" / "classroom-server.log", "w")  # noqa: SIM115
+        self.log = open(ROOT / "bench" / log, "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "app.serve",
@@ -89,7 +91,7 @@ class Server:
                     break
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("no app: see bench/classroom-server.log") from None
+                    raise RuntimeError(f"no app: see bench/{log}") from None
                 time.sleep(0.3)
         self.start = self.peak = rss_mb(self.process.pid)
         self._stop = threading.Event()

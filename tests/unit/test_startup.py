@@ -1,0 +1,69 @@
+"""A fresh server imports every module its pages need before it takes a session, and its
+pages wait for the model-loading thread: two threads importing one module at once can see it
+half initialised ("partially initialized module 'pandas' has no attribute 'Series'")."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _imported_names() -> dict[str, str]:
+    """Every absolute import in app/, model/ and pages/, at any depth, but in the modules left
+    unloaded on purpose: module -> a file that imports it."""
+    from app.serve import _skipped
+
+    names: dict[str, str] = {}
+    for folder in ("app", "model", "pages"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if _skipped(".".join(path.relative_to(ROOT).with_suffix("").parts)):
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    found = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found = [node.module]
+                else:
+                    continue
+                for name in found:
+                    names.setdefault(name, str(path.relative_to(ROOT)))
+    return names
+
+
+def test_preload_imports_every_module_the_code_imports_but_those_left_on_purpose():
+    script = (
+        "import json, sys; from app.serve import preload; preload(); "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    from app.serve import NOT_PRELOADED, _skipped
+
+    missing = {
+        name: where
+        for name, where in _imported_names().items()
+        if name not in loaded and not _skipped(name) and name != "__future__"
+    }
+    assert missing == {}, "add them to app/serve.LAZY (or to NOT_PRELOADED, saying why)"
+    assert not any(name in loaded for name in NOT_PRELOADED)  # TensorFlow stays lazy
+
+
+def test_the_loading_thread_lets_pages_run_even_when_it_fails(monkeypatch):
+    from app import loaders, serve
+
+    def broken() -> None:
+        raise RuntimeError("a disk error")
+
+    monkeypatch.setattr(serve, "_load", broken)
+    loaders.idle.clear()
+    with pytest.raises(RuntimeError):
+        serve.warm_up()
+    assert loaders.idle.is_set()
