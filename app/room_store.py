@@ -74,6 +74,21 @@ def normalise(code: str) -> str:
     return "".join(code.split()).upper()
 
 
+def well_formed(code: str) -> bool:
+    """Whether a code (normalised) could name a room: CODE_LENGTH characters of ALPHABET.
+    Only a well-formed code is looked up or shown back, so a link or a box never puts its
+    own markup into the app's messages."""
+    return len(code) == CODE_LENGTH and all(c in ALPHABET for c in code)
+
+
+class NotACode(RoomError):
+    def __init__(self) -> None:
+        super().__init__(
+            f"There is no room with that code: a room's code is {CODE_LENGTH} letters and "
+            "digits (never 0, O, 1 or I), as the lecturer's screen shows it."
+        )
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -31,6 +31,7 @@ PENDING, SEEN, ME, NOTICE, PUBLISHED, PAGE = (
     "room_pending", "room_seen", "room_me", "room_notice", "room_published", "room_page",
 )  # fmt: skip
 CODE_BOX = "room_code"
+REFUSED = "room_refused"  # a link's code that is not a code (room_store.well_formed)
 
 
 def before_run(pages: dict[str, Any], current: Any) -> None:
@@ -42,7 +43,8 @@ def before_run(pages: dict[str, Any], current: Any) -> None:
     if (
         code
         and PRESENTING not in state
-        and room_store.normalise(code) not in (state.get(FOLLOWING), state.get(LEFT))
+        and room_store.normalise(code)
+        not in (state.get(FOLLOWING), state.get(LEFT), state.get(REFUSED))
     ):
         join(code)
     view = state.pop(PENDING, None)
@@ -105,6 +107,10 @@ def close_room() -> None:
 def join(code: str) -> None:
     """Follow a room: its current view is applied on this run."""
     code = room_store.normalise(code)
+    if not room_store.well_formed(code):  # never looked up, never shown back
+        st.session_state[NOTICE] = str(room_store.NotACode())
+        st.session_state[REFUSED] = code  # not tried again from the link on every run
+        return
     try:
         view = room_store.store().view(code)
     except room_store.RoomError as error:
@@ -134,10 +140,12 @@ def rejoin() -> None:
 
 # -- the sidebar panel --------------------------------------------------------------------------
 def panel() -> None:
+    """The sidebar's Room panel; what happened to the room (closed, store lost, a wrong code)
+    is said at the top of the page, where lecturer and students look, not in the panel."""
     state = st.session_state
+    if NOTICE in state:
+        st.warning(state.pop(NOTICE), icon=":material/meeting_room:")
     with st.sidebar.expander("Room", expanded=PRESENTING in state or FOLLOWING in state):
-        if NOTICE in state:
-            st.warning(state.pop(NOTICE))
         if PRESENTING in state:
             presenting()
         elif FOLLOWING in state:
@@ -174,7 +182,7 @@ def presenting() -> None:
     code, _ = st.session_state[PRESENTING]
     address = link(code)
     st.markdown(f"Room **{code}**: students open the link or scan the code.")
-    st.code(address, language=None)
+    st.code(address, language=None, wrap_lines=True)  # whole, however narrow the sidebar
     st.image(qr_png(address), width=180)
     count()
     st.button("Close the room", key="room_close", on_click=close_room)
@@ -207,6 +215,10 @@ def following() -> None:
     try:
         room_store.store().seen(code, state[ME])
         view = room_store.store().view(code)
+    except room_store.NoSuchRoom:
+        state[LEFT] = state.pop(FOLLOWING)
+        state[NOTICE] = f"The room {code} has closed: your view is your own again."
+        st.rerun(scope="app")
     except room_store.RoomError as error:
         state[LEFT] = state.pop(FOLLOWING)
         state[NOTICE] = str(error)

@@ -77,15 +77,17 @@ def test_a_student_cannot_drive():
     assert teacher.selectbox("ex_head").value != 9
 
 
-def test_a_wrong_code_and_a_closed_room_say_so():
-    pupil = student("NOSUCH")
-    assert any("There is no room 'NOSUCH'" in w.value for w in pupil.warning)
+def test_a_wrong_code_and_a_closed_room_say_so_at_the_top_of_the_page():
+    pupil = student("ABCDEF")
+    assert any("There is no room 'ABCDEF'" in w.value for w in pupil.main.warning)
     teacher, code = lecturer()
     pupil = student(code)
     teacher.button("room_close").click().run()
     pupil.run()
     assert rooms.FOLLOWING not in pupil.session_state
-    assert any("There is no room" in w.value for w in pupil.warning)
+    closed = [w.value for w in pupil.main.warning]  # not in the sidebar's collapsed panel
+    assert closed == [f"The room {code} has closed: your view is your own again."]
+    assert pupil.button("room_rejoin").label == f"Rejoin room {code}"
     pupil.text_input(rooms.CODE_BOX).input("   ").run()
     pupil.button("room_join").click().run()
     assert any("Type the room's code first" in w.value for w in pupil.warning)
@@ -94,3 +96,25 @@ def test_a_wrong_code_and_a_closed_room_say_so():
         pupil.button("room_join").click().run()
         assert not pupil.exception, typed
         assert any("There is no room" in w.value for w in pupil.warning), typed
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["[CLICK](HTTPS://EXAMPLE.ORG)", "![X](HTTP://127.0.0.1:8899/PIXEL.PNG)", "{{7*7}} ${7*7}",
+     "<b>HI</b>", "NOSUCH"],
+)  # fmt: skip
+def test_a_code_that_is_not_a_code_is_never_looked_up_nor_shown_back(code, monkeypatch):
+    """A link's `room` or a typed code lands in no message, no button and no store call."""
+    looked_up = []
+    monkeypatch.setattr(room_store.MemoryStore, "view", lambda self, c: looked_up.append(c))
+    for pupil in (student(code), open_page("home.py")):
+        if rooms.CODE_BOX in [t.key for t in pupil.text_input]:
+            pupil.text_input(rooms.CODE_BOX).input(code[:12]).run()
+            pupil.button("room_join").click().run()
+        shown = [e.value for e in (*pupil.warning, *pupil.markdown, *pupil.caption)]
+        shown += [b.label for b in pupil.button]
+        assert [w.value for w in pupil.main.warning] == [str(room_store.NotACode())]
+        assert not any(code[:6] in text for text in shown), shown
+        assert looked_up == []
+        pupil.run()  # nor tried again on the next run
+        assert len(pupil.main.warning) == 0
