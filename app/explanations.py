@@ -22,7 +22,7 @@ import streamlit as st
 from app import caches, jobs, loaders, sources, widgets
 from model.analysis.attention import EXPLAINED_BY, FLOW_MAX_TOKENS
 from model.analysis.explanations import Explanation, Prepared, prepare
-from model.core.attribution import IG_STEPS, Subject
+from model.core.attribution import IG_FLOOR, IG_MAX_STEPS, IG_STEPS, IG_TOLERANCE, Subject
 from model.core.errors import InputError
 
 Choice = tuple[str, Callable[[], Subject]]  # an output in words, and how to explain it
@@ -60,8 +60,10 @@ def section(
         return
     inputs, passes = explanation_passes(cost.tokens if cost else 0)
     help_ = (
-        f"Integrated gradients ({IG_STEPS} steps) and occlusion run the model {inputs:,} times"
-        + (f": about {jobs.duration(cost.seconds(passes))} here." if cost else ".")
+        f"Integrated gradients and occlusion run the model at least {inputs:,} times"
+        + (f": about {jobs.duration(cost.seconds(passes))} here" if cost else "")
+        + f". Integrated gradients starts with {IG_STEPS} steps and doubles them, up to "
+        f"{IG_MAX_STEPS}, until its error is within {IG_TOLERANCE:.0%}: a hard output costs more."
     )
     if not st.toggle("Explain an output", key=f"{key}_explain", help=help_):
         st.caption(
@@ -76,7 +78,7 @@ def section(
                      key=f"{key}_target")
     )  # fmt: skip
     layer, head = widgets.layer_head_selectors(*shape, key=f"{key}_x")
-    label = f"Explaining {names[chosen]}: integrated gradients ({IG_STEPS} steps) and occlusion"
+    label = f"Explaining {names[chosen]}: integrated gradients and occlusion"
     found = widgets.run_or_hint(
         lambda: jobs.run(
             (text_key, names[chosen]), label, functools.partial(_prepared, choices[chosen][1]),
@@ -99,6 +101,19 @@ def _prepared(build: Callable[[], Subject]) -> Prepared:
     return prepare(subject)
 
 
+def integration_note(found: Explanation) -> str:
+    """Integrated gradients' steps and signed error, against what it integrates."""
+    relative = found.relative_delta or 0.0
+    note = (
+        f"Integrated gradients took {found.steps} steps. Its scores sum to f(input) - "
+        f"f(every token removed) = {found.change:.4g} up to an error (delta) of "
+        f"{found.delta:+.3g}, {relative:.2%} of it"
+    )
+    if relative > IG_TOLERANCE and (found.delta is None or abs(found.delta) > IG_FLOOR):
+        return note + f": not converged within {IG_MAX_STEPS} steps; read its scores with care."
+    return note + "."
+
+
 def show(found: Explanation, key: str, name: str) -> None:
     """The strips of one explanation (`name`: what is explained, as the menu says it)."""
     image = IMAGE_FORMATS[
@@ -117,10 +132,7 @@ def show(found: Explanation, key: str, name: str) -> None:
         )
         st.caption(REMOVED)
         if found.delta is not None:
-            st.caption(
-                f"Integrated gradients' convergence delta: {found.delta:.3g} (how far the "
-                "scores' sum is from f(input) - f(every token removed))."
-            )
+            st.caption(integration_note(found))
         if "flow" not in found.rows:
             st.caption(f"Flow is computed for inputs of up to {FLOW_MAX_TOKENS} tokens.")
     with right:

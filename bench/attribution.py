@@ -9,9 +9,14 @@ pass it is built from, interleaved in one run (medians of --reps):
 
 This measures the model calls only: the page adds the attention rows (a capture, rollout,
 flow over the answer's two rows) and the browser's drawing, which it does not time.
+Then integrated gradients as the app runs it, doubling its steps from 32 until converged
+(model.core.attribution), on the first --examples held-out QA examples:
+
+    ig converged: median steps S, max |delta|/|f(x)-f(b)| D
+
 Last line: `attribution at 128 tokens: gradxinput X s, ig32 Y s, occlusion Z s`.
 
-    python bench/attribution.py [--reps N]
+    python bench/attribution.py [--reps N] [--examples N]
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ def context_of(reader: QAReader, length: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--examples", type=int, default=20, help="held-out QA examples for IG")
     args = parser.parse_args()
     reader = QAReader.load()
     context = context_of(reader, LENGTH)
@@ -75,7 +81,7 @@ def main() -> None:
     runs = {
         "forward": forward,
         "gradxinput": lambda: attribute(subject, method="gradxinput"),
-        "ig32": lambda: attribute(subject, method="ig", steps=32),
+        "ig32": lambda: attribute(subject, method="ig", steps=32, tolerance=None),
         "occlusion": lambda: attribute(subject, method="occlusion"),
     }
     for run in runs.values():  # warm up
@@ -91,12 +97,34 @@ def main() -> None:
     for name, found in times.items():
         median = statistics.median(found)
         print(f"{name:12s} {median:9.3f} {median / base:10.1f}")
-    delta = attribute(subject, method="ig").delta
-    print(f"integrated gradients' convergence delta: {delta:.2e}")
+    delta = attribute(subject, method="ig", steps=32, tolerance=None).delta
+    print(f"integrated gradients' convergence delta at 32 steps: {delta:+.2e}")
+    print(converged_line(reader, args.examples))
     medians = {name: statistics.median(found) for name, found in times.items()}
     print(
         f"attribution at {LENGTH} tokens: gradxinput {medians['gradxinput']:.2f} s, "
         f"ig32 {medians['ig32']:.2f} s, occlusion {medians['occlusion']:.2f} s"
+    )
+
+
+def converged_line(reader: QAReader, examples: int) -> str:
+    """Integrated gradients as the app runs it, on held-out QA examples: steps and error."""
+    from model.datasets.qa_generator import generated_splits
+
+    steps, relative = [], []
+    for example in generated_splits()["test"][:examples]:
+        read = reader(example.question, example.context)
+        if read.best is None:
+            continue
+        found = attribute(reader.explain(read), method="ig")
+        steps.append(found.steps)
+        relative.append(found.relative_delta)
+        at32 = attribute(reader.explain(read), method="ig", steps=32, tolerance=None)
+        print(f"  {found.steps:4d} steps, |delta|/|f(x)-f(b)| {found.relative_delta:.1e} "
+              f"(at 32 steps {at32.relative_delta:.1e}): {read.answer!r}")  # fmt: skip
+    return (
+        f"ig converged: median steps {statistics.median(steps):.0f}, "
+        f"max |delta|/|f(x)-f(b)| {max(relative):.4f}"
     )
 
 

@@ -365,7 +365,8 @@ def evaluate_faithfulness(args: argparse.Namespace) -> str:
     comp: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
     suff: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
     corr: dict[str, list[float]] = {name: [] for name in FAITHFUL_ROWS}
-    deltas: list[float] = []
+    deltas: list[float] = []  # integrated gradients' |delta| / |f(x) - f(baseline)|
+    steps: list[int] = []
     examples = itertools.islice(faithfulness_subjects(args.which, args.checkpoint), limit)
     for _, subject in tqdm(examples, total=limit, disable=args.quiet):
         found = explain(subject, layer=0, head=0, steps=args.steps)
@@ -378,8 +379,9 @@ def evaluate_faithfulness(args: argparse.Namespace) -> str:
             suff[short].append(measured.sufficiency)
             if name in correlation and np.isfinite(correlation[name]):
                 corr[short].append(correlation[name])
-        if found.delta is not None:
-            deltas.append(found.delta)
+        if found.relative_delta is not None and found.steps is not None:
+            deltas.append(found.relative_delta)
+            steps.append(found.steps)
     counted = len(comp["occlusion"])
     if not counted:
         raise SystemExit(f"faithfulness {args.which}: no example had anything to explain")
@@ -403,8 +405,8 @@ def evaluate_faithfulness(args: argparse.Namespace) -> str:
             + f" {u.mean():5.3f} | {rho}"
         )
     if deltas:
-        print(f"integrated gradients ({args.steps} steps): median convergence delta "
-              f"{np.median(deltas):.2e}, largest {max(deltas):.2e}")  # fmt: skip
+        print(f"integrated gradients: median steps {np.median(steps):.0f} (from {args.steps}), "
+              f"largest |delta|/|f(x)-f(b)| {max(deltas):.2e}")  # fmt: skip
     return f"faithfulness {args.which}: " + " ".join(
         f"{short} {aopc[short]:.3f}" if short in aopc else f"{short} -" for short in FAITHFUL_ROWS
     )
@@ -556,7 +558,12 @@ def parser() -> argparse.ArgumentParser:
             )  # fmt: skip
         if task == "faithfulness":
             cmd.add_argument("which", choices=("ner", "qa", "translation"))
-            cmd.add_argument("--steps", type=int, default=32, help="integrated gradients' steps")
+            cmd.add_argument(
+                "--steps",
+                type=int,
+                default=32,
+                help="integrated gradients' first steps (doubled until converged)",
+            )
     return root
 
 

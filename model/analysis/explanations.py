@@ -4,7 +4,8 @@ input, integrated gradients, occlusion), with each one's rank correlation with o
 
     subject = tagger.explain(result, entity)      # or reader.explain, translator.explain...
     found = explain(subject, layer=5, head=3)
-    found.rows["integrated gradients"], found.correlation["rollout"], found.delta
+    found.rows["integrated gradients"], found.correlation["rollout"]
+    found.delta, found.steps                      # integrated gradients' error and steps
 
     ready = prepare(subject)                      # the model's work, once (a page's job)
     ready.at(layer=5, head=3)                     # any head's explanation: no model call
@@ -26,10 +27,12 @@ from model.core.attribution import (
     IG_STEPS,
     METHOD_NAMES,
     METHODS,
+    Attribution,
     Method,
     Subject,
     attribute,
     rank_correlation,
+    relative_delta,
 )
 from model.core.capture import AttentionCapture, capture
 
@@ -40,8 +43,14 @@ class Explanation:
     tokens: tuple[str, ...]
     removable: tuple[bool, ...]  # False: special tokens, left out of rankings
     rows: dict[str, np.ndarray]  # method name -> one score per token, attention first
-    delta: float | None  # integrated gradients' convergence delta
+    delta: float | None  # integrated gradients' signed completeness error (Attribution)
     stack: str  # the attention stack whose rows stand for the output
+    steps: int | None = None  # the Gauss-Legendre nodes integrated gradients took
+    change: float | None = None  # f(x) - f(baseline), what delta is measured against
+
+    @property
+    def relative_delta(self) -> float | None:
+        return relative_delta(self.delta, self.change)
 
     @property
     def correlation(self) -> dict[str, float]:
@@ -66,15 +75,16 @@ def attention_of(subject: Subject) -> AttentionCapture:
 
 def attributions(
     subject: Subject, methods: Sequence[Method] = METHODS, steps: int = IG_STEPS
-) -> tuple[dict[str, np.ndarray], float | None]:
-    """Each method's scores (by its name) and integrated gradients' delta."""
+) -> tuple[dict[str, np.ndarray], Attribution | None]:
+    """Each method's scores (by its name), and integrated gradients' own result (its delta,
+    change and steps) when it is one of them."""
     rows: dict[str, np.ndarray] = {}
-    delta = None
+    integrated = None
     for method in methods:
         found = attribute(subject, method=method, steps=steps)
         rows[METHOD_NAMES[method]] = found.scores
-        delta = found.delta if found.delta is not None else delta
-    return rows, delta
+        integrated = found if method == "ig" else integrated
+    return rows, integrated
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,9 @@ class Prepared:
     picked: np.ndarray  # (layers, heads, k_len): each head's rows of the explained tokens
     fixed: dict[str, np.ndarray]  # rows that do not depend on the head chosen
     scores: dict[str, np.ndarray]  # attribution method name -> one score per token
-    delta: float | None
+    delta: float | None  # integrated gradients' (as Explanation's)
+    steps: int | None = None
+    change: float | None = None
 
     @property
     def nbytes(self) -> int:
@@ -107,7 +119,8 @@ class Prepared:
             **self.fixed,
             **self.scores,
         }
-        return Explanation(self.target, self.tokens, self.removable, rows, self.delta, self.stack)
+        return Explanation(self.target, self.tokens, self.removable, rows, self.delta, self.stack,
+                           self.steps, self.change)  # fmt: skip
 
 
 def prepare(
@@ -125,10 +138,10 @@ def prepare(
     picked = weights[:, :, list(subject.target.queries)].mean(axis=2)  # (layers, heads, k)
     del att, weights, through
     fixed = {name: row for name, row in rows.items() if not name.startswith("layer 0,")}
-    scores, delta = attributions(subject, methods, steps)
+    scores, ig = attributions(subject, methods, steps)
     return Prepared(
         subject.target.name, subject.tokens, subject.removable, stack, picked, fixed, scores,
-        delta,
+        *((ig.delta, ig.steps, ig.change) if ig else (None, None, None)),
     )  # fmt: skip
 
 

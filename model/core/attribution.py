@@ -2,7 +2,7 @@
 Captum; and how faithful a ranking of the tokens is, measured by removing them.
 
     subject = Subject.of(model, inputs, AnswerSpan(12, 14), tokens, special, removed_id)
-    attribute(subject, "ig")            # integrated gradients, 32 steps, with its delta
+    attribute(subject, "ig")            # integrated gradients, converged, with its delta
     attribute(subject, "gradxinput")    # gradient x input
     attribute(subject, "occlusion")     # each token removed in turn: the reference effect
     faithfulness(subject, scores)       # ERASER's comprehensiveness and sufficiency
@@ -18,7 +18,10 @@ gradients' baseline, comprehensiveness and sufficiency. Special tokens ([CLS], [
 [EOS]) are never removed and never ranked.
 
 Gradient methods are taken on the token-embedding layer (Captum's layer variants):
-an embedding vector's attributions are summed into one score per token.
+an embedding vector's attributions are summed into one score per token. Integrated
+gradients integrates with Gauss-Legendre nodes (Captum's default), from IG_STEPS, doubling
+until its completeness error, delta = sum(scores) - (f(x) - f(baseline)), is within
+IG_TOLERANCE of f(x) - f(baseline) (or IG_MAX_STEPS is reached: the delta says how far).
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ METHOD_NAMES: dict[Method, str] = {
     "ig": "integrated gradients",
     "occlusion": "occlusion",
 }
-IG_STEPS = 32
+IG_STEPS = 32  # integrated gradients' first number of steps (Gauss-Legendre nodes)
+IG_MAX_STEPS = 512  # ... doubled up to this many while not converged
+IG_TOLERANCE = 0.01  # converged: |delta| <= this x |f(x) - f(baseline)| (or below IG_FLOOR)
+IG_FLOOR = 1e-5  # a delta float32's rounding alone can make
 FRACTIONS = (0.1, 0.2, 0.5)  # of the removable tokens, for comprehensiveness and sufficiency
 BATCH = 32  # inputs per forward pass for occlusion and integrated gradients
 
@@ -196,13 +202,33 @@ def removal_id(tokenizer: Any) -> int:
 
 @dataclass(frozen=True)
 class Attribution:
-    """One score per token; 0 for special tokens. `delta`: integrated gradients'
-    convergence delta, sum(scores) - (f(x) - f(baseline))."""
+    """One score per token; 0 for special tokens. Integrated gradients only: `delta`, its
+    signed completeness error sum(scores) - (f(x) - f(baseline)); `change`, f(x) -
+    f(baseline); `steps`, the Gauss-Legendre nodes it took."""
 
     method: Method
     tokens: tuple[str, ...]
     scores: np.ndarray  # (tokens,)
     delta: float | None = None
+    change: float | None = None
+    steps: int | None = None
+
+    @property
+    def relative_delta(self) -> float | None:
+        return relative_delta(self.delta, self.change)
+
+
+def relative_delta(delta: float | None, change: float | None) -> float | None:
+    """|delta| / |f(x) - f(baseline)| (inf when the two ends are equal and delta is not)."""
+    if delta is None or change is None:
+        return None
+    if change == 0:
+        return 0.0 if delta == 0 else float("inf")
+    return abs(delta) / abs(change)
+
+
+def converged(delta: float, change: float, tolerance: float = IG_TOLERANCE) -> bool:
+    return abs(delta) <= max(tolerance * abs(change), IG_FLOOR)
 
 
 def attribute(
@@ -211,12 +237,15 @@ def attribute(
     target: Target | None = None,
     method: Method = "ig",
     steps: int = IG_STEPS,
+    tolerance: float | None = IG_TOLERANCE,
 ) -> Attribution:
     """Per-token scores of one method (Captum's implementations), for a Subject, or in a
     notebook for a model, its encoded input (model.hf.encoding.encode) and a target:
 
         attribute(model, encode(tokenizer, question, context), AnswerSpan(9, 11), "ig")
-    """
+
+    Integrated gradients starts at `steps` and doubles them until converged (`converged`,
+    up to IG_MAX_STEPS); `tolerance=None`: exactly `steps`."""
     if not isinstance(subject, Subject):
         if inputs is None or target is None:
             raise ValueError("attribute(model, inputs, target): the inputs and the target")
@@ -224,7 +253,7 @@ def attribute(
                              inputs.removed_id)  # fmt: skip
     from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
 
-    delta = None
+    delta = change = used = None
     with torch.enable_grad():
         if method == "gradxinput":
             found = LayerGradientXActivation(subject.forward, subject.embedding).attribute(
@@ -232,11 +261,18 @@ def attribute(
             )
             scores = found.sum(-1)[0]
         elif method == "ig":
-            found, gap = LayerIntegratedGradients(subject.forward, subject.embedding).attribute(
-                subject.ids, baselines=subject.baseline, n_steps=steps,
-                internal_batch_size=subject.batch, return_convergence_delta=True,
-            )  # fmt: skip
-            scores, delta = found.sum(-1)[0], float(gap.abs().max())
+            integrated = LayerIntegratedGradients(subject.forward, subject.embedding)
+            used = steps
+            while True:
+                found, gap = integrated.attribute(
+                    subject.ids, baselines=subject.baseline, n_steps=used,
+                    internal_batch_size=subject.batch, return_convergence_delta=True,
+                )  # fmt: skip
+                scores, delta = found.sum(-1)[0], float(gap[0])
+                change = float(scores.sum()) - delta  # f(x) - f(baseline)
+                if tolerance is None or used >= IG_MAX_STEPS or converged(delta, change, tolerance):
+                    break
+                used = min(2 * used, IG_MAX_STEPS)
         elif method == "occlusion":
             with torch.inference_mode():  # each token removed in turn: f(x) - f(x without it)
                 positions = torch.arange(subject.ids.shape[1], device=subject.ids.device)
@@ -249,7 +285,7 @@ def attribute(
     kept = torch.tensor(subject.removable, dtype=torch.bool)
     scores = scores.detach().float().cpu()  # (a model on a GPU: the scores come back)
     values = torch.where(kept, scores, torch.zeros_like(scores))
-    return Attribution(method, subject.tokens, values.numpy(), delta)
+    return Attribution(method, subject.tokens, values.numpy(), delta, change, used)
 
 
 # -- faithfulness: ERASER's comprehensiveness and sufficiency (DeYoung et al., 2020) ---------

@@ -39,7 +39,7 @@ def test_qa_explains_its_answer_and_occlusion_is_what_removal_does():
     table = at.dataframe[-1].value
     assert "occlusion" not in set(table["explanation"])  # correlations are with occlusion
     assert {"integrated gradients", "rollout"} <= set(table["explanation"])
-    assert any("convergence delta" in c.value for c in at.caption)
+    assert any("Integrated gradients took" in c.value for c in at.caption)
 
 
 def test_ner_explains_each_entity_and_says_when_there_is_none():

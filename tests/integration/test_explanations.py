@@ -25,8 +25,14 @@ def test_the_readme_notebook_call_explains_an_answer():
     names: dict = {}
     exec(code, names)
     encoded, found = names["encoded"], names["found"]
-    assert encoded.tokens[11:13] == ("the", "garden")  # the span the comment names
+    line = next(line for line in code.splitlines() if "AnswerSpan(" in line and "=" in line)
+    start, end = map(int, re.search(r"AnswerSpan\((\d+), (\d+)\)", line).groups())
+    named = re.search(r'# "([^"]+)"', line)[1]  # the words the comment says it points at
+    assert " ".join(encoded.tokens[start : end + 1]) == named
+    reader = names["reader"]
+    assert reader("Where is the cat?", "The cat sleeps in the garden.").answer == named
     assert found.tokens == encoded.tokens and found.delta is not None
+    assert found.relative_delta <= 0.01 and found.steps >= 32  # converged, and says how
     assert found.scores.shape == (len(encoded.tokens),) and found.scores[0] == 0.0
     assert np.abs(found.scores).max() > 0
     # activation patching, as docs/lens-and-patching.md prints it (the README links there)

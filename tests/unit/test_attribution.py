@@ -72,12 +72,24 @@ def test_integrated_gradients_are_complete_within_their_delta(tiny_bert):
         Tagger().eval(), inputs, at.LabelAt((2, 3), (1, 4)), ["t"] * 6,
         [True, False, False, False, False, True], removed_id=4,
     )  # fmt: skip
-    found = at.attribute(subject, method="ig", steps=64)
     with torch.no_grad():
         gap = float(subject.forward(subject.ids) - subject.forward(subject.baseline))
-    assert found.delta is not None
-    assert abs(float(found.scores.sum()) - gap) <= found.delta + 1e-5
-    assert found.delta < 0.05 * abs(gap) + 1e-3  # and the delta is small for 64 steps
+    fixed = at.attribute(subject, method="ig", steps=2, tolerance=None)
+    assert fixed.steps == 2 and fixed.change == pytest.approx(gap, abs=1e-5)
+    assert float(fixed.scores.sum()) - gap == pytest.approx(fixed.delta, abs=1e-5)  # signed
+    assert not at.converged(fixed.delta, gap)  # two nodes are not enough here...
+    found = at.attribute(subject, method="ig", steps=2)  # ...so they double until they are
+    assert found.steps > 2 and at.converged(found.delta, gap)
+    assert float(found.scores.sum()) - gap == pytest.approx(found.delta, abs=1e-5)
+    assert found.relative_delta <= at.IG_TOLERANCE or abs(found.delta) <= at.IG_FLOOR
+    halved = at.attribute(subject, method="ig", steps=found.steps // 2, tolerance=None)
+    assert not at.converged(halved.delta, gap)  # it stopped at the first that converged
+
+
+def test_integrated_gradients_stop_at_their_cap_and_say_so(monkeypatch):
+    monkeypatch.setattr(at, "IG_MAX_STEPS", 4)
+    found = at.attribute(one_token_subject(), method="ig", steps=1, tolerance=0.0)
+    assert found.steps == 4 and found.relative_delta > 0  # never converged: capped, as said
 
 
 def test_gradient_x_input_is_the_gradient_times_the_embedding(tiny_bert):
@@ -186,7 +198,8 @@ def test_listed_models_explain_what_they_write(models_file, name):
     with torch.no_grad():
         gap = float(subject.forward(subject.ids) - subject.forward(subject.baseline))
     total = float(found.rows["integrated gradients"].sum())
-    assert abs(total - gap) <= found.delta + 1e-4
+    assert total - gap == pytest.approx(found.delta, abs=1e-4)  # the delta, signed
+    assert found.change == pytest.approx(gap, abs=1e-4) and found.steps >= 16
     with pytest.raises(InputError, match="beyond"):
         byo.explain(model, tokenizer, family, "the cat", step=99)
 
