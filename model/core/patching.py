@@ -18,6 +18,7 @@ The last three need a model whose blocks are labelled (ours, BERT's layout).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -156,6 +157,8 @@ class Experiment:
     answer: str  # the clean answer and the corrupted one, in words
     stack: Stack = "encoder"  # the stream whose positions are patched
     batch: int = BATCH  # corrupted copies per forward pass: memory's bound
+    # output -> what it answers; two runs that answer alike get a SameAnswer warning
+    answer_of: Any = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,19 @@ SUBLAYER_NAMES = {
 
 class NothingToPatch(InputError):
     """The two inputs cannot be compared (lengths differ, or the same answer)."""
+
+
+class SameAnswer(UserWarning):
+    """The two inputs give the same answer: the map says what moves a number, not an answer."""
+
+
+def predicted(output: Any) -> tuple[int, ...]:
+    """What an output answers, to tell two runs apart: a QA model's best start and end, else
+    the top token (or label) at every position."""
+    if hasattr(output, "start_logits") and hasattr(output, "end_logits"):
+        return (int(output.start_logits[0].argmax()), int(output.end_logits[0].argmax()))
+    logits = getattr(output, "logits", output)
+    return tuple(int(i) for i in logits[0].argmax(-1).flatten())
 
 
 SAME_ANSWER = (
@@ -255,10 +271,23 @@ def prepare(experiment: Experiment) -> Runs:
             "by position, so the corrupted one must tokenize to as many tokens as the clean."
         )
     with remembering(e.model) as clean, capture(e.model, activations=True) as recorder:
-        clean_value = float(e.metric(e.run(e.clean)))
-    corrupted_value = float(e.metric(e.run(e.corrupted)))
+        clean_output = e.run(e.clean)
+        clean_value = float(e.metric(clean_output))
+    corrupted_output = e.run(e.corrupted)
+    corrupted_value = float(e.metric(corrupted_output))
     if abs(clean_value - corrupted_value) < 1e-4:  # logits: below that, rounding
         raise NothingToPatch(SAME_ANSWER.format(answer=e.answer or "the same logits"))
+    if e.answer_of is not None and e.answer_of(clean_output) == e.answer_of(corrupted_output):
+        warnings.warn(
+            SameAnswer(
+                f"Both inputs give the same answer ({e.answer_of(clean_output)}); the metric "
+                f"moves from {clean_value:.4g} (clean) to {corrupted_value:.4g} (corrupted), "
+                "so the map shows what restores that difference, not an answer. Change the "
+                "corrupted input until the model answers otherwise."
+            ),
+            stacklevel=4,  # the caller of patch() (through torch.no_grad's wrapper)
+        )
+    del clean_output, corrupted_output
     return Runs(e, clean, clean_value, corrupted_value, recorder.result)
 
 
@@ -347,12 +376,15 @@ def patch(
     what: Literal["heads", "stream", "sublayers"] = "heads",
     stack: Stack = "encoder",
     tokens: Sequence[str] = (),
+    answer: Any = predicted,
 ) -> Labelled:
     """Patch `what` from the clean inputs into the corrupted ones, one at a time; `metric`
     maps the model's output to the number that tells the answers apart (a logit
-    difference). Effects are (patched - corrupted) / (clean - corrupted)."""
+    difference). Effects are (patched - corrupted) / (clean - corrupted). Refused when the
+    metric does not move (NothingToPatch); a SameAnswer warning, with the numbers, when
+    `answer` (output -> what it answers; `predicted` by default) is the same for both."""
     runs = prepare(Experiment(model, lambda inputs: model(**inputs), clean, corrupted, metric,
-                              tuple(tokens), "", stack))  # fmt: skip
+                              tuple(tokens), "", stack, answer_of=answer))  # fmt: skip
     layers = tuple(f"layer {i}" for i in range(runs.capture.n_layers(stack)))
     if what == "heads":
         found = head_map(runs, stack)

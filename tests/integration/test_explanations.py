@@ -3,12 +3,14 @@ clear message, and the faithfulness command's last line (a few examples; the ful
 is in the README)."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from model.core.errors import InputError
+from model.core.patching import SameAnswer
 
 
 def test_the_readme_notebook_call_explains_an_answer():
@@ -40,11 +42,37 @@ def test_the_readme_notebook_call_explains_an_answer():
     patching = lens_doc.split("```python")[1].split("```", 1)[0]
     assert "docs/lens-and-patching.md" in readme
     exec(patching.strip().rsplit("\n", 1)[0], names)
-    heads = eval(patching.strip().splitlines()[-1].split("#")[0], names)  # the patching line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SameAnswer)  # the example's two answers differ
+        heads = eval(patching.strip().splitlines()[-1].split("#")[0], names)  # the patch line
     assert heads.dims == ("layer", "head") and tuple(heads.values.shape) == (6, 12)
     assert heads.labels[1][0] == "head 0" and torch.isfinite(heads.values).all()
+    reader, context = names["reader"], names["context"]
+    answers = [
+        reader(q, context).answer for q in ("Where does Mary live?", "Where does John live?")
+    ]
+    assert answers == ["Paris", "Rome"]  # as the comments say, at the tokens the metric reads
+    tokens = reader.tokenizer.convert_ids_to_tokens(names["clean"]["input_ids"][0])
+    assert (tokens[10], tokens[15]) == ("paris", "rome")
+    assert float(heads.values.max()) > 0.5  # a head that carries most of the answer
     docs = (root / "docs" / "explanations.md").read_text()
     assert "attribute(reader.model, encoded, AnswerSpan(" in docs
+
+
+def test_patching_two_inputs_with_the_same_answer_warns_with_the_numbers():
+    from model.core.patching import SameAnswer, patch
+    from model.tasks.qa import QAReader
+
+    reader = QAReader.load()
+    tok, q = reader.tokenizer, "Where is the cat?"
+    clean = dict(tok(q, "The cat sleeps in the garden.", return_tensors="pt"))
+    corrupt = dict(tok(q, "The dog sleeps in the garden.", return_tensors="pt"))  # same answer
+
+    def metric(out):
+        return out.start_logits[0, 10] + out.end_logits[0, 12] - out.start_logits[0, 0]
+
+    with pytest.warns(SameAnswer, match=r"moves from [\d.]+ \(clean\) to [\d.]+ \(corrupted\)"):
+        patch(reader.model, clean, corrupt, metric, what="heads")
 
 
 def test_nothing_to_explain_is_said_clearly():
