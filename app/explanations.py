@@ -29,8 +29,9 @@ Choice = tuple[str, Callable[[], Subject]]  # an output in words, and how to exp
 MAX_TOKENS = 256  # integrated gradients and occlusion grow with the length: beyond, a message
 REMOVED = (
     "A token is removed by replacing it with the tokenizer's mask token ([MASK]; our "
-    "translator, which has none, uses [UNK]): occlusion removes each in turn, integrated "
-    "gradients start from every token removed. Special tokens are never removed."
+    "translator, which has none, uses [UNK]), and the NER tagger's casing class of that "
+    "token goes with it: occlusion removes each in turn, integrated gradients start from "
+    "every token removed. Special tokens are never removed."
 )
 IMAGE_FORMATS = {"PNG": "png", "SVG": "svg"}
 

@@ -13,12 +13,18 @@ step (translation, encoder-decoders) or at the last position (decoder-only model
 
 A token is **removed** by replacing it with the tokenizer's mask token, or its unknown
 token where it has no mask token (our translator), and it stays where it was, attended
-like any other. One definition serves every method that removes: occlusion, integrated
-gradients' baseline, comprehensiveness and sufficiency. Special tokens ([CLS], [SEP],
-[EOS]) are never removed and never ranked.
+like any other. Every other input the model reads per token that belongs to the token
+(`Subject.follow`: the NER tagger's casing class, in its token type ids) takes the value a
+mask token has, so that nothing of the token is left behind; what belongs to the position
+(a QA input's segment) stays. One definition serves every method that removes: occlusion,
+integrated gradients' baseline, comprehensiveness and sufficiency. Special tokens ([CLS],
+[SEP], [EOS]) are never removed and never ranked.
 
-Gradient methods are taken on the token-embedding layer (Captum's layer variants):
-an embedding vector's attributions are summed into one score per token. Integrated
+Gradient methods are taken on the embedding layer (Captum's layer variants): the token
+embeddings, or, where removal changes more than the token (`follow`), the whole embedding
+module's output (BERT's word + casing + position, normalised), so that integrated
+gradients' path runs between the same two inputs as removal and credits what it changes.
+An embedding vector's attributions are summed into one score per token. Integrated
 gradients integrates with Gauss-Legendre nodes (Captum's default), from IG_STEPS, doubling
 until its completeness error, delta = sum(scores) - (f(x) - f(baseline)), is within
 IG_TOLERANCE of f(x) - f(baseline) (or IG_MAX_STEPS is reached: the delta says how far).
@@ -27,7 +33,7 @@ IG_TOLERANCE of f(x) - f(baseline) (or IG_MAX_STEPS is reached: the delta says h
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -145,6 +151,8 @@ class Subject:
     removable: tuple[bool, ...]  # False: a special token, never removed nor ranked
     removed_id: int  # what a removed token becomes
     batch: int = BATCH  # inputs per forward pass (Captum's internal batch): memory's bound
+    # per-token inputs that follow removal: input name -> the value a removed token takes
+    follow: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -157,18 +165,38 @@ class Subject:
         removed_id: int,
         embedding: nn.Module | None = None,
         ids: str = "input_ids",
+        follow: Mapping[str, int] | None = None,
     ) -> Subject:
         """A Hugging Face model (or any taking keyword inputs): `inputs[ids]` is explained,
-        the other inputs (attention mask, segments, a decoder's prefix) stay as they are."""
+        the other inputs (attention mask, segments, a decoder's prefix) stay as they are,
+        but those named in `follow`, which take their removed value wherever a token is
+        removed (then `embedding` must be the layer whose output carries them)."""
         rest = {k: v for k, v in inputs.items() if k != ids}
+        follow = dict(follow or {})
+        if set(follow) - set(rest):
+            raise ValueError(f"follow names inputs the model is not given: {sorted(follow)}")
+        original = inputs[ids][:1]
 
         def run(batch: torch.Tensor) -> Any:
             n = batch.shape[0]
-            return model(**{ids: batch}, **{k: v.expand(n, *v.shape[1:]) for k, v in rest.items()})
+            given = {k: v.expand(n, *v.shape[1:]) for k, v in rest.items()}
+            if follow:
+                removed = (batch == removed_id) & (original != removed_id)
+                for name, value in follow.items():
+                    given[name] = torch.where(removed, torch.full_like(given[name], value),
+                                              given[name])  # fmt: skip
+            return model(**{ids: batch}, **given)
 
-        layer = embedding if embedding is not None else model.get_input_embeddings()  # type: ignore[operator]
-        return cls(model, run, target, layer, inputs[ids][:1], tuple(tokens),
-                   tuple(not s for s in special), removed_id)  # fmt: skip
+        if embedding is not None:
+            layer = embedding
+        elif follow:  # the module whose output holds the token's every embedding
+            layer = getattr(getattr(model, "base_model", model), "embeddings", None)
+            if not isinstance(layer, nn.Module):
+                raise ValueError("follow needs the embedding module that reads those inputs")
+        else:
+            layer = model.get_input_embeddings()  # type: ignore[operator]
+        return cls(model, run, target, layer, original, tuple(tokens),
+                   tuple(not s for s in special), removed_id, follow=follow)  # fmt: skip
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         return self.target.logit(self.run(batch))
@@ -250,7 +278,7 @@ def attribute(
         if inputs is None or target is None:
             raise ValueError("attribute(model, inputs, target): the inputs and the target")
         subject = Subject.of(subject, inputs.inputs, target, inputs.tokens, inputs.special,
-                             inputs.removed_id)  # fmt: skip
+                             inputs.removed_id, follow=inputs.follow)  # fmt: skip
     from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
 
     delta = change = used = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 import torch
@@ -25,6 +25,8 @@ class Encoded:
     dropped: int  # tokens cut off to fit max_length
     offsets: tuple[tuple[int, int], ...] = ()  # characters of each token in its segment
     removed_id: int = 0  # what a removed token becomes (model.core.attribution.removal_id)
+    # per-token inputs a removed token resets: name -> value (model.core.attribution.Subject)
+    follow: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.tokens)

@@ -57,6 +57,9 @@ WINDOW_STRIDE = 128  # tokens shared by consecutive windows
 
 CASES = ("no capitals", "Capitalised", "ALL CAPITALS", "inner Capital")  # token type ids 0..3
 CASING_MODULE = "token_type_embeddings"
+# A removed word piece loses its casing too: it reads as a mask token does (class 0), or the
+# tagger would still see where the capitals were (model.core.attribution, "removed").
+REMOVED_CASING = {"token_type_ids": 0}
 
 
 def word_case(word: str) -> int:
@@ -257,7 +260,9 @@ class NerTagger:
         if not uses_casing(self.model):
             return encoded
         types = torch.tensor([text_casing_ids(text, encoded.offsets)])
-        return dataclasses.replace(encoded, inputs={**encoded.inputs, "token_type_ids": types})
+        return dataclasses.replace(
+            encoded, inputs={**encoded.inputs, "token_type_ids": types}, follow=REMOVED_CASING
+        )
 
     @torch.inference_mode()
     def __call__(self, text: str, max_length: int = 512) -> NerResult:
@@ -340,6 +345,7 @@ class NerTagger:
             self.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]),
             [w is None for w in word_ids],
             removal_id(self.tokenizer),
+            follow=REMOVED_CASING if uses_casing(self.model) else None,
         )  # fmt: skip
 
     def patching(self, result: NerResult, entity: Entity, corrupted: str) -> Experiment:

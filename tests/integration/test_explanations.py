@@ -123,3 +123,21 @@ def test_the_patching_check_prints_its_line(capsys):
         r"head patch recompute max abs error \d\.\d\de[-+]\d\d",
         last,
     ), last
+
+
+def test_removing_an_entity_removes_its_capitals_too():
+    """The NER tagger reads each word's casing: a removed piece loses it with the piece, so
+    an entity with every piece removed is no longer found (p of its tags collapses)."""
+    from model.core.attribution import attribute
+    from model.tasks.ner import NerTagger
+
+    tagger = NerTagger.load()
+    tagged = tagger("Taylor Swift sings in New York with Barack Obama today.")
+    subject = tagger.explain(tagged, tagged.entities[0])
+    assert subject.follow == {"token_type_ids": 0}
+    pieces = list(subject.target.queries)
+    p = subject.probabilities(torch.cat([subject.ids, subject.removed(pieces)]))
+    assert p[0] > 0.5 and p[1] < 1e-3
+    found = attribute(subject, method="ig")  # integrated over word, casing and position
+    assert found.relative_delta <= 0.01
+    assert set(np.argsort(-found.scores)[: len(pieces)]) == set(pieces)

@@ -212,3 +212,65 @@ def test_a_bare_encoder_has_nothing_to_explain(models_file):
     model, tokenizer, family = byo.load(entries["tiny-bert"])
     with pytest.raises(InputError, match="no output to explain"):
         byo.explain(model, tokenizer, family, "the cat")
+
+
+class CasingOnly(nn.Module):
+    """A tagger that reads only the casing class (token type) of the piece at position 2:
+    the word pieces themselves are multiplied by zero."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.embeddings = CasingEmbeddings()
+        self.head = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3))
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.embeddings.words
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        hidden = self.embeddings(input_ids, token_type_ids)
+        return self.head(hidden[:, 2:3]).expand(-1, input_ids.shape[1], -1)
+
+
+class CasingEmbeddings(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.words, self.casing = nn.Embedding(12, 6), nn.Embedding(4, 6)
+
+    def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor) -> torch.Tensor:
+        return 0.0 * self.words(input_ids) + self.casing(token_type_ids)
+
+
+def casing_subject(follow: dict[str, int] | None) -> at.Subject:
+    ids = torch.tensor([[1, 5, 7, 4, 9, 2]])
+    types = torch.tensor([[0, 0, 1, 0, 2, 0]])  # "Paris" at 2, an acronym at 4
+    special = [True, False, False, False, False, True]
+    return at.Subject.of(CasingOnly().eval(), {"input_ids": ids, "token_type_ids": types},
+                         at.LabelAt((0,), (1,)), ["t"] * 6, special, 11, follow=follow)  # fmt: skip
+
+
+def test_removal_takes_the_casing_with_the_token_and_every_method_credits_it():
+    subject = casing_subject({"token_type_ids": 0})
+    assert isinstance(subject.embedding, CasingEmbeddings)  # the layer that reads the casing
+    p = subject.probabilities(torch.cat([subject.ids, subject.removed([2]), subject.removed([4])]))
+    assert p[1] != p[0] and p[2] == p[0]  # removing the read token changes p, another does not
+    for method in at.METHODS:
+        found = at.attribute(subject, method=method)
+        assert int(np.argmax(np.abs(found.scores))) == 2, method
+        if method == "occlusion":
+            assert np.all(np.delete(found.scores, 2) == 0.0)
+        if method == "ig":
+            assert at.converged(found.delta, found.change)
+            assert found.scores[2] == pytest.approx(found.change, abs=1e-4)  # all of it
+    measured = at.faithfulness(subject, np.eye(6)[2], fractions=(0.25,))
+    assert measured.comprehensiveness[0] == pytest.approx(float(p[0] - p[1]))
+
+
+def test_removal_that_leaves_the_casing_leaves_the_clue_in_place():
+    """Without `follow`, as before: the word piece goes, its capital stays, nothing moves."""
+    subject = casing_subject(None)
+    found = at.attribute(subject, method="occlusion")
+    assert np.all(found.scores == 0.0)
+    with pytest.raises(ValueError, match="follow names inputs"):
+        at.Subject.of(CasingOnly(), {"input_ids": subject.ids}, subject.target, ["t"] * 6,
+                      [False] * 6, 11, follow={"token_type_ids": 0})  # fmt: skip
