@@ -190,9 +190,10 @@ class Subject:
         if embedding is not None:
             layer = embedding
         elif follow:  # the module whose output holds the token's every embedding
-            layer = getattr(getattr(model, "base_model", model), "embeddings", None)
-            if not isinstance(layer, nn.Module):
+            found = getattr(getattr(model, "base_model", model), "embeddings", None)
+            if not isinstance(found, nn.Module):
                 raise ValueError("follow needs the embedding module that reads those inputs")
+            layer = found
         else:
             layer = model.get_input_embeddings()  # type: ignore[operator]
         return cls(model, run, target, layer, original, tuple(tokens),
