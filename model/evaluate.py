@@ -9,6 +9,7 @@ The last line of each command is fixed (progress is read from it):
     python -m model.evaluate anatomy       ->  anatomy recompute max abs error: X over N blocks
     python -m model.evaluate faithfulness qa
         ->  faithfulness qa: attention X rollout Y flow Z gradxinput W ig V occlusion O
+            random R modelfree M; beat modelfree: <methods>
     python -m model.evaluate patching
         ->  patching: N models checked, full patch error X, head patch recompute max abs error Y
 
@@ -302,114 +303,12 @@ def evaluate_families(args: argparse.Namespace) -> str:
     return line
 
 
-# The rows the faithfulness command reports (comprehensiveness AOPC in its last line), by the
-# names model.analysis.explanations gives them.
-FAITHFUL_ROWS = {
-    "attention": "every layer (mean)",
-    "rollout": "rollout",
-    "flow": "flow",
-    "gradxinput": "gradient x input",
-    "ig": "integrated gradients",
-    "occlusion": "occlusion",
-}
-
-
-def faithfulness_subjects(which: str, checkpoint: str) -> Any:
-    """(example in words, Subject) for each held-out example with something to explain, in
-    order: NER, every entity the tagger finds in the WNUT-16 sentences held out from training
-    (the test tenth, then the validation tenth: 93 test sentences hold an entity); QA, the
-    answer the reader gives to each generated test question; translation, the middle decoding
-    step of each held-out corpus sentence's greedy translation."""
-    folder = Path(checkpoint) if checkpoint else None
-    if which == "ner":
-        from model.datasets.wnut import load_wnut, split_sentences
-        from model.tasks.ner import NerTagger
-
-        tagger = NerTagger.load(folder) if folder else NerTagger.load()
-        held_out = split_sentences(load_wnut())
-        for words, _ in [*held_out["test"], *held_out["valid"]]:
-            tagged = tagger(" ".join(words))
-            for entity in tagged.entities:
-                yield tagged.text, tagger.explain(tagged, entity)
-    elif which == "qa":
-        from model.datasets.qa_generator import generated_splits
-        from model.tasks.qa import QAReader
-
-        reader = QAReader.load(folder) if folder else QAReader.load()
-        for example in generated_splits()["test"]:
-            read = reader(example.question, example.context)
-            if read.best is not None:
-                yield example.question, reader.explain(read)
-    else:
-        from model.datasets.corpus import read_split
-        from model.tasks.translation import OurTranslator
-
-        translator = OurTranslator.load(folder) if folder else OurTranslator.load()
-        for pair in read_split("test"):
-            translated = translator.translate(pair.english)
-            yield pair.english, translator.explain(translated, len(translated.output_tokens) // 2)
-
-
 def evaluate_faithfulness(args: argparse.Namespace) -> str:
-    """ERASER's comprehensiveness and sufficiency (DeYoung et al., 2020) of every
-    explanation, over held-out examples: the top 10, 20 and 50% of the removable tokens by
-    each method's scores removed (model.core.attribution says how), and their AOPC."""
-    import itertools
+    """Every explanation's faithfulness beside a random and a model-free ranking
+    (model/analysis/faithfulness.py)."""
+    from model.analysis.faithfulness import evaluate
 
-    import numpy as np
-
-    from model.analysis.explanations import explain
-    from model.core.attribution import FRACTIONS, faithfulness
-
-    limit = args.limit or 200
-    comp: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
-    suff: dict[str, list[tuple[float, ...]]] = {name: [] for name in FAITHFUL_ROWS}
-    corr: dict[str, list[float]] = {name: [] for name in FAITHFUL_ROWS}
-    deltas: list[float] = []  # integrated gradients' |delta| / |f(x) - f(baseline)|
-    steps: list[int] = []
-    examples = itertools.islice(faithfulness_subjects(args.which, args.checkpoint), limit)
-    for _, subject in tqdm(examples, total=limit, disable=args.quiet):
-        found = explain(subject, layer=0, head=0, steps=args.steps)
-        correlation = found.correlation
-        for short, name in FAITHFUL_ROWS.items():
-            if name not in found.rows:  # flow beyond its token limit
-                continue
-            measured = faithfulness(subject, found.rows[name])
-            comp[short].append(measured.comprehensiveness)
-            suff[short].append(measured.sufficiency)
-            if name in correlation and np.isfinite(correlation[name]):
-                corr[short].append(correlation[name])
-        if found.relative_delta is not None and found.steps is not None:
-            deltas.append(found.relative_delta)
-            steps.append(found.steps)
-    counted = len(comp["occlusion"])
-    if not counted:
-        raise SystemExit(f"faithfulness {args.which}: no example had anything to explain")
-    percents = " ".join(f"{int(100 * f):>5d}%" for f in FRACTIONS)
-    print(f"{counted} held-out {args.which} examples; removed = replaced by the mask (or unknown)"
-          " token; higher comprehensiveness and lower sufficiency are more faithful")  # fmt: skip
-    print(f"{'method':11s} {'n':>4s}  comprehensiveness {percents}  AOPC | "
-          f"sufficiency {percents}  AOPC | Spearman with occlusion")  # fmt: skip
-    aopc = {}
-    for short in FAITHFUL_ROWS:
-        if not comp[short]:
-            continue
-        c, u = np.mean(comp[short], axis=0), np.mean(suff[short], axis=0)
-        aopc[short] = float(c.mean())
-        rho = f"{np.mean(corr[short]):.3f}" if corr[short] else "-"
-        print(
-            f"{short:11s} {len(comp[short]):4d}  {'':17s} "
-            + " ".join(f"{v:6.3f}" for v in c)
-            + f" {c.mean():5.3f} | {'':11s} "
-            + " ".join(f"{v:6.3f}" for v in u)
-            + f" {u.mean():5.3f} | {rho}"
-        )
-    if deltas:
-        print(f"integrated gradients: median steps {np.median(steps):.0f} (from {args.steps}), "
-              f"largest |delta|/|f(x)-f(b)| {max(deltas):.2e}")  # fmt: skip
-    return f"faithfulness {args.which}: " + " ".join(
-        f"{short} {aopc[short]:.3f}" if short in aopc else f"{short} -" for short in FAITHFUL_ROWS
-    )
+    return evaluate(args)
 
 
 PATCHING_TOLERANCE = 1e-5

@@ -326,6 +326,7 @@ class Faithfulness:
 
     comprehensiveness: tuple[float, ...]
     sufficiency: tuple[float, ...]
+    probability: float = float("nan")  # p(x): the output's probability with nothing removed
 
     @property
     def comprehensiveness_aopc(self) -> float:
@@ -361,6 +362,7 @@ def faithfulness(
     return Faithfulness(
         comprehensiveness=tuple(full - p[1 + 2 * k] for k in range(len(fractions))),
         sufficiency=tuple(full - p[2 + 2 * k] for k in range(len(fractions))),
+        probability=full,
     )
 
 

@@ -106,9 +106,11 @@ def test_the_faithfulness_command_prints_its_line(which, capsys):
     main(["faithfulness", which, "--limit", "2", "--steps", "8", "--quiet"])
     last = capsys.readouterr().out.strip().splitlines()[-1]
     number = r"(-?\d+\.\d{3}|-)"
+    methods = r"(attention|rollout|flow|gradxinput|ig|occlusion)"
     assert re.fullmatch(
         rf"faithfulness {which}: attention {number} rollout {number} flow {number} "
-        rf"gradxinput {number} ig {number} occlusion {number}",
+        rf"gradxinput {number} ig {number} occlusion {number} random {number} "
+        rf"modelfree {number}; beat modelfree: (none|{methods}(, {methods})*)",
         last,
     ), last
 
