@@ -7,6 +7,11 @@ last seen (by a random id per browser session). Never a student's text: students
 Only the lecturer's session can change the view: it holds the presenter token, which is not
 in the students' link; the room keeps only the token's hash. A room ends when its lecturer
 closes it, or when nothing has been heard from the lecturer for ATLAS_ROOM_IDLE_MIN minutes.
+
+A store can be lost and come back empty (Redis restarted, as compose runs it): the
+lecturer's session then puts its room back under the same code (`reopen`), and followers,
+who keep asking, find it again. A room its lecturer closed leaves a mark for CLOSED_S
+(`RoomClosed`), so that followers can tell "closed" from "lost for a while".
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ CODE_LENGTH = 6
 REDIS_ENV = "ATLAS_REDIS_URL"
 IDLE_ENV = "ATLAS_ROOM_IDLE_MIN"
 FOLLOWER_TTL_S = 6.0  # a follower not seen for this long no longer counts
+CLOSED_S = 600  # how long a closed room's code still says "closed" rather than "no room"
 
 
 def idle_seconds() -> float:
@@ -42,6 +48,11 @@ class NoSuchRoom(RoomError):
             f"There is no room {code!r}: check the code with your lecturer (it is "
             f"{CODE_LENGTH} letters and digits), or the room has ended."
         )
+
+
+class RoomClosed(NoSuchRoom):
+    def __init__(self, code: str) -> None:
+        RoomError.__init__(self, f"The room {code} has been closed by its lecturer.")
 
 
 class NotPresenter(RoomError):
@@ -107,8 +118,14 @@ class Store(ABC):
         calls this after each of its runs. Raises NoSuchRoom, NotPresenter, StoreDown."""
 
     @abstractmethod
+    def reopen(self, code: str, token: str) -> None:
+        """Put a room the store lost back under its code, for the token that opened it (a
+        no-op while it is there). Raises NotPresenter (another room holds the code),
+        RoomClosed (its lecturer closed it), StoreDown."""
+
+    @abstractmethod
     def view(self, code: str) -> View:
-        """Raises NoSuchRoom, StoreDown."""
+        """Raises NoSuchRoom (RoomClosed when its lecturer closed it), StoreDown."""
 
     @abstractmethod
     def seen(self, code: str, follower: str) -> None:
@@ -136,14 +153,29 @@ class MemoryStore(Store):
 
     def __init__(self) -> None:
         self._rooms: dict[str, _Room] = {}
+        self._closed: dict[str, float] = {}  # code -> when its lecturer closed it
         self._lock = threading.Lock()
 
     def _room(self, code: str) -> _Room:
         room = self._rooms.get(normalise(code))
         if room is None or time.monotonic() - room.touched > idle_seconds():
             self._rooms.pop(normalise(code), None)
+            if time.monotonic() - self._closed.get(normalise(code), -CLOSED_S) < CLOSED_S:
+                raise RoomClosed(normalise(code))
             raise NoSuchRoom(code)
         return room
+
+    def reopen(self, code: str, token: str) -> None:
+        with self._lock:
+            try:
+                room = self._room(code)
+            except RoomClosed:
+                raise
+            except NoSuchRoom:
+                self._rooms[normalise(code)] = _Room(_hash(token))
+                return
+            if room.token_hash != _hash(token):
+                raise NotPresenter()
 
     def open(self) -> Opened:
         token = secrets.token_urlsafe(24)
@@ -186,6 +218,7 @@ class MemoryStore(Store):
             if room.token_hash != _hash(token):
                 raise NotPresenter()
             del self._rooms[normalise(code)]
+            self._closed[normalise(code)] = time.monotonic()
 
 
 class RedisStore(Store):
@@ -214,8 +247,21 @@ class RedisStore(Store):
     def _fields(self, code: str) -> dict[str, str]:
         found = self._call("hgetall", self._key(code))
         if not found:
+            if self._call("exists", f"{self._key(code)}:closed"):
+                raise RoomClosed(normalise(code))
             raise NoSuchRoom(code)
         return found
+
+    def reopen(self, code: str, token: str) -> None:
+        key = self._key(code)
+        if self._call("exists", f"{key}:closed"):
+            raise RoomClosed(normalise(code))
+        fields = {"token": _hash(token), "page": "", "params": "{}", "version": 0}
+        if self._call("hsetnx", key, "token", fields["token"]):  # it was lost: put it back
+            self._call("hset", key, mapping=fields)
+        elif self._call("hget", key, "token") != _hash(token):
+            raise NotPresenter()
+        self._call("expire", key, int(idle_seconds()))
 
     def open(self) -> Opened:
         token = secrets.token_urlsafe(24)
@@ -259,6 +305,7 @@ class RedisStore(Store):
         if self._fields(code)["token"] != _hash(token):
             raise NotPresenter()
         self._call("delete", self._key(code), f"{self._key(code)}:followers")
+        self._call("set", f"{self._key(code)}:closed", 1, ex=CLOSED_S)
 
 
 _store: list[Store] = []

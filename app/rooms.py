@@ -7,6 +7,11 @@ Each student who joins polls the room twice a second; a new view is applied as a
 would be (the page, its parameters seeding its widgets) and the page reruns. A student can
 leave (their view is theirs again) and rejoin with one click. Where rooms live, and who may
 change them: app/room_store.py.
+
+When the store is lost (Redis down or restarted empty), everyone is told at the top of the
+page and keeps the view they have; the lecturer's session keeps trying every COUNT_S and puts
+the room back under the same code as soon as the store answers, and followers, who keep
+asking, follow again by themselves (a room that stays away RETURN_S is over for them).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,12 +32,21 @@ from app.theme import LECTURE_KEY, LECTURE_PARAM
 ROOM_PARAM = "room"
 POLL_S = 0.5  # how often a follower asks for the lecturer's view
 COUNT_S = 2.0  # how often the lecturer's panel counts followers (and keeps the room alive)
+RETURN_S = 60.0  # how long a follower waits for a lost room to come back
+MISSES, MISS_WINDOW_S = 10, 60.0  # wrong codes a session may try per window, then it waits
 PRESENTING, FOLLOWING, LEFT = "room_presenting", "room_following", "room_left"
 PENDING, SEEN, ME, NOTICE, PUBLISHED, PAGE = (
     "room_pending", "room_seen", "room_me", "room_notice", "room_published", "room_page",
 )  # fmt: skip
 CODE_BOX = "room_code"
 REFUSED = "room_refused"  # a link's code that is not a code (room_store.well_formed)
+PAUSED = "room_paused"  # the store is lost: since when (time.monotonic)
+MISSED = "room_missed"  # when this session's wrong codes were tried (time.monotonic)
+PAUSED_NOTICE = (
+    "The rooms' store cannot be reached: the room is paused and everyone keeps the view they "
+    "have. It goes on by itself, under the same code, as soon as the store is back."
+)
+BACK_NOTICE = "The rooms' store is back: the room goes on under the same code."
 
 
 def before_run(pages: dict[str, Any], current: Any) -> None:
@@ -79,12 +94,41 @@ WRITTEN.append(publish_view)
 
 
 def _publish(code: str, token: str) -> None:
+    """The lecturer's view to the room; a room the store lost is put back under its code,
+    and a lost store pauses the room (`PAUSED`) until a later call reaches it."""
     page, params = st.session_state.get(PUBLISHED, ("", {}))
+    store = room_store.store()
     try:
-        room_store.store().publish(code, token, page, params)
+        try:
+            store.publish(code, token, page, params)
+        except room_store.RoomClosed:
+            raise
+        except room_store.NoSuchRoom:  # the store came back empty: the room goes back in
+            store.reopen(code, token)
+            store.publish(code, token, page, params)
+    except room_store.StoreDown:
+        _paused(True)
+        return
     except room_store.RoomError as error:
         st.session_state.pop(PRESENTING, None)
+        st.session_state.pop(PAUSED, None)
         st.session_state[NOTICE] = f"The room {code} is closed: {error}"
+        return
+    _paused(False)
+
+
+def _paused(lost: bool) -> bool:
+    """Record whether the store is lost; True when that changed (the notice says which)."""
+    state = st.session_state
+    if lost == (PAUSED in state):
+        return False
+    if lost:
+        state[PAUSED] = time.monotonic()
+        state[NOTICE] = PAUSED_NOTICE
+    else:
+        state.pop(PAUSED)
+        state[NOTICE] = BACK_NOTICE
+    return True
 
 
 # -- what the buttons do (callbacks live in app/) --------------------------------------------
@@ -99,6 +143,7 @@ def open_room() -> None:
 
 
 def close_room() -> None:
+    st.session_state.pop(PAUSED, None)
     code, token = st.session_state.pop(PRESENTING)
     with contextlib.suppress(room_store.RoomError):  # already gone: closed, as asked
         room_store.store().close(code, token)
@@ -107,15 +152,27 @@ def close_room() -> None:
 def join(code: str) -> None:
     """Follow a room: its current view is applied on this run."""
     code = room_store.normalise(code)
+    now = time.monotonic()
+    missed = [t for t in st.session_state.get(MISSED, []) if now - t < MISS_WINDOW_S]
+    if len(missed) >= MISSES:  # codes are not to be guessed
+        wait = MISS_WINDOW_S - (now - missed[0])
+        st.session_state[NOTICE] = (
+            f"{MISSES} wrong codes in a minute: wait {wait:.0f} s before trying another."
+        )
+        st.session_state[REFUSED] = code
+        return
     if not room_store.well_formed(code):  # never looked up, never shown back
         st.session_state[NOTICE] = str(room_store.NotACode())
         st.session_state[REFUSED] = code  # not tried again from the link on every run
+        st.session_state[MISSED] = [*missed, now]
         return
     try:
         view = room_store.store().view(code)
     except room_store.RoomError as error:
         st.session_state[NOTICE] = str(error)
         st.session_state[LEFT] = code  # not joined again from the link on every run
+        if isinstance(error, room_store.NoSuchRoom):
+            st.session_state[MISSED] = [*missed, now]
         return
     st.session_state.setdefault(ME, secrets.token_hex(8))
     st.session_state.update({FOLLOWING: code, PENDING: view, SEEN: view.version})
@@ -131,11 +188,20 @@ def join_typed() -> None:
 
 
 def leave() -> None:
+    st.session_state.pop(PAUSED, None)
     st.session_state[LEFT] = st.session_state.pop(FOLLOWING)
 
 
 def rejoin() -> None:
     join(st.session_state[LEFT])
+
+
+def _stop_following(notice: str) -> None:
+    state = st.session_state
+    state[LEFT] = state.pop(FOLLOWING)
+    state.pop(PAUSED, None)
+    state[NOTICE] = notice
+    st.rerun(scope="app")
 
 
 # -- the sidebar panel --------------------------------------------------------------------------
@@ -195,9 +261,18 @@ def count() -> None:
     if presenting is None:
         return
     code, token = presenting
+    was_paused = PAUSED in st.session_state
+    _publish(code, token)
+    if PRESENTING not in st.session_state or (PAUSED in st.session_state) != was_paused:
+        st.rerun(scope="app")  # the notice shows at the top of the page
+    if PAUSED in st.session_state:
+        st.caption(f"Paused: the store cannot be reached; trying again every {COUNT_S:.0f} s.")
+        return
     try:
-        _publish(code, token)
         followers = room_store.store().followers(code)
+    except room_store.StoreDown:
+        _paused(True)
+        st.rerun(scope="app")
     except room_store.RoomError as error:
         st.session_state.pop(PRESENTING, None)
         st.session_state[NOTICE] = str(error)
@@ -215,13 +290,20 @@ def following() -> None:
     try:
         room_store.store().seen(code, state[ME])
         view = room_store.store().view(code)
-    except room_store.NoSuchRoom:
-        state[LEFT] = state.pop(FOLLOWING)
-        state[NOTICE] = f"The room {code} has closed: your view is your own again."
-        st.rerun(scope="app")
-    except room_store.RoomError as error:
-        state[LEFT] = state.pop(FOLLOWING)
-        state[NOTICE] = str(error)
+    except room_store.RoomClosed:
+        _stop_following(f"The room {code} has closed: your view is your own again.")
+    except (room_store.NoSuchRoom, room_store.StoreDown):  # lost for now: keep asking
+        if time.monotonic() - state.get(PAUSED, time.monotonic()) > RETURN_S:
+            _stop_following(
+                f"The room {code} has not come back for {RETURN_S:.0f} s: your view is your "
+                "own again (Rejoin, in the Room panel, tries again)."
+            )
+        if _paused(True):
+            state.pop(SEEN, None)  # whatever comes back is applied
+            st.rerun(scope="app")
+        st.caption("Room paused: waiting for it to come back…")
+        return
+    if _paused(False):
         st.rerun(scope="app")
     if view.version != state.get(SEEN):
         state.update({PENDING: view, SEEN: view.version})

@@ -19,7 +19,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_redis(port: int) -> subprocess.Popen:
+def start_redis(port: int, password: str = "") -> subprocess.Popen:
     """Debian's redis-server on a port of this machine, in memory only. Skips without it,
     except in CI (CI=true), where .ci/run installs it."""
     if not os.path.exists(REDIS_SERVER):
@@ -28,7 +28,7 @@ def start_redis(port: int) -> subprocess.Popen:
         pytest.skip("redis-server not installed (apt-get install redis-server)")
     server = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"],
+         "--appendonly", "no", *(["--requirepass", password] if password else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 10

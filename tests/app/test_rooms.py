@@ -118,3 +118,66 @@ def test_a_code_that_is_not_a_code_is_never_looked_up_nor_shown_back(code, monke
         assert looked_up == []
         pupil.run()  # nor tried again on the next run
         assert len(pupil.main.warning) == 0
+
+
+def test_a_room_its_store_lost_comes_back_under_its_code_and_followers_follow_again():
+    teacher, code = lecturer()
+    teacher.selectbox("ex_head").set_value(4).run()
+    pupil = student(code)
+    assert pupil.selectbox("ex_head").value == 4
+    store = room_store.store()
+    store._rooms.clear()  # the store restarted, empty
+    pupil.run()  # the poll finds no room: paused, the view kept, still following
+    assert [w.value for w in pupil.main.warning] == [rooms.PAUSED_NOTICE]
+    assert pupil.session_state[rooms.FOLLOWING] == code
+    assert pupil.selectbox("ex_head").value == 4
+    teacher.selectbox("ex_head").set_value(6).run()  # the lecturer's session puts it back
+    assert store.view(code).params["head"] == "6"
+    pupil.run()
+    pupil.run()
+    assert pupil.selectbox("ex_head").value == 6  # following again, without typing a code
+    assert rooms.PAUSED not in pupil.session_state
+
+
+def test_a_lost_store_pauses_the_room_for_everyone_until_it_answers(monkeypatch):
+    teacher, code = lecturer()
+    pupil = student(code)
+    down = room_store.StoreDown(ConnectionError("refused"))
+
+    def refuse(*args, **kwargs):
+        raise down
+
+    with monkeypatch.context() as lost:
+        for method in ("publish", "view", "seen", "followers"):
+            lost.setattr(room_store.MemoryStore, method, refuse)
+        teacher.selectbox("ex_head").set_value(9).run()
+        pupil.run()
+        for session in (teacher, pupil):
+            assert [w.value for w in session.main.warning] == [rooms.PAUSED_NOTICE]
+            assert not session.exception
+        assert rooms.PRESENTING in teacher.session_state
+        assert rooms.FOLLOWING in pupil.session_state
+    teacher.run()  # the store answers again
+    assert [w.value for w in teacher.main.warning] == [rooms.BACK_NOTICE]
+    pupil.run()
+    pupil.run()
+    assert pupil.selectbox("ex_head").value == 9
+
+
+def test_guessing_codes_is_throttled_per_session(monkeypatch):
+    looked_up = []
+    view = room_store.MemoryStore.view
+    monkeypatch.setattr(room_store.MemoryStore, "view",
+                        lambda self, c: looked_up.append(c) or view(self, c))  # fmt: skip
+    pupil = open_page("home.py")
+    for guess in range(rooms.MISSES):
+        pupil.text_input(rooms.CODE_BOX).input(f"ABCDE{'FGHJKLMNPQ'[guess]}").run()
+        pupil.button("room_join").click().run()
+        assert any("There is no room" in w.value for w in pupil.main.warning)
+    pupil.text_input(rooms.CODE_BOX).input("ABCDEZ").run()
+    pupil.button("room_join").click().run()
+    assert next(w.value for w in pupil.main.warning).startswith(f"{rooms.MISSES} wrong codes")
+    assert len(looked_up) == rooms.MISSES  # the eleventh guess was never looked up
+    monkeypatch.setattr(rooms, "MISS_WINDOW_S", 0.0)  # a minute later
+    pupil.button("room_join").click().run()
+    assert len(looked_up) == rooms.MISSES + 1

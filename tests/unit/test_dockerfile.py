@@ -63,3 +63,14 @@ def test_evaluation_data_ships_with_the_image_and_nothing_reads_tests():
         ]  # fmt: skip
         assert not [s for s in strings if s.startswith("tests")], path
     assert (ROOT / "data" / "qa" / "handwritten.json").is_file()
+
+
+def test_compose_redis_asks_for_a_password_and_the_replicas_give_it():
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+    command = compose["services"]["redis"]["command"]
+    password = command[command.index("--requirepass") + 1]
+    assert password.startswith("${ATLAS_REDIS_PASSWORD:?")  # compose refuses to start without
+    url = compose["services"]["atlas"]["environment"]["ATLAS_REDIS_URL"]
+    assert url.startswith("redis://:${ATLAS_REDIS_PASSWORD") and url.endswith("@redis:6379/0")

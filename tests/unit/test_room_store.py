@@ -58,10 +58,37 @@ def test_followers_count_while_seen(store, monkeypatch):
 def test_a_room_ends_when_closed_and_a_wrong_code_says_so(store):
     opened = store.open()
     store.close(opened.code, opened.token)
-    with pytest.raises(rs.NoSuchRoom, match="There is no room"):
+    with pytest.raises(rs.NoSuchRoom, match="has been closed by its lecturer"):
         store.view(opened.code)
     with pytest.raises(rs.NoSuchRoom, match="check the code with your lecturer"):
         store.view("ZZZZZZ")
+
+
+def test_a_closed_room_says_so_for_a_while_and_cannot_be_put_back(store):
+    opened = store.open()
+    store.close(opened.code, opened.token)
+    with pytest.raises(rs.RoomClosed, match=f"The room {opened.code} has been closed"):
+        store.view(opened.code)
+    with pytest.raises(rs.RoomClosed):
+        store.reopen(opened.code, opened.token)
+
+
+def test_a_room_the_store_lost_goes_back_under_its_code_for_its_lecturer_only(store):
+    opened = store.open()
+    store.publish(opened.code, opened.token, "explorer", {"head": "3"})
+    if isinstance(store, rs.MemoryStore):
+        store._rooms.clear()  # as a restarted store: empty
+    else:
+        store._redis.flushdb()
+    with pytest.raises(rs.NoSuchRoom) as lost:
+        store.view(opened.code)
+    assert not isinstance(lost.value, rs.RoomClosed)  # lost, not closed
+    store.reopen(opened.code, opened.token)
+    store.reopen(opened.code, opened.token)  # already there: nothing changes
+    assert store.publish(opened.code, opened.token, "explorer", {"head": "3"}) == 1
+    assert store.view(opened.code).params == {"head": "3"}
+    with pytest.raises(rs.NotPresenter):
+        store.reopen(opened.code, "a guess")  # the code is taken by that token now
 
 
 def test_a_room_ends_after_its_idle_time(monkeypatch, redis_url):
@@ -90,6 +117,21 @@ def test_a_lost_redis_is_a_message_not_a_traceback():
         store.view(opened.code)
     with pytest.raises(rs.StoreDown):
         store.publish(opened.code, opened.token, "", {})
+
+
+def test_a_redis_with_a_password_serves_rooms_only_to_those_who_give_it():
+    port = free_port()
+    server = start_redis(port, password="s3cret-for-the-class")
+    try:
+        opened = rs.RedisStore(f"redis://:s3cret-for-the-class@127.0.0.1:{port}/0").open()
+        with pytest.raises(rs.StoreDown) as refused:  # no password: refused, and said plainly
+            rs.RedisStore(f"redis://127.0.0.1:{port}/0").view(opened.code)
+        with pytest.raises(rs.StoreDown):
+            rs.RedisStore(f"redis://:a-guess@127.0.0.1:{port}/0").view(opened.code)
+        assert "s3cret" not in str(refused.value)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_the_store_is_chosen_by_the_environment(monkeypatch, redis_url):
