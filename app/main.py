@@ -20,7 +20,7 @@ st.set_page_config(
     page_icon=str(ROOT / "app" / "static" / "favicon.png"),
     layout="wide",
 )
-from app import exports, loaders, rooms  # noqa: E402
+from app import exports, loaders, rooms, state  # noqa: E402
 from app.theme import lecture_toggle  # noqa: E402
 
 menu = {
@@ -34,6 +34,7 @@ exports.svg_buttons()
 loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py)
 try:
     page.run()
+    state.write_followed()  # the page's view into its link (app/state.py)
     rooms.after_run(page)  # a lecturer's view goes to their room
 finally:  # what the run left goes back to the system (why: model/core/runtime.py)
     tidy_after_run()

@@ -1,7 +1,13 @@
 """Page state that lives in the URL, so a shared link reopens the same view.
 
-A page declares its shareable widgets once; on the first run of a session the
-query parameters seed the widgets, and every run writes the widgets back.
+A page declares its shareable widgets once (`follow(PARAMS)` at its top); on the first run of
+a session the query parameters seed the widgets, and every run writes the widgets back (after
+the page has run: app/main.py, or sooner where a page calls `write_to_url` itself). The
+same link is what a lecturer's room sends its students (app/rooms.py), and a bookmark.
+
+Streamlit forgets a page's widgets when another page runs; each page's last view is kept
+per session, so that leaving a page and coming back finds it as it was (and a link that
+names none of its parameters reopens that view).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from typing import Any
 import streamlit as st
 
 _SEEDED = "_query_params_seeded"
+_VIEWS = "_page_views"  # this session's last view of each page: page -> {name: value}
+_FOLLOWED = "_followed_params"  # the params of the page running now (`follow`)
 
 
 @dataclass(frozen=True)
@@ -22,23 +30,57 @@ class Param:
     choices: Sequence[Any] | None = None  # valid values; others in a link are ignored
 
 
+def flag(text: str) -> bool:
+    """A switch in a link: True/1 or False/0 (what str() of a bool writes)."""
+    if text in ("True", "1"):
+        return True
+    if text in ("False", "0"):
+        return False
+    raise ValueError(f"not a switch: {text!r}")
+
+
+def _page(params: Mapping[str, Param]) -> str:
+    return ",".join(sorted(param.key for param in params.values()))
+
+
 def seed_from_url(params: Mapping[str, Param]) -> None:
-    """On a session's first run of the page, query parameters seed the widgets. Values that
-    do not parse or are not valid choices are ignored, so a hand-edited link cannot break
-    the page."""
+    """On a session's first run of the page, query parameters seed the widgets; a widget
+    Streamlit forgot (another page ran) is seeded again, from the link or else from this
+    page's last view. Values that do not parse or are not valid choices are ignored, so a
+    hand-edited link cannot break the page."""
     seeded: set[str] = st.session_state.setdefault(_SEEDED, set())
+    saved = st.session_state.get(_VIEWS, {}).get(_page(params), {})
+    named = any(name in st.query_params for name in params)
     for name, param in params.items():
-        if param.key in seeded:
+        forgotten = param.key not in st.session_state
+        if param.key in seeded and not forgotten:
             continue
         seeded.add(param.key)
-        if name not in st.query_params:
+        if name in st.query_params:
+            text = st.query_params[name]
+        elif forgotten and not named and name in saved:
+            text = saved[name]  # back on this page: its view as it was left
+        else:
             continue
         try:
-            value = param.kind(st.query_params[name])
+            value = param.kind(text)
         except (TypeError, ValueError):
             continue
         if param.choices is None or value in param.choices:
             st.session_state[param.key] = value
+
+
+def follow(params: Mapping[str, Param]) -> None:
+    """A page's view lives in its link: seeded now, written when the page has run."""
+    seed_from_url(params)
+    st.session_state[_FOLLOWED] = params
+
+
+def write_followed() -> None:
+    """app/main.py, after a page ran to its end: the view of a page that `follow`s."""
+    params = st.session_state.pop(_FOLLOWED, None)
+    if params is not None:
+        write_to_url(params)
 
 
 WRITTEN: list[Callable[[], None]] = []  # told each time a page has written its view
@@ -47,11 +89,13 @@ WRITTEN: list[Callable[[], None]] = []  # told each time a page has written its 
 def write_to_url(params: Mapping[str, Param]) -> None:
     """Write the page's view into its link; then tell the listeners (a lecturer's room takes
     the view from here, before the page's charts are drawn: app/rooms.py)."""
+    view = {}
     for name, param in params.items():
         if param.key in st.session_state:
-            value = str(st.session_state[param.key])
+            value = view[name] = str(st.session_state[param.key])
             if st.query_params.get(name) != value:
                 st.query_params[name] = value
+    st.session_state.setdefault(_VIEWS, {})[_page(params)] = view
     for listener in WRITTEN:
         listener()
 

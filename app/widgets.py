@@ -44,11 +44,19 @@ def example_picker(
     key: str, examples: dict[str, Any], fill: Callable[[Any], dict[str, str]]
 ) -> Any:
     """A select box of examples. Picking one writes `fill(example)` (text box key -> text)
-    into session state once, so what the user types stands until they pick another."""
-    choice = st.selectbox("Examples", list(examples), key=f"{key}_example")
-    if st.session_state.get(f"{key}_loaded") != choice:
-        st.session_state[f"{key}_loaded"] = choice
-        st.session_state.update(fill(examples[choice]))
+    into session state once, so what the user types stands until they pick another. A text
+    a link set first (app/state.py) stands too, and the box keeps its choice when its page
+    is left and come back to (Streamlit forgets the widget, not `{key}_loaded`)."""
+    state, box, loaded = st.session_state, f"{key}_example", f"{key}_loaded"
+    if box not in state and state.get(loaded) in examples:
+        state[box] = state[loaded]
+    choice = st.selectbox("Examples", list(examples), key=box)
+    if state.get(loaded) != choice:
+        first = loaded not in state
+        state[loaded] = choice
+        filled = fill(examples[choice])
+        if not (first and all(k in state for k in filled)):  # else a link's text stands
+            state.update(filled)
     return examples[choice]
 
 

@@ -1,10 +1,18 @@
 import streamlit as st
 
 from app import caches, widgets
+from app.state import Param, follow
 from model.hf.loading import MINILM_NAME
 
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "text": Param("bert_text"),
+    "layer": Param("bert_layer", int),
+    "head": Param("bert_head", int),
+}
+follow(PARAMS)
 st.title("BERT attention")
 st.caption(
     f"Model: {MINILM_NAME}. Each row of a heatmap is a query token; the colours show how much "

@@ -3,9 +3,20 @@ import pandas as pd
 import streamlit as st
 
 from app import caches, figures, tokens, widgets
+from app.state import Param, follow
 from model.analysis.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
 from model.core.capture import STACKS, Stack
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "first": Param("mask_first"),
+    "second": Param("mask_second"),
+    "layer": Param("mask_layer", int),
+    "head": Param("mask_head", int),
+    "sentence": Param("mask_item", int, [0, 1]),
+    "stack": Param("mask_stack", str, STACKS),
+}
+follow(PARAMS)
 st.title("Masks")
 st.markdown(
     "A mask says which keys each query may look at. Here `True` (dark) means *may attend*; "

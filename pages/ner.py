@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
+from app.state import Param, flag, follow
 from model.core.patching import Experiment
 from model.tasks.ner import ENTITY_TYPES, HUB_NER_NAME, NerResult, NerTagger
 
@@ -14,6 +15,17 @@ EXAMPLES = {
     "No entities": "what a lovely quiet morning , nothing to report",
 }
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "text": Param("ner_text"),
+    "model": Param("ner_model", str, ["ours", "hub"]),
+    "entity": Param("ner_entity", int),
+    "ablation": Param("ner_ablate_mode", str, ["zero", "mean"]),
+    "lens": Param("ner_lens", flag),
+    "patch": Param("ner_patch", flag),
+    "explain": Param("ner_explain", flag),
+}
+follow(PARAMS)
 st.title("Named entities")
 st.caption(
     "MiniLM fine-tuned (LoRA) on WNUT-16 tweets: people, places, companies, products, "

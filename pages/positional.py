@@ -2,9 +2,19 @@ import numpy as np
 import streamlit as st
 
 from app import figures, loaders, widgets
+from app.state import Param, follow
 from model.hf.encoding import max_length, run_with_capture
 from model.transformer.positional import sinusoidal_encoding
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "first": Param("pe_sentence_a"),
+    "second": Param("pe_sentence_b"),
+    "d_model": Param("pe_d_model", int),
+    "length": Param("pe_length", int),
+    "positions": Param("pe_bert_positions", int),
+}
+follow(PARAMS)
 st.title("Positional encodings")
 st.markdown(
     "Attention itself ignores order: shuffle the tokens and every weight moves with them. "

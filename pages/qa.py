@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
+from app.state import Param, flag, follow
 from model.core.patching import Experiment
 from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
 from model.tasks.qa_tf import Comparison, TFQAReader
@@ -53,6 +54,20 @@ EXAMPLES = {
     ),
 }
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "question": Param("qa_question"),
+    "context": Param("qa_context"),
+    "model": Param("qa_model", str, ["ours", "hub"]),
+    "framework": Param("qa_framework", str, FRAMEWORKS),
+    "layer": Param("qa_layer", int),
+    "head": Param("qa_head", int),
+    "ablation": Param("qa_ablate_mode", str, ["zero", "mean"]),
+    "lens": Param("qa_lens", flag),
+    "patch": Param("qa_patch", flag),
+    "explain": Param("qa_explain", flag),
+}
+follow(PARAMS)
 st.title("Question answering")
 st.caption(
     "MiniLM fine-tuned (LoRA) to point at the answer span in a context. It was trained "

@@ -4,9 +4,21 @@ import streamlit as st
 import torch
 
 from app import figures, loaders, widgets
+from app.state import Param, flag, follow
 from model.analysis.teaching import attention_steps, head_outputs, output_projection, soft_lookup
 from model.hf.encoding import max_length, run_with_capture
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "text": Param("steps_text"),
+    "layer": Param("steps_layer", int),
+    "head": Param("steps_head", int),
+    "token": Param("steps_token", int),
+    "q1": Param("steps_q1", float),
+    "q2": Param("steps_q2", float),
+    "scale": Param("steps_scale", flag),
+}
+follow(PARAMS)
 st.title("Attention step by step")
 st.markdown(
     "Scaled dot-product attention is four steps: **MatMul** $QK^T$, **Scale** by "

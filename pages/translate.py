@@ -13,6 +13,7 @@ from app import (
     tokens,
     widgets,
 )
+from app.state import Param, flag, follow
 from model.core.patching import Experiment
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
@@ -22,6 +23,20 @@ from model.tasks.translation import (
     sentence_scores,
 )
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {
+    "text": Param("tr_text"),
+    "model": Param("tr_model", str, ["ours", "hub"]),
+    "decoding": Param("tr_decoding", str, ["greedy", "beam search (4 beams)"]),
+    "layer": Param("tr_layer", int),
+    "head": Param("tr_head", int),
+    "step": Param("tr_step", int),
+    "ablation": Param("tr_ablate_mode", str, ["zero", "mean"]),
+    "lens": Param("tr_lens", flag),
+    "patch": Param("tr_patch", flag),
+    "explain": Param("tr_explain", flag),
+}
+follow(PARAMS)
 st.title("Translation")
 st.caption(
     "English to Spanish with a transformer this project trained from scratch (on "

@@ -1,8 +1,12 @@
 import streamlit as st
 
 from app import figures, training_queue, widgets
+from app.state import Param, follow
 from model.training.toy import Task, ToySetup, probe_attention, train_toy
 
+# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+PARAMS = {"task": Param("watch_task", str, ["reverse", "copy"]), "steps": Param("watch_steps", int)}
+follow(PARAMS)
 st.title("Watch attention form")
 st.markdown(
     "A tiny transformer (1 layer, 2 heads, d_model 32) learns to **copy** or **reverse** a "
