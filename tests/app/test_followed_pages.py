@@ -4,6 +4,8 @@ come back to keeps its view (Streamlit forgets a page's widgets when another pag
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -89,3 +91,36 @@ def test_leaving_a_page_and_coming_back_keeps_its_view():
     at.switch_page("../pages/home.py").run()
     at.switch_page("../pages/bert_attention.py").run()
     assert at.selectbox("bert_head").value == 11
+
+
+# What a hostile link may carry: a live outside link, a pixel fetched from elsewhere, raw
+# HTML and a template, in one value (and emoji and right-to-left text beside them).
+PAYLOAD = (
+    "[CLICK](HTTPS://EXAMPLE.ORG) ![X](HTTP://127.0.0.1:8899/PIXEL.PNG) "
+    "<img src=x onerror=alert(1)> {{7*7}} ${7*7} 😀 שלום"
+)
+# ...and what of it would be live if it reached the Markdown unescaped (app.text.escape puts a
+# backslash before each of these characters)
+MARKUP = re.compile(r"(?<!\\)\]\(HTTP|(?<!\\)!\[X|(?<!\\)<img")
+
+
+def shown_markdown(at: AppTest) -> list[str]:
+    """Every piece of Markdown or HTML the run asked the browser to render."""
+    kinds = ("markdown", "caption", "warning", "info", "error", "success", "title", "header")
+    return [str(e.value) for kind in (*kinds, "subheader") for e in at.get(kind)]
+
+
+@pytest.mark.parametrize("page", ["explorer", "architecture", "head_atlas", *CHANGES])
+def test_no_link_parameter_is_rendered_as_markup(page):
+    """Every parameter the page writes into its link, and `room` and `lecture`, carry the
+    payload: the page runs, and no Markdown it sends holds the payload's links, image or
+    HTML unescaped (typed text goes through app.text.escape)."""
+    names = set(open_page(f"{page}.py").query_params) | {rooms.ROOM_PARAM, "lecture"}
+    at = AppTest.from_file(MAIN, default_timeout=TIMEOUT).switch_page(f"../pages/{page}.py")
+    for name in names:
+        at.query_params[name] = PAYLOAD
+    at.run()  # the page opened from the link, as a browser opens it
+    assert not at.exception, [e.message for e in at.exception]
+    assert len(names) >= 3 and at.query_params.get(rooms.ROOM_PARAM) is not None
+    for text in shown_markdown(at):
+        assert not MARKUP.search(text), text
