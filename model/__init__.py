@@ -11,9 +11,11 @@
                   recomputation, explanations side by side, the logit lens, the teaching
                   pages' arithmetic
     training/     everything that trains
+    evaluation/   the evaluation commands' larger parts (faithfulness against baselines)
     train.py, evaluate.py, translate.py, atlas.py   the command lines
 
-Imports point one way: training -> tasks, analysis -> transformer, hf, tf, datasets -> core.
+Imports point one way: training, evaluation -> tasks, analysis -> transformer, hf, tf,
+datasets -> core.
 What serves (app/, pages/) imports training in two places only, the two pages that train in
 the browser, each through its one module: Watch attention form (training.toy) and Fine-tune
 on your data (training.upload); no command line is ever imported. tests/unit/test_layers.py

@@ -25,11 +25,13 @@ from typing import Any
 
 from tqdm import tqdm
 
+from model.core.runtime import lazy
+
 
 def evaluate_translation(args: argparse.Namespace) -> str:
-    import sacrebleu
-
     from model.tasks.translation import OurTranslator
+
+    sacrebleu = lazy("sacrebleu")
 
     translator = (
         OurTranslator.load(Path(args.checkpoint)) if args.checkpoint else OurTranslator.load()
@@ -63,10 +65,10 @@ def evaluate_everyday(translator: Any, args: argparse.Namespace) -> str:
     """The hand-written everyday set (data/everyday), ours (beam search) beside Apertium, the
     teacher (`apertium -u eng-spa`), per kind of sentence and overall; and the share of
     outputs, for the set as typed and in capitals, that repeat a 3-gram the source does not."""
-    import sacrebleu
-
     from model.datasets.corpus import apertium_translate
     from model.datasets.everyday import KINDS, everyday_test, repeats_a_trigram
+
+    sacrebleu = lazy("sacrebleu")
 
     pairs = everyday_test()[: args.limit or None]
     english = [p.english for p in pairs]
@@ -109,10 +111,11 @@ def evaluate_everyday(translator: Any, args: argparse.Namespace) -> str:
 
 
 def evaluate_ner(args: argparse.Namespace) -> str:
-    from seqeval.metrics import classification_report, f1_score
-
     from model.datasets.wnut import load_wnut, split_sentences
     from model.tasks.ner import NerTagger
+
+    seqeval = lazy("seqeval.metrics")
+    classification_report, f1_score = seqeval.classification_report, seqeval.f1_score
 
     tagger = NerTagger.load(Path(args.checkpoint)) if args.checkpoint else NerTagger.load()
     test = split_sentences(load_wnut())["test"][: args.limit or None]
@@ -305,8 +308,8 @@ def evaluate_families(args: argparse.Namespace) -> str:
 
 def evaluate_faithfulness(args: argparse.Namespace) -> str:
     """Every explanation's faithfulness beside a random and a model-free ranking
-    (model/analysis/faithfulness.py)."""
-    from model.analysis.faithfulness import evaluate
+    (model/evaluation/faithfulness.py)."""
+    from model.evaluation.faithfulness import evaluate
 
     return evaluate(args)
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from model.core.capture import AXES, AttentionCapture, Stack
 from model.core.errors import InputError
+from model.core.runtime import lazy
 from model.datasets.parses import ROOT, Parse
 from model.hf.encoding import Encoded, encode, max_length, run_with_capture
 
@@ -783,7 +784,7 @@ def query_key_layout(
     softmax ignores) and both scaled to the same mean norm (queries by c, keys by 1/c: every
     score unchanged), then t-SNE (scikit-learn) on both together. Returns the 2-D points
     of the queries and of the keys."""
-    from sklearn.manifold import TSNE
+    TSNE = lazy("sklearn.manifold").TSNE
 
     keys = keys - keys.mean(axis=0) + queries.mean(axis=0)
     q_norm = float(np.linalg.norm(queries, axis=1).mean()) or 1.0

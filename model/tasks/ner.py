@@ -35,6 +35,7 @@ from model.core.capture import AttentionCapture, capture
 from model.core.errors import CheckpointError, InputError
 from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.core.paths import CHECKPOINTS
+from model.core.runtime import lazy
 from model.hf.encoding import Encoded, encode
 from model.hf.loading import load_adapted, load_hub
 
@@ -437,7 +438,7 @@ class _Tagged:
 
 def f1(tagger: NerTagger, sentences: Sequence[tuple[Sequence[str], Sequence[str]]]) -> float:
     """Entity-level micro F1 (seqeval, 0..100) of the tagger on (words, gold tags) sentences."""
-    from seqeval.metrics import f1_score
+    f1_score = lazy("seqeval.metrics").f1_score
 
     gold = [list(tags) for _, tags in sentences]
     return 100 * float(f1_score(gold, [tagger.tag_words(words) for words, _ in sentences]))

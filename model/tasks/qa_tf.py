@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from model.core.capture import AttentionCapture, AttentionRecord
+from model.core.runtime import lazy
 from model.tasks.qa import QAReader, QAResult
 
 
@@ -32,7 +33,7 @@ class TFQAReader(QAReader):
 
     def __init__(self, model: Any, tokenizer: Any, name: str) -> None:
         super().__init__(model, tokenizer, name)
-        import tensorflow as tf
+        tf = lazy("tensorflow")
 
         # one graph per input shape, reused: the eager call is several times slower
         self._call = tf.function(model.call, reduce_retracing=True)

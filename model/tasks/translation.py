@@ -23,6 +23,7 @@ from model.core.capture import AttentionCapture, capture, instrument
 from model.core.errors import InputError
 from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
 from model.core.paths import CHECKPOINTS
+from model.core.runtime import lazy
 from model.transformer.checkpoint import load_checkpoint
 from model.transformer.decoding import (
     beam_search,
@@ -386,8 +387,7 @@ class SentenceScores:
 
 def sentence_scores(hypothesis: str, reference: str) -> SentenceScores:
     """One translation against its reference, with the metrics the corpus scores use."""
-    import sacrebleu
-
+    sacrebleu = lazy("sacrebleu")
     return SentenceScores(
         bleu=sacrebleu.sentence_bleu(hypothesis, [reference]).score,
         chrf=sacrebleu.sentence_chrf(hypothesis, [reference]).score,

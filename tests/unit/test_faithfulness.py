@@ -1,4 +1,4 @@
-"""The faithfulness command's baselines and statistics (model/analysis/faithfulness.py):
+"""The faithfulness command's baselines and statistics (model/evaluation/faithfulness.py):
 the model-free ranking of each task, the random one, and the bootstrap that decides which
 methods beat the model-free ranking."""
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.analysis import faithfulness as fa
 from model.core import attribution as at
+from model.evaluation import faithfulness as fa
 
 
 def subject(target, length: int = 8) -> at.Subject:

@@ -23,12 +23,13 @@ RANKS = {
     "model.training": 3,
     "model.train": 4,
     "model.evaluate": 4,
+    "model.evaluation": 3,  # the evaluation commands' parts, beside training
     "model.translate": 4,
     "model.atlas": 4,
     "app": 5,
     "pages": 6,
 }
-TRAINING = ("model.training", "model.train", "model.evaluate")
+TRAINING = ("model.training", "model.train", "model.evaluate", "model.evaluation")
 # The pages that train in the browser, and the one training module each may use: the only
 # imports of training by what serves.
 TRAINING_PAGES = {"pages.finetune": "model.training.upload", "pages.watch": "model.training.toy"}

@@ -56,6 +56,25 @@ def test_preload_imports_every_module_the_code_imports_but_those_left_on_purpose
     assert not any(name in loaded for name in NOT_PRELOADED)  # TensorFlow stays lazy
 
 
+def test_what_is_left_to_first_use_is_imported_one_thread_at_a_time_and_nowhere_else():
+    """The modules a server does not preload are imported through runtime.lazy (its lock),
+    never by an import statement, and `lazy` names no other."""
+    from model.core.runtime import ON_FIRST_USE, lazy
+
+    imported = _imported_names()
+    assert not set(imported) & set(ON_FIRST_USE), "import them with model.core.runtime.lazy"
+    named = set()
+    for folder in ("app", "model", "pages"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "lazy":
+                    argument = node.args[0]
+                    named.add(argument.value if isinstance(argument, ast.Constant) else "?")
+    assert named - {"?"} <= set(ON_FIRST_USE) and len(named) >= 6
+    with pytest.raises(ValueError, match="with the rest"):
+        lazy("pandas")
+
+
 def test_the_loading_thread_lets_pages_run_even_when_it_fails(monkeypatch):
     from app import loaders, serve
 
