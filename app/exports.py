@@ -3,7 +3,9 @@
 Plotly's toolbar has one image button, set to PNG (app/widgets.py). A small script, run once
 in the page, adds an "SVG" button beside it on every chart, present and future: it asks the
 same download for format "svg" (Plotly draws its charts as SVG, so the file is the chart's
-own vectors, text as text).
+own vectors, text as text). The button is one to the keyboard too (focus, Enter, Space), and
+the same script lets a formula that scrolls take focus (WCAG: a scrolling region must be
+reachable by keyboard).
 """
 
 from __future__ import annotations
@@ -18,23 +20,39 @@ SCRIPT = """<script>
   const add = () => document.querySelectorAll(".js-plotly-plot").forEach((chart) => {
     const camera = chart.querySelector('.modebar-btn[data-title^="Download plot"]');
     if (!camera || chart.querySelector(".BUTTON")) return;
-    const button = document.createElement("a");
+    const button = document.createElement("a");  // a button to the keyboard and screen readers
     button.className = "modebar-btn BUTTON";
     button.setAttribute("rel", "tooltip");
+    button.setAttribute("role", "button");
+    button.setAttribute("tabindex", "0");
+    button.setAttribute("aria-label", "Download plot as SVG");
     button.setAttribute("data-title", "Download plot as SVG");
     button.setAttribute("data-testid", "BUTTON");
     button.textContent = "SVG";
     button.style.cssText = "font: bold 9px sans-serif; padding: 3px 2px; cursor: pointer;";
-    button.addEventListener("click", () => {
+    const download = () => {
       const options = chart._context.toImageButtonOptions;
       const format = options.format;
       options.format = "svg";
       try { camera.click(); } finally { options.format = format; }
+    };
+    button.addEventListener("click", download);
+    button.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") { event.preventDefault(); download(); }
     });
     camera.after(button);
   });
-  new MutationObserver(add).observe(document.body, { childList: true, subtree: true });
+  // A formula wider than its column scrolls: it takes focus, so a keyboard can scroll it.
+  const formulas = () => document.querySelectorAll(".katex-display").forEach((formula) => {
+    if (formula.hasAttribute("tabindex")) return;
+    formula.setAttribute("tabindex", "0");
+    formula.setAttribute("role", "group");
+    formula.setAttribute("aria-label", "formula (scrolls sideways when wide)");
+  });
+  new MutationObserver(() => { add(); formulas(); })
+    .observe(document.body, { childList: true, subtree: true });
   add();
+  formulas();
 })();
 </script>""".replace("BUTTON", SVG_BUTTON)
 

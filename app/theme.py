@@ -9,7 +9,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 LECTURE_KEY = "lecture_mode"
-CSS = Path(__file__).resolve().parent / "styles" / "lecture.css"
+STYLES = Path(__file__).resolve().parent / "styles"
+BASE_CSS = STYLES / "base.css"  # every page: contrast and focus (WCAG 2.1 AA)
+CSS = STYLES / "lecture.css"
 LECTURE_COLORSCALE = "Greys"  # black on white reads best on a projector
 
 
@@ -35,7 +37,8 @@ def lecture_toggle() -> None:
     # The styles go in the sidebar, below the switch, and an empty style stands in when off:
     # an element that appeared at the top of the page in lecture mode only shifted every
     # element below it, and the browser mounted them anew, emptying the text boxes.
-    st.sidebar.html(CSS if lecture_mode() else "<style></style>")
+    styles = BASE_CSS.read_text() + (CSS.read_text() if lecture_mode() else "")
+    st.sidebar.html(f"<style>{styles}</style>")
 
 
 LECTURE_SCALE = 1.4  # charts, their cells and their labels grow by this much
@@ -98,31 +101,21 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
             trace["line"] = line
         data.append(trace)
     return go.Figure(data=data, layout=layout)
-    figure = go.Figure(figure)
-    height = figure.layout.height or 450
-    figure.update_layout(
-        font={"size": 20, "color": "#000000"},
-        title_font={"size": 24},
-        paper_bgcolor="#ffffff",
-        plot_bgcolor="#ffffff",
-        height=round(height * LECTURE_SCALE),
-    )
-    title = figure.layout.title.text
-    if title and "<br>" not in title:  # lines of TITLE_CHARS fit a half-width chart
-        figure.layout.title.text = "<br>".join(textwrap.wrap(title, TITLE_CHARS))
-    for axis in (*figure.select_xaxes(), *figure.select_yaxes()):
-        size = axis.tickfont.size
-        axis.tickfont.size = min(20, round(size * LECTURE_SCALE)) if size else 16
-        axis.tickfont.color = axis.title.font.color = "#000000"  # not Plotly's grey
-    heatmaps = lambda t: t.type == "heatmap"  # noqa: E731
-    figure.update_traces(colorscale=LECTURE_COLORSCALE, selector=lambda t: heatmaps(t) and
-                         t.zmid is None)  # fmt: skip
-    # the colour bar's title beside it, not above its top number, where larger type met it
-    figure.update_traces(colorbar={"title": {"side": "right"}}, selector=heatmaps)
-    for shape in figure.layout.shapes:  # white gaps vanish against grey maps on white
-        if shape.line.color == "white":
-            shape.line.color = LECTURE_SEPARATOR
-    for trace in figure.select_traces(selector={"type": "scatter"}):
-        if trace.mode and "lines" in trace.mode:  # thicker, but weights drawn as widths stay so
-            trace.line.width = (trace.line.width or 2) * 2
+
+
+CHART_TEXT = "#31333f"  # Streamlit's own text colour: 12.6:1 on white (its chart grey: 3.72:1)
+
+
+def readable_text(figure: go.Figure, colour: str = CHART_TEXT) -> go.Figure:
+    """Every text of a chart at AA contrast on white: its font, each axis's ticks and title,
+    each colour bar's. Set on the figure itself, where Streamlit's chart theme (which draws
+    tick labels and axis titles #808495) cannot override it. In place; about 5 ms a chart."""
+    figure.update_layout(font_color=colour, legend_font_color=colour)
+    figure.update_xaxes(tickfont_color=colour, title_font_color=colour)
+    figure.update_yaxes(tickfont_color=colour, title_font_color=colour)
+    figure.update_traces(colorbar_tickfont_color=colour, colorbar_title_font_color=colour,
+                         selector={"type": "heatmap"})  # fmt: skip
+    if figure.layout.coloraxis.colorbar is not None:
+        figure.update_layout(coloraxis_colorbar_tickfont_color=colour,
+                             coloraxis_colorbar_title_font_color=colour)  # fmt: skip
     return figure

@@ -14,7 +14,7 @@ import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
 from app.slots import model_slot
-from app.theme import lecture_mode, style_figure
+from app.theme import CHART_TEXT, lecture_mode, readable_text, style_figure
 from model.core.capture import AblationMode, Stack, ablate
 from model.core.errors import InputError
 from model.hf.encoding import Encoded, encode
@@ -129,8 +129,9 @@ def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any
     if found is not None:
         found.append(figure)
         return None
+    lecture = lecture_mode()
     return st.plotly_chart(
-        style_figure(figure, lecture_mode()),
+        readable_text(style_figure(figure, lecture), "#000000" if lecture else CHART_TEXT),
         key=key,
         config={"displaylogo": False, "toImageButtonOptions": {"format": image, "scale": 2}},
         **kwargs,

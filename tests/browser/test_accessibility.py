@@ -1,0 +1,97 @@
+"""WCAG 2.1 AA on the app's own content, measured where a student reads it: axe-core (bundled
+by axe-playwright-python, offline) on every page in both modes in Chromium, at a projector's
+1280x720; and the text of every chart, which axe cannot see (Plotly draws it as SVG), read
+back from the page with its computed colour against the chart's background.
+
+Excluded, and said here: Streamlit's own sidebar navigation (`stSidebarNav`), whose list
+markup (`<ul>` holding `<div>`s) is the framework's, not the app's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.navigation import PAGES
+from tests.browser.conftest import ARTIFACTS
+from tests.browser.test_pages import wait_for_app
+
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+STREAMLIT_OWN = [["[data-testid='stSidebarNav']"]]
+AA = 4.5
+
+# The lowest contrast of any text in the page's charts: fill against white (every chart's
+# background is white in both modes), by WCAG's relative luminance.
+CHART_TEXT = """() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92
+                                        : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const found = [];
+  document.querySelectorAll(".js-plotly-plot .main-svg text").forEach((t) => {
+    if (!t.textContent.trim() || t.getBBox().width === 0) return;
+    const fill = getComputedStyle(t).fill.match(/\\d+(\\.\\d+)?/g);
+    if (!fill) return;
+    const opacity = fill.length > 3 ? Number(fill[3]) : 1;
+    const rgb = fill.slice(0, 3).map(Number).map((v) => v * opacity + 255 * (1 - opacity));
+    found.push([t.textContent.slice(0, 30), 1.05 / (lum(rgb) + 0.05)]);
+  });
+  return found;
+}"""
+
+
+def slug(info) -> str:
+    name = info.path.rsplit("/", 1)[-1].removesuffix(".py")
+    return "" if name == "home" else name
+
+
+@pytest.fixture(scope="module")
+def audit(app_url, browser):
+    """Every page in both modes: (axe's violations, the chart texts below AA) per view."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    found = {}
+    read = 0  # chart texts measured
+    for mode in ("", "?lecture=1"):
+        for info in PAGES:
+            page.goto(f"{app_url}/{slug(info)}{mode}")
+            wait_for_app(page)
+            page.wait_for_timeout(500)  # the charts' text laid out
+            result = Axe().run(
+                page,
+                context={"exclude": STREAMLIT_OWN},
+                options={"runOnly": {"type": "tag", "values": TAGS}},
+            )
+            texts = page.evaluate(CHART_TEXT)
+            read += len(texts)
+            low = [(text, round(ratio, 2)) for text, ratio in texts if ratio < AA]
+            found[f"{info.title}{' (lecture)' if mode else ''}"] = (
+                [(v["id"], len(v["nodes"]), v["nodes"][0]["target"]) for v in
+                 result.response["violations"]],
+                low,
+            )  # fmt: skip
+    context.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "accessibility.json").write_text(json.dumps(found, indent=1) + "\n")
+    violations = sum(n for axe, _ in found.values() for _, n, _ in axe)
+    contrast = sum(len(low) for _, low in found.values())
+    print(
+        f"accessibility: {len(PAGES)} pages x 2 modes checked, app violations {violations}, "
+        f"contrast below {AA} {contrast} of {read:,} chart texts"
+    )
+    assert read > 100  # the charts were there to be read
+    return found
+
+
+def test_axe_finds_no_wcag_aa_violation_in_the_apps_own_content(audit):
+    broken = {view: axe for view, (axe, _) in audit.items() if axe}
+    assert broken == {}, json.dumps(broken, indent=1)
+
+
+def test_every_chart_text_reads_at_aa_contrast(audit):
+    low = {view: texts for view, (_, texts) in audit.items() if texts}
+    assert low == {}, low
