@@ -42,6 +42,7 @@ CODE_BOX = "room_code"
 REFUSED = "room_refused"  # a link's code that is not a code (room_store.well_formed)
 PAUSED = "room_paused"  # the store is lost: since when (time.monotonic)
 MISSED = "room_missed"  # when this session's wrong codes were tried (time.monotonic)
+NOTICE_S = 8.0  # how long a notice stays at the top of the page, through the reruns it causes
 PAUSED_NOTICE = (
     "The rooms' store cannot be reached: the room is paused and everyone keeps the view they "
     "have. It goes on by itself, under the same code, as soon as the store is back."
@@ -112,7 +113,7 @@ def _publish(code: str, token: str) -> None:
     except room_store.RoomError as error:
         st.session_state.pop(PRESENTING, None)
         st.session_state.pop(PAUSED, None)
-        st.session_state[NOTICE] = f"The room {code} is closed: {error}"
+        notify(f"The room {code} is closed: {error}")
         return
     _paused(False)
 
@@ -123,11 +124,10 @@ def _paused(lost: bool) -> bool:
     if lost == (PAUSED in state):
         return False
     if lost:
-        state[PAUSED] = time.monotonic()
-        state[NOTICE] = PAUSED_NOTICE
+        state[PAUSED] = time.monotonic()  # said while it lasts (`panel`)
     else:
         state.pop(PAUSED)
-        state[NOTICE] = BACK_NOTICE
+        notify(BACK_NOTICE)
     return True
 
 
@@ -136,7 +136,7 @@ def open_room() -> None:
     try:
         opened = room_store.store().open()
     except room_store.RoomError as error:
-        st.session_state[NOTICE] = str(error)
+        notify(str(error))
         return
     st.session_state[PRESENTING] = (opened.code, opened.token)
     st.session_state.pop(FOLLOWING, None)
@@ -156,20 +156,18 @@ def join(code: str) -> None:
     missed = [t for t in st.session_state.get(MISSED, []) if now - t < MISS_WINDOW_S]
     if len(missed) >= MISSES:  # codes are not to be guessed
         wait = MISS_WINDOW_S - (now - missed[0])
-        st.session_state[NOTICE] = (
-            f"{MISSES} wrong codes in a minute: wait {wait:.0f} s before trying another."
-        )
+        notify(f"{MISSES} wrong codes in a minute: wait {wait:.0f} s before trying another.")
         st.session_state[REFUSED] = code
         return
     if not room_store.well_formed(code):  # never looked up, never shown back
-        st.session_state[NOTICE] = str(room_store.NotACode())
+        notify(str(room_store.NotACode()))
         st.session_state[REFUSED] = code  # not tried again from the link on every run
         st.session_state[MISSED] = [*missed, now]
         return
     try:
         view = room_store.store().view(code)
     except room_store.RoomError as error:
-        st.session_state[NOTICE] = str(error)
+        notify(str(error))
         st.session_state[LEFT] = code  # not joined again from the link on every run
         if isinstance(error, room_store.NoSuchRoom):
             st.session_state[MISSED] = [*missed, now]
@@ -182,7 +180,7 @@ def join(code: str) -> None:
 def join_typed() -> None:
     typed = st.session_state.get(CODE_BOX, "")
     if not room_store.normalise(typed):
-        st.session_state[NOTICE] = "Type the room's code first."
+        notify("Type the room's code first.")
         return
     join(typed)
 
@@ -200,17 +198,29 @@ def _stop_following(notice: str) -> None:
     state = st.session_state
     state[LEFT] = state.pop(FOLLOWING)
     state.pop(PAUSED, None)
-    state[NOTICE] = notice
+    notify(notice)
     st.rerun(scope="app")
 
 
 # -- the sidebar panel --------------------------------------------------------------------------
+def notify(text: str) -> None:
+    """Say `text` at the top of the page for NOTICE_S (a notice often causes reruns of its
+    own: a follower's page applies the view that comes back, and one run's notice was gone
+    before it could be read)."""
+    st.session_state[NOTICE] = (text, time.monotonic() + NOTICE_S)
+
+
 def panel() -> None:
     """The sidebar's Room panel; what happened to the room (closed, store lost, a wrong code)
     is said at the top of the page, where lecturer and students look, not in the panel."""
     state = st.session_state
-    if NOTICE in state:
-        st.warning(state.pop(NOTICE), icon=":material/meeting_room:")
+    text, until = state.get(NOTICE, ("", 0.0))
+    if PAUSED in state:
+        st.warning(PAUSED_NOTICE, icon=":material/meeting_room:")
+    elif text and time.monotonic() < until:
+        st.warning(text, icon=":material/meeting_room:")
+    else:
+        state.pop(NOTICE, None)
     with st.sidebar.expander("Room", expanded=PRESENTING in state or FOLLOWING in state):
         if PRESENTING in state:
             presenting()
@@ -275,7 +285,7 @@ def count() -> None:
         st.rerun(scope="app")
     except room_store.RoomError as error:
         st.session_state.pop(PRESENTING, None)
-        st.session_state[NOTICE] = str(error)
+        notify(str(error))
         st.rerun(scope="app")
     st.caption(f"{followers} following")
 

@@ -107,7 +107,7 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
     started.append(start_redis(port))  # Redis is back, empty, as compose restarts it
     began = time.monotonic()
     for _, watched in [(lecturer_context, lecturer), *students]:
-        watched.page.get_by_text("store is back").first.wait_for(timeout=30_000)
+        watched.page.get_by_text("store is back: the room goes on").first.wait_for(timeout=30_000)
     rejoined = time.monotonic() - began
     record_timings({"room: store restart to everyone following again (s)": rejoined})
     teacher.locator("[data-testid='stSelectbox']").filter(has_text="Head").first.click()
