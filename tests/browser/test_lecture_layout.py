@@ -27,7 +27,7 @@ TAB_CHARTS = {"Head statistics": 0, "bertviz": 0, "Explanations": 0, "Logit lens
               "Patching": 0, "Compare": 2}  # fmt: skip
 # what else a view must not cut: tab bars that scroll, formulas wider than their box
 OVERFLOW = """() => [
-    ...[...document.querySelectorAll('[data-baseweb="tab-list"]')]
+    ...[...document.querySelectorAll('[role="tablist"], [data-baseweb="tab-list"]')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => 'tab bar: ' + e.textContent),
     ...[...document.querySelectorAll('.katex-display, .stMarkdown')]
         .filter(e => e.scrollWidth > e.clientWidth + 4)  // KaTeX's italic overhang: 2 px
