@@ -5,7 +5,7 @@ in the page, adds an "SVG" button beside it on every chart, present and future: 
 same download for format "svg" (Plotly draws its charts as SVG, so the file is the chart's
 own vectors, text as text). The button is one to the keyboard too (focus, Enter, Space), and
 the same script lets a formula that scrolls take focus (WCAG: a scrolling region must be
-reachable by keyboard).
+reachable by keyboard) and names each chart by its text alternative (app/chart_text.py).
 """
 
 from __future__ import annotations
@@ -42,6 +42,14 @@ SCRIPT = """<script>
     });
     camera.after(button);
   });
+  // Each chart is named by its text alternative (app/chart_text.py, in its layout's meta).
+  const names = () => document.querySelectorAll(".js-plotly-plot").forEach((chart) => {
+    const summary = chart.layout && chart.layout.meta && chart.layout.meta.summary;
+    if (summary && chart.getAttribute("aria-label") !== summary) {
+      chart.setAttribute("role", "figure");
+      chart.setAttribute("aria-label", summary);
+    }
+  });
   // A formula wider than its column scrolls: it takes focus, so a keyboard can scroll it.
   const formulas = () => document.querySelectorAll(".katex-display").forEach((formula) => {
     if (formula.hasAttribute("tabindex")) return;
@@ -49,10 +57,11 @@ SCRIPT = """<script>
     formula.setAttribute("role", "group");
     formula.setAttribute("aria-label", "formula (scrolls sideways when wide)");
   });
-  new MutationObserver(() => { add(); formulas(); })
+  new MutationObserver(() => { add(); formulas(); names(); })
     .observe(document.body, { childList: true, subtree: true });
   add();
   formulas();
+  names();
 })();
 </script>""".replace("BUTTON", SVG_BUTTON)
 

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
+from app.chart_text import describe
 from app.slots import model_slot
 from app.theme import CHART_TEXT, lecture_mode, readable_text, style_figure
 from model.core.capture import AblationMode, Stack, ablate
@@ -130,6 +131,7 @@ def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any
         found.append(figure)
         return None
     lecture = lecture_mode()
+    figure.update_layout(meta={"summary": describe(figure)})  # its text alternative
     return st.plotly_chart(
         readable_text(style_figure(figure, lecture), "#000000" if lecture else CHART_TEXT),
         key=key,
