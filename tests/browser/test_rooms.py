@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.browser.test_proxy import NGINX, behind_nginx, need
 from tests.services import free_port, start_redis
 
 TEXT = "Lecturers in Lisbon show attention heads to the class."
+MEASURED: dict = {"followed": [], "live": None}  # for the module's `rooms:` line
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +101,24 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
 
     redis.terminate()  # Redis is lost mid-lecture
     redis.wait(timeout=10)
+    teacher.get_by_text("Paused: the store cannot be reached").first.wait_for(timeout=30_000)
     for _, watched in students:
         watched.page.get_by_text("cannot be reached").first.wait_for(timeout=30_000)
+        watched.page.get_by_text("Room paused").first.wait_for(timeout=30_000)
         assert head_param(watched.page) == "5"  # the view stays
         watched.assert_clean()
 
     started.append(start_redis(port))  # Redis is back, empty, as compose restarts it
     began = time.monotonic()
-    for _, watched in [(lecturer_context, lecturer), *students]:
-        watched.page.get_by_text("store is back: the room goes on").first.wait_for(timeout=30_000)
+    # the room goes on: the lecturer counts followers again, each student follows again (both
+    # panels said "Paused" while the store was lost; the notice that it is back lasts 8 s)
+    teacher.get_by_text(re.compile(r"^\d+ following$")).first.wait_for(timeout=30_000)
+    for _, watched in students:
+        watched.page.get_by_text("Following room").first.wait_for(timeout=30_000)
     rejoined = time.monotonic() - began
     record_timings({"room: store restart to everyone following again (s)": rejoined})
+    MEASURED["rejoin"] = rejoined
+    MEASURED["followed"].append("Attention explorer")
     teacher.locator("[data-testid='stSelectbox']").filter(has_text="Head").first.click()
     teacher.get_by_role("option", name="7", exact=True).click()
     for _, watched in students:  # under the same code, without typing it again
@@ -119,3 +128,83 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
         watched.assert_clean()
     for context, _ in [(lecturer_context, lecturer), *students]:
         context.close()
+
+
+def follow_in_menu(page, title: str) -> None:
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    wait_for_app(page)
+
+
+def test_students_follow_the_bert_page_and_a_task_page(room_servers, browser):
+    """Every page writes its view into its link (app/state.py): the BERT page's head and a
+    task page's text reach students on both replicas, as the explorer's do."""
+    url, replicas, _, _ = room_servers
+    lecturer_context, lecturer = new_page(browser, url)
+    teacher = lecturer.page
+    teacher.get_by_text("Room", exact=True).first.click()
+    teacher.get_by_role("button", name="Present to a room").click()
+    wait_for_app(teacher)
+    shown = teacher.get_by_text(re.compile(r"^Room [A-Z2-9]{6}")).first
+    shown.wait_for()
+    code = re.search(r"Room ([A-Z2-9]{6})", shown.inner_text()).group(1)
+    students = [new_page(browser, f"{replica}/?room={code}") for replica in replicas]
+
+    follow_in_menu(teacher, "BERT attention")
+    teacher.locator("[data-testid='stSelectbox']").filter(has_text="Head").first.click()
+    teacher.get_by_role("option", name="6", exact=True).click()
+    for _, watched in students:  # the head the issue saw every student miss
+        watched.page.wait_for_function(
+            "() => location.pathname.endsWith('/bert_attention')"
+            " && new URL(location.href).searchParams.get('head') === '6'", timeout=60_000
+        )  # fmt: skip
+    MEASURED["followed"].append("BERT attention")
+
+    follow_in_menu(teacher, "Named entities")
+    box = teacher.get_by_label("Text", exact=True)
+    box.fill(TEXT)
+    box.press("Control+Enter")
+    wait_for_app(teacher)
+    for _, watched in students:
+        watched.page.wait_for_function(
+            "(text) => location.pathname.endsWith('/ner') && "
+            "[...document.querySelectorAll('textarea')].some(t => t.value === text)",
+            arg=TEXT, timeout=60_000,
+        )  # fmt: skip
+        watched.assert_clean()
+    MEASURED["followed"].append("Named entities")
+    for context, _ in [(lecturer_context, lecturer), *students]:
+        context.close()
+
+
+LINKS = (
+    "/?room=[CLICK](HTTPS://EXAMPLE.ORG)",
+    "/?room=![X](HTTP://127.0.0.1:8899/PIXEL.PNG)",
+    "/bert_attention?text=![X](HTTP://127.0.0.1:8899/PIXEL.PNG)&head=[CLICK](HTTPS://EXAMPLE.ORG)",
+)
+LIVE = """() => document.querySelectorAll(
+    'a[href*="EXAMPLE.ORG" i], img[src*="8899"], img[src*="PIXEL" i]').length"""
+
+
+def test_a_links_markup_never_becomes_a_live_link_or_image(room_servers, browser):
+    url, _, _, _ = room_servers
+    live = 0
+    for link in LINKS:
+        context, watched = new_page(browser, url + link)
+        watched.page.wait_for_timeout(1000)
+        live += watched.page.evaluate(LIVE)
+        requested: list[str] = []  # anything asked of the pixel's address (not a URL naming it)
+        watched.page.on(
+            "request",
+            lambda r, seen=requested: urlsplit(r.url).port == 8899 and seen.append(r.url),
+        )
+        watched.page.reload()
+        wait_for_app(watched.page)
+        live += len(requested)
+        context.close()
+    MEASURED["live"] = live
+    assert live == 0
+    followed = MEASURED["followed"]
+    print(
+        f"rooms: {len(followed)} of 3 pages followed ({', '.join(followed)}), store restart "
+        f"rejoin {MEASURED.get('rejoin', float('nan')):.1f} s, markup from links {live}"
+    )
