@@ -102,6 +102,17 @@ def _prepared(build: Callable[[], Subject]) -> Prepared:
     return prepare(subject)
 
 
+def removed_note(found: Explanation) -> str:
+    """What removal did for this model (a tokenizer without a mask token says its fallback)."""
+    if not found.removed_as:
+        return REMOVED
+    return (
+        f"A token is removed by replacing it with {found.removed_as}: occlusion removes each "
+        "in turn, integrated gradients start from every token removed. Special tokens are "
+        "never removed."
+    )
+
+
 def integration_note(found: Explanation) -> str:
     """Integrated gradients' steps and signed error, against what it integrates."""
     relative = found.relative_delta or 0.0
@@ -131,7 +142,7 @@ def show(found: Explanation, key: str, name: str) -> None:
             "Each strip is scaled by its largest value on the text's own tokens; on special "
             "tokens, where attention often piles up, it is clipped (the hover has every value)."
         )
-        st.caption(REMOVED)
+        st.caption(removed_note(found))
         if found.delta is not None:
             st.caption(integration_note(found))
         if "flow" not in found.rows:

@@ -47,6 +47,7 @@ class Explanation:
     stack: str  # the attention stack whose rows stand for the output
     steps: int | None = None  # the Gauss-Legendre nodes integrated gradients took
     change: float | None = None  # f(x) - f(baseline), what delta is measured against
+    removed_as: str = ""  # what removal does, in words (Subject.removed_as)
 
     @property
     def relative_delta(self) -> float | None:
@@ -104,6 +105,7 @@ class Prepared:
     delta: float | None  # integrated gradients' (as Explanation's)
     steps: int | None = None
     change: float | None = None
+    removed_as: str = ""
 
     @property
     def nbytes(self) -> int:
@@ -120,7 +122,7 @@ class Prepared:
             **self.scores,
         }
         return Explanation(self.target, self.tokens, self.removable, rows, self.delta, self.stack,
-                           self.steps, self.change)  # fmt: skip
+                           self.steps, self.change, self.removed_as)  # fmt: skip
 
 
 def prepare(
@@ -141,7 +143,7 @@ def prepare(
     scores, ig = attributions(subject, methods, steps)
     return Prepared(
         subject.target.name, subject.tokens, subject.removable, stack, picked, fixed, scores,
-        *((ig.delta, ig.steps, ig.change) if ig else (None, None, None)),
+        *((ig.delta, ig.steps, ig.change) if ig else (None, None, None)), subject.removed_as,
     )  # fmt: skip
 
 

@@ -155,6 +155,7 @@ class Subject:
     batch: int = BATCH  # inputs per forward pass (Captum's internal batch): memory's bound
     # per-token inputs that follow removal: input name -> the value a removed token takes
     follow: Mapping[str, int] = field(default_factory=dict)
+    removed_as: str = ""  # what removal does, in words (Removal.said, and what follows it)
 
     @classmethod
     def of(
@@ -168,6 +169,7 @@ class Subject:
         embedding: nn.Module | None = None,
         ids: str = "input_ids",
         follow: Mapping[str, int] | None = None,
+        removed_as: str = "",
     ) -> Subject:
         """A Hugging Face model (or any taking keyword inputs): `inputs[ids]` is explained,
         the other inputs (attention mask, segments, a decoder's prefix) stay as they are,
@@ -199,7 +201,8 @@ class Subject:
         else:
             layer = model.get_input_embeddings()  # type: ignore[operator]
         return cls(model, run, target, layer, original, tuple(tokens),
-                   tuple(not s for s in special), removed_id, follow=follow)  # fmt: skip
+                   tuple(not s for s in special), removed_id, follow=follow,
+                   removed_as=removed_as)  # fmt: skip
 
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         return self.target.logit(self.run(batch))
@@ -222,13 +225,34 @@ class Subject:
         return torch.cat(out).double()
 
 
-def removal_id(tokenizer: Any) -> int:
-    """The id a removed token becomes: the mask token, else the unknown, else padding."""
-    for name in ("mask_token_id", "unk_token_id", "pad_token_id", "eos_token_id"):
+@dataclass(frozen=True)
+class Removal:
+    id: int  # what a removed token becomes
+    said: str  # the same in words, and why when it is a fallback
+
+
+REMOVERS = {"mask_token_id": "mask token", "unk_token_id": "unknown token",
+            "pad_token_id": "padding token", "eos_token_id": "end token"}  # fmt: skip
+
+
+def removal(tokenizer: Any) -> Removal:
+    """What a removed token becomes: the mask token, else the unknown, else padding, else the
+    end token; a fallback says which tokens the tokenizer lacks."""
+    lacking: list[str] = []
+    for name, what in REMOVERS.items():
         value = getattr(tokenizer, name, None)
-        if value is not None:
-            return int(value)
+        if value is None:
+            lacking.append(what)
+            continue
+        convert = getattr(tokenizer, "convert_ids_to_tokens", None)
+        token = str(convert(int(value))) if convert else f"(id {int(value)})"
+        why = f" (this tokenizer has no {' and no '.join(lacking)})" if lacking else ""
+        return Removal(int(value), f"the {what} {token}{why}")
     raise ValueError("the tokenizer has no mask, unknown, padding or end token to remove with")
+
+
+def removal_id(tokenizer: Any) -> int:
+    return removal(tokenizer).id
 
 
 @dataclass(frozen=True)
@@ -281,7 +305,8 @@ def attribute(
         if inputs is None or target is None:
             raise ValueError("attribute(model, inputs, target): the inputs and the target")
         subject = Subject.of(subject, inputs.inputs, target, inputs.tokens, inputs.special,
-                             inputs.removed_id, follow=inputs.follow)  # fmt: skip
+                             inputs.removed_id, follow=inputs.follow,
+                             removed_as=inputs.removed_as)  # fmt: skip
     attr = lazy("captum.attr")
     FeatureAblation, LayerIntegratedGradients = attr.FeatureAblation, attr.LayerIntegratedGradients
     LayerGradientXActivation = attr.LayerGradientXActivation

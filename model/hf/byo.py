@@ -31,7 +31,7 @@ import torch
 import transformers
 from transformers import AutoConfig, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from model.core.attribution import Subject, TokenAt, removal_id
+from model.core.attribution import Subject, TokenAt
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.instrument import instrument
@@ -375,7 +375,8 @@ def explain(
     owner = cast(Any, model).get_encoder() if family.kind == "seq2seq" else model
     subject = Subject.of(
         model, inputs, TokenAt(position, token, name=f"{what}: '{name}'"), encoded.tokens,
-        encoded.special, removal_id(tokenizer), embedding=owner.get_input_embeddings(),
+        encoded.special, encoded.removed_id, embedding=owner.get_input_embeddings(),
+        removed_as=encoded.removed_as,
     )  # fmt: skip
     batch = batch_for(model.config, len(encoded.tokens), gradients=True)
     if family.kind == "decoder" and _keeps_logits(model):

@@ -9,7 +9,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
-from model.core.attribution import removal_id
+from model.core.attribution import removal
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 
@@ -25,6 +25,7 @@ class Encoded:
     dropped: int  # tokens cut off to fit max_length
     offsets: tuple[tuple[int, int], ...] = ()  # characters of each token in its segment
     removed_id: int = 0  # what a removed token becomes (model.core.attribution.removal_id)
+    removed_as: str = ""  # the same in words (model.core.attribution.Removal.said)
     # per-token inputs a removed token resets: name -> value (model.core.attribution.Subject)
     follow: dict[str, int] = field(default_factory=dict)
 
@@ -103,7 +104,8 @@ def encode(
         segments=tuple(int(s) for s in segments),
         dropped=max(0, len(full) - len(ids)),
         offsets=tuple((int(a), int(b)) for a, b in offsets),
-        removed_id=removal_id(tokenizer),
+        removed_id=removal(tokenizer).id,
+        removed_as=removal(tokenizer).said,
     )
 
 

@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import torch
 
-from model.core.attribution import LabelAt, Subject, removal_id
+from model.core.attribution import LabelAt, Subject, removal
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import CheckpointError, InputError
 from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
@@ -338,6 +338,7 @@ class NerTagger:
             )
         label2id = {label: i for i, label in self.id2label.items()}
         tags = [("B-" if k == 0 else "I-") + entity.label for k in range(len(entity.words))]
+        casing = uses_casing(self.model)  # the tagger reads capitals: they go with the piece
         return Subject.of(
             self.model,
             inputs,
@@ -345,8 +346,9 @@ class NerTagger:
                     name=f"{entity.label} '{entity.text}'"),
             self.tokenizer.convert_ids_to_tokens(inputs["input_ids"][0]),
             [w is None for w in word_ids],
-            removal_id(self.tokenizer),
-            follow=REMOVED_CASING if uses_casing(self.model) else None,
+            removal(self.tokenizer).id,
+            follow=REMOVED_CASING if casing else None,
+            removed_as=removal(self.tokenizer).said + (" and its casing class" if casing else ""),
         )  # fmt: skip
 
     def patching(self, result: NerResult, entity: Entity, corrupted: str) -> Experiment:

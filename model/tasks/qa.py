@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import torch
 
-from model.core.attribution import AnswerSpan, Subject, removal_id
+from model.core.attribution import AnswerSpan, Subject, removal
 from model.core.capture import AttentionCapture, capture
 from model.core.errors import InputError
 from model.core.patching import SAME_ANSWER, Experiment, NothingToPatch
@@ -198,7 +198,8 @@ class QAReader:
             AnswerSpan(start, end, name=f"the answer '{best.text}'"),
             result.tokens,
             special,
-            removal_id(self.tokenizer),
+            removal(self.tokenizer).id,
+            removed_as=removal(self.tokenizer).said,
         )
 
     def patching(self, result: QAResult, question: str, context: str) -> Experiment:

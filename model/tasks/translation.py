@@ -178,6 +178,7 @@ class OurTranslator:
             result.source_tokens,
             tuple(t != EOS for t in result.source_tokens),
             self.unk,  # the tokenizer has no mask token
+            removed_as=f"the unknown token {UNK} (this tokenizer has no mask token)",
         )
 
     def patching(self, result: Translation, corrupted: str, step: int) -> Experiment:

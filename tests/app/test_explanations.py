@@ -40,6 +40,7 @@ def test_qa_explains_its_answer_and_occlusion_is_what_removal_does():
     assert "occlusion" not in set(table["explanation"])  # correlations are with occlusion
     assert {"integrated gradients", "rollout"} <= set(table["explanation"])
     assert any("Integrated gradients took" in c.value for c in at.caption)
+    assert any("replacing it with the" in c.value for c in at.caption)  # what removal used
 
 
 def test_ner_explains_each_entity_and_says_when_there_is_none():
@@ -62,6 +63,8 @@ def test_translation_explains_a_chosen_step():
     assert "rollout" in names and "occlusion" in names
     assert labels[-1].endswith("[EOS]") and raw[names.index("occlusion")][-1] == 0.0
     assert "step 3" in chart_spec(at, "tr_strips")["layout"]["title"]["text"]
+    fallback = "the unknown token [UNK] (this tokenizer has no mask token)"  # said, not hidden
+    assert any(fallback in c.value for c in at.caption)
 
 
 def test_the_explorer_explains_a_model_with_an_output_and_says_why_not_otherwise():

@@ -275,3 +275,19 @@ def test_removal_that_leaves_the_casing_leaves_the_clue_in_place():
     with pytest.raises(ValueError, match="follow names inputs"):
         at.Subject.of(CasingOnly(), {"input_ids": subject.ids}, subject.target, ["t"] * 6,
                       [False] * 6, 11, follow={"token_type_ids": 0})  # fmt: skip
+
+
+def test_a_tokenizer_without_a_mask_token_says_what_removal_falls_back_to():
+    from types import SimpleNamespace
+
+    def tokenizer(**ids):
+        fields = {name: None for name in at.REMOVERS} | ids
+        return SimpleNamespace(**fields, convert_ids_to_tokens=lambda i: f"<{i}>")
+
+    assert at.removal(tokenizer(mask_token_id=7)) == at.Removal(7, "the mask token <7>")
+    gpt2 = at.removal(tokenizer(eos_token_id=50256))  # GPT-2: an end token only
+    assert gpt2.id == 50256
+    assert gpt2.said == ("the end token <50256> (this tokenizer has no mask token and no "
+                         "unknown token and no padding token)")  # fmt: skip
+    with pytest.raises(ValueError, match="no mask, unknown, padding or end token"):
+        at.removal(tokenizer())
