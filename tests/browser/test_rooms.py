@@ -204,7 +204,8 @@ def test_a_links_markup_never_becomes_a_live_link_or_image(room_servers, browser
     MEASURED["live"] = live
     assert live == 0
     followed = MEASURED["followed"]
+    print(f"followed: {', '.join(followed)}")
     print(
-        f"rooms: {len(followed)} of 3 pages followed ({', '.join(followed)}), store restart "
-        f"rejoin {MEASURED.get('rejoin', float('nan')):.1f} s, markup from links {live}"
+        f"rooms: {len(followed)} of 3 pages followed, store restart rejoin "
+        f"{MEASURED.get('rejoin', float('nan')):.1f} s, markup from links {live}"
     )
