@@ -177,8 +177,8 @@ class Subject:
         removed (then `embedding` must be the layer whose output carries them)."""
         rest = {k: v for k, v in inputs.items() if k != ids}
         follow = dict(follow or {})
-        if set(follow) - set(rest):
-            raise ValueError(f"follow names inputs the model is not given: {sorted(follow)}")
+        if missing := sorted(set(follow) - set(rest)):
+            raise ValueError(f"follow names inputs the model is not given: {missing}")
         original = inputs[ids][:1]
 
         def run(batch: torch.Tensor) -> Any:
