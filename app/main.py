@@ -32,7 +32,6 @@ rooms.before_run({p.url_path: p for pages in menu.values() for p in pages}, page
 lecture_toggle()
 exports.svg_buttons()
 loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py)
-state.forget_followed()  # a page that stopped early (st.stop) left its params behind
 try:
     page.run()
     state.write_followed()  # the page's view into its link (app/state.py)

@@ -83,12 +83,6 @@ def write_followed() -> None:
         write_to_url(params)
 
 
-def forget_followed() -> None:
-    """app/main.py, before every page runs: a page that stopped early (st.stop) wrote no
-    view, and its params must not be written into the next page's link."""
-    st.session_state.pop(_FOLLOWED, None)
-
-
 WRITTEN: list[Callable[[], None]] = []  # told each time a page has written its view
 
 
