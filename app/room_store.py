@@ -132,6 +132,10 @@ class Store(ABC):
         """A follower is still there."""
 
     @abstractmethod
+    def gone(self, code: str, follower: str) -> None:
+        """A follower left: it no longer counts, at once (not after FOLLOWER_TTL_S)."""
+
+    @abstractmethod
     def followers(self, code: str) -> int: ...
 
     @abstractmethod
@@ -204,6 +208,12 @@ class MemoryStore(Store):
     def seen(self, code: str, follower: str) -> None:
         with self._lock:
             self._room(code).followers[follower] = time.monotonic()
+
+    def gone(self, code: str, follower: str) -> None:
+        with self._lock:
+            room = self._rooms.get(normalise(code))
+            if room is not None:
+                room.followers.pop(follower, None)
 
     def followers(self, code: str) -> int:
         now = time.monotonic()
@@ -294,6 +304,9 @@ class RedisStore(Store):
         key = f"{self._key(code)}:followers"
         self._call("zadd", key, {follower: time.time()})
         self._call("expire", key, int(idle_seconds()))
+
+    def gone(self, code: str, follower: str) -> None:
+        self._call("zrem", f"{self._key(code)}:followers", follower)
 
     def followers(self, code: str) -> int:
         key = f"{self._key(code)}:followers"

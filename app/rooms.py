@@ -16,7 +16,9 @@ asking, follow again by themselves (a room that stays away RETURN_S is over for 
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import hashlib
 import io
 import secrets
 import time
@@ -39,6 +41,7 @@ PENDING, SEEN, ME, NOTICE, PUBLISHED, PAGE = (
     "room_pending", "room_seen", "room_me", "room_notice", "room_published", "room_page",
 )  # fmt: skip
 CODE_BOX = "room_code"
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's own, one per browser (`follower_id`)
 REFUSED = "room_refused"  # a link's code that is not a code (room_store.well_formed)
 PAUSED = "room_paused"  # the store is lost: since when (time.monotonic)
 MISSED = "room_missed"  # when this session's wrong codes were tried (time.monotonic)
@@ -172,7 +175,7 @@ def join(code: str) -> None:
         if isinstance(error, room_store.NoSuchRoom):
             st.session_state[MISSED] = [*missed, now]
         return
-    st.session_state.setdefault(ME, secrets.token_hex(8))
+    st.session_state.setdefault(ME, follower_id())
     st.session_state.update({FOLLOWING: code, PENDING: view, SEEN: view.version})
     st.session_state.pop(LEFT, None)
 
@@ -187,7 +190,33 @@ def join_typed() -> None:
 
 def leave() -> None:
     st.session_state.pop(PAUSED, None)
-    st.session_state[LEFT] = st.session_state.pop(FOLLOWING)
+    st.session_state[LEFT] = code = st.session_state.pop(FOLLOWING)
+    with contextlib.suppress(room_store.RoomError):  # gone from the count at once
+        room_store.store().gone(code, st.session_state[ME])
+
+
+def follower_id(cookie: str | None = None) -> str:
+    """Who follows, as the room counts them: one browser, not one session. A session that
+    replaces another (a reload, a reconnection to another replica) is the same follower, so
+    the count never holds both. Read from Streamlit's XSRF cookie, which a browser keeps
+    across reloads and replicas: its token (a v2 cookie is `2|mask|masked token|time`, the
+    4-byte mask repeated over the token and drawn afresh on each response), hashed, never
+    stored as it is. Without the cookie (XSRF protection off, a client without cookies), one
+    id per session."""
+    if cookie is None:
+        try:
+            cookie = st.context.cookies.get(XSRF_COOKIE)
+        except Exception:  # no request context (tests)
+            cookie = None
+    parts = (cookie or "").strip("\"'").split("|")
+    try:
+        mask, masked = (binascii.unhexlify(part) for part in parts[1:3])
+    except (binascii.Error, ValueError):
+        return secrets.token_hex(8)
+    if parts[0] != "2" or len(mask) != 4 or not masked:  # a websocket-style 4-byte mask
+        return secrets.token_hex(8)
+    token = bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+    return hashlib.sha256(b"atlas-follower:" + token).hexdigest()[:16]
 
 
 def rejoin() -> None:

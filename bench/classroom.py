@@ -22,6 +22,15 @@ at start, at peak and at the end. The last line is
     classroom: N sessions, p95 X s, errors E, leaks L, rss peak Y MB
 
     python bench/classroom.py [--sessions 30] [--arrival 20] [--finetune]
+
+With --room, a lecturer presents a room and changes the head `--changes` times while the
+sessions follow (over `--replicas` servers sharing rooms through a real redis-server); the
+last line is `room: N followers, follow p95 X s, errors E, leaks L`. --store-restart stops
+Redis after half the changes and starts it again, empty, as compose would: every follower
+must follow again by itself (the line adds `store restart back max R s`, timed from Redis's
+return), and the changes after it must reach everyone.
+
+    python bench/classroom.py --room --replicas 2 --sessions 10 --store-restart
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ SUBJECTS = ("The student", "My teacher", "A scientist", "The old painter", "Our 
 VERBS = ("reads", "writes", "likes", "explains", "remembers")
 OBJECTS = ("the long book", "a short letter", "the new theory", "an old song", "the map")
 TIMEOUT = 300.0  # seconds a page run may take before it counts as an error
+BACK_WAIT_S = 60.0  # how long followers are waited for after a store restart
 
 
 def free_port() -> int:
@@ -120,6 +130,7 @@ class Outcome:
     times: list[float] = field(default_factory=list)  # seconds per input
     errors: list[str] = field(default_factory=list)
     leaks: int = 0
+    back: list[float] = field(default_factory=list)  # seconds from a store restart, each
 
 
 class Student:
@@ -294,6 +305,12 @@ class Follower(Student):
     """A student who types a text of their own, then joins the room by its code and lets the
     room's poll (a fragment the browser reruns every half second) drive their view."""
 
+    def following(self) -> bool:
+        """The last run said the room is followed (not paused, not left)."""
+        return any("Following room" in t for t in self.texts) and not any(
+            "Room paused" in t for t in self.texts
+        )
+
     async def attend_room(self, code: str, changes: asyncio.Queue, done: dict) -> None:
         import websockets
 
@@ -314,6 +331,9 @@ class Follower(Student):
                         return
                     await asyncio.sleep(self.polls[poll])
                     await self.run(ws, self.page, {}, measured=False, fragment=poll)
+                    restarted = done["restarted"]
+                    if restarted and self.index not in done["back"] and self.following():
+                        done["back"][self.index] = time.monotonic() - restarted
                     change = done["change"]
                     if change and change[0] in self.query and self.index not in change[2]:
                         change[2].add(self.index)
@@ -322,10 +342,35 @@ class Follower(Student):
             self.outcome.errors.append(f"follower {self.index}: {type(error).__name__} {error}")
 
 
-async def room(urls: list[str], args: argparse.Namespace) -> Outcome:
+async def keep_counting(lecturer: Student, ws, lock: asyncio.Lock, done: dict) -> None:
+    """The lecturer's browser reruns the Room panel's count every COUNT_S, as a real one
+    does: it keeps the room alive and puts it back when the store returns empty."""
+    while not done["over"]:
+        poll = next(iter(lecturer.polls), "")
+        await asyncio.sleep(lecturer.polls.get(poll, 2.0))
+        if poll and not done["over"]:
+            async with lock:
+                await lecturer.run(ws, lecturer.page, {}, measured=False, fragment=poll)
+
+
+async def store_restart(restart, done: dict, followers: int) -> None:
+    """Redis lost mid-lecture, and back (empty, as compose restarts it) once every follower
+    has seen the room paused; then each follower is timed until it follows again."""
+    await asyncio.to_thread(restart, "stop")
+    await asyncio.sleep(3.0)  # everyone is told; the lecturer's count retries
+    await asyncio.to_thread(restart, "start")
+    done["restarted"] = time.monotonic()
+    until = time.monotonic() + BACK_WAIT_S
+    while len(done["back"]) < followers and time.monotonic() < until:
+        await asyncio.sleep(0.1)
+
+
+async def room(urls: list[str], args: argparse.Namespace, restart=None) -> Outcome:
     """A lecturer on the first server opens a room and changes the view `args.changes`
     times; followers spread over the servers follow. Each change is timed until every
-    follower has re-rendered it (its run finished with the new view in its link)."""
+    follower has re-rendered it (its run finished with the new view in its link). With
+    `restart` (a store restart), the store goes away after half the changes and comes back
+    empty; each follower's way back is timed (`Outcome.back`)."""
     import re
 
     import websockets
@@ -346,21 +391,31 @@ async def room(urls: list[str], args: argparse.Namespace) -> Outcome:
             outcome.errors.append("lecturer: no room code shown")
             return outcome
         code = found.group(1)
-        done: dict = {"joined": 0, "over": False, "change": None}
+        done: dict = {"joined": 0, "over": False, "change": None, "restarted": 0.0, "back": {}}
         followers = [Follower(i, urls[i % len(urls)], markers, outcome)
                      for i in range(args.sessions)]  # fmt: skip
         tasks = [asyncio.create_task(f.attend_room(code, asyncio.Queue(), done)) for f in followers]
         deadline = time.monotonic() + 120
         while done["joined"] < args.sessions and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
+        lock = asyncio.Lock()
+        tasks.append(asyncio.create_task(keep_counting(lecturer, ws, lock, done)))
         rng = random.Random(1)
         head = 0
         for number in range(args.changes):
+            if restart is not None and number == args.changes // 2:
+                await store_restart(restart, done, done["joined"])
+                outcome.back = list(done["back"].values())
+                missing = done["joined"] - len(outcome.back)
+                if missing:
+                    outcome.errors.append(f"store restart: {missing} followers not back")
             head = (head + rng.randint(1, 11)) % 12
             await asyncio.sleep(1.0)
             seen: set[int] = set()
             done["change"] = (f"head={head}", time.monotonic(), seen)
-            await lecturer.run(ws, "explorer", {**states, "ex_head": str(head)}, measured=False)
+            async with lock:
+                await lecturer.run(ws, "explorer", {**states, "ex_head": str(head)},
+                                   measured=False)  # fmt: skip
             states["ex_head"] = str(head)
             until = time.monotonic() + 10
             while len(seen) < done["joined"] and time.monotonic() < until:
@@ -394,7 +449,12 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--replicas", type=int, default=1,
                         help="with --room: servers sharing rooms through Redis")  # fmt: skip
     parser.add_argument("--changes", type=int, default=20, help="with --room: the lecturer's")
+    parser.add_argument(
+        "--store-restart", action="store_true", help="with --room --replicas 2: Redis restarts"
+    )
     args = parser.parse_args(argv)
+    if args.store_restart and not (args.room and args.replicas > 1):
+        parser.error("--store-restart needs --room and --replicas 2 or more (rooms in Redis)")
     if args.room:
         return room_main(args)
     server = Server(free_port())
@@ -423,22 +483,32 @@ def main(argv: list[str] | None = None) -> str:
 
 
 def room_main(args: argparse.Namespace) -> str:
-    redis = None
+    redis: list = []
     allocator = dict(ALLOCATOR_ENV)
     if args.replicas > 1:
         from tests.services import start_redis
 
         port = free_port()
-        redis = start_redis(port)
+        redis.append(start_redis(port))
         os.environ["ATLAS_REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+
+    def restart(step: str) -> None:
+        if step == "stop":
+            redis[-1].terminate()
+            redis[-1].wait(timeout=10)
+        else:
+            redis.append(start_redis(port))
+
     servers = [Server(free_port(), allocator) for _ in range(args.replicas)]
     try:
-        outcome = asyncio.run(room([s.url for s in servers], args))
+        outcome = asyncio.run(
+            room([s.url for s in servers], args, restart if args.store_restart else None)
+        )
     finally:
         for server in servers:
             server.stop()
-        if redis is not None:
-            redis.terminate()
+        for process in redis:
+            process.terminate()
     times = outcome.times
     for error in outcome.errors[:10]:
         print("error:", error)
@@ -453,6 +523,14 @@ def room_main(args: argparse.Namespace) -> str:
         f"room: {args.sessions} followers, follow p95 {percentile(times, 95):.2f} s, "
         f"errors {len(outcome.errors)}, leaks {outcome.leaks}"
     )
+    if args.store_restart:
+        back = outcome.back
+        print(
+            f"store restart: {len(back)} of {args.sessions} followers following again, seconds "
+            f"from the store's return: p50 {percentile(back, 50):.2f}, max "
+            f"{max(back, default=float('nan')):.2f}"
+        )
+        line += f", store restart back max {max(back, default=float('nan')):.1f} s"
     print(line)
     return line
 

@@ -57,6 +57,7 @@ def test_a_student_follows_the_lecturer_and_can_leave_and_rejoin():
     assert pupil.toggle("lecture_mode").value is True
 
     pupil.button("room_leave").click().run()
+    assert room_store.store().followers(code) == 0  # at once, not after FOLLOWER_TTL_S
     pupil.text_area("ex_text").input("My own secret sentence about zqx.").run()
     teacher.selectbox("ex_head").set_value(2).run()
     pupil.run()

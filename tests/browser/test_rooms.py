@@ -3,7 +3,8 @@ ATLAS_REDIS_URL behind nginx (deploy/nginx/atlas.conf), a lecturer through the p
 student on each replica, in Chromium. Both students follow the lecturer's page, text and
 head; the lecturer sees them counted; when Redis is lost, everyone is told at the top of the
 page and keeps the view; when it comes back empty, the room goes on under the same code and
-the students follow again, without a JavaScript error. Screenshots: artifacts/room-*.png."""
+the students follow again, without a JavaScript error; a student who reloads counts once.
+Screenshots: artifacts/room-*.png."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from app import room_store
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, Watched
 from tests.browser.test_pages import record_timings, wait_for_app
 from tests.browser.test_proxy import NGINX, behind_nginx, need
@@ -126,6 +128,17 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
             "() => new URL(location.href).searchParams.get('head') === '7'", timeout=30_000
         )
         watched.assert_clean()
+
+    # a student reloads: the new session replaces the old one in the count at once (the old
+    # one, no longer seen, would otherwise count until FOLLOWER_TTL_S has passed)
+    reloaded = students[0][1].page
+    reloaded.reload()
+    reloaded.get_by_text("Following room").first.wait_for(timeout=30_000)
+    counts = set()
+    for _ in range(int(room_store.FOLLOWER_TTL_S) + 2):  # the lecturer's count, each second
+        counts.add(teacher.get_by_text(re.compile(r"^\d+ following$")).first.inner_text())
+        teacher.wait_for_timeout(1000)
+    assert counts == {"2 following"}, counts
     for context, _ in [(lecturer_context, lecturer), *students]:
         context.close()
 

@@ -55,6 +55,16 @@ def test_followers_count_while_seen(store, monkeypatch):
     assert store.followers(opened.code) == 0
 
 
+def test_a_follower_who_leaves_drops_from_the_count_at_once(store):
+    opened = store.open()
+    for follower in ("a", "b"):
+        store.seen(opened.code, follower)
+    store.gone(opened.code, "a")
+    store.gone(opened.code, "nobody")  # never seen: nothing to drop, no error
+    assert store.followers(opened.code) == 1
+    store.gone("ZZZZZZ", "b")  # a room that is not there: nothing to drop, no error
+
+
 def test_a_room_ends_when_closed_and_a_wrong_code_says_so(store):
     opened = store.open()
     store.close(opened.code, opened.token)
