@@ -3,7 +3,8 @@
 Every chart goes through app/widgets.chart, which puts `describe(figure)` in the figure's
 `layout.meta`; the page script of app/exports.py gives each chart that text as its
 accessible name. For a map: its title, its size and its strongest cells (for attention, the
-three strongest links with their weights); for bars and lines: the largest values."""
+three strongest links with their weights); for bars and lines: the largest values. With
+"Charts as tables" on (the sidebar), `tables(figure)` puts its numbers under it as well."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 STRONGEST = 3
@@ -68,3 +70,52 @@ def describe(figure: go.Figure) -> str:
     except (TypeError, ValueError):  # values that are not numbers (text tables)
         pass
     return ". ".join(p for p in parts if p) + "."
+
+
+MAX_ROWS = 200  # a table shows at most this many rows of a map (and says so)
+
+
+def _unique(labels: list[str]) -> list[str]:
+    """Labels a table can take as its index or columns: a repeated token ("the" twice) gets
+    its place, as the chart's axis shows it."""
+    if len(set(labels)) == len(labels):
+        return labels
+    return [f"{i}: {label}" for i, label in enumerate(labels)]
+
+
+def tables(figure: go.Figure) -> list[tuple[str, pd.DataFrame]]:
+    """The numbers a chart draws, as tables with a caption each: a map's cells under its row
+    and column labels; bars, lines and points as one row per point (label, then one column
+    per series). The values are the figure's own, unrounded."""
+    found: list[tuple[str, pd.DataFrame]] = []
+    title = plain(figure.layout.title.text or "") or "The chart"
+    series: dict[tuple[str, ...], dict[str, Any]] = {}
+    for number, trace in enumerate(figure.data):
+        name = plain(getattr(trace, "name", None) or "") or f"series {number + 1}"
+        if trace.type == "heatmap" and trace.z is not None:
+            z = np.asarray(trace.z, dtype=object)
+            if z.ndim != 2 or not z.size:
+                continue
+            rows = _unique(_labels(trace.y, z.shape[0]))
+            columns = _unique(_labels(trace.x, z.shape[1]))
+            frame = pd.DataFrame(z[:MAX_ROWS], index=rows[:MAX_ROWS], columns=columns)
+            more = f" (first {MAX_ROWS} of {z.shape[0]} rows)" if z.shape[0] > MAX_ROWS else ""
+            caption = f"{title}: {name}" if len(figure.data) > 1 else title
+            found.append((caption + more, frame))
+        elif getattr(trace, "y", None) is not None and getattr(trace, "x", None) is not None:
+            x, y = list(trace.x), list(trace.y)
+            if len(x) != len(y):
+                continue
+            if all(isinstance(v, str) for v in x):  # categories: one column per series
+                key = tuple(plain(v) for v in x)
+                series.setdefault(key, {})[name] = y
+            else:  # points: their own table, with their labels where they have them
+                columns = {"x": x, "y": y}
+                text = getattr(trace, "text", None)
+                if text is not None and not isinstance(text, str) and len(text) == len(x):
+                    columns = {"label": [plain(t) for t in text], **columns}
+                found.append((f"{title}: {name}", pd.DataFrame(columns)))
+    for labels, values in series.items():
+        frame = pd.DataFrame(values, index=_unique(list(labels)))
+        found.append((title, frame))
+    return found

@@ -4,7 +4,7 @@ Plotly's toolbar has one image button, set to PNG (app/widgets.py). A small scri
 in the page, adds an "SVG" button beside it on every chart, present and future: it asks the
 same download for format "svg" (Plotly draws its charts as SVG, so the file is the chart's
 own vectors, text as text). The button is one to the keyboard too (focus, Enter, Space), and
-the same script lets a formula that scrolls take focus (WCAG: a scrolling region must be
+the same script lets a formula or a table that scrolls take focus (WCAG: a scrolling region must be
 reachable by keyboard) and names each chart by its text alternative (app/chart_text.py).
 """
 
@@ -50,13 +50,16 @@ SCRIPT = """<script>
       chart.setAttribute("aria-label", summary);
     }
   });
-  // A formula wider than its column scrolls: it takes focus, so a keyboard can scroll it.
-  const formulas = () => document.querySelectorAll(".katex-display").forEach((formula) => {
-    if (formula.hasAttribute("tabindex")) return;
-    formula.setAttribute("tabindex", "0");
-    formula.setAttribute("role", "group");
-    formula.setAttribute("aria-label", "formula (scrolls sideways when wide)");
-  });
+  // A formula or a table wider than its column scrolls: it takes focus, so a keyboard can
+  // scroll it (a chart's table: "Charts as tables", app/widgets.py).
+  const scrolling = { ".katex-display": "formula", ".stTable > div": "table" };
+  const formulas = () => Object.entries(scrolling).forEach(([selector, what]) =>
+    document.querySelectorAll(selector).forEach((region) => {
+      if (region.hasAttribute("tabindex")) return;
+      region.setAttribute("tabindex", "0");
+      region.setAttribute("role", "group");
+      region.setAttribute("aria-label", `${what} (scrolls sideways when wide)`);
+    }));
   new MutationObserver(() => { add(); formulas(); names(); })
     .observe(document.body, { childList: true, subtree: true });
   add();

@@ -22,6 +22,7 @@ st.set_page_config(
 )
 from app import exports, loaders, rooms, state  # noqa: E402
 from app.theme import lecture_toggle  # noqa: E402
+from app.widgets import tables_toggle  # noqa: E402
 
 menu = {
     section: [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
@@ -30,6 +31,7 @@ menu = {
 page = st.navigation(menu, expanded=True)  # every page in the menu, none behind "View more"
 rooms.before_run({p.url_path: p for pages in menu.values() for p in pages}, page)
 lecture_toggle()
+tables_toggle()
 exports.svg_buttons()
 loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py)
 try:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from transformers import PreTrainedTokenizerBase
 
-from app.chart_text import describe
+from app.chart_text import describe, tables
 from app.slots import model_slot
 from app.theme import CHART_TEXT, lecture_mode, readable_text, style_figure
 from model.core.capture import AblationMode, Stack, ablate
@@ -23,6 +24,8 @@ from model.hf.encoding import Encoded, encode
 T = TypeVar("T")
 U = TypeVar("U")
 
+TABLES_KEY = "chart_tables"  # the sidebar's "Charts as tables" switch
+TABLE_CELLS = 600  # a table this size or smaller is HTML (read cell by cell); larger, a grid
 MAX_CHARS = 200_000  # a guard against absurd pastes; 10,000 words (~60,000 characters) pass
 
 
@@ -132,12 +135,39 @@ def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any
         return None
     lecture = lecture_mode()
     figure.update_layout(meta={"summary": describe(figure)})  # its text alternative
-    return st.plotly_chart(
+    shown = st.plotly_chart(
         readable_text(style_figure(figure, lecture), "#000000" if lecture else CHART_TEXT),
         key=key,
         config={"displaylogo": False, "toImageButtonOptions": {"format": image, "scale": 2}},
         **kwargs,
     )
+    if st.session_state.get(TABLES_KEY):
+        for caption, frame in tables(figure):
+            show_table(caption, frame)
+    return shown
+
+
+def tables_toggle() -> None:
+    """The sidebar switch that puts each chart's numbers under it (`chart`)."""
+    st.sidebar.toggle(
+        "Charts as tables", key=TABLES_KEY,
+        help="Under each chart, the numbers it draws, as a table: for a screen reader, or to "
+        "copy them.",
+    )  # fmt: skip
+
+
+def _number(value: Any) -> Any:
+    return f"{value:.4g}" if isinstance(value, (float, np.floating)) else value
+
+
+def show_table(caption: str, frame: Any) -> None:
+    """A chart's numbers: an HTML table (its cells read one by one) while it is small, a
+    scrolling grid beyond TABLE_CELLS; numbers to four significant digits."""
+    st.caption(caption)
+    if frame.size <= TABLE_CELLS:
+        st.table(frame.style.format(_number))
+    else:
+        st.dataframe(frame)
 
 
 def lazy_tabs(views: Mapping[str, Callable[[], None]], key: str) -> None:

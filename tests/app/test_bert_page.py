@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.app.helpers import chart_spec, heatmap_z, open_page, reference_attention
+from tests.app.helpers import chart_spec, heatmap_z, open_page, reference_attention, switch_on
 
 PAGE = "bert_attention.py"
 EXAMPLE = "The animal didn't cross the street because it was too tired."  # pages/home.py
@@ -93,3 +93,27 @@ def test_lecture_mode_reaches_the_charts():
     spec = chart_spec(at, "bert_head_heatmap")
     assert spec["layout"]["font"]["size"] == 20
     assert spec["data"][0]["colorscale"][0][1] in ("rgb(255,255,255)", "#ffffff")
+
+
+def test_charts_as_tables_shows_each_charts_numbers(minilm, minilm_reference):
+    """The sidebar's "Charts as tables": under each chart, its numbers (the model's own, as
+    Hugging Face computes them), row by row under the tokens; off, no table."""
+    _, tokenizer = minilm
+    at = open_page(PAGE)
+    text = "Paris is the capital of France."
+    at.text_area("bert_text").input(text).run()
+    at.selectbox("bert_layer").select(4).run()
+    at.selectbox("bert_head").select(7).run()
+    assert not at.table
+    switch_on(at, "chart_tables")
+    expected = reference_attention(minilm_reference, tokenizer, text)
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer(text)["input_ids"])
+    assert len(at.table) == len(at.get("plotly_chart")) == 2
+    head, mean = (table.value for table in at.table)
+    np.testing.assert_allclose(head.to_numpy(dtype=float), expected[4, 7], atol=1e-6)
+    np.testing.assert_allclose(mean.to_numpy(dtype=float), expected[4].mean(0), atol=1e-6)
+    assert [label.split(" ", 1)[1] for label in head.index] == tokens
+    assert list(head.columns) == list(head.index)
+    assert any("head 7" in c.value for c in at.caption)
+    at.toggle("chart_tables").set_value(False).run()
+    assert not at.table

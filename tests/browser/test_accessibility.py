@@ -121,3 +121,28 @@ def test_every_chart_text_reads_at_aa_contrast(audit):
 def test_every_chart_has_a_text_alternative(audit):
     unnamed = {view: n for view, (_, _, n) in audit.items() if n}
     assert unnamed == {}, unnamed
+
+
+def test_charts_as_tables_puts_a_table_under_every_chart_and_passes_axe(app_url, browser):
+    """The sidebar's "Charts as tables" in Chromium: under each chart of the BERT page, an
+    HTML table with a header for every row and column, and axe still finds nothing."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{app_url}/bert_attention")
+    wait_for_app(page)
+    page.get_by_text("Charts as tables", exact=True).click()
+    wait_for_app(page)
+    tables = page.locator("[data-testid='stTable'] table")
+    tables.first.wait_for()
+    charts = page.locator(".js-plotly-plot").count()
+    assert charts >= 2 and tables.count() == charts
+    rows = tables.first.locator("tbody tr")
+    assert rows.count() > 5 and rows.first.locator("th").count() == 1  # the token, as a header
+    result = Axe().run(page, context={"exclude": STREAMLIT_OWN},
+                       options={"runOnly": {"type": "tag", "values": TAGS}})  # fmt: skip
+    violations = [(v["id"], v["nodes"][0]["target"]) for v in result.response["violations"]]
+    assert violations == []
+    context.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.layout import CHART_LAYOUT, Report
 from tests.browser.test_pages import open_page, wait_for_app
 
 
@@ -84,7 +85,14 @@ def test_the_handout_downloads_and_opens_offline(app_url, watched, browser):
     drawn = "() => [...document.querySelectorAll('div.chart')].every(d => d.querySelector('svg'))"
     reader.wait_for_function(drawn, timeout=60_000)
     assert reader.locator("math").count() == 15
+    reader.wait_for_timeout(600)  # Plotly's second layout pass (automargins)
+    report = Report()
+    report.add("handout", reader.evaluate(CHART_LAYOUT))
+    print(report.line())
+    for problem in (*report.overlaps, *report.clipped):
+        print("  ", problem)
     reader.screenshot(path=str(ARTIFACTS / "exports" / "handout.png"))
     context.close()
     assert not errors, errors
     assert all(url.startswith("file:") for url in fetched), fetched
+    assert report.charts >= 25 and report.overlaps == [] and report.clipped == [], report.line()
