@@ -10,6 +10,7 @@ import functools
 import html
 from collections.abc import Sequence
 
+import plotly.graph_objects as go
 import plotly.io as pio
 from latex2mathml.converter import convert as mathml
 from plotly.offline import get_plotlyjs
@@ -17,6 +18,7 @@ from plotly.offline import get_plotlyjs
 from app import block_views, widgets
 from app.blocks import BLOCKS
 from app.budget_cache import BudgetCache, budget_from_env
+from app.theme import readable_text, style_figure
 from model.analysis.anatomy import Anatomy
 
 STYLE = """
@@ -36,6 +38,16 @@ def _json(figure: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def printable(figure: go.Figure) -> go.Figure:
+    """A chart as slides and paper need it: lecture mode's type (16 px and up, black on
+    white, the colour bar's title beside it), and margins that grow to hold every label
+    (in the app, Streamlit's chart theme gives them; the handout has no Streamlit)."""
+    figure = readable_text(style_figure(figure, lecture=True), "#000000")
+    figure.update_xaxes(automargin=True)
+    figure.update_yaxes(automargin=True)
+    return figure
+
+
 def handout(anatomy: Anatomy, model: str, label: str, text: str, path: Sequence[str]) -> str:
     """The handout's HTML for `text` read by `model` (its key in app/sources.py; `label`
     names it), the blocks of `path` in order, each at layer 0 and step 0."""
@@ -48,7 +60,7 @@ def handout(anatomy: Anatomy, model: str, label: str, text: str, path: Sequence[
         divs = []
         for figure in figures:
             chart_id = f"chart-{len(charts)}"
-            charts.append((chart_id, _json(figure)))
+            charts.append((chart_id, _json(printable(figure))))
             divs.append(f'<div class="chart" id="{chart_id}"></div>')
         sections.append(
             f"<section><h2>{number}. {html.escape(block.title)}</h2>"
