@@ -34,9 +34,10 @@ lecture_toggle()
 tables_toggle()
 exports.svg_buttons()
 loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py)
+state.running(page.url_path)
 try:
     page.run()
-    state.write_followed()  # the page's view into its link (app/state.py)
+    state.write_followed(page.url_path)  # the page's view into its link (app/state.py)
     rooms.after_run(page)  # a lecturer's view goes to their room
 finally:  # what the run left goes back to the system (why: model/core/runtime.py)
     tidy_after_run()

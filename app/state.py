@@ -21,6 +21,7 @@ import streamlit as st
 _SEEDED = "_query_params_seeded"
 _VIEWS = "_page_views"  # this session's last view of each page: page -> {name: value}
 _FOLLOWED = "_followed_params"  # the params of the page running now (`follow`)
+_RUNNING = "_running_page"  # the URL path of the page running now (app/main.py)
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,20 @@ def seed_from_url(params: Mapping[str, Param]) -> None:
 def follow(params: Mapping[str, Param]) -> None:
     """A page's view lives in its link: seeded now, written when the page has run."""
     seed_from_url(params)
-    st.session_state[_FOLLOWED] = params
+    st.session_state[_FOLLOWED] = (st.session_state.get(_RUNNING), params)
 
 
-def write_followed() -> None:
-    """app/main.py, after a page ran to its end: the view of a page that `follow`s."""
-    params = st.session_state.pop(_FOLLOWED, None)
-    if params is not None:
+def running(page: str) -> None:
+    """app/main.py, before a page runs: which page `follow` is called from."""
+    st.session_state[_RUNNING] = page
+
+
+def write_followed(page: str) -> None:
+    """app/main.py, after `page` ran to its end: its view, if it `follow`s. Parameters that
+    another page left behind (it stopped early, st.stop, before they could be written) are
+    never written into this page's link."""
+    followed, params = st.session_state.pop(_FOLLOWED, (None, None))
+    if params is not None and followed == page:
         write_to_url(params)
 
 

@@ -124,3 +124,15 @@ def test_no_link_parameter_is_rendered_as_markup(page):
     assert len(names) >= 3 and at.query_params.get(rooms.ROOM_PARAM) is not None
     for text in shown_markdown(at):
         assert not MARKUP.search(text), text
+
+
+def test_a_page_that_stops_early_leaves_nothing_for_the_next_page_to_write():
+    """The QA page stops when its hub model cannot be had (offline): the next page's link
+    holds none of its parameters."""
+    at = open_page("qa.py")
+    at.radio("qa_model").set_value("hub").run()  # offline: a message, then st.stop()
+    assert not at.exception
+    at.query_params.clear()  # as the browser's address after a click in the menu
+    at.switch_page("../pages/home.py").run()
+    assert not at.exception
+    assert not set(at.query_params) & {"question", "context", "model", "framework"}
