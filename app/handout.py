@@ -25,7 +25,10 @@ STYLE = """
 body { font-family: "Helvetica Neue", Helvetica, Arial, sans-serif; max-width: 1000px;
        margin: 2em auto; padding: 0 1em; color: #222; }
 h1 { font-size: 1.8em; } h2 { margin-top: 2.2em; border-top: 1px solid #ddd; padding-top: 1em; }
-.formula { font-size: 1.3em; margin: 0.8em 0; }
+.formula { font-size: 1.5em; margin: 0.8em 0; }
+/* a formula's scripts keep their ratio, but read from a slide's back row: 16 px at least */
+.formula :is(msub, msup, msubsup, munder, mover, munderover) > :not(:first-child),
+.formula :is(mroot) > :last-child { font-size: max(16px, 0.71em); }
 .says { color: #444; }
 .chart { margin: 1em 0; }
 @media print { h2 { break-before: page; } }

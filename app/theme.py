@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -37,11 +39,77 @@ def lecture_toggle() -> None:
     # The styles go in the sidebar, below the switch, and an empty style stands in when off:
     # an element that appeared at the top of the page in lecture mode only shifted every
     # element below it, and the browser mounted them anew, emptying the text boxes.
-    styles = BASE_CSS.read_text() + (CSS.read_text() if lecture_mode() else "")
+    styles = BASE_CSS.read_text() + (CSS.read_text() + KATEX_MINIMUM if lecture_mode() else "")
     st.sidebar.html(f"<style>{styles}</style>")
 
 
+def _katex_minimum(px: int) -> str:
+    """CSS that keeps KaTeX's smaller sizes (sub- and superscripts, fractions' parts) at `px`
+    or more. KaTeX sizes a script by classes, `.sizing.reset-sizeA.sizeB`, at SIZES[B] /
+    SIZES[A] of its parent (its own stylesheet, katex.css); each shrinking one keeps its
+    ratio, but not below `px`."""
+    sizes = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.44, 1.728, 2.074, 2.488)  # KaTeX's, in em
+    rules = [
+        f".katex .sizing.reset-size{a + 1}.size{b + 1}, .katex .fontsize-ensurer.reset-size"
+        f"{a + 1}.size{b + 1} {{ font-size: max({px}px, {sizes[b] / sizes[a]:.5f}em) !important; }}"
+        for a in range(len(sizes))
+        for b in range(a)
+    ]
+    return "\n".join(rules)
+
+
 LECTURE_SCALE = 1.4  # charts, their cells and their labels grow by this much
+LECTURE_MIN_TEXT = 16  # px: no text of a chart is smaller in lecture mode (the back row)
+KATEX_MINIMUM = _katex_minimum(LECTURE_MIN_TEXT)  # in lecture mode: formulas' scripts too
+_FONTS = ("font", "tickfont", "textfont", "insidetextfont", "outsidetextfont")
+
+
+def _at_least(spec: Any, size: int) -> Any:
+    """The spec with every font that names a size below `size` raised to it (colour-bar
+    titles and ticks, cell labels, annotations, legends: wherever a figure set one)."""
+    if isinstance(spec, list):
+        return [_at_least(item, size) for item in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {}
+    for key, value in spec.items():
+        value = _at_least(value, size)
+        if key in _FONTS and isinstance(value, dict):
+            given = value.get("size")
+            if isinstance(given, (int, float)) and given < size:
+                value = {**value, "size": size}
+        out[key] = value
+    return out
+
+
+LECTURE_PLOT_WIDTH = 700  # px: a full-width chart's plot area at 1280x720 with the menu open
+LECTURE_LABEL_SCALE = [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]  # black reads on all of it, 6.2:1
+
+
+def abbreviate(label: str, chars: int) -> str:
+    """`label` (Plotly text, its markup escaped) cut to `chars` characters as shown, with
+    an ellipsis where it was cut; an entity (&lt;) is never cut in half."""
+    shown = html.unescape(label)
+    return label if len(shown) <= chars else html.escape(shown[: chars - 1] + "…", quote=False)
+
+
+def _labelled_cells(trace: dict) -> dict:
+    """A grid whose cells carry words (the logit lens), read from the back: its words black
+    on a scale light enough for black everywhere, at LECTURE_MIN_TEXT, each cut to what its
+    cell holds (the hover keeps them whole); a grid too dense for two letters a cell keeps its
+    words in the hover only."""
+    text = [list(row) for row in trace["text"]]
+    columns = max((len(row) for row in text), default=1) or 1
+    chars = int(LECTURE_PLOT_WIDTH / columns / (0.6 * LECTURE_MIN_TEXT))  # a glyph: ~0.6 em
+    trace = {**trace, "colorscale": LECTURE_LABEL_SCALE}
+    if chars < 2:
+        trace.pop("texttemplate")
+        return trace
+    trace["text"] = [[abbreviate(str(label), chars) for label in row] for row in text]
+    trace["textfont"] = {**trace.get("textfont", {}), "color": "#000000"}
+    return trace
+
+
 LECTURE_SEPARATOR = "#d95f02"  # orange: apart from every grey, and from black and white
 TITLE_CHARS = 30  # characters a line of a lecture-mode title holds in a half-width chart
 
@@ -71,8 +139,8 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
         axis = dict(layout.get(name, {}))
         tickfont = dict(axis.get("tickfont", {}))
         size = tickfont.get("size")
-        tickfont.update(size=min(20, round(size * LECTURE_SCALE)) if size else 16,
-                        color="#000000")  # not Plotly's grey  # fmt: skip
+        grown = min(20, round(size * LECTURE_SCALE)) if size else LECTURE_MIN_TEXT
+        tickfont.update(size=max(LECTURE_MIN_TEXT, grown), color="#000000")  # not Plotly's grey
         axis["tickfont"] = tickfont
         axis_title = dict(axis.get("title", {}))
         axis_title["font"] = {**axis_title.get("font", {}), "color": "#000000"}
@@ -90,6 +158,8 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
         if trace.get("type") == "heatmap":
             if trace.get("zmid") is None:  # sequential (attention) turns grey
                 trace["colorscale"] = LECTURE_COLORSCALE
+            if trace.get("texttemplate") and trace.get("text") is not None:
+                trace = _labelled_cells(trace)
             # the colour bar's title beside it, not above its top number
             colorbar = dict(trace.get("colorbar", {}))
             colorbar["title"] = {**colorbar.get("title", {}), "side": "right"}
@@ -100,7 +170,8 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
             line["width"] = (line.get("width") or 2) * 2
             trace["line"] = line
         data.append(trace)
-    return go.Figure(data=data, layout=layout)
+    return go.Figure(data=_at_least(data, LECTURE_MIN_TEXT),
+                     layout=_at_least(layout, LECTURE_MIN_TEXT))  # fmt: skip
 
 
 CHART_TEXT = "#31333f"  # Streamlit's own text colour: 12.6:1 on white (its chart grey: 3.72:1)

@@ -101,6 +101,10 @@ with main_area:
     block = BLOCKS[st.session_state["arch_block"]]
     write_to_url(PARAMS)  # now, so the link names the block while its view is still drawing
 
+    formula, says = text_for(block, spec)
+    if lecture:  # the formula across the page: beside the diagram it shrank to 14 px
+        st.header(block.title)
+        st.latex(formula)
     left, right = st.columns([1, 1] if lecture else [2, 3])
     with left:
         st.caption(
@@ -117,9 +121,9 @@ with main_area:
             selection_mode="points",
         )
     with right:
-        st.header(block.title)
-        formula, says = text_for(block, spec)
-        st.latex(formula)
+        if not lecture:
+            st.header(block.title)
+            st.latex(formula)
         st.markdown(says)
 
         if block.layered:

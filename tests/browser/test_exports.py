@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.layout import CHART_LAYOUT, Report
+from tests.browser.layout import CHART_LAYOUT, PAGE_TEXT, Report
 from tests.browser.test_pages import open_page, wait_for_app
 
 
@@ -88,11 +88,13 @@ def test_the_handout_downloads_and_opens_offline(app_url, watched, browser):
     reader.wait_for_timeout(600)  # Plotly's second layout pass (automargins)
     report = Report()
     report.add("handout", reader.evaluate(CHART_LAYOUT))
+    report.add_page("handout", reader.evaluate(PAGE_TEXT, "body"))
     print(report.line())
-    for problem in (*report.overlaps, *report.clipped):
+    for problem in (*report.overlaps, *report.clipped, *report.small_text, *report.faint):
         print("  ", problem)
     reader.screenshot(path=str(ARTIFACTS / "exports" / "handout.png"))
     context.close()
     assert not errors, errors
     assert all(url.startswith("file:") for url in fetched), fetched
     assert report.charts >= 25 and report.overlaps == [] and report.clipped == [], report.line()
+    assert report.small_text == [] and report.faint == [], report.line()

@@ -1,10 +1,13 @@
-"""Lecture mode as a room sees it: every page, every tab of the explorer and every block of
-Inside the Transformer's lecture path, in Chromium at a laptop's 1600x1000 and a projector's
-1280x720. On every chart no two texts overlap, no text is cut by the chart or the page, and
-a token map of up to 64 tokens has cells of 12 px at least; no tab bar overflows and no
-formula is cut. Screenshots go to artifacts/lecture/. It prints
+"""Lecture mode as a room sees it: every page, every tab of the explorer, every block of
+Inside the Transformer's lecture path and the task pages' logit lens, in Chromium at a
+laptop's 1600x1000 and a projector's 1280x720. On every chart no two texts overlap, no text
+is cut by the chart or the page, and a token map of up to 64 tokens has cells of 12 px at
+least; no tab bar overflows and no formula is cut; every text, in the charts (cell labels
+against their cell's colour) and on the page (widgets, captions, tables, formulas), is
+16 px or more and 4.5:1 or more. Screenshots go to artifacts/lecture/. It prints
 
-    lecture layout: N charts on M views checked, overlaps 0, clipped 0, smallest cell X px
+    lecture layout: N charts on M views checked, overlaps 0, clipped 0, smallest cell X px,
+    smallest text T px, lowest contrast C
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ import pytest
 from app import explore
 from app.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.layout import CHART_LAYOUT, MIN_CELL, Report
+from tests.browser.layout import (
+    APP_ROOTS,
+    CHART_LAYOUT,
+    MIN_CELL,
+    MIN_CONTRAST,
+    MIN_TEXT,
+    PAGE_TEXT,
+    Report,
+)
 from tests.browser.test_pages import CHARTS, open_page, wait_for_app
 from tests.browser.test_projection import open_page_from_menu, set_lecture
 
 SHOTS = ARTIFACTS / "lecture"
 VIEWPORTS = {"1600x1000": (1600, 1000), "1280x720": (1280, 720)}
 EXPLORER_TABS = explore.TABS
+LENS_PAGES = ("Translation", "Named entities", "Question answering")
 # tabs that draw other than one chart for MiniLM (a table, an iframe, a message: no output
 # layer to explain or read out), and Compare's two
 TAB_CHARTS = {"Head statistics": 0, "bertviz": 0, "Explanations": 0, "Logit lens": 0,
@@ -43,6 +55,7 @@ def look(page, report: Report, view: str, charts: int = 1) -> None:
         )
     page.wait_for_timeout(600)  # Plotly's second layout pass (automargins)
     report.add(view, page.evaluate(CHART_LAYOUT))
+    report.add_page(view, page.evaluate(PAGE_TEXT, APP_ROOTS))
     report.clipped += [f"{view}: {what}" for what in page.evaluate(OVERFLOW)]
     slug = "".join(c if c.isalnum() else "-" for c in view.lower()).strip("-")
     # the view's last visible chart, scrolled to, in the window as the room sees it
@@ -65,6 +78,10 @@ def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
     for info in PAGES:
         open_page_from_menu(page, info.title)
         look(page, report, f"{size} {info.title}", CHARTS.get(info.title, 0))
+        if info.title in LENS_PAGES:  # the lens's grid labels each cell with a word
+            page.get_by_text("Read every layer out (logit lens)").click()
+            wait_for_app(page)
+            look(page, report, f"{size} {info.title} lens", CHARTS.get(info.title, 0) + 1)
         if info.title == "Attention explorer":
             for tab in EXPLORER_TABS[1:]:
                 page.get_by_role("tab", name=tab).click()
@@ -80,7 +97,10 @@ def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
                 look(page, report, f"{size} inside step {step}")
     context.close()
     print(report.line())
-    for problem in (*report.overlaps, *report.clipped, *report.small):
+    for problem in (*report.overlaps, *report.clipped, *report.small, *report.small_text,
+                    *report.faint):  # fmt: skip
         print("  ", problem)
     assert report.overlaps == [] and report.clipped == [], report.line()
     assert report.small == [], f"cells under {MIN_CELL} px: {report.small}"
+    assert report.small_text == [], f"texts under {MIN_TEXT} px: {report.small_text[:20]}"
+    assert report.faint == [], f"texts under {MIN_CONTRAST}:1: {report.faint[:20]}"

@@ -114,6 +114,70 @@ def test_lecture_mode_styles_every_heatmap_and_leaves_the_original():
     assert style_figure(figure, lecture=False) is figure
 
 
+def _font_sizes(spec) -> list[float]:
+    """Every font size a figure's spec names, wherever it is nested."""
+    found = []
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key.endswith("font") and isinstance(value, dict) and "size" in value:
+                found.append(value["size"])
+            found += _font_sizes(value)
+    elif isinstance(spec, (list, tuple)):
+        for item in spec:
+            found += _font_sizes(item)
+    return found
+
+
+def test_lecture_mode_sets_no_text_below_16_px():
+    """Colour-bar titles (11 px), crowded tick labels (9 px) and the lens's cell labels
+    (10 px) all read from the back row in lecture mode."""
+    from app.theme import LECTURE_MIN_TEXT, style_figure
+
+    rng = np.random.default_rng(0)
+    figures_ = [
+        figures.matrix_heatmap(rng.normal(size=(50, 50)), [f"t{i}" for i in range(50)],
+                               [f"t{i}" for i in range(50)], title="t"),
+        figures.layer_grid(rng.random((6, 12)), [f"w{i}" for i in range(12)], "lens",
+                           text=[["B-sportsteam"] * 12 for _ in range(6)]),
+    ]  # fmt: skip
+    for figure in figures_:
+        assert min(_font_sizes(figure.to_plotly_json())) < LECTURE_MIN_TEXT  # as drawn
+        styled = style_figure(figure, lecture=True).to_plotly_json()
+        assert min(_font_sizes(styled)) >= LECTURE_MIN_TEXT
+
+
+def test_lecture_mode_cuts_cell_labels_to_their_cells_and_draws_them_black():
+    from app.theme import LECTURE_LABEL_SCALE, abbreviate, style_figure
+
+    labels = [["B-sportsteam", "<b>x"]] * 3
+    wide = figures.layer_grid(np.full((3, 2), 0.5), ["a", "b"], "lens", text=labels)
+    trace = style_figure(wide, lecture=True).data[0]
+    assert [list(row) for row in trace.text] == [["B-sportsteam", "&lt;b&gt;x"]] * 3  # whole
+    assert trace.textfont.color == "#000000"
+    assert [list(stop) for stop in trace.colorscale] == LECTURE_LABEL_SCALE
+    crowded = figures.layer_grid(np.full((3, 14), 0.5), list("abcdefghijklmn"), "lens",
+                                 text=[["B-sportsteam"] * 14] * 3)  # fmt: skip
+    cut = style_figure(crowded, lecture=True).data[0].text[0][0]
+    assert cut.endswith("…") and "B-sportsteam".startswith(cut[:-1]) and len(cut) < 12
+    dense = figures.layer_grid(np.full((3, 80), 0.5), [str(i) for i in range(80)], "lens",
+                               text=[["O"] * 80] * 3)  # fmt: skip
+    assert not style_figure(dense, lecture=True).data[0].texttemplate  # hover only
+    assert abbreviate("&lt;b&gt;xyz", 3) == "&lt;b…"  # an entity is never cut in half
+    assert abbreviate("&amp;", 1) == "&amp;"
+
+
+def test_lecture_mode_keeps_katex_scripts_at_16_px():
+    """A subscript (KaTeX's size 3 under size 6: 0.7 em) keeps its ratio but not below 16 px,
+    for every shrinking pair of KaTeX's 11 sizes; a growing pair is left alone."""
+    from app.theme import KATEX_MINIMUM
+
+    rules = KATEX_MINIMUM.splitlines()
+    assert len(rules) == 55
+    subscript = [r for r in rules if r.startswith(".katex .sizing.reset-size6.size3,")]
+    assert len(subscript) == 1 and "font-size: max(16px, 0.70000em)" in subscript[0]
+    assert not any(".reset-size3.size6" in r for r in rules)
+
+
 def test_start_end_scores_pair_each_token_with_its_two_scores():
     from app.figures import start_end_scores
 
