@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from app import caches, diagram, explore, figures, loaders, text, widgets
 from app.blocks import Block, View
+from app.theme import lecture_mode
 from app.tokens import readable_tokens, token_labels, token_names
 from model.analysis import anatomy as an
 from model.core.capture import AttentionCapture
@@ -386,6 +387,9 @@ def word_view(shown: Shown) -> None:
     st.dataframe(pd.DataFrame(rows).round(4), hide_index=True, key="arch_words")
 
 
+LECTURE_RANKS = 8  # candidates a step shows in lecture mode (beams: at most 5)
+
+
 def beam_view(shown: Shown) -> None:
     anatomy = shown.anatomy
     st.session_state.setdefault("arch_beams", 3)
@@ -396,7 +400,16 @@ def beam_view(shown: Shown) -> None:
     if tree is None:
         return
     nodes = an.beam_nodes(an.with_tree(anatomy, tree))
-    widgets.chart(diagram.beam_tree(nodes), key="arch_beam_tree")
+    ranks = None
+    if lecture_mode():  # the pruned candidates below the last beam kept or ended go
+        ranks = max([LECTURE_RANKS] + [n.index + 1 for n in nodes if n.fate != "pruned"])
+    widgets.chart(diagram.beam_tree(nodes, ranks), key="arch_beam_tree")
+    hidden = sum(n.index >= ranks for n in nodes) if ranks else 0
+    if hidden:
+        st.caption(
+            f"Lecture mode draws each step's {ranks} best candidates, so that the tree fits "
+            f"the window; {hidden} more, all pruned, are drawn outside lecture mode."
+        )
     st.markdown(
         f"**Beam search ({width} beams):** {text.escape(tree.text)} "
         f"(score {tree.score:.3f}, length-normalised)  \n"

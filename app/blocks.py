@@ -29,6 +29,7 @@ class Block:
     stack: Stack | None = None  # the stack it belongs to ("cross": the decoder's cross-attention)
     sublayer: Sublayer | None = None  # the sublayer it shows, in every layer (a layer slider)
     stepped: bool = False  # it changes at each decoding step (a step slider, in a decoder)
+    wide: bool = False  # in lecture mode its view takes the page's width, under the diagram
 
     @property
     def layered(self) -> bool:
@@ -142,7 +143,7 @@ BLOCKS: dict[str, Block] = {
               r"\mathrm{score}(y_{1..t}) = \sum_{s \le t} \log p(y_s \mid y_{<s}, x)",
               "Beam search keeps the few best partial translations at each step instead of one, "
               "and prunes the rest; a word that looked second best can win in the end.",
-              view="beam"),
+              view="beam", wide=True),
     )
 }  # fmt: skip
 

@@ -153,12 +153,16 @@ def diagram(spec: ModelSpec, current: str, large: bool = False) -> go.Figure:
 
 
 # -- the beam search tree ---------------------------------------------------------------------
-def beam_tree(nodes: Sequence[BeamNode]) -> go.Figure:
+def beam_tree(nodes: Sequence[BeamNode], ranks: int | None = None) -> go.Figure:
     """Steps left to right; each step's candidates top to bottom, best first. Kept beams are
     filled, hypotheses ended by the end token are stars, pruned candidates hollow and grey;
     each candidate is linked to the beam it extends (a pruned one by a dotted line). Kept and
     ended beams are labelled, above their mark on even steps and below it on odd ones, so
-    neighbouring steps' words never meet; a pruned candidate names itself on hover."""
+    neighbouring steps' words never meet; a pruned candidate names itself on hover. With
+    `ranks`, only each step's best `ranks` candidates (a tree that fits a projector's
+    window: every beam kept is among them, as ranks is at least the beam width)."""
+    if ranks is not None:
+        nodes = [n for n in nodes if n.index < ranks]
     by_step: dict[int, list[BeamNode]] = {}
     for node in nodes:
         by_step.setdefault(node.step, []).append(node)

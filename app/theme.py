@@ -82,6 +82,7 @@ def _at_least(spec: Any, size: int) -> Any:
     return out
 
 
+LECTURE_MAX_HEIGHT = 640  # px: a chart seen whole in a 1280x720 window (Streamlit's bar over it)
 LECTURE_PLOT_WIDTH = 700  # px: a full-width chart's plot area at 1280x720 with the menu open
 LECTURE_LABEL_SCALE = [[0.0, "#ffffff"], [1.0, "#8c8c8c"]]  # black reads on all of it, 6.2:1
 
@@ -111,7 +112,7 @@ def _labelled_cells(trace: dict) -> dict:
 
 
 LECTURE_SEPARATOR = "#d95f02"  # orange: apart from every grey, and from black and white
-TITLE_CHARS = 30  # characters a line of a lecture-mode title holds in a half-width chart
+TITLE_CHARS = 26  # characters a line of a lecture-mode title holds in a half-width chart
 
 
 def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
@@ -133,8 +134,8 @@ def style_figure(figure: go.Figure, lecture: bool) -> go.Figure:
     if text and "<br>" not in text:  # lines of TITLE_CHARS fit a half-width chart
         title["text"] = "<br>".join(textwrap.wrap(text, TITLE_CHARS))
     layout["title"] = title
-    layout.update(paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
-                  height=round((layout.get("height") or 450) * LECTURE_SCALE))  # fmt: skip
+    height = min(round((layout.get("height") or 450) * LECTURE_SCALE), LECTURE_MAX_HEIGHT)
+    layout.update(paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", height=height)
     for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))] or ["xaxis", "yaxis"]:
         axis = dict(layout.get(name, {}))
         tickfont = dict(axis.get("tickfont", {}))

@@ -135,10 +135,14 @@ def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any
         return None
     lecture = lecture_mode()
     figure.update_layout(meta={"summary": describe(figure)})  # its text alternative
+    config: dict[str, Any] = {"displaylogo": False,
+                              "toImageButtonOptions": {"format": image, "scale": 2}}  # fmt: skip
+    if lecture:  # the downloads only: the whole toolbar covered titles (zoom: drag, reset:
+        config["modeBarButtons"] = [["toImage"]]  # a double click)
     shown = st.plotly_chart(
         readable_text(style_figure(figure, lecture), "#000000" if lecture else CHART_TEXT),
         key=key,
-        config={"displaylogo": False, "toImageButtonOptions": {"format": image, "scale": 2}},
+        config=config,
         **kwargs,
     )
     if st.session_state.get(TABLES_KEY):

@@ -145,7 +145,11 @@ with main_area:
                     key="arch_step",
                 )
             )
-        block_views.draw(block_views.Shown(anatomy, block, model_key, typed, layer, step))
+        shown = block_views.Shown(anatomy, block, model_key, typed, layer, step)
+        if not (lecture and block.wide):
+            block_views.draw(shown)
+    if lecture and block.wide:  # labels a half-width column cannot hold apart (beam search)
+        block_views.draw(shown)
 
     if lecture:  # at 1280 x 720 the block's chart is a scroll down: walk on from there, and
         # the next block's view is drawn where the room is already looking

@@ -32,6 +32,7 @@ from tests.browser.test_projection import open_page_from_menu, set_lecture
 SHOTS = ARTIFACTS / "lecture"
 VIEWPORTS = {"1600x1000": (1600, 1000), "1280x720": (1280, 720)}
 EXPLORER_TABS = explore.TABS
+ATLAS_TABS = {"Syntax": 0, "Search": 0, "Query-key view": 1, "Sinks across lengths": 1}
 LENS_PAGES = ("Translation", "Named entities", "Question answering")
 # tabs that draw other than one chart for MiniLM (a table, an iframe, a message: no output
 # layer to explain or read out), and Compare's two
@@ -44,6 +45,25 @@ OVERFLOW = """() => [
     ...[...document.querySelectorAll('.katex-display, .stMarkdown')]
         .filter(e => e.scrollWidth > e.clientWidth + 4)  // KaTeX's italic overhang: 2 px
         .map(e => 'text: ' + e.textContent.slice(0, 50)),
+    // tables and charts that run off the page's right edge
+    ...[...document.querySelectorAll('[data-testid="stTable"], [data-testid="stDataFrame"], '
+                                     + '.stMarkdown table, .js-plotly-plot')]
+        .filter(e => e.getBoundingClientRect().width > 0
+                     && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .map(e => 'off the page: ' + e.textContent.slice(0, 50)),
+    // a chart taller than the window cannot be seen whole
+    ...[...document.querySelectorAll('.js-plotly-plot')]
+        .filter(e => e.getBoundingClientRect().height > window.innerHeight)
+        .map(e => 'taller than the window: '
+                  + ((e.querySelector('.g-gtitle text') || {}).textContent || '').slice(0, 50)),
+    // Plotly's toolbar over a chart's title
+    ...[...document.querySelectorAll('.js-plotly-plot')].filter(e => {
+        const bar = e.querySelector('.modebar'), title = e.querySelector('.g-gtitle text');
+        if (!bar || !title) return false;
+        const [a, b] = [bar.getBoundingClientRect(), title.getBoundingClientRect()];
+        return a.width > 0 && Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+               && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+    }).map(e => 'toolbar over the title: ' + e.querySelector('.g-gtitle text').textContent),
 ]"""
 
 
@@ -82,6 +102,14 @@ def test_lecture_mode_is_readable_on_every_chart(app_url, browser, size):
             page.get_by_text("Read every layer out (logit lens)").click()
             wait_for_app(page)
             look(page, report, f"{size} {info.title} lens", CHARTS.get(info.title, 0) + 1)
+        if info.title == "Head atlas":
+            for tab in ATLAS_TABS:
+                page.get_by_role("tab", name=tab).click()
+                wait_for_app(page)
+                if tab == "Query-key view":  # laid out on request (t-SNE: seconds)
+                    page.get_by_text("Lay the vectors out").click()
+                    wait_for_app(page)
+                look(page, report, f"{size} atlas {tab}", ATLAS_TABS[tab])
         if info.title == "Attention explorer":
             for tab in EXPLORER_TABS[1:]:
                 page.get_by_role("tab", name=tab).click()

@@ -379,3 +379,19 @@ def test_explanation_strips_scale_each_row_on_the_texts_own_tokens():
     np.testing.assert_allclose(np.asarray(trace.customdata), np.stack(list(rows.values())),
                                rtol=1e-6)  # the hover has the values as computed  # fmt: skip
     assert list(trace.y) == ["attention", "ig"] and trace.zmid == 0
+
+
+def test_a_beam_tree_cut_to_its_best_ranks_keeps_every_beam_and_its_links():
+    from app.diagram import beam_tree
+    from model.analysis.anatomy import BeamNode
+
+    nodes = [BeamNode(0, i, None, f"w{i}", -i, -i, "kept" if i < 2 else "pruned")
+             for i in range(6)]  # fmt: skip
+    nodes += [BeamNode(1, i, i % 2, f"v{i}", -i, -i, "finished" if i == 0 else "pruned")
+              for i in range(6)]  # fmt: skip
+    whole, cut = beam_tree(nodes), beam_tree(nodes, ranks=3)
+    points = lambda f: sorted(y for t in f.data if t.mode != "lines" for y in t.y)  # noqa: E731
+    assert points(whole) == sorted([*range(6)] * 2) and points(cut) == sorted([*range(3)] * 2)
+    edges = [y for t in cut.data if t.mode == "lines" for y in t.y if y is not None]
+    assert max(edges) < 3  # no line to a candidate that is not drawn
+    assert cut.layout.height < whole.layout.height
