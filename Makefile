@@ -18,7 +18,7 @@ export MALLOC_TRIM_THRESHOLD_ := 4294967296
 export MALLOC_TOP_PAD_ := 268435456
 export MALLOC_ARENA_MAX := 1
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# --durations: the slowest tests, listed at the end of every run (the suite's time is watched)
 pytest: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest tests/unit tests/integration tests/app tests/browser
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --durations=20 tests/unit tests/integration tests/app tests/browser
 
 test: lint typecheck pytest
+
+# Everything but the browser suite (Chromium, nginx, Redis): for development.
+test-fast: lint typecheck
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --durations=10 tests/unit tests/integration tests/app
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py

@@ -384,7 +384,7 @@ def word_view(shown: Shown) -> None:
             "step": s, "input": shown_as(anatomy.target[s]), "chosen": shown_as(chosen), "p": p,
             "runner-up": shown_as(runner_up), "p (runner-up)": p_runner_up,
         })  # fmt: skip
-    st.dataframe(pd.DataFrame(rows).round(4), hide_index=True, key="arch_words")
+    widgets.data_table(pd.DataFrame(rows).round(4), key="arch_words")
 
 
 LECTURE_RANKS = 8  # candidates a step shows in lecture mode (beams: at most 5)

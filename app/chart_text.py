@@ -110,11 +110,11 @@ def tables(figure: go.Figure) -> list[tuple[str, pd.DataFrame]]:
                 key = tuple(plain(v) for v in x)
                 series.setdefault(key, {})[name] = y
             else:  # points: their own table, with their labels where they have them
-                columns = {"x": x, "y": y}
+                points: dict[str, list[Any]] = {"x": x, "y": y}
                 text = getattr(trace, "text", None)
                 if text is not None and not isinstance(text, str) and len(text) == len(x):
-                    columns = {"label": [plain(t) for t in text], **columns}
-                found.append((f"{title}: {name}", pd.DataFrame(columns)))
+                    points = {"label": [plain(t) for t in text], **points}
+                found.append((f"{title}: {name}", pd.DataFrame(points)))
     for labels, values in series.items():
         frame = pd.DataFrame(values, index=_unique(list(labels)))
         found.append((title, frame))

@@ -151,6 +151,16 @@ def chart(figure: go.Figure, key: str, image: str = "png", **kwargs: Any) -> Any
     return shown
 
 
+def data_table(frame: Any, **kwargs: Any) -> None:
+    """A table of results: a scrolling grid, or in lecture mode an HTML table that wraps
+    its cells to the page's width (the grid ran its last columns off the projector's
+    window, with nothing saying they were there)."""
+    if lecture_mode():
+        st.table(frame.style.hide(axis="index").format(_number, na_rep=""))
+    else:
+        st.dataframe(frame, hide_index=True, **kwargs)
+
+
 def tables_toggle() -> None:
     """The sidebar switch that puts each chart's numbers under it (`chart`)."""
     st.sidebar.toggle(

@@ -188,7 +188,7 @@ def syntax() -> None:
             "BERT-base accuracy": theirs.accuracy if theirs else None,
             "BERT-base baseline": theirs.baseline if theirs else None,
         })  # fmt: skip
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    widgets.data_table(pd.DataFrame(rows))
     st.caption(
         "For each relation, the head whose most attended word is most often the relation's "
         "head (or, the other way, whose dependents are attended most by their head), beside "

@@ -6,6 +6,7 @@ heat strips are drawn, offline and without errors, and in lecture mode at a proj
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -85,10 +86,14 @@ def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browse
         read_maps(page, report)
 
 
+LENS_TITLE = re.compile(r"layer\s*would")
+
+
 def read_maps(page, report: Report) -> None:
     for title in TASK_PAGES:
         open_page_from_menu(page, title)
-        switches = {"Read every layer out (logit lens)": "layer would",
+        # a lecture-mode title wraps: "layer" may end one line and "would" begin the next
+        switches = {"Read every layer out (logit lens)": LENS_TITLE,
                     "Patch activations (clean into corrupted)": "patched"}  # fmt: skip
         for switch, titled in switches.items():
             page.get_by_text(switch).click()
@@ -96,7 +101,7 @@ def read_maps(page, report: Report) -> None:
             page.locator(".js-plotly-plot", has_text=titled).first.wait_for(timeout=120_000)
         page.wait_for_timeout(600)
         charts = [c for c in page.evaluate(CHART_LAYOUT)
-                  if "layer would" in c["title"] or "patched" in c["title"]]  # fmt: skip
+                  if LENS_TITLE.search(c["title"]) or "patched" in c["title"]]  # fmt: skip
         assert len(charts) >= 3, title
         report.add(f"lecture {title}", charts)
         page.screenshot(path=str(SHOTS / f"lecture-lens-{TASK_PAGES[title]}.png"), full_page=True)

@@ -51,6 +51,11 @@ OVERFLOW = """() => [
         .filter(e => e.getBoundingClientRect().width > 0
                      && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
         .map(e => 'off the page: ' + e.textContent.slice(0, 50)),
+    // a grid whose columns run past its right edge, unsaid (a canvas: its scroller tells)
+    ...[...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => 'table scrolls sideways: '
+                  + e.closest('[data-testid="stDataFrame"]').textContent.slice(0, 50)),
     // a chart taller than the window cannot be seen whole
     ...[...document.querySelectorAll('.js-plotly-plot')]
         .filter(e => e.getBoundingClientRect().height > window.innerHeight)
