@@ -95,19 +95,21 @@ def abbreviate(label: str, chars: int) -> str:
 
 
 def _labelled_cells(trace: dict) -> dict:
-    """A grid whose cells carry words (the logit lens), read from the back: its words black
-    on a scale light enough for black everywhere, at LECTURE_MIN_TEXT, each cut to what its
-    cell holds (the hover keeps them whole); a grid too dense for two letters a cell keeps its
-    words in the hover only."""
+    """A grid whose cells carry words (the logit lens), read from the back: each word cut to
+    what its cell holds at LECTURE_MIN_TEXT (the hover keeps it whole), none where a cell
+    holds less than two letters; a sequential grid turns light enough for black words on
+    every cell (a diverging one keeps its two colours, the sign, and Plotly's text colour)."""
     text = [list(row) for row in trace["text"]]
     columns = max((len(row) for row in text), default=1) or 1
     chars = int(LECTURE_PLOT_WIDTH / columns / (0.6 * LECTURE_MIN_TEXT))  # a glyph: ~0.6 em
-    trace = {**trace, "colorscale": LECTURE_LABEL_SCALE}
+    trace = dict(trace)
+    if trace.get("zmid") is None:
+        trace["colorscale"] = LECTURE_LABEL_SCALE
+        trace["textfont"] = {**trace.get("textfont", {}), "color": "#000000"}
     if chars < 2:
         trace.pop("texttemplate")
         return trace
     trace["text"] = [[abbreviate(str(label), chars) for label in row] for row in text]
-    trace["textfont"] = {**trace.get("textfont", {}), "color": "#000000"}
     return trace
 
 

@@ -179,7 +179,7 @@ def show_table(caption: str, frame: Any) -> None:
     scrolling grid beyond TABLE_CELLS; numbers to four significant digits."""
     st.caption(caption)
     if frame.size <= TABLE_CELLS:
-        st.table(frame.style.format(_number))
+        st.table(frame.style.format(_number, na_rep=""))
     else:
         st.dataframe(frame)
 
