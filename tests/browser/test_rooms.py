@@ -134,11 +134,12 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
     reloaded = students[0][1].page
     reloaded.reload()
     reloaded.get_by_text("Following room").first.wait_for(timeout=30_000)
-    counts = set()
+    counts = []
     for _ in range(int(room_store.FOLLOWER_TTL_S) + 2):  # the lecturer's count, each second
-        counts.add(teacher.get_by_text(re.compile(r"^\d+ following$")).first.inner_text())
+        counts.append(teacher.get_by_text(re.compile(r"^\d+ following$")).first.inner_text())
         teacher.wait_for_timeout(1000)
-    assert counts == {"2 following"}, counts
+    # never both sessions (a slow reload may show "1 following" for a moment, and is allowed)
+    assert "3 following" not in counts and counts[-1] == "2 following", counts
     for context, _ in [(lecturer_context, lecturer), *students]:
         context.close()
 
