@@ -76,8 +76,7 @@ CHART_LAYOUT = """() => {
         });
         const cells = (chart._fullData || []).filter(t => t.type === 'heatmap' && t.z)
             .map(t => {
-                const xa = layout[(t.xaxis || 'x').replace('x', 'xaxis')] || {};
-                const ya = layout[(t.yaxis || 'y').replace('y', 'yaxis')] || {};
+                const [xa, ya] = axes(t);
                 const rows = t.z.length || 0, cols = (t.z[0] || []).length || 0;
                 return {rows, cols, width: (xa._length || 0) / Math.max(cols, 1),
                         height: (ya._length || 0) / Math.max(rows, 1),
