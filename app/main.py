@@ -11,7 +11,7 @@ if str(ROOT) not in sys.path:  # pages import app/ and model/ from the project r
 
 import streamlit as st  # noqa: E402
 
-from app.navigation import by_section  # noqa: E402
+from app.serving.navigation import by_section  # noqa: E402
 from model.core.runtime import tidy_after_run  # noqa: E402
 
 # A file, not a Material icon: Streamlit fetches a Material favicon from a font CDN.
@@ -20,16 +20,18 @@ st.set_page_config(
     page_icon=str(ROOT / "app" / "static" / "favicon.png"),
     layout="wide",
 )
-from app import exports, loaders, rooms, state  # noqa: E402
-from app.theme import lecture_toggle  # noqa: E402
-from app.widgets import tables_toggle  # noqa: E402
+from app.kit import exports, state  # noqa: E402
+from app.kit.theme import lecture_toggle  # noqa: E402
+from app.kit.widgets import tables_toggle  # noqa: E402
+from app.rooms import panel  # noqa: E402
+from app.serving import loaders  # noqa: E402
 
 menu = {
     section: [st.Page(p.path, title=p.title, icon=p.icon) for p in pages]
     for section, pages in by_section().items()
 }
 page = st.navigation(menu, expanded=True)  # every page in the menu, none behind "View more"
-rooms.before_run({p.url_path: p for pages in menu.values() for p in pages}, page)
+panel.before_run({p.url_path: p for pages in menu.values() for p in pages}, page)
 lecture_toggle()
 tables_toggle()
 exports.svg_buttons()
@@ -37,7 +39,7 @@ loaders.wait_for_loading()  # a fresh server's loading thread (why: app/serve.py
 state.running(page.url_path)
 try:
     page.run()
-    state.write_followed(page.url_path)  # the page's view into its link (app/state.py)
-    rooms.after_run(page)  # a lecturer's view goes to their room
+    state.write_followed(page.url_path)  # the page's view into its link (app/kit/state.py)
+    panel.after_run(page)  # a lecturer's view goes to their room
 finally:  # what the run left goes back to the system (why: model/core/runtime.py)
     tidy_after_run()

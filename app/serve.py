@@ -5,7 +5,7 @@
 Streamlit runs a page's script only when a browser opens it, so with `streamlit run` the
 first visitor waited for every model it needed (about 7 s for the BERT page). Here the
 shipped models load in a background thread while the server starts, into the same
-process-wide cache the pages read (`app/loaders.py`); a page that needs a model still
+process-wide cache the pages read (`app/serving/loaders.py`); a page that needs a model still
 loading waits for it under a spinner that says so.
 
 Every module a page may import is imported first, in this thread, before the server takes a
@@ -82,7 +82,7 @@ def warm_up() -> None:
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
         logging.ERROR
     )
-    from app import loaders
+    from app.serving import loaders
 
     try:
         _load()
@@ -91,7 +91,7 @@ def warm_up() -> None:
 
 
 def _load() -> None:
-    from app import loaders
+    from app.serving import loaders
 
     began = time.monotonic()
     failed = 0
@@ -103,7 +103,7 @@ def _load() -> None:
         except Exception:  # a broken checkpoint is reported by the page that needs it
             failed += 1
             log.exception("could not load a model in the background")
-    from app import atlas_views
+    from app.views import atlas_views
 
     for path in atlas_views.shipped().values():  # the Head atlas page's first paint reads them
         try:
@@ -146,7 +146,7 @@ def main(argv: list[str]) -> int:
 
     argv = models_option(argv)
     preload()  # before the server takes a session (why: this module's docstring)
-    from app import loaders
+    from app.serving import loaders
 
     loaders.idle.clear()  # before the server takes a session: its pages wait for the thread
     threading.Thread(target=warm_up, name="load-models", daemon=True).start()

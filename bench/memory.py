@@ -38,7 +38,7 @@ sys.path.insert(0, str(BENCH))
 
 from classroom import TIMEOUT, Server, Student, free_port  # noqa: E402
 
-from app.explore import TABS  # noqa: E402  (classroom puts the repository on the path)
+from app.kit.explore import TABS  # noqa: E402  (classroom puts the repository on the path)
 
 SENTENCE = (
     "the quick brown fox jumps over lazy dogs near a river bank while students in Paris read "

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import plotly.io
 from bertviz import model_view
 
-from app.figures import head_grid
+from app.kit.figures import head_grid
 from model.hf.encoding import encode, run_with_capture
 from model.hf.loading import load_bert
 

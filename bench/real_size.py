@@ -58,7 +58,7 @@ from classroom import Server, free_port  # noqa: E402
 from memory import Sampler, text_of  # noqa: E402
 from memory import Visitor as MemoryVisitor  # noqa: E402
 
-from app.explore import TABS  # noqa: E402
+from app.kit.explore import TABS  # noqa: E402
 
 CACHE = BENCH / ".real-size"  # the built checkpoints, kept between runs (--keep)
 STEPS = 8  # tokens the explorer's decoders write (model.hf.byo.GENERATE_STEPS)

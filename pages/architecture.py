@@ -3,10 +3,12 @@ import functools
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app import block_views, caches, diagram, handout, text, tokens, widgets
-from app.blocks import BLOCKS, blocks_for, path_for, text_for
-from app.state import Param, seed_from_url, write_to_url
-from app.theme import lecture_mode
+from app.kit import text, tokens, widgets
+from app.kit.state import Param, seed_from_url, write_to_url
+from app.kit.theme import lecture_mode
+from app.serving import caches
+from app.views.architecture import block_views, diagram, handout
+from app.views.architecture.blocks import BLOCKS, blocks_for, path_for, text_for
 from model.analysis.anatomy import Anatomy
 
 MODELS = {
@@ -116,7 +118,7 @@ with main_area:
             diagram.diagram(spec, block.id, large=lecture),
             key="arch_diagram",
             on_select=functools.partial(
-                widgets.open_clicked_block, "arch_diagram", "arch_block", tuple(every_block)
+                block_views.open_clicked_block, "arch_diagram", "arch_block", tuple(every_block)
             ),
             selection_mode="points",
         )

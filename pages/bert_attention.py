@@ -1,12 +1,13 @@
 import streamlit as st
 
-from app import caches, widgets
-from app.state import Param, follow
+from app.kit import widgets
+from app.kit.state import Param, follow
+from app.serving import caches
 from model.hf.loading import MINILM_NAME
 
 DEFAULT_TEXT = "The cat sat on the mat because it was warm."
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "text": Param("bert_text"),
     "layer": Param("bert_layer", int),

@@ -4,9 +4,10 @@ from typing import Any
 
 import streamlit as st
 
-from app import figures, loaders, text, training_queue, widgets
-from app import tuned as tuned_models
-from app.state import Param, flag, follow
+from app.kit import figures, text, widgets
+from app.kit.state import Param, flag, follow
+from app.serving import loaders, training_queue
+from app.serving import tuned as tuned_models
 from model.datasets import uploads
 from model.datasets.uploads import UserDataError, parse_conll, parse_squad
 from model.tasks.ner import NerTagger
@@ -15,7 +16,7 @@ from model.training.upload import finetune_copy
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "data" / "examples"
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {"task": Param("ft_task", str, ["ner", "qa"]), "example": Param("ft_use_sample", flag)}
 follow(PARAMS)
 st.title("Fine-tune on your data")

@@ -3,9 +3,11 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import atlas_views, explore, figures, jobs, loaders, sources, widgets
-from app.state import Param, seed_from_url, write_to_url
-from app.text import escape
+from app.kit import explore, figures, widgets
+from app.kit.state import Param, seed_from_url, write_to_url
+from app.kit.text import escape
+from app.serving import jobs, loaders, sources
+from app.views import atlas_views
 from model.analysis import head_atlas as ha
 from model.datasets.corpora import CORPORA
 
@@ -35,7 +37,7 @@ model = model_column.selectbox("Model", MODELS, format_func=LABELS.__getitem__, 
 
 if model in SHIPPED:
     atlas = atlas_views.atlas_at(SHIPPED[model])
-else:  # a listed model: computed here, on demand (a job when it is long: app/jobs.py)
+else:  # a listed model: computed here, on demand (a job when it is long: app/serving/jobs.py)
     left, right = st.columns(2)
     corpus = left.selectbox("Corpus", list(CORPORA), key="ha_corpus")
     limit = int(right.select_slider("Sentences", [50, 100, 200, 500, 1000], 200, key="ha_limit"))

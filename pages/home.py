@@ -1,8 +1,9 @@
 import numpy as np
 import streamlit as st
 
-from app import caches, figures, widgets
-from app.navigation import by_section
+from app.kit import figures, widgets
+from app.serving import caches
+from app.serving.navigation import by_section
 from model.analysis.attention import sharpest_head
 
 EXAMPLE = "The animal didn't cross the street because it was too tired."

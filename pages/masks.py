@@ -2,12 +2,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import caches, figures, tokens, widgets
-from app.state import Param, follow
+from app.kit import figures, tokens, widgets
+from app.kit.state import Param, follow
+from app.serving import caches
 from model.analysis.teaching import MARKOV_SENTENCES, masked_vote, masking_steps, skip_features
 from model.core.capture import STACKS, Stack
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "first": Param("mask_first"),
     "second": Param("mask_second"),

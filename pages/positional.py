@@ -1,12 +1,13 @@
 import numpy as np
 import streamlit as st
 
-from app import figures, loaders, widgets
-from app.state import Param, follow
+from app.kit import figures, widgets
+from app.kit.state import Param, follow
+from app.serving import loaders
 from model.hf.encoding import max_length, run_with_capture
 from model.transformer.positional import sinusoidal_encoding
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "first": Param("pe_sentence_a"),
     "second": Param("pe_sentence_b"),

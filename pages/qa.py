@@ -3,8 +3,10 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from app import explanations, figures, lens_views, loaders, patching_views, text, widgets
-from app.state import Param, flag, follow
+from app.kit import figures, text, widgets
+from app.kit.state import Param, flag, follow
+from app.serving import loaders
+from app.views import explanations, lens_views, patching_views
 from model.core.patching import Experiment
 from model.tasks.qa import HUB_QA_NAME, QAReader, QAResult
 from model.tasks.qa_tf import Comparison, TFQAReader
@@ -54,7 +56,7 @@ EXAMPLES = {
     ),
 }
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "question": Param("qa_question"),
     "context": Param("qa_context"),

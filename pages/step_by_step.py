@@ -3,12 +3,13 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from app import figures, loaders, widgets
-from app.state import Param, flag, follow
+from app.kit import figures, widgets
+from app.kit.state import Param, flag, follow
+from app.serving import loaders
 from model.analysis.teaching import attention_steps, head_outputs, output_projection, soft_lookup
 from model.hf.encoding import max_length, run_with_capture
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "text": Param("steps_text"),
     "layer": Param("steps_layer", int),

@@ -3,17 +3,10 @@ import time
 
 import streamlit as st
 
-from app import (
-    explanations,
-    figures,
-    lens_views,
-    loaders,
-    patching_views,
-    text,
-    tokens,
-    widgets,
-)
-from app.state import Param, flag, follow
+from app.kit import figures, text, tokens, widgets
+from app.kit.state import Param, flag, follow
+from app.serving import loaders
+from app.views import explanations, lens_views, patching_views
 from model.core.patching import Experiment
 from model.tasks.translation import (
     MARIAN_HUB_NAME,
@@ -23,7 +16,7 @@ from model.tasks.translation import (
     sentence_scores,
 )
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {
     "text": Param("tr_text"),
     "model": Param("tr_model", str, ["ours", "hub"]),

@@ -1,10 +1,11 @@
 import streamlit as st
 
-from app import figures, training_queue, widgets
-from app.state import Param, follow
+from app.kit import figures, widgets
+from app.kit.state import Param, follow
+from app.serving import training_queue
 from model.training.toy import Task, ToySetup, probe_attention, train_toy
 
-# The page's view in its link (app/state.py): rooms, bookmarks and shared links reopen it.
+# The page's view in its link (app/kit/state.py): rooms, bookmarks and shared links reopen it.
 PARAMS = {"task": Param("watch_task", str, ["reverse", "copy"]), "steps": Param("watch_steps", int)}
 follow(PARAMS)
 st.title("Watch attention form")

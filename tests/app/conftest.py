@@ -12,7 +12,7 @@ def inline_analyses(monkeypatch):
     """Analyses run in the page, as on a fast machine: whether one becomes a job depends on
     how long this machine's forward pass took (a loaded CI machine made the explorer's
     explanation a job once). The tests of jobs set ATLAS_JOB_AFTER_S themselves."""
-    from app import jobs
+    from app.serving import jobs
 
     monkeypatch.setenv(jobs.AFTER_ENV, "1e9")
 
@@ -20,7 +20,7 @@ def inline_analyses(monkeypatch):
 @pytest.fixture
 def explorer(models_file, monkeypatch):
     """The explorer with the tests' models file (tests/conftest.py) listed."""
-    from app import loaders
+    from app.serving import loaders
 
     monkeypatch.setenv("ATLAS_MODELS", str(models_file))
     loaders.listed.clear()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
+from app.views.architecture.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
 
 PAGE = "architecture.py"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from app.navigation import PAGES
+from app.serving.navigation import PAGES
 from tests.app.helpers import one_colour_share, open_page
 
 PAGE_FILES = [p.path.rsplit("/", 1)[-1] for p in PAGES if p.title != "Home"]

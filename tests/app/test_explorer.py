@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app import caches
+from app.serving import caches
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page, reference_attention
 
 PAGE = "explorer.py"
@@ -28,7 +28,7 @@ def test_default_view_shows_the_models_numbers(minilm, minilm_reference):
     n = tiles.shape[0] // 6  # 6 layers x 12 heads of n x n tiles; layer 0, head 0 first
     assert tiles.shape == (6 * n, 12 * n) and tiles[:n, :n].max() == 255
     assert at.query_params["tab"] == "All heads"  # a link reopens the tab too
-    from app.explore import TABS
+    from app.kit.explore import TABS
 
     assert tuple(tab.label for tab in at.tabs) == TABS  # the names links and other pages use
     open_tab(at, "bertviz")

@@ -1,4 +1,4 @@
-"""Every page is followed: a lecturer changes each control its link carries (app/state.py),
+"""Every page is followed: a lecturer changes each control its link carries (app/kit/state.py),
 and a student who joins the room sees the same page with the same values; a page left and
 come back to keeps its view (Streamlit forgets a page's widgets when another page runs)."""
 
@@ -9,7 +9,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import room_store, rooms
+from app.rooms import panel, store
 from tests.app.helpers import MAIN, TIMEOUT, open_page
 
 # page -> the lecturer's changes (widget key -> a value other than the default)
@@ -36,8 +36,8 @@ KINDS = ("text_area", "text_input", "selectbox", "slider", "radio", "toggle")
 
 @pytest.fixture(autouse=True)
 def fresh_store(monkeypatch):
-    monkeypatch.delenv(room_store.REDIS_ENV, raising=False)
-    monkeypatch.setattr(room_store, "_store", [])
+    monkeypatch.delenv(store.REDIS_ENV, raising=False)
+    monkeypatch.setattr(store, "_store", [])
 
 
 def widget(at: AppTest, key: str):
@@ -61,15 +61,15 @@ def change(at: AppTest, key: str, value: object) -> None:
 def test_a_student_sees_every_control_the_lecturer_changes(page):
     teacher = open_page(f"{page}.py")
     teacher.button("room_open").click().run()
-    code, _ = teacher.session_state[rooms.PRESENTING]
+    code, _ = teacher.session_state[panel.PRESENTING]
     for key, value in CHANGES[page].items():
         change(teacher, key, value)
     shown = {key: widget(teacher, key).value for key in CHANGES[page]}
     assert shown == CHANGES[page]  # the lecturer's own page took them
-    assert room_store.store().view(code).page == page
+    assert store.store().view(code).page == page
 
     pupil = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
-    pupil.query_params[rooms.ROOM_PARAM] = code
+    pupil.query_params[panel.ROOM_PARAM] = code
     pupil.run()
     pupil.run()  # the switch to the lecturer's page, then that page's run
     assert not pupil.exception, [e.message for e in pupil.exception]
@@ -99,7 +99,7 @@ PAYLOAD = (
     "[CLICK](HTTPS://EXAMPLE.ORG) ![X](HTTP://127.0.0.1:8899/PIXEL.PNG) "
     "<img src=x onerror=alert(1)> {{7*7}} ${7*7} 😀 שלום"
 )
-# ...and what of it would be live if it reached the Markdown unescaped (app.text.escape puts a
+# ...and what of it would be live if it reached the Markdown unescaped (app.kit.text.escape puts a
 # backslash before each of these characters)
 MARKUP = re.compile(r"(?<!\\)\]\(HTTP|(?<!\\)!\[X|(?<!\\)<img")
 
@@ -114,14 +114,14 @@ def shown_markdown(at: AppTest) -> list[str]:
 def test_no_link_parameter_is_rendered_as_markup(page):
     """Every parameter the page writes into its link, and `room` and `lecture`, carry the
     payload: the page runs, and no Markdown it sends holds the payload's links, image or
-    HTML unescaped (typed text goes through app.text.escape)."""
-    names = set(open_page(f"{page}.py").query_params) | {rooms.ROOM_PARAM, "lecture"}
+    HTML unescaped (typed text goes through app.kit.text.escape)."""
+    names = set(open_page(f"{page}.py").query_params) | {panel.ROOM_PARAM, "lecture"}
     at = AppTest.from_file(MAIN, default_timeout=TIMEOUT).switch_page(f"../pages/{page}.py")
     for name in names:
         at.query_params[name] = PAYLOAD
     at.run()  # the page opened from the link, as a browser opens it
     assert not at.exception, [e.message for e in at.exception]
-    assert len(names) >= 3 and at.query_params.get(rooms.ROOM_PARAM) is not None
+    assert len(names) >= 3 and at.query_params.get(panel.ROOM_PARAM) is not None
     for text in shown_markdown(at):
         assert not MARKUP.search(text), text
 

@@ -10,8 +10,9 @@ import re
 
 import numpy as np
 
-from app import caches, handout
-from app.blocks import BLOCKS, TRANSLATOR_PATH
+from app.serving import caches
+from app.views.architecture import handout
+from app.views.architecture.blocks import BLOCKS, TRANSLATOR_PATH
 from tests.app.helpers import decode, open_page
 
 TEXT = "The cat drinks milk from a bowl."

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import atlas_views
+from app.views import atlas_views
 from model.analysis.head_atlas import Atlas
 from tests.app.helpers import chart_spec, decode, heatmap_z, open_page
 
@@ -129,7 +129,7 @@ def test_the_translator_s_three_stacks():
 def test_a_listed_model_s_atlas_is_computed_on_demand_once_at_a_time(
     models_file, monkeypatch, tmp_path
 ):
-    from app import loaders
+    from app.serving import loaders
 
     monkeypatch.setenv("ATLAS_MODELS", str(models_file))
     monkeypatch.setenv(atlas_views.CACHE_DIR_ENV, str(tmp_path))
@@ -163,7 +163,7 @@ def test_a_listed_model_s_atlas_is_computed_on_demand_once_at_a_time(
 def test_a_long_atlas_of_a_listed_model_runs_as_a_job(models_file, monkeypatch, tmp_path):
     """Counted long (ATLAS_JOB_AFTER_S=0): the page says what it will cost; Compute starts a
     job, whose progress the page shows while the visitor waits; then the atlas is drawn."""
-    from app import jobs, loaders
+    from app.serving import jobs, loaders
 
     monkeypatch.setenv("ATLAS_MODELS", str(models_file))
     monkeypatch.setenv(atlas_views.CACHE_DIR_ENV, str(tmp_path))

@@ -3,7 +3,7 @@ not draw (the closed tabs of a lazy st.tabs, a section not shown this time), its
 and format functions included; a function defined in a page script keeps that run's whole
 namespace alive, captures and arrays with it. One visitor's forty 512-token texts held
 2.4 GB of old runs that way. So once a run has finished, no page namespace may survive it:
-what outlives a run is only what the caches (app/sources.py) choose to keep."""
+what outlives a run is only what the caches (app/serving/sources.py) choose to keep."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ def grid(at, key: str) -> tuple[np.ndarray, list[list[str]], list[str]]:
 
 
 def test_the_translators_last_layer_writes_the_translation():
-    from app.tokens import readable_tokens
+    from app.kit.tokens import readable_tokens
     from model.tasks.translation import OurTranslator
 
     at = switch_on(open_page("translate.py"), "tr_lens")

@@ -76,7 +76,7 @@ def pick(at, name: str):
 
 @pytest.mark.parametrize("name", list(LISTED))
 def test_a_listed_model_works_in_every_tab(explorer, name):
-    from app import loaders
+    from app.serving import loaders
 
     at = pick(explorer, name)
     assert [t.label for t in at.tabs] == list(SHOWS)
@@ -150,7 +150,7 @@ def test_a_model_with_pickle_weights_is_refused_with_the_reason(explorer):
 
 
 def test_the_window_note_names_the_layers_that_have_one():
-    from app.sources import window_note
+    from app.serving.sources import window_note
 
     assert "layer 0 of 2 attends within a window of 4" in window_note("decoder", {0: 4}, 2)
     assert "layers 1, 3 of 4 attend within a window of 8" in window_note("decoder", {1: 8, 3: 8}, 4)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from app import figures
+from app.kit import figures
 from tests.app.helpers import decode, open_page
 
 TEXT = "The cat sat on the mat because it was warm."
@@ -28,7 +28,7 @@ def models_file(tmp_path_factory):
 
 @pytest.fixture
 def explorer(models_file, monkeypatch):
-    from app import loaders
+    from app.serving import loaders
 
     monkeypatch.setenv("ATLAS_MODELS", str(models_file))
     loaders.listed.clear()

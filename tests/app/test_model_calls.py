@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from app.explore import TABS
+from app.kit.explore import TABS
 
 TEXT = "The cat sat on the mat."
 ANALYSES = ("Explanations", "Logit lens", "Patching")  # each computes once, on first visit
@@ -38,7 +38,7 @@ def through_every_tab(at) -> None:
 @pytest.mark.parametrize("source", ["listed:tiny-llama", "listed:tiny-t5", "minilm-ner",
                                     "translator"])  # fmt: skip
 def test_switching_tabs_never_runs_the_model_again(explorer, source):
-    from app import loaders
+    from app.serving import loaders
 
     at = explorer
     at.selectbox("ex_model").set_value(source).run()
@@ -86,7 +86,7 @@ def switched_on(at, text: str, tab: str, toggle: str):
 def test_a_long_analysis_is_a_job_with_an_estimate_progress_and_a_result(explorer, monkeypatch):
     """With every analysis counted long (ATLAS_JOB_AFTER_S=0): the explanation says what it
     will cost and waits for Start; then it runs as a job and its strips appear."""
-    from app import caches, jobs
+    from app.serving import caches, jobs
 
     monkeypatch.setenv(jobs.AFTER_ENV, "0")
     at = switched_on(explorer, "A text no other test explains.", "Explanations", "ex_explain")
@@ -103,8 +103,8 @@ def test_a_long_analysis_is_a_job_with_an_estimate_progress_and_a_result(explore
 
 
 def test_a_job_can_be_cancelled_from_the_page(explorer, monkeypatch):
-    from app import jobs
-    from app.budget_cache import BudgetCache
+    from app.serving import jobs
+    from app.serving.budget_cache import BudgetCache
 
     monkeypatch.setenv(jobs.AFTER_ENV, "0")
     at = switched_on(explorer, "A text no other test patches.", "Patching", "ex_patch")

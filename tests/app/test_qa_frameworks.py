@@ -50,7 +50,7 @@ def test_the_hub_model_has_no_switch():
 
 
 def test_an_operator_can_switch_tensorflow_off(monkeypatch):
-    from app.loaders import TENSORFLOW_ENV
+    from app.serving.loaders import TENSORFLOW_ENV
 
     monkeypatch.setenv(TENSORFLOW_ENV, "off")
     at = open_page(PAGE)

@@ -7,22 +7,22 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import room_store, rooms
+from app.rooms import panel, store
 from tests.app.helpers import MAIN, TIMEOUT, open_page
 
 
 @pytest.fixture(autouse=True)
 def fresh_store(monkeypatch):
-    monkeypatch.delenv(room_store.REDIS_ENV, raising=False)
-    monkeypatch.setattr(room_store, "_store", [])
+    monkeypatch.delenv(store.REDIS_ENV, raising=False)
+    monkeypatch.setattr(store, "_store", [])
 
 
 def lecturer() -> tuple[AppTest, str]:
     at = open_page("explorer.py")
     at.button("room_open").click().run()
     assert not at.exception, [e.message for e in at.exception]
-    code, token = at.session_state[rooms.PRESENTING]
-    assert token not in rooms.link(code)  # the students' link never holds the token
+    code, token = at.session_state[panel.PRESENTING]
+    assert token not in panel.link(code)  # the students' link never holds the token
     assert any(code in m.value for m in at.markdown)
     assert at.get("imgs") or at.get("image")  # the QR code
     return at, code
@@ -30,7 +30,7 @@ def lecturer() -> tuple[AppTest, str]:
 
 def student(code: str) -> AppTest:
     at = AppTest.from_file(MAIN, default_timeout=TIMEOUT)
-    at.query_params[rooms.ROOM_PARAM] = code
+    at.query_params[panel.ROOM_PARAM] = code
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -40,14 +40,14 @@ def test_a_student_follows_the_lecturer_and_can_leave_and_rejoin():
     teacher, code = lecturer()
     teacher.text_area("ex_text").input("Lecturers show attention to the class.").run()
     teacher.selectbox("ex_layer").set_value(3).run()
-    view = room_store.store().view(code)
+    view = store.store().view(code)
     assert view.page == "explorer" and view.params["layer"] == "3"
 
     pupil = student(code)
-    assert pupil.session_state[rooms.FOLLOWING] == code
+    assert pupil.session_state[panel.FOLLOWING] == code
     assert pupil.text_area("ex_text").value == "Lecturers show attention to the class."
     assert pupil.selectbox("ex_layer").value == 3
-    assert room_store.store().followers(code) == 1
+    assert store.store().followers(code) == 1
 
     teacher.selectbox("ex_head").set_value(7).run()
     teacher.toggle("lecture_mode").set_value(True).run()
@@ -57,12 +57,12 @@ def test_a_student_follows_the_lecturer_and_can_leave_and_rejoin():
     assert pupil.toggle("lecture_mode").value is True
 
     pupil.button("room_leave").click().run()
-    assert room_store.store().followers(code) == 0  # at once, not after FOLLOWER_TTL_S
+    assert store.store().followers(code) == 0  # at once, not after FOLLOWER_TTL_S
     pupil.text_area("ex_text").input("My own secret sentence about zqx.").run()
     teacher.selectbox("ex_head").set_value(2).run()
     pupil.run()
     assert pupil.selectbox("ex_head").value == 7  # the view is the student's own again
-    assert "zqx" not in str(room_store.store().view(code))  # the room holds no student text
+    assert "zqx" not in str(store.store().view(code))  # the room holds no student text
     pupil.button("room_rejoin").click().run()
     pupil.run()
     assert pupil.selectbox("ex_head").value == 2
@@ -72,9 +72,9 @@ def test_a_student_follows_the_lecturer_and_can_leave_and_rejoin():
 def test_a_student_cannot_drive():
     teacher, code = lecturer()
     pupil = student(code)
-    assert rooms.PRESENTING not in pupil.session_state
+    assert panel.PRESENTING not in pupil.session_state
     pupil.selectbox("ex_head").set_value(9).run()  # the student changes their own page only
-    assert room_store.store().view(code).params.get("head") != "9"
+    assert store.store().view(code).params.get("head") != "9"
     assert teacher.selectbox("ex_head").value != 9
 
 
@@ -85,15 +85,15 @@ def test_a_wrong_code_and_a_closed_room_say_so_at_the_top_of_the_page():
     pupil = student(code)
     teacher.button("room_close").click().run()
     pupil.run()
-    assert rooms.FOLLOWING not in pupil.session_state
+    assert panel.FOLLOWING not in pupil.session_state
     closed = [w.value for w in pupil.main.warning]  # not in the sidebar's collapsed panel
     assert closed == [f"The room {code} has closed: your view is your own again."]
     assert pupil.button("room_rejoin").label == f"Rejoin room {code}"
-    pupil.text_input(rooms.CODE_BOX).input("   ").run()
+    pupil.text_input(panel.CODE_BOX).input("   ").run()
     pupil.button("room_join").click().run()
     assert any("Type the room's code first" in w.value for w in pupil.warning)
     for typed in ("<script>x", "😀😀", "שלום", "code " * 10_000):
-        pupil.text_input(rooms.CODE_BOX).input(typed[:12]).run()
+        pupil.text_input(panel.CODE_BOX).input(typed[:12]).run()
         pupil.button("room_join").click().run()
         assert not pupil.exception, typed
         assert any("There is no room" in w.value for w in pupil.warning), typed
@@ -107,14 +107,14 @@ def test_a_wrong_code_and_a_closed_room_say_so_at_the_top_of_the_page():
 def test_a_code_that_is_not_a_code_is_never_looked_up_nor_shown_back(code, monkeypatch):
     """A link's `room` or a typed code lands in no message, no button and no store call."""
     looked_up = []
-    monkeypatch.setattr(room_store.MemoryStore, "view", lambda self, c: looked_up.append(c))
+    monkeypatch.setattr(store.MemoryStore, "view", lambda self, c: looked_up.append(c))
     for pupil in (student(code), open_page("home.py")):
-        if rooms.CODE_BOX in [t.key for t in pupil.text_input]:
-            pupil.text_input(rooms.CODE_BOX).input(code[:12]).run()
+        if panel.CODE_BOX in [t.key for t in pupil.text_input]:
+            pupil.text_input(panel.CODE_BOX).input(code[:12]).run()
             pupil.button("room_join").click().run()
         shown = [e.value for e in (*pupil.warning, *pupil.markdown, *pupil.caption)]
         shown += [b.label for b in pupil.button]
-        assert [w.value for w in pupil.main.warning] == [str(room_store.NotACode())]
+        assert [w.value for w in pupil.main.warning] == [str(store.NotACode())]
         assert not any(code[:6] in text for text in shown), shown
         assert looked_up == []
         pupil.run()  # nor tried again on the next run
@@ -126,40 +126,40 @@ def test_a_room_its_store_lost_comes_back_under_its_code_and_followers_follow_ag
     teacher.selectbox("ex_head").set_value(4).run()
     pupil = student(code)
     assert pupil.selectbox("ex_head").value == 4
-    store = room_store.store()
-    store._rooms.clear()  # the store restarted, empty
+    rooms_store = store.store()
+    rooms_store._rooms.clear()  # the store restarted, empty
     pupil.run()  # the poll finds no room: paused, the view kept, still following
-    assert [w.value for w in pupil.main.warning] == [rooms.PAUSED_NOTICE]
-    assert pupil.session_state[rooms.FOLLOWING] == code
+    assert [w.value for w in pupil.main.warning] == [panel.PAUSED_NOTICE]
+    assert pupil.session_state[panel.FOLLOWING] == code
     assert pupil.selectbox("ex_head").value == 4
     teacher.selectbox("ex_head").set_value(6).run()  # the lecturer's session puts it back
-    assert store.view(code).params["head"] == "6"
+    assert rooms_store.view(code).params["head"] == "6"
     pupil.run()
     pupil.run()
     assert pupil.selectbox("ex_head").value == 6  # following again, without typing a code
-    assert rooms.PAUSED not in pupil.session_state
+    assert panel.PAUSED not in pupil.session_state
 
 
 def test_a_lost_store_pauses_the_room_for_everyone_until_it_answers(monkeypatch):
     teacher, code = lecturer()
     pupil = student(code)
-    down = room_store.StoreDown(ConnectionError("refused"))
+    down = store.StoreDown(ConnectionError("refused"))
 
     def refuse(*args, **kwargs):
         raise down
 
     with monkeypatch.context() as lost:
         for method in ("publish", "view", "seen", "followers"):
-            lost.setattr(room_store.MemoryStore, method, refuse)
+            lost.setattr(store.MemoryStore, method, refuse)
         teacher.selectbox("ex_head").set_value(9).run()
         pupil.run()
         for session in (teacher, pupil):
-            assert [w.value for w in session.main.warning] == [rooms.PAUSED_NOTICE]
+            assert [w.value for w in session.main.warning] == [panel.PAUSED_NOTICE]
             assert not session.exception
-        assert rooms.PRESENTING in teacher.session_state
-        assert rooms.FOLLOWING in pupil.session_state
+        assert panel.PRESENTING in teacher.session_state
+        assert panel.FOLLOWING in pupil.session_state
     teacher.run()  # the store answers again
-    assert [w.value for w in teacher.main.warning] == [rooms.BACK_NOTICE]
+    assert [w.value for w in teacher.main.warning] == [panel.BACK_NOTICE]
     pupil.run()
     pupil.run()
     assert pupil.selectbox("ex_head").value == 9
@@ -167,18 +167,18 @@ def test_a_lost_store_pauses_the_room_for_everyone_until_it_answers(monkeypatch)
 
 def test_guessing_codes_is_throttled_per_session(monkeypatch):
     looked_up = []
-    view = room_store.MemoryStore.view
-    monkeypatch.setattr(room_store.MemoryStore, "view",
+    view = store.MemoryStore.view
+    monkeypatch.setattr(store.MemoryStore, "view",
                         lambda self, c: looked_up.append(c) or view(self, c))  # fmt: skip
     pupil = open_page("home.py")
-    for guess in range(rooms.MISSES):
-        pupil.text_input(rooms.CODE_BOX).input(f"ABCDE{'FGHJKLMNPQ'[guess]}").run()
+    for guess in range(panel.MISSES):
+        pupil.text_input(panel.CODE_BOX).input(f"ABCDE{'FGHJKLMNPQ'[guess]}").run()
         pupil.button("room_join").click().run()
         assert any("There is no room" in w.value for w in pupil.main.warning)
-    pupil.text_input(rooms.CODE_BOX).input("ABCDEZ").run()
+    pupil.text_input(panel.CODE_BOX).input("ABCDEZ").run()
     pupil.button("room_join").click().run()
-    assert next(w.value for w in pupil.main.warning).startswith(f"{rooms.MISSES} wrong codes")
-    assert len(looked_up) == rooms.MISSES  # the eleventh guess was never looked up
-    monkeypatch.setattr(rooms, "MISS_WINDOW_S", 0.0)  # a minute later
+    assert next(w.value for w in pupil.main.warning).startswith(f"{panel.MISSES} wrong codes")
+    assert len(looked_up) == panel.MISSES  # the eleventh guess was never looked up
+    monkeypatch.setattr(panel, "MISS_WINDOW_S", 0.0)  # a minute later
     pupil.button("room_join").click().run()
-    assert len(looked_up) == rooms.MISSES + 1
+    assert len(looked_up) == panel.MISSES + 1

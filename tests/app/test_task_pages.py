@@ -214,7 +214,7 @@ def test_finetune_on_the_example_file_compares_before_and_after():
 
     # The copy lives in the server's budgeted store, not in the session: once released
     # (idle, or others needed the room), the page says so instead of failing.
-    from app import tuned
+    from app.serving import tuned
 
     tuned.TUNED.discard(at.session_state[tuned.TICKET].key)
     at.run()
@@ -242,7 +242,7 @@ def test_a_shorter_translation_after_a_late_step_does_not_break():
 
 
 def test_an_unreadable_checkpoint_stops_its_page_with_a_message(monkeypatch):
-    from app import loaders
+    from app.serving import loaders
     from model.core.errors import CheckpointError
     from model.tasks.translation import OurTranslator
 

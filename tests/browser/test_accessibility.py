@@ -2,7 +2,7 @@
 by axe-playwright-python, offline) on every page in both modes in Chromium, at a projector's
 1280x720; and the text of every chart, which axe cannot see (Plotly draws it as SVG), read
 back from the page with its computed colour against the chart's background; and every chart
-named by its text alternative (app/chart_text.py), as a screen reader announces it.
+named by its text alternative (app/kit/chart_text.py), as a screen reader announces it.
 
 Excluded, and said here: Streamlit's own sidebar navigation (`stSidebarNav`), whose list
 markup (`<ul>` holding `<div>`s) is the framework's, not the app's."""
@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from app.navigation import PAGES
+from app.serving.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import wait_for_app
 
@@ -42,7 +42,7 @@ CHART_TEXT = """() => {
 }"""
 
 
-# Charts drawn on the page, and those without an accessible name (app/chart_text.py).
+# Charts drawn on the page, and those without an accessible name (app/kit/chart_text.py).
 UNNAMED = """() => {
   const shown = [...document.querySelectorAll('.js-plotly-plot')]
     .filter((c) => c.getBoundingClientRect().width > 0);

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
+from app.views.architecture.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import open_page, record_timings, settled_box, wait_for_app
 
@@ -90,7 +90,7 @@ def test_clicking_a_block_in_the_diagram_opens_it(app_url, watched):
         .first
     )
     boxes = diagram.locator(".scatterlayer .trace").last.locator(".point")  # the blocks' trace
-    from app.diagram import boxes_of
+    from app.views.architecture.diagram import boxes_of
     from model.analysis.anatomy import spec_of
     from model.tasks.translation import OurTranslator
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import explore
-from app.navigation import PAGES
+from app.kit import explore
+from app.serving.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.layout import (
     APP_ROOTS,

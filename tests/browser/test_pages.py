@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from app.navigation import PAGES
+from app.serving.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS, ROOT
 
 CHARTS = {  # charts drawn on first load

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.navigation import PAGES
+from app.serving.navigation import PAGES
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.test_pages import CHARTS, open_page, wait_for_app
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from app import room_store
+from app.rooms import store
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, Watched
 from tests.browser.test_pages import record_timings, wait_for_app
 from tests.browser.test_proxy import NGINX, behind_nginx, need
@@ -135,7 +135,7 @@ def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
     reloaded.reload()
     reloaded.get_by_text("Following room").first.wait_for(timeout=30_000)
     counts = []
-    for _ in range(int(room_store.FOLLOWER_TTL_S) + 2):  # the lecturer's count, each second
+    for _ in range(int(store.FOLLOWER_TTL_S) + 2):  # the lecturer's count, each second
         counts.append(teacher.get_by_text(re.compile(r"^\d+ following$")).first.inner_text())
         teacher.wait_for_timeout(1000)
     # never both sessions (a slow reload may show "1 following" for a moment, and is allowed)
@@ -150,7 +150,7 @@ def follow_in_menu(page, title: str) -> None:
 
 
 def test_students_follow_the_bert_page_and_a_task_page(room_servers, browser):
-    """Every page writes its view into its link (app/state.py): the BERT page's head and a
+    """Every page writes its view into its link (app/kit/state.py): the BERT page's head and a
     task page's text reach students on both replicas, as the explorer's do."""
     url, replicas, _, _ = room_servers
     lecturer_context, lecturer = new_page(browser, url)

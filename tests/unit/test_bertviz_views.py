@@ -6,8 +6,8 @@ import re
 import pytest
 import torch
 
-from app import bertviz_views
-from app.bertviz_views import VENDOR, document, script_safe_json, view_script
+from app.views import bertviz_views
+from app.views.bertviz_views import VENDOR, document, script_safe_json, view_script
 from model.core.capture import AttentionCapture, AttentionRecord
 from tests.conftest import ROOT
 

@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from app.budget_cache import MB, BudgetCache, budget_from_env, tensor_bytes
+from app.serving.budget_cache import MB, BudgetCache, budget_from_env, tensor_bytes
 
 
 def sized(budget=100, **options):
@@ -123,7 +123,7 @@ def test_budgets_come_from_the_environment(monkeypatch):
 
 
 def test_a_sessions_tuned_copy_goes_when_its_session_state_does():
-    from app import tuned
+    from app.serving import tuned
 
     ticket = tuned.Ticket()
     copy = tuned.Tuned("ner", torch.nn.Linear(64, 64), [1.0], "note")
@@ -137,7 +137,7 @@ def test_a_sessions_tuned_copy_goes_when_its_session_state_does():
 
 
 def test_the_explorer_cache_counts_what_a_capture_holds():
-    from app import caches, sources
+    from app.serving import caches, sources
     from model.core.capture import AttentionCapture, AttentionRecord
 
     probs = torch.rand(1, 2, 5, 5)
@@ -150,7 +150,7 @@ def test_the_explorer_cache_counts_what_a_capture_holds():
 def test_every_cache_of_the_app_is_in_the_report():
     """Each cache registers itself: the report names the beam trees and the fine-tuned
     copies too (a hand-kept list once missed them), and a cache no one holds leaves it."""
-    from app import budget_cache, caches, tuned
+    from app.serving import budget_cache, caches, tuned
 
     names = {cache.name for cache in budget_cache.every_cache()}
     assert {c.name for c in (caches.CAPTURES, caches.BATCHES, caches.FLOWS, caches.ANATOMIES,

@@ -35,7 +35,7 @@ def test_every_layer_is_read_as_one_tensor_without_a_copy(tiny_bert):
     """The recorder writes each layer into one stacked tensor as the call runs: reading the
     whole stack (the all-heads views at 16 x 32 heads) copies nothing, and its memory is
     counted once."""
-    from app.budget_cache import tensor_bytes
+    from app.serving.budget_cache import tensor_bytes
 
     with cap.capture(tiny_bert) as rec:
         out = tiny_bert(**batch([7, 5]), output_attentions=False)

@@ -1,4 +1,4 @@
-"""Charts in words (app/chart_text.py): what a screen reader hears for a chart names its
+"""Charts in words (app/kit/chart_text.py): what a screen reader hears for a chart names its
 title and its strongest values, read from the figure's own numbers; "Charts as tables" gives
 every number a chart draws, under its labels."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app import chart_text, figures
-from app.chart_text import describe, tables
+from app.kit import chart_text, figures
+from app.kit.chart_text import describe, tables
 
 
 def test_an_attention_map_is_its_title_size_and_three_strongest_links():

@@ -73,7 +73,7 @@ def test_a_full_disk_leaves_the_previous_checkpoint_whole(saved, tmp_path, monke
 def test_a_crowd_asking_for_one_capture_computes_it_once(monkeypatch):
     import dataclasses
 
-    from app import caches, sources
+    from app.serving import caches, sources
 
     calls = []
 
@@ -103,7 +103,7 @@ def test_a_crowd_asking_for_one_capture_computes_it_once(monkeypatch):
 def test_model_calls_beyond_the_slots_wait_their_turn(monkeypatch):
     import dataclasses
 
-    from app import caches, slots, sources
+    from app.serving import caches, slots, sources
 
     running, most = [0], [0]
     lock = threading.Lock()

@@ -2,9 +2,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from app import figures, tokens
-from app.figures import attention_heatmap
-from app.tokens import token_labels
+from app.kit import figures, tokens
+from app.kit.figures import attention_heatmap
+from app.kit.tokens import token_labels
 from tests.app.helpers import one_colour_share
 
 
@@ -36,7 +36,7 @@ def test_shape_mismatch_is_a_clear_error():
 
 
 def test_downsample_takes_exact_block_means():
-    from app.figures import downsample
+    from app.kit.figures import downsample
 
     matrix = np.arange(36.0).reshape(6, 6)
     small = downsample(matrix, 3)
@@ -46,7 +46,7 @@ def test_downsample_takes_exact_block_means():
 
 
 def test_head_grid_sends_one_byte_per_cell_and_maps_clicks_back():
-    from app.figures import downsample, grid_cell, head_grid, quantise
+    from app.kit.figures import downsample, grid_cell, head_grid, quantise
 
     rng = np.random.default_rng(0)
     matrices = rng.dirichlet(np.ones(200), size=(2, 3, 200))  # (layers, heads, q, k)
@@ -80,7 +80,7 @@ def test_every_figure_escapes_a_label_exactly_once():
 
 
 def test_token_lines_draw_only_weights_of_note_and_escape_tokens():
-    from app.figures import token_lines
+    from app.kit.figures import token_lines
 
     matrix = np.array([[0.9, 0.1, 0.0], [0.02, 0.03, 0.95], [0.5, 0.25, 0.25]])
     figure = token_lines(matrix, ["a", "<b>", "c"], ["a", "<b>", "c"], title="t")
@@ -91,7 +91,7 @@ def test_token_lines_draw_only_weights_of_note_and_escape_tokens():
 
 
 def test_token_focus_rows_are_layer_head_pairs():
-    from app.figures import token_focus
+    from app.kit.figures import token_focus
 
     matrices = np.random.default_rng(1).dirichlet(np.ones(4), size=(2, 3, 4))
     figure = token_focus(matrices, token=2, key_tokens=list("abcd"), title="t")
@@ -103,7 +103,7 @@ def test_token_focus_rows_are_layer_head_pairs():
 
 
 def test_lecture_mode_styles_every_heatmap_and_leaves_the_original():
-    from app.theme import LECTURE_COLORSCALE, style_figure
+    from app.kit.theme import LECTURE_COLORSCALE, style_figure
 
     figure = attention_heatmap(np.eye(2), ["a", "b"], ["a", "b"], title="t")
     styled = style_figure(figure, lecture=True)
@@ -131,7 +131,7 @@ def _font_sizes(spec) -> list[float]:
 def test_lecture_mode_sets_no_text_below_16_px():
     """Colour-bar titles (11 px), crowded tick labels (9 px) and the lens's cell labels
     (10 px) all read from the back row in lecture mode."""
-    from app.theme import LECTURE_MIN_TEXT, style_figure
+    from app.kit.theme import LECTURE_MIN_TEXT, style_figure
 
     rng = np.random.default_rng(0)
     figures_ = [
@@ -147,7 +147,7 @@ def test_lecture_mode_sets_no_text_below_16_px():
 
 
 def test_lecture_mode_cuts_cell_labels_to_their_cells_and_draws_them_black():
-    from app.theme import LECTURE_LABEL_SCALE, abbreviate, style_figure
+    from app.kit.theme import LECTURE_LABEL_SCALE, abbreviate, style_figure
 
     labels = [["B-sportsteam", "<b>x"]] * 3
     wide = figures.layer_grid(np.full((3, 2), 0.5), ["a", "b"], "lens", text=labels)
@@ -169,7 +169,7 @@ def test_lecture_mode_cuts_cell_labels_to_their_cells_and_draws_them_black():
 def test_lecture_mode_keeps_katex_scripts_at_16_px():
     """A subscript (KaTeX's size 3 under size 6: 0.7 em) keeps its ratio but not below 16 px,
     for every shrinking pair of KaTeX's 11 sizes; a growing pair is left alone."""
-    from app.theme import KATEX_MINIMUM
+    from app.kit.theme import KATEX_MINIMUM
 
     rules = KATEX_MINIMUM.splitlines()
     assert len(rules) == 55
@@ -179,7 +179,7 @@ def test_lecture_mode_keeps_katex_scripts_at_16_px():
 
 
 def test_start_end_scores_pair_each_token_with_its_two_scores():
-    from app.figures import start_end_scores
+    from app.kit.figures import start_end_scores
 
     figure = start_end_scores(["mary", "<b>"], [1.0, 2.0], [0.5, 3.0], title="t")
     assert [t.name for t in figure.data] == ["start", "end"]
@@ -208,7 +208,7 @@ def test_tokens_join_back_into_the_text_they_stand_for():
 
 
 def test_the_menu_has_sections_and_material_icons_only():
-    from app.navigation import PAGES, SECTIONS, by_section
+    from app.serving.navigation import PAGES, SECTIONS, by_section
 
     assert all(p.icon.startswith(":material/") and p.icon.endswith(":") for p in PAGES)
     assert all(p.section in SECTIONS for p in PAGES)
@@ -218,8 +218,8 @@ def test_the_menu_has_sections_and_material_icons_only():
 
 
 def test_the_architecture_diagram_is_drawn_from_the_models_sizes():
-    from app.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH, blocks_for
-    from app.diagram import diagram
+    from app.views.architecture.blocks import BLOCKS, ENCODER_PATH, TRANSLATOR_PATH, blocks_for
+    from app.views.architecture.diagram import diagram
     from model.analysis.anatomy import ModelSpec
 
     arch = ModelSpec("translator", "a model", n_layers=7, n_heads=5, d_model=40, d_ff=123,
@@ -318,7 +318,7 @@ def test_the_sequential_scale_of_attention_is_unchanged():
 
 
 def test_lecture_mode_enlarges_cells_and_labels_and_keeps_diverging_colours():
-    from app.theme import LECTURE_SCALE, style_figure
+    from app.kit.theme import LECTURE_SCALE, style_figure
 
     heat = attention_heatmap(np.eye(3), ["a", "b", "c"], ["a", "b", "c"], title="t")
     styled = style_figure(heat, lecture=True)
@@ -333,7 +333,7 @@ def test_lecture_mode_keeps_every_part_of_a_chart_readable_from_the_back():
     """Black tick labels and axis titles, long titles wrapped, the colour bar's title beside
     it, the grid's separators orange (white vanished between grey maps), lines thicker but
     still as unequal as their weights."""
-    from app.theme import LECTURE_SEPARATOR, TITLE_CHARS, style_figure
+    from app.kit.theme import LECTURE_SEPARATOR, TITLE_CHARS, style_figure
 
     heat = attention_heatmap(np.eye(3), list("abc"), list("abc"), title="word " * 20)
     styled = style_figure(heat, lecture=True)
@@ -382,7 +382,7 @@ def test_explanation_strips_scale_each_row_on_the_texts_own_tokens():
 
 
 def test_a_beam_tree_cut_to_its_best_ranks_keeps_every_beam_and_its_links():
-    from app.diagram import beam_tree
+    from app.views.architecture.diagram import beam_tree
     from model.analysis.anatomy import BeamNode
 
     nodes = [BeamNode(0, i, None, f"w{i}", -i, -i, "kept" if i < 2 else "pruned")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from app.rooms import follower_id
+from app.rooms.panel import follower_id
 
 
 def cookie(token: bytes) -> str:

@@ -327,7 +327,7 @@ def test_sinks_by_length_cut_texts_to_each_length():
 def test_the_disk_cache_of_computed_atlases_keeps_within_its_bound(tmp_path):
     import os
 
-    from app.atlas_views import keep_within_bound
+    from app.views.atlas_views import keep_within_bound
 
     for age, name in enumerate(("old", "middle", "new")):
         path = tmp_path / f"{name}.npz"

@@ -9,8 +9,8 @@ import threading
 import pytest
 import torch
 
-from app import jobs
-from app.budget_cache import BudgetCache
+from app.serving import jobs
+from app.serving.budget_cache import BudgetCache
 from model.core.errors import InputError
 from model.core.watch import Cancelled, Progress, checkpoint, watching
 from tests.tiny import tiny_hf

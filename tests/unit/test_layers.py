@@ -2,7 +2,11 @@
 pages -> app -> tasks, analysis -> transformer, hf, tf, datasets -> core; training beside,
 imported by what serves only where a page trains in the browser (Watch: training.toy,
 Fine-tune: training.upload), never by app/ and never as a command line; and no import cycle
-anywhere. The rule as model/__init__.py states it."""
+anywhere. The rule as model/__init__.py states it.
+
+Inside app/: its entry points (main, serve) -> views, rooms -> kit -> serving. A view (a
+module of app/views, or its one package, architecture) never imports another view; the kit
+imports nothing above it (docs/code-layout.md)."""
 
 import ast
 from pathlib import Path
@@ -26,9 +30,15 @@ RANKS = {
     "model.evaluation": 3,  # the evaluation commands' parts, beside training
     "model.translate": 4,
     "model.atlas": 4,
-    "app": 5,
-    "pages": 6,
+    "app.serving": 5,  # models loaded once, caches, slots, jobs, the page list
+    "app.kit": 6,  # what every page uses: widgets, theme, figures, tokens, state
+    "app.views": 7,  # one page's or feature's views (never each other: below)
+    "app.rooms": 7,  # present to a room
+    "app": 8,  # the entry points: main (Streamlit's script), serve (make run)
+    "pages": 9,
 }
+# app/ holds its entry points and these folders, nothing else.
+APP_ENTRY_POINTS = {"app.main", "app.serve"}
 TRAINING = ("model.training", "model.train", "model.evaluate", "model.evaluation")
 # The pages that train in the browser, and the one training module each may use: the only
 # imports of training by what serves.
@@ -110,6 +120,34 @@ def test_imports_point_down_the_layers(name):
         assert other == package or other_rank < rank, (
             f"{name} ({package}, layer {rank}) imports {target} ({other}, layer {other_rank})"
         )
+
+
+def view_of(name: str) -> str | None:
+    """The view a module belongs to: its module or package directly under app/views."""
+    parts = name.split(".")
+    return ".".join(parts[:3]) if parts[:2] == ["app", "views"] and len(parts) > 2 else None
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if view_of(n)))
+def test_a_view_never_imports_another_view(name):
+    for target in GRAPH[name]:
+        assert view_of(target) in (None, view_of(name)), f"{name} imports {target}"
+
+
+def test_app_holds_its_entry_points_and_its_role_folders():
+    top = {n for n in MODULES if n.count(".") == 1 and n.startswith("app.")}
+    assert top - {p for p in RANKS if p.startswith("app.")} == APP_ENTRY_POINTS
+    for package in (p for p in RANKS if p.startswith("app.")):
+        init = ROOT / package.replace(".", "/") / "__init__.py"
+        assert ast.get_docstring(ast.parse(init.read_text())), f"{init} says what it holds"
+
+
+def test_the_rules_are_held_somewhere():
+    """Each rule above has a case it would catch in the code as it is (else it says nothing):
+    views that are packages, kit modules that use serving, serving used by views."""
+    assert any(view_of(t) == "app.views.architecture" for t in GRAPH["pages.architecture"])
+    assert any(t.startswith("app.serving") for t in GRAPH["app.kit.widgets"])
+    assert any(t.startswith("app.kit") for t in GRAPH["app.views.lens_views"])
 
 
 def test_no_import_cycle():

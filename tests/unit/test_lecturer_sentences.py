@@ -4,7 +4,7 @@ opening marks "¿" and "¡" without losing what its other pieces mean."""
 
 import pytest
 
-from model.datasets.sentences import _stress_kept, contract, enclitics
+from model.datasets.sentences.surface import _stress_kept, contract, enclitics
 
 
 @pytest.mark.parametrize(

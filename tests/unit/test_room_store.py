@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app import room_store as rs
+from app.rooms import store as rs
 from tests.services import free_port, start_redis
 
 

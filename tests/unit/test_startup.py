@@ -76,7 +76,8 @@ def test_what_is_left_to_first_use_is_imported_one_thread_at_a_time_and_nowhere_
 
 
 def test_the_loading_thread_lets_pages_run_even_when_it_fails(monkeypatch):
-    from app import loaders, serve
+    from app import serve
+    from app.serving import loaders
 
     def broken() -> None:
         raise RuntimeError("a disk error")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app import training_queue
+from app.serving import training_queue
 
 
 def test_trainings_take_turns_in_arrival_order_and_report_their_place():

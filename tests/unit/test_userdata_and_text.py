@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from app.text import diff_markdown, escape, highlight
+from app.kit.text import diff_markdown, escape, highlight
 from model.datasets.uploads import UserDataError, parse_conll, parse_squad
 from tests.conftest import ROOT
 
