@@ -1,2 +1,2 @@
-"""`python -m model.evaluate`'s subcommands, one module each as they grow (model/evaluate.py
-keeps the command line and the smaller ones)."""
+"""`python -m model.evaluate`'s subcommands, one module each (`evaluate(args)` returns the
+command's last line); model/evaluate.py is the command line."""
