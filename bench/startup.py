@@ -31,6 +31,7 @@ PAGES = ("", "bert_attention")  # Home (its preview heatmap), then the BERT page
 # A browser opens its websocket a moment after the page's HTML and scripts: the visits are
 # spread over the server's first seconds, 0 to SPREAD after its health check answers.
 SPREAD = 3.0
+STEPS = 10  # arrival delays tried: start i arrives SPREAD * (i % STEPS) / STEPS after health
 VISITORS = 3  # a lecturer and the first students
 
 
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> str:
         answered = time.monotonic() - began
         outcome = classroom.Outcome()
         try:
-            asyncio.run(first_visits(server.url, outcome, SPREAD * (start % 10) / 10))
+            asyncio.run(first_visits(server.url, outcome, SPREAD * (start % STEPS) / STEPS))
         finally:
             server.stop()
         tracebacks += len(outcome.errors)

@@ -183,6 +183,8 @@ def test_bad_input_gets_a_message_never_a_traceback(text):
             assert at.header[0].value == BLOCKS["input"].title
 
 
+# Slow (about 40 s and 20 s): a page run for each view of each block (60 views), each on
+# the model's own anatomy of the text; a view no other test opens is opened here.
 @pytest.mark.parametrize("model", ["translator", "minilm"])
 def test_every_view_of_every_block_renders(model):
     at = open_page(PAGE)

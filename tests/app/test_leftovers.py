@@ -27,6 +27,7 @@ def leftovers() -> list[str]:
     ]
 
 
+# Slow (about 15 s): every tab of the explorer on two texts, memory read after each run.
 def test_the_explorer_keeps_no_old_run_through_every_tab_and_two_texts():
     at = open_page("explorer.py")
     for text in ("The cat sat on the mat.", "A dog barked at the moon all night long."):

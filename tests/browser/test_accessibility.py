@@ -55,6 +55,8 @@ def slug(info) -> str:
     return "" if name == "home" else name
 
 
+# Slow (about 50 s, once for the module): axe-core and the contrast and chart-name checks on
+# every page in both modes (26 views), each drawn in full; every test of this file reads it.
 @pytest.fixture(scope="module")
 def audit(app_url, browser):
     """Every page in both modes: (axe's violations, the chart texts below AA) per view."""

@@ -80,6 +80,8 @@ def read_strips(page, report: Report) -> None:
         page.screenshot(path=str(SHOTS / f"lecture-{TASK_PAGES[title]}.png"))
 
 
+# Slow (about 15 s): the lens and patching maps computed and drawn in Chromium in lecture
+# mode, their labels measured.
 def test_the_lens_and_patching_maps_are_readable_in_lecture_mode(app_url, browser):
     """The logit lens and the patching maps of each task page, at a projector's 1280x720."""
     with projected(app_url, browser) as (page, report):

@@ -60,6 +60,8 @@ def set_lecture(page, on: bool) -> None:
     wait_for_app(page)
 
 
+# Slow (about 16 s a mode): every page drawn in Chromium and each chart's title measured
+# against its axes, on the session's shared server.
 @pytest.mark.parametrize("lecture", [False, True], ids=["normal", "lecture"])
 def test_no_title_overlaps_an_axis_on_any_page(app_url, watched, lecture):
     page = watched.page

@@ -56,6 +56,8 @@ def head_param(page) -> str | None:
     return parse_qs(urlsplit(page.url).query).get("head", [None])[0]
 
 
+# Slow (about 27 s): three browsers across two replicas and Redis behind nginx, following a
+# lecturer through each change; the servers are the module's, shared with its other tests.
 def test_students_on_both_replicas_follow_a_lecturer(room_servers, browser):
     url, replicas, port, started = room_servers
     redis = started[0]

@@ -17,6 +17,8 @@ def _bench():
     return classroom
 
 
+# Slow (about 17 s): a real server and a class of visitors over Streamlit's websocket while
+# one of them fine-tunes; what it checks (errors, leaks) needs them all at once.
 def test_a_small_class_with_a_fine_tune_gets_no_errors_and_no_leaks(capsys):
     classroom = _bench()
     line = classroom.main(["--sessions", "4", "--arrival", "1", "--think", "0.2", "--finetune"])
