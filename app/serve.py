@@ -52,6 +52,10 @@ NOT_PRELOADED = {
 
 
 def _skipped(name: str) -> bool:
+    """Left out of `preload`: what NOT_PRELOADED names, and a package's `__main__` (its
+    command line: importing it would run it)."""
+    if name.rpartition(".")[2] == "__main__":
+        return True
     return any(name == skip or name.startswith(skip + ".") for skip in NOT_PRELOADED)
 
 

@@ -35,10 +35,10 @@ def through_every_tab(at) -> None:
         assert not at.exception, (tab, [e.message for e in at.exception])
 
 
-@pytest.mark.parametrize("source", ["listed:tiny-llama", "listed:tiny-t5", "minilm-ner",
-                                    "translator"])  # fmt: skip
 # Slow (about 15 s a source): each of the explorer's eleven tabs opened once per source,
 # counting the model's calls; the tabs are what it tests.
+@pytest.mark.parametrize("source", ["listed:tiny-llama", "listed:tiny-t5", "minilm-ner",
+                                    "translator"])  # fmt: skip
 def test_switching_tabs_never_runs_the_model_again(explorer, source):
     from app.serving import loaders
 

@@ -87,3 +87,16 @@ def test_the_loading_thread_lets_pages_run_even_when_it_fails(monkeypatch):
     with pytest.raises(RuntimeError):
         serve.warm_up()
     assert loaders.idle.is_set()
+
+
+def test_preload_never_runs_a_packages_command_line():
+    """A package's `__main__` (`python -m model.datasets.sentences`) is a command line:
+    imported by `preload`, it ran with the server's own arguments and ended the server."""
+    from app.serve import _skipped
+
+    mains = sorted(p for p in (ROOT / "model").rglob("__main__.py"))
+    assert mains, "the test needs a package with a command line"
+    for path in mains:
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        assert _skipped(name), name
+    assert not _skipped("model.datasets.sentences.pairs")
