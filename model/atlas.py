@@ -1,5 +1,5 @@
 """Build a head atlas: what every head of a model does across a corpus
-(model/analysis/head_atlas.py says what is measured and how).
+(model/analysis/head_atlas/ says what is measured and how).
 
     python -m model.atlas heads --model minilm --corpus corpus --limit 1000
         ->  head atlas: N sentences, M heads, X s

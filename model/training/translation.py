@@ -230,7 +230,7 @@ def train_translation(run: TranslationConfig) -> dict[str, Any]:
     train, valid = read_split("train"), read_split("valid")
     if run.tiny:  # a smoke run: a slice of the corpus and a toy model
         train, valid = train[:400], valid[:50]
-    if run.everyday:  # full sentences built with Apertium's generators (datasets/sentences.py)
+    if run.everyday:  # full sentences built with Apertium's generators (datasets/sentences/)
         from model.datasets.everyday import everyday_test
         from model.datasets.sentences import generate
 

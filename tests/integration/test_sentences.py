@@ -1,4 +1,4 @@
-"""The synchronous sentence generator (model/datasets/sentences.py), checked against
+"""The synchronous sentence generator (model/datasets/sentences/), checked against
 Apertium's own Spanish analyser: every determiner, noun and adjective of a subject agree in
 gender and number, and every verb has the subject's person and number and the plan's tense
 (Debian's apertium-eng-spa: .ci/run installs it; a machine without it skips, CI never does)."""
