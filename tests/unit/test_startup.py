@@ -100,3 +100,21 @@ def test_preload_never_runs_a_packages_command_line():
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         assert _skipped(name), name
     assert not _skipped("model.datasets.sentences.pairs")
+
+
+def test_every_path_a_module_names_in_the_project_exists():
+    """Paths computed from a module's place (`Path(__file__).parents[n]`) break silently when
+    the module moves (the shipped head atlases went missing so once): every module-level path
+    inside the project that a served module names exists."""
+    script = (
+        "import json, sys, types; from pathlib import Path; from app.serve import preload; "
+        "preload(); root = Path.cwd().resolve(); print(json.dumps(sorted("
+        "f'{n}.{k} {v}' for n, m in list(sys.modules.items()) "
+        "if n.startswith(('app', 'model')) and isinstance(m, types.ModuleType) "
+        "for k, v in vars(m).items() if isinstance(v, Path) and v.is_absolute() "
+        "and v.is_relative_to(root) and not v.exists())))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

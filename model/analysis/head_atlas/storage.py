@@ -12,8 +12,9 @@ import numpy as np
 
 from model.analysis.head_atlas.syntax import OFFSETS
 from model.core.errors import InputError
+from model.core.paths import DATA
 
-ATLAS_DIR = Path(__file__).resolve().parents[2] / "data" / "atlas"  # the shipped atlases
+ATLAS_DIR = DATA / "atlas"  # the shipped atlases
 EXAMPLES = 10  # top examples kept per head
 # Behaviours, in menu order, with what each number is.
 POSITIONAL = {
