@@ -18,17 +18,13 @@ export MALLOC_TRIM_THRESHOLD_ := 4294967296
 export MALLOC_TOP_PAD_ := 268435456
 export MALLOC_ARENA_MAX := 1
 
-.PHONY: run test test-fast lint typecheck pytest pytest-fast bench clean
-
-# --no-compile: pip byte-compiles every file of every package it installs (torch's thousands:
-# 40 of the 94 s an install took); Python compiles what is imported, once, on first import.
-PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile
+.PHONY: run test test-fast lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) $(TORCH)
-	$(PIP) --no-deps $(NODEPS)
-	$(PIP) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps $(NODEPS)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -45,17 +41,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --durations=20 tests/unit tests/integration tests/app tests/browser
 
-# mypy (about 45 s cold, one core) runs beside the tests, not before them; either failing
-# fails the target.
-test: lint
-	@$(MAKE) --no-print-directory -j2 typecheck pytest
+test: lint typecheck pytest
 
 # Everything but the browser suite (Chromium, nginx, Redis): for development.
-pytest-fast: $(STAMP)
+test-fast: lint typecheck
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest --durations=10 tests/unit tests/integration tests/app
-
-test-fast: lint
-	@$(MAKE) --no-print-directory -j2 typecheck pytest-fast
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python bench/capture_overhead.py
